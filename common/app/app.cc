@@ -1,0 +1,100 @@
+#include "common/app/app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common/log/log.h"
+#include "common/metrics/registry.h"
+
+namespace shardwise {
+
+std::string_view Version() { return SHARDWISE_VERSION; }
+
+App::App(std::string name, std::string description, std::string default_listen_address)
+    : name_(name), flags_(std::move(name), std::move(description)),
+      listen_address_(std::move(default_listen_address)) {
+  flags_.String("web.listen-address", &listen_address_,
+                "Address to listen on for /metrics, health and API endpoints.");
+  flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
+  flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
+  flags_.String("log.level", &log_level_, "Only log messages at this level or above: debug, info, warn, error.");
+  flags_.String("log.format", &log_format_, "Log line format: logfmt or json.");
+}
+
+std::optional<int> App::Init(int argc, char** argv) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Status s = flags_.Parse(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name_.c_str(), s.message().c_str());
+    return 2;
+  }
+  if (flags_.help_requested()) {
+    std::fputs(flags_.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (flags_.version_requested()) {
+    std::printf("%s version %s\n", name_.c_str(), std::string(Version()).c_str());
+    return 0;
+  }
+  s = log::Setup(log_level_, log_format_, name_);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name_.c_str(), s.message().c_str());
+    return 2;
+  }
+  http::Server::Options o;
+  o.listen_address = listen_address_;
+  o.tls_cert_file = tls_cert_file_;
+  o.tls_key_file = tls_key_file_;
+  server_ = std::make_unique<http::Server>(o);
+  metrics::RegisterProcessMetrics();
+  metrics::Registry::Default()
+      .AddGaugeFamily("shardwise_build_info", "Build information; always 1.", {"component", "version"})
+      .With({name_, std::string(Version())})
+      .Set(1);
+  server_->HandleExact("/metrics", http::Simple([](const http::Request&) {
+    http::Response r;
+    r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = metrics::Registry::Default().Expose();
+    return r;
+  }));
+  server_->HandleExact("/healthz", http::Simple([](const http::Request&) {
+    return http::Response::Text(200, "ok\n");
+  }));
+  server_->HandleExact("/readyz", http::Simple([this](const http::Request&) {
+    return ready_ ? http::Response::Text(200, "ready\n")
+                  : http::Response::Text(503, "not ready\n");
+  }));
+  return std::nullopt;
+}
+
+Status App::StartServer() {
+  Status s = server_->Start();
+  if (!s.ok()) return s;
+  log::Info("listening", {{"address", listen_address_}, {"port", server_->port()},
+                          {"tls", server_->tls()}});
+  return Status::OK();
+}
+
+int App::WaitForShutdown() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  ready_ = false;
+  return sig;
+}
+
+void App::RequestShutdown() { kill(getpid(), SIGTERM); }
+
+}  // namespace shardwise

@@ -1,0 +1,60 @@
+// App: what every Shardwise binary does the same way — the standard flags
+// (--web.listen-address, --log.level, --log.format, --help, --version), logging setup,
+// the HTTP server with /metrics, /healthz and /readyz, and shutdown on SIGTERM/SIGINT.
+//
+//   App app("shardwise-scraper", "Scrapes targets ...", ":9091");
+//   app.flags().String(...);                       // component flags
+//   if (auto code = app.Init(argc, argv)) return *code;   // --help, --version, bad flags
+//   app.server().Handle(...);                      // component endpoints
+//   if (!app.StartServer().ok()) return 1;
+//   app.SetReady(true);
+//   app.WaitForShutdown();                         // returns on SIGTERM/SIGINT
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/flags/flags.h"
+#include "common/http/server.h"
+
+namespace shardwise {
+
+// Set by CMake from the project version.
+std::string_view Version();
+
+class App {
+ public:
+  App(std::string name, std::string description, std::string default_listen_address);
+
+  FlagSet& flags() { return flags_; }
+  // Parses flags and sets up logging. Returns an exit code when the program should stop
+  // now (0 after --help/--version, 2 after a flag error), nullopt to go on.
+  // Must be called before any thread starts: it blocks SIGTERM/SIGINT for all threads.
+  std::optional<int> Init(int argc, char** argv);
+
+  http::Server& server() { return *server_; }
+  Status StartServer();
+  void SetReady(bool ready) { ready_ = ready; }
+  bool ready() const { return ready_; }
+  const std::string& listen_address() const { return listen_address_; }
+
+  // Blocks until SIGTERM or SIGINT. Returns the signal number.
+  int WaitForShutdown();
+  // Makes WaitForShutdown return (tests, fatal errors).
+  static void RequestShutdown();
+
+ private:
+  std::string name_;
+  FlagSet flags_;
+  std::string listen_address_;
+  std::string tls_cert_file_;
+  std::string tls_key_file_;
+  std::string log_level_ = "info";
+  std::string log_format_ = "logfmt";
+  std::unique_ptr<http::Server> server_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace shardwise

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs prerequisites, configures, builds (warnings are errors) and
+# runs every test with ctest, then a bounded fuzz run of the parsers.
+#   hack/test.sh                 # everything
+#   hack/test.sh -L integration  # extra arguments go to ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash hack/install-deps.sh
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSHARDWISE_WERROR=ON -DSHARDWISE_STRICT_SOURCES=ON >/dev/null
+ninja -C "$BUILD_DIR" -j "$JOBS"
+
+# Tests that start servers pick free loopback ports, so they can run in parallel.
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 "$@"
+
+if [[ $# -eq 0 && -x hack/fuzz.sh && "${SKIP_FUZZ:-0}" != 1 ]]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash hack/fuzz.sh
+fi
