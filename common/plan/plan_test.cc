@@ -1,0 +1,77 @@
+#include "common/plan/plan.h"
+
+#include <gtest/gtest.h>
+
+namespace shardwise::plan {
+namespace {
+
+ScrapePlan SamplePlan() {
+  ScrapePlan p;
+  p.pool_namespace = "monitoring";
+  p.pool = "main";
+  p.shard = 2;
+  p.generation = 7;
+  p.external_labels = Labels{{"cluster", "c1"}};
+  Target t;
+  t.id = 0xfedcba9876543210ULL;  // above 2^53: must survive JSON
+  t.job = "serviceMonitor/default/web/0";
+  t.labels = Labels{{"job", "web"}, {"instance", "10.0.0.1:8080"}, {"namespace", "default"}};
+  t.address = "10.0.0.1:8080";
+  t.params = {{"module", {"http_2xx"}}};
+  t.interval = std::chrono::milliseconds(15000);
+  t.sample_limit = 1000;
+  t.metric_relabelings = nlohmann::json::array({{{"action", "drop"}, {"regex", "go_.*"}, {"sourceLabels", {"__name__"}}}});
+  t.auth = AuthConfig{"tok", "", ""};
+  t.handoff = Handoff::kOutgoing;
+  p.targets.push_back(t);
+  return p;
+}
+
+TEST(PlanTest, JsonRoundTrip) {
+  ScrapePlan p = SamplePlan();
+  auto back = PlanFromJson(nlohmann::json::parse(ToJson(p).dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, p);
+  EXPECT_EQ(p.targets[0].Url(), "http://10.0.0.1:8080/metrics?module=http_2xx");
+}
+
+TEST(PlanTest, RejectsBadDocumentsWithPath) {
+  nlohmann::json j = ToJson(SamplePlan());
+  j["targets"][0]["interval"] = "15 seconds";
+  auto r = PlanFromJson(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("targets[0].interval"), std::string::npos) << r.status().message();
+  j = ToJson(SamplePlan());
+  j["targets"][0]["handoff"] = "sideways";
+  EXPECT_FALSE(PlanFromJson(j).ok());
+  EXPECT_FALSE(PlanFromJson(nlohmann::json::object()).ok());
+}
+
+TEST(PlanTest, HttpSdViewCarriesScrapeParameters) {
+  auto sd = ToHttpSd(SamplePlan());
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd[0]["targets"][0], "10.0.0.1:8080");
+  EXPECT_EQ(sd[0]["labels"]["__scrape_interval__"], "15s");
+  EXPECT_EQ(sd[0]["labels"]["__scrape_timeout__"], "10s");
+  EXPECT_EQ(sd[0]["labels"]["__metrics_path__"], "/metrics");
+  EXPECT_EQ(sd[0]["labels"]["__scheme__"], "http");
+  EXPECT_EQ(sd[0]["labels"]["__param_module"], "http_2xx");
+  EXPECT_EQ(sd[0]["labels"]["job"], "web");
+}
+
+TEST(PlanTest, ReportRoundTrip) {
+  LoadReport r;
+  r.pod = "pool-shard-1-0";
+  r.shard = 1;
+  r.plan_generation = 3;
+  r.active_series = 1234;
+  r.per_target.push_back({0xffffffffffffffffULL, 100, 1700000000123, ""});
+  auto back = ReportFromJson(ToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->per_target[0].id, 0xffffffffffffffffULL);
+  EXPECT_EQ(back->per_target[0].last_success_unix_ms, 1700000000123);
+  EXPECT_EQ(back->active_series, 1234);
+}
+
+}  // namespace
+}  // namespace shardwise::plan
