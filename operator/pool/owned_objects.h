@@ -1,0 +1,48 @@
+// The Kubernetes objects a ScrapePool owns, built as plain JSON for server-side apply
+// (field manager "shardwise-operator"). Pure functions: no client, easy to test.
+//
+//   StatefulSet shardwise-<pool>-<replica>   one per replica set; pod ordinal = shard index
+//   Service     shardwise-<pool>             headless, for stable pod DNS and /metrics
+//   PodDisruptionBudget shardwise-<pool>     maxUnavailable 1
+//   ConfigMap   shardwise-<pool>-config      scraper.yaml: external labels + remote_write
+//   ScrapeShard <pool>-<shard>               one per shard; status kept live from reports
+// Every object carries an ownerReference to the pool (controller=true), so deleting the
+// pool garbage-collects them.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/pool/pool_spec.h"
+
+namespace shardwise::pool {
+
+inline constexpr char kFieldManager[] = "shardwise-operator";
+inline constexpr char kPoolLabel[] = "shardwise.io/pool";
+inline constexpr char kReplicaLabel[] = "shardwise.io/replica";
+inline constexpr char kShardLabel[] = "shardwise.io/shard";
+inline constexpr int kScraperPort = 9091;
+
+struct OperatorSettings {
+  std::string operator_url;  // how scrapers reach the discovery endpoint
+  std::string default_image = "shardwise/scraper:0.1.0";
+  int termination_grace_period_seconds = 120;  // time to drain remote write on scale-down
+};
+
+nlohmann::json OwnerReference(const PoolSpec& pool);
+// The label selector of the pool's scraper pods, "shardwise.io/pool=<name>" (scale subresource).
+std::string PodSelector(const PoolSpec& pool);
+
+nlohmann::json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
+                                const OperatorSettings& settings);
+nlohmann::json BuildService(const PoolSpec& pool);
+nlohmann::json BuildPodDisruptionBudget(const PoolSpec& pool);
+nlohmann::json BuildScrapeShard(const PoolSpec& pool, int shard);
+std::string ScrapeShardName(const std::string& pool, int shard);
+// The scraper's config file: Prometheus YAML with global.external_labels and remote_write,
+// Secret references turned into files under /etc/shardwise/secrets/<secret>/<key>.
+std::string BuildScraperConfig(const PoolSpec& pool);
+nlohmann::json BuildConfigMap(const PoolSpec& pool);
+
+}  // namespace shardwise::pool
