@@ -1,19 +1,189 @@
 // shardwise-operator: discovers scrape targets from ServiceMonitors/PodMonitors, assigns
-// them to scraper shards and runs the scraper fleet of each ScrapePool.
+// them to scraper shards, serves each scraper its plan and runs the scraper fleet of every
+// ScrapePool. Several replicas may run; only the Lease holder reconciles and serves plans
+// (the others report not-ready, so the Service routes scrapers to the leader).
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
 #include "common/app/app.h"
 #include "common/log/log.h"
+#include "operator/endpoint/discovery_endpoint.h"
+#include "operator/kube/client.h"
+#include "operator/kube/config.h"
+#include "operator/kube/event_recorder.h"
+#include "operator/kube/informer.h"
+#include "operator/kube/leader_election.h"
+#include "operator/pool/pool_controller.h"
+
+namespace {
+
+using namespace shardwise;
+
+struct Watched {
+  kube::GroupVersionResource gvr;
+  bool namespaced_scope = true;  // watch only --namespace when set
+  std::unique_ptr<kube::Informer> informer;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  shardwise::App app("shardwise-operator",
-                     "Kubernetes operator and adaptive scrape scheduler: discovers targets, "
-                     "spreads them over scraper shards and scales the fleet by load.",
-                     ":8080");
+  App app("shardwise-operator",
+          "Kubernetes operator and adaptive scrape scheduler: discovers targets, spreads them "
+          "over scraper shards and scales the fleet by load.",
+          ":8080");
+  std::string kubeconfig;
+  std::string watch_namespace;
+  std::string operator_url;
+  std::string scraper_image = "shardwise/scraper:" + std::string(Version());
+  bool leader_elect = true;
+  std::string lease_namespace = "default";
+  std::string identity;
+  std::chrono::milliseconds resync{std::chrono::seconds(10)};
+  std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(45)};
+  std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
+  FlagSet& f = app.flags();
+  f.String("kubeconfig", &kubeconfig,
+           "Path to a kubeconfig. Empty: in-cluster config, else $KUBECONFIG, else ~/.kube/config.");
+  f.String("namespace", &watch_namespace, "Only watch this namespace (default: all namespaces).");
+  f.String("operator-url", &operator_url,
+           "URL at which scrapers reach this operator's discovery endpoint "
+           "(default: http://<hostname>:<port of --web.listen-address>).");
+  f.String("scraper.image", &scraper_image, "Container image of the scraper pods.");
+  f.Bool("leader-elect", &leader_elect, "Elect a leader through a Lease so several replicas can run.");
+  f.String("leader-election.namespace", &lease_namespace, "Namespace of the leader-election Lease.");
+  f.String("leader-election.identity", &identity, "This replica's identity (default: POD_NAME or hostname).");
+  f.Duration("leader-election.lease-duration", &lease_duration, "Leader-election lease duration.");
+  f.Duration("resync", &resync, "How often every pool is reconciled even without changes.");
+  f.Duration("heartbeat-timeout", &heartbeat_timeout,
+             "A shard whose scrapers sent no load report for this long is Lost.");
   if (auto code = app.Init(argc, argv)) return *code;
-  if (auto s = app.StartServer(); !s.ok()) {
-    shardwise::log::Error("cannot start HTTP server", {{"err", s}});
+
+  auto config = kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig(kubeconfig);
+  if (!config.ok()) {
+    log::Error("cannot load Kubernetes client configuration", {{"err", config.status()}});
     return 1;
   }
-  app.SetReady(true);
+  auto client_or = kube::Client::Connect(*config);
+  if (!client_or.ok()) {
+    log::Error("cannot create Kubernetes client", {{"err", client_or.status()}});
+    return 1;
+  }
+  kube::Client& client = **client_or;
+  if (identity.empty()) {
+    const char* pod = std::getenv("POD_NAME");
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    identity = pod ? pod : std::string(host) + "-" + std::to_string(getpid());
+  }
+
+  endpoint::PlanStore plans;
+  endpoint::ReportStore reports;
+  endpoint::DiscoveryEndpoint discovery(plans, reports);
+  discovery.Register(app.server());
+  if (auto s = app.StartServer(); !s.ok()) {
+    log::Error("cannot start HTTP server", {{"err", s}});
+    return 1;
+  }
+  if (operator_url.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    operator_url = "http://" + std::string(host) + ":" + std::to_string(app.server().port());
+  }
+
+  std::vector<Watched> watched;
+  for (const auto& gvr : {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
+                          kube::resources::kPodMonitors, kube::resources::kNamespaces,
+                          kube::resources::kServices, kube::resources::kEndpointSlices,
+                          kube::resources::kPods}) {
+    bool cluster_scoped = gvr == kube::resources::kNamespaces;
+    std::string ns = cluster_scoped ? "" : watch_namespace;
+    kube::Informer::Options io;
+    io.name = gvr.ToString();
+    auto lw = std::make_shared<kube::ClientListerWatcher>(&client, gvr, ns);
+    watched.push_back({gvr, !cluster_scoped, std::make_unique<kube::Informer>(lw, io)});
+  }
+  auto store = [&](const kube::GroupVersionResource& gvr) {
+    for (auto& w : watched) {
+      if (w.gvr == gvr) return &w.informer->store();
+    }
+    return static_cast<const kube::Store*>(nullptr);
+  };
+  pool::Caches caches{store(kube::resources::kScrapePools), store(kube::resources::kServiceMonitors),
+                      store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
+                      store(kube::resources::kServices), store(kube::resources::kEndpointSlices),
+                      store(kube::resources::kPods)};
+  kube::EventRecorder events(&client, {});
+  pool::PoolController::Options po;
+  po.settings.operator_url = operator_url;
+  po.settings.default_image = scraper_image;
+  po.resync = resync;
+  po.heartbeat_timeout = heartbeat_timeout;
+  pool::PoolController controller(client, caches, plans, reports, events, po);
+
+  // Handlers only enqueue. A pool change enqueues that pool; anything else may affect any
+  // pool's targets, so it enqueues all of them (there are few pools).
+  for (auto& w : watched) {
+    kube::EventHandler h;
+    if (w.gvr == kube::resources::kScrapePools) {
+      h.on_add = [&](const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
+      h.on_update = [&](const kube::Object&, const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
+      h.on_delete = [&](const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
+    } else {
+      h.on_add = [&](const kube::Object&) { controller.EnqueueAll(); };
+      h.on_update = [&](const kube::Object&, const kube::Object&) { controller.EnqueueAll(); };
+      h.on_delete = [&](const kube::Object&) { controller.EnqueueAll(); };
+    }
+    w.informer->AddEventHandler(std::move(h));
+    w.informer->Start();
+  }
+  reports.OnReport([&](const endpoint::ShardKey& k) { controller.Enqueue(k.ns + "/" + k.pool); });
+  for (auto& w : watched) {
+    if (!w.informer->WaitForSync(std::chrono::seconds(60))) {
+      log::Warn("informer not synced yet; continuing", {{"resource", w.gvr.ToString()}});
+    }
+  }
+
+  std::atomic<bool> controller_started{false};
+  auto start_leading = [&] {
+    log::Info("leading: reconciling pools", {{"identity", identity}});
+    if (!controller_started.exchange(true)) controller.Start();
+    controller.EnqueueAll();
+    app.SetReady(true);
+  };
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (leader_elect) {
+    kube::LeaderElector::Config lc;
+    lc.lease_namespace = lease_namespace;
+    lc.lease_name = "shardwise-operator";
+    lc.identity = identity;
+    lc.lease_duration = lease_duration;
+    lc.renew_deadline = lease_duration * 2 / 3;
+    lc.retry_period = lease_duration * 2 / 15;
+    kube::LeaderElector::Callbacks cb;
+    cb.on_started_leading = start_leading;
+    cb.on_stopped_leading = [&] {
+      // Stop serving plans at once: another replica may already lead. Exiting lets the
+      // Deployment restart us as a clean candidate, as controller-runtime does.
+      log::Warn("lost leadership; exiting", {{"identity", identity}});
+      app.SetReady(false);
+      App::RequestShutdown();
+    };
+    cb.on_new_leader = [&](const std::string& who) { log::Info("leader observed", {{"leader", who}}); };
+    elector = std::make_unique<kube::LeaderElector>(&client, lc, cb);
+    elector->Start();
+  } else {
+    start_leading();
+  }
+
   app.WaitForShutdown();
+  app.SetReady(false);
+  if (elector) elector->Stop();
+  controller.Stop();
+  for (auto& w : watched) w.informer->Stop();
+  events.Flush(std::chrono::seconds(2));
+  app.server().Stop();
   return 0;
 }
