@@ -1,1 +1,164 @@
-int main() { return 0; }
+// shardwise-scraper: scrapes Prometheus targets into an embedded TSDB and remote-writes
+// everything it stores. Targets come from a Prometheus-style config file (static_configs,
+// file_sd, http_sd) and/or from the Shardwise operator (--operator-url), which also hands
+// targets over between shards without gaps.
+//
+// Shutdown (SIGTERM/SIGINT): stop taking plans, stop scraping, flush every remote-write
+// queue (bounded by --remote-write.drain-timeout), persist cursors, exit 0 — which is how a
+// shard drains before it is scaled away.
+#include <chrono>
+#include <memory>
+
+#include "common/app/app.h"
+#include "common/duration.h"
+#include "common/http/client.h"
+#include "common/log/log.h"
+#include "scraper/remotewrite/config.h"
+#include "scraper/remotewrite/remote_writer.h"
+#include "scraper/remotewrite/tsdb_wal_source.h"
+#include "scraper/scrape/config.h"
+#include "scraper/scrape/scrape_manager.h"
+#include "scraper/tsdb/api/handlers.h"
+#include "scraper/tsdb/db.h"
+
+int main(int argc, char** argv) {
+  using namespace shardwise;
+  App app("shardwise-scraper",
+          "Scrapes Prometheus targets into an embedded TSDB (WAL + head) and remote-writes "
+          "them, standalone from a config file or as a shard of a Shardwise ScrapePool.",
+          ":9091");
+  std::string config_file;
+  std::string data_dir = "data";
+  std::chrono::milliseconds retention = std::chrono::hours(2);
+  int64_t wal_segment_bytes = 64 << 20;
+  std::string wal_fsync = "1s";
+  int64_t max_series = 0;
+  std::string operator_url;
+  std::string replica_label;
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(60)};
+  int64_t scrape_workers = 2;
+  FlagSet& f = app.flags();
+  f.String("config.file", &config_file,
+           "Prometheus-style YAML: global (scrape defaults, external_labels), scrape_configs, "
+           "remote_write. Optional with --operator-url.");
+  f.String("storage.tsdb.path", &data_dir, "Directory of the embedded TSDB (WAL, checkpoints, "
+                                           "remote-write cursors, the last operator plan).");
+  f.Duration("storage.tsdb.retention.time", &retention, "How long samples stay in the head.");
+  f.Int("storage.tsdb.wal-segment-size", &wal_segment_bytes, "WAL segment size in bytes.");
+  f.String("storage.tsdb.wal-fsync", &wal_fsync,
+           "When the WAL is fsynced: \"batch\" (every scrape's commit) or a duration such as "
+           "\"1s\" (at most that much committed data is lost on a machine crash).");
+  f.Int("storage.tsdb.max-series", &max_series, "Refuse new series beyond this many (0: no limit).");
+  f.String("operator-url", &operator_url,
+           "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
+           "POD_NAME and POD_NAMESPACE.");
+  f.String("remote-write.replica-label", &replica_label,
+           "Add this label with the pod's replica index to everything sent (HA pairs).");
+  f.Duration("remote-write.drain-timeout", &drain_timeout,
+             "On shutdown, how long to keep sending what is still unsent.");
+  f.Int("scrape.workers", &scrape_workers, "Threads that parse and store scrapes.");
+  if (auto code = app.Init(argc, argv)) return *code;
+
+  scrape::Config config;
+  if (!config_file.empty()) {
+    auto loaded = scrape::LoadConfigFile(config_file);
+    if (!loaded.ok()) {
+      log::Error("cannot load config", {{"file", config_file}, {"err", loaded.status()}});
+      return 1;
+    }
+    config = std::move(loaded).value();
+  } else if (operator_url.empty()) {
+    log::Error("nothing to scrape: give --config.file and/or --operator-url");
+    return 2;
+  }
+  std::vector<remotewrite::EndpointConfig> endpoints;
+  if (config.raw && config.raw["remote_write"]) {
+    auto rw = remotewrite::ParseRemoteWriteConfig(config.raw["remote_write"]);
+    if (!rw.ok()) {
+      log::Error("invalid remote_write config", {{"file", config_file}, {"err", rw.status()}});
+      return 1;
+    }
+    endpoints = std::move(rw).value();
+  }
+
+  tsdb::DBOptions dbo;
+  dbo.retention = retention;
+  dbo.max_series = static_cast<size_t>(max_series);
+  dbo.wal_segment_size = static_cast<uint64_t>(wal_segment_bytes);
+  if (wal_fsync == "batch") {
+    dbo.fsync_policy = tsdb::FsyncPolicy::kEveryBatch;
+  } else {
+    dbo.fsync_policy = tsdb::FsyncPolicy::kInterval;
+    auto d = ParseDuration(wal_fsync);
+    if (!d.ok()) {
+      log::Error("invalid --storage.tsdb.wal-fsync", {{"err", d.status()}});
+      return 2;
+    }
+    dbo.fsync_interval = *d;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto db_or = tsdb::DB::Open(data_dir, dbo);
+  if (!db_or.ok()) {
+    log::Error("cannot open TSDB", {{"dir", data_dir}, {"err", db_or.status()}});
+    return 1;
+  }
+  tsdb::DB& db = **db_or;
+  log::Info("TSDB opened", {{"dir", data_dir},
+                            {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
+
+  http::Client client;
+  remotewrite::TsdbWalSource wal_source(db);
+  remotewrite::RemoteWriterOptions rwo;
+  rwo.external_labels = config.global.external_labels;
+  rwo.cursor_dir = data_dir + "/remote-write";
+  if (!replica_label.empty()) {
+    const char* pod = std::getenv("POD_NAME");
+    std::string replica = "0";
+    if (pod != nullptr) {
+      // shardwise-<pool>-<replica>-<shard>: the replica is the second number from the right.
+      std::string p(pod);
+      size_t last = p.rfind('-');
+      size_t prev = last == std::string::npos ? std::string::npos : p.rfind('-', last - 1);
+      if (prev != std::string::npos) replica = p.substr(prev + 1, last - prev - 1);
+    }
+    rwo.replica_label = Label{replica_label, replica};
+  }
+  remotewrite::RemoteWriter writer(endpoints, rwo, wal_source, client);
+  if (auto s = writer.Start(); !s.ok()) {
+    log::Error("cannot start remote write", {{"err", s}});
+    return 1;
+  }
+  writer.RegisterMetrics(metrics::Registry::Default());
+
+  scrape::ScrapeManager::Options mo;
+  mo.worker_threads = static_cast<size_t>(scrape_workers);
+  scrape::ScrapeManager manager(mo, db, client);
+  if (auto s = manager.ApplyConfig(config); !s.ok()) {
+    log::Error("invalid scrape config", {{"err", s}});
+    return 1;
+  }
+
+  tsdb::api::RegisterHttpHandlers(app.server(), db);
+  app.server().HandleExact("/api/v1/targets", http::Simple([&](const http::Request&) {
+    return http::Response::Json(200, manager.TargetsJson());
+  }));
+  if (auto s = app.StartServer(); !s.ok()) {
+    log::Error("cannot start HTTP server", {{"err", s}});
+    return 1;
+  }
+  app.SetReady(true);
+  log::Info("scraping", {{"jobs", config.scrape_configs.size()},
+                         {"remote_write_endpoints", endpoints.size()},
+                         {"operator", operator_url.empty() ? "-" : operator_url}});
+
+  app.WaitForShutdown();
+  manager.Stop();
+  auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
+  if (auto s = writer.Flush(drain_deadline); !s.ok()) {
+    log::Warn("remote write not fully drained at shutdown", {{"err", s}});
+  }
+  writer.Stop();
+  app.server().Stop();
+  log::Info("stopped");
+  return 0;
+}
