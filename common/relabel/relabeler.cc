@@ -1,7 +1,9 @@
 #include "common/relabel/relabeler.h"
 
+#include <locale.h>
 #include <openssl/evp.h>
 #include <re2/re2.h>
+#include <wctype.h>
 
 #include <algorithm>
 #include <array>
@@ -72,12 +74,68 @@ uint64_t HashMod(std::string_view value, uint64_t modulus) {
   return h % modulus;
 }
 
+// Decodes one UTF-8 sequence at s[i]; returns U+FFFD and length 1 for invalid input, as Go.
+char32_t DecodeUtf8(std::string_view s, size_t i, size_t* len) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  size_t n = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 1;
+  *len = 1;
+  if (n == 1 || b0 >= 0xF8 || i + n > s.size()) return 0xFFFD;
+  char32_t c = b0 & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0xFFFD;
+    c = (c << 6) | (byte(i + k) & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kMin[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0xFFFD;
+  *len = n;
+  return c;
+}
+
+void EncodeUtf8(char32_t c, std::string* out) {
+  if (c < 0x80) {
+    out->push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+// Go's strings.ToLower/ToUpper: simple per-rune Unicode case mapping. glibc's C.UTF-8
+// locale carries the same simple mappings; without it only ASCII letters change.
+char32_t MapCase(char32_t c, bool upper) {
+  static const locale_t kUtf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  if (c < 0x80 || kUtf8 == static_cast<locale_t>(0)) {
+    if (upper && c >= 'a' && c <= 'z') return c - 'a' + 'A';
+    if (!upper && c >= 'A' && c <= 'Z') return c - 'A' + 'a';
+    return c;
+  }
+  wint_t w = static_cast<wint_t>(c);
+  return static_cast<char32_t>(upper ? towupper_l(w, kUtf8) : towlower_l(w, kUtf8));
+}
+
 void SetCase(LabelsBuilder& lb, const std::string& target, std::string_view value, bool upper,
              std::string* buf) {
-  buf->assign(value);
-  for (char& c : *buf) {
-    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  buf->clear();
+  for (size_t i = 0; i < value.size();) {
+    if (static_cast<unsigned char>(value[i]) < 0x80) {
+      buf->push_back(static_cast<char>(MapCase(static_cast<unsigned char>(value[i]), upper)));
+      ++i;
+      continue;
+    }
+    size_t len = 1;
+    char32_t c = DecodeUtf8(value, i, &len);
+    EncodeUtf8(MapCase(c, upper), buf);
+    i += len;
   }
   lb.Set(target, *buf);
 }

@@ -4,9 +4,10 @@
 // dropequal rule that rejects the set stops processing. Process() is const and thread-safe;
 // copies share the compiled rules, so a Relabeler is cheap to copy and pass around.
 //
-// Differences from Prometheus, all outside what valid configs hit in practice:
-// lowercase/uppercase change ASCII letters only; labelmap visits labels in the builder's
-// order (base labels in name order, then added ones) and skips results that are empty names.
+// Differences from Prometheus, all outside what valid configs hit in practice: labelmap
+// visits labels in the builder's order (base labels in name order, then added ones) and skips
+// results that are empty names; lowercase/uppercase use glibc's Unicode case tables (the
+// simple mappings Go uses too) and fall back to ASCII if the C.UTF-8 locale is missing.
 #pragma once
 
 #include <memory>

@@ -261,6 +261,20 @@ TEST(RelabelerTest, LowerUpper) {
        "[{source_labels: [missing], target_label: a, action: lowercase}]",
        {{"a", "X"}},
        Labels{}},
+      // Go's strings.ToLower/ToUpper map every rune with Unicode's simple case mapping
+      // (no ß -> SS expansion) and turn invalid UTF-8 bytes into U+FFFD.
+      {"lowercase beyond ASCII",
+       "[{source_labels: [a], target_label: b, action: lowercase}]",
+       {{"a", "ÉCOLE Straße ΣΑΣ"}},
+       Labels{{"a", "ÉCOLE Straße ΣΑΣ"}, {"b", "école straße σασ"}}},
+      {"uppercase beyond ASCII",
+       "[{source_labels: [a], target_label: b, action: uppercase}]",
+       {{"a", "école straße ǹ"}},
+       Labels{{"a", "école straße ǹ"}, {"b", "ÉCOLE STRAßE Ǹ"}}},
+      {"invalid UTF-8 becomes U+FFFD",
+       "[{source_labels: [a], target_label: b, action: lowercase}]",
+       {{"a", "A\xffB"}},
+       Labels{{"a", "A\xffB"}, {"b", "a\xef\xbf\xbdb"}}},
   });
 }
 
@@ -295,6 +309,60 @@ TEST(RelabelerTest, CopiesShareRulesAndKeepConfigs) {
   auto out = copy.Process(Labels{{"a", "1"}});
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->Get("b"), "1");
+}
+
+}  // namespace
+}  // namespace shardwise::relabel
+
+namespace shardwise::relabel {
+namespace {
+
+// The same rules and input were run through Prometheus 2.42 (static_configs target
+// 10.0.0.1:8080 with these labels, relabel_configs as below); `want` is the label set its
+// /api/v1/targets reported, minus "instance", which Prometheus adds after relabeling.
+TEST(RelabelerTest, MatchesPrometheus242) {
+  auto configs = ParseYaml(R"(
+- {source_labels: [a], modulus: 1000, target_label: h_foo, action: hashmod}
+- {source_labels: [__address__], modulus: 4, target_label: h_addr4, action: hashmod}
+- {source_labels: [__address__], modulus: 3, target_label: h_addr3, action: hashmod}
+- {source_labels: [missing], modulus: 7, target_label: h_empty, action: hashmod}
+- {source_labels: [pod, ns], modulus: 16, target_label: h_podns, action: hashmod}
+- {source_labels: [a], target_label: r1x, replacement: '$1x'}
+- {source_labels: [a], target_label: r1brace, replacement: '${1}x'}
+- {source_labels: [a], target_label: rdollar, replacement: '$$1'}
+- {source_labels: [a], target_label: rmalformed, replacement: '${1'}
+- {source_labels: [a], regex: '(x?)foo', target_label: '${1}', replacement: v}
+- {source_labels: [a], regex: 'f', target_label: anchored, replacement: hit}
+- {regex: '__meta_x_(.+)', action: labelmap}
+- {source_labels: [b], target_label: lower, action: lowercase}
+- {source_labels: [b], target_label: upper, action: uppercase}
+- {source_labels: [a, missing], regex: 'foo;', target_label: joined, replacement: yes}
+- {source_labels: [a], target_label: a_copy}
+- {source_labels: [a_copy], target_label: a, action: keepequal}
+)");
+  ASSERT_TRUE(configs.ok()) << configs.status().ToString();
+  auto r = Relabeler::Compile(*configs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto out = r->Process(Labels{{"__address__", "10.0.0.1:8080"},
+                               {"job", "relabel-check"},
+                               {"a", "foo"},
+                               {"b", "MiXeD"},
+                               {"__meta_x_app", "web"},
+                               {"__meta_x_tier", "fe"},
+                               {"pod", "pod-7"},
+                               {"ns", "ns"}});
+  ASSERT_TRUE(out.has_value());
+  std::vector<Label> visible;
+  for (const Label& l : *out) {
+    if (!l.name.starts_with("__")) visible.push_back(l);
+  }
+  Labels want{
+      {"a", "foo"},          {"a_copy", "foo"},        {"app", "web"},      {"b", "MiXeD"},
+      {"h_addr3", "0"},      {"h_addr4", "0"},         {"h_empty", "1"},    {"h_foo", "696"},
+      {"h_podns", "1"},      {"job", "relabel-check"}, {"joined", "yes"},   {"lower", "mixed"},
+      {"ns", "ns"},          {"pod", "pod-7"},         {"r1brace", "foox"}, {"rdollar", "$1"},
+      {"rmalformed", "${1"}, {"tier", "fe"},           {"upper", "MIXED"}};
+  EXPECT_EQ(Labels::FromSorted(visible).ToString(), want.ToString());
 }
 
 }  // namespace

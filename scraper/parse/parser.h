@@ -3,7 +3,8 @@
 // A Parser walks one scrape body without copying it. Next() advances to the next entry;
 // for a series entry, Series() is the raw series text exactly as exposed (name plus the
 // label block, whitespace-trimmed), which the scrape cache uses as its key so that a series
-// seen before costs no label parsing. Labels() does the full parse only on a cache miss.
+// seen before costs no label parsing. Labels() does the full parse (and the label checks)
+// only on a cache miss.
 //
 // Errors: on malformed input Next() returns Entry::kError and error() carries
 // "line L, column C: reason". The scrape that gets an error must discard everything it
@@ -74,9 +75,20 @@ class Parser {
   // Milliseconds since the epoch; OpenMetrics seconds are converted.
   virtual std::optional<int64_t> TimestampMs() const = 0;
   // Parses the current series' labels (with __name__) into `out`, unescaping values.
+  // `out` is reset first. Next() checks everything except the inside of the label block,
+  // so that known series cost no label work; Labels() checks it (names, quoting, escapes,
+  // UTF-8, duplicate names). On an invalid block `out` is left empty and the following
+  // Next() returns kError. Callers must therefore keep nothing from a scrape that ends in
+  // kError, scrape-cache entries included — else a cached invalid series would later pass
+  // unchecked.
   virtual void Labels(LabelsBuilder& out) const = 0;
   // True when the current sample carries an exemplar, which is stored in `out`.
   virtual bool Exemplar(struct Exemplar& out) const = 0;
+  // OpenMetrics only: true when the current sample is the "<family>_created" sample of the
+  // counter, histogram, gaugehistogram or summary family announced by the last # TYPE.
+  // Its value is a creation time in seconds, not a measurement; Prometheus 2.42 ingests it
+  // as an ordinary series, later versions turn it into a created timestamp.
+  virtual bool IsCreatedSample() const { return false; }
 
   // Valid after kType / kHelp / kUnit: the metric family and its type, help or unit.
   virtual std::string_view FamilyName() const = 0;
