@@ -42,7 +42,13 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
         break;
       }
     }
-    if (found < 0) return bad("unknown or missing unit (want y, w, d, h, m, s or ms)");
+    if (found < 0) {
+      size_t end = i;
+      while (end < s.size() && (s[end] < '0' || s[end] > '9')) ++end;
+      if (end == i) return bad("missing unit (want y, w, d, h, m, s or ms)");
+      return bad("unknown unit \"" + std::string(s.substr(i, end - i)) +
+                 "\" (want y, w, d, h, m, s or ms)");
+    }
     if (kRank[found] <= last_rank) return bad("units must be given largest first, once each");
     last_rank = kRank[found];
     i += kUnits[found].name.size();
@@ -60,11 +66,22 @@ std::string FormatDuration(std::chrono::milliseconds d) {
     out = "-";
     ms = -ms;
   }
-  static constexpr Unit kOrder[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-                                    {"d", 24LL * 3600 * 1000},      {"h", 3600LL * 1000},
-                                    {"m", 60LL * 1000},             {"s", 1000},
-                                    {"ms", 1}};
+  // As Prometheus prints durations: years and weeks only when they divide exactly, so 90
+  // days reads "90d" rather than "12w6d".
+  struct Step {
+    std::string_view name;
+    int64_t ms;
+    bool exact_only;
+  };
+  static constexpr Step kOrder[] = {{"y", 365LL * 24 * 3600 * 1000, true},
+                                    {"w", 7LL * 24 * 3600 * 1000, true},
+                                    {"d", 24LL * 3600 * 1000, false},
+                                    {"h", 3600LL * 1000, false},
+                                    {"m", 60LL * 1000, false},
+                                    {"s", 1000, false},
+                                    {"ms", 1, false}};
   for (const auto& u : kOrder) {
+    if (u.exact_only && ms % u.ms != 0) continue;
     if (ms >= u.ms) {
       out += std::to_string(ms / u.ms);
       out += u.name;

@@ -28,6 +28,10 @@ TEST(DurationTest, FormatsShortestForm) {
   EXPECT_EQ(FormatDuration(milliseconds(90000)), "1m30s");
   EXPECT_EQ(FormatDuration(milliseconds(0)), "0s");
   EXPECT_EQ(FormatDuration(milliseconds(1500)), "1s500ms");
+  // Years and weeks only when exact, as Prometheus prints them.
+  EXPECT_EQ(FormatDuration(milliseconds(90LL * 86400000)), "90d");
+  EXPECT_EQ(FormatDuration(milliseconds(14LL * 86400000)), "2w");
+  EXPECT_EQ(FormatDuration(milliseconds(365LL * 86400000)), "1y");
   EXPECT_EQ(*ParseDuration(FormatDuration(milliseconds(123456789))), milliseconds(123456789));
 }
 

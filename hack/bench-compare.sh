@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Side-by-side scrape benchmark on this machine, all on loopback: the same synthetic
+# targets scraped at the same interval, remote-written to the same victoria-metrics, by
+#   shardwise-scraper, vmagent, and Prometheus in agent mode (and Prometheus server, TSDB
+#   only, no remote write),
+# one scraper at a time. For each: CPU seconds (user+sys of the scraper process) per 1M
+# samples over the measured window, RSS bytes per active series at the end, and whether
+# every series arrived. Ratios against vmagent are computed within this one run.
+#
+#   TARGETS=100 SERIES=1000 INTERVAL=10 WINDOW=120 bash hack/bench-compare.sh [out.md]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGETS=${TARGETS:-100}
+SERIES=${SERIES:-1000}
+INTERVAL=${INTERVAL:-10}
+WINDOW=${WINDOW:-120}
+WARMUP=$((INTERVAL * 3))
+OUT=${1:-}
+
+bash hack/install-deps.sh >/dev/null
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$BUILD_DIR" shardwise-scraper synth-targets >/dev/null
+
+WORK=$(mktemp -d /tmp/shardwise-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || { echo "bench: $1 did not come up" >&2; return 1; }
+    sleep 0.2
+  done
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
+
+TPORT=$(free_port)
+"$BUILD_DIR/hack/bench/synth-targets" --targets="$TARGETS" --series="$SERIES" --port="$TPORT" \
+  --web.listen-address="127.0.0.1:$(free_port)" >"$WORK/targets.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.3.1:$TPORT/metrics" 30
+
+VM_PORT=$(free_port)
+victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
+  -search.latencyOffset=0s -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$VM_PORT/health" 30
+
+targets_yaml() {
+  local list=""
+  for i in $(seq 1 "$TARGETS"); do list+="\"127.0.3.$i:$TPORT\","; done
+  echo "[${list%,}]"
+}
+write_config() {  # name, with_remote_write
+  cat <<EOF
+global:
+  scrape_interval: ${INTERVAL}s
+  scrape_timeout: $((INTERVAL - 1))s
+  external_labels: {bench: "$1"}
+scrape_configs:
+  - job_name: synthetic
+    static_configs: [{targets: $(targets_yaml)}]
+EOF
+  if [[ "$2" == 1 ]]; then
+    cat <<EOF
+remote_write:
+  - url: http://127.0.0.1:$VM_PORT/api/v1/write
+EOF
+  fi
+}
+
+arrived() {  # bench label → series count in VM
+  curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
+    --data-urlencode "query=count(synthetic_requests_total{bench=\"$1\"})" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+}
+
+RESULTS=()
+run() {  # name, remote_write(0/1), command...
+  local name=$1 rw=$2
+  shift 2
+  write_config "$name" "$rw" >"$WORK/$name.yaml"
+  "$@" >"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=($pid)
+  sleep "$WARMUP"
+  local c0 c1 hz
+  hz=$(getconf CLK_TCK)
+  c0=$(cpu_ticks "$pid")
+  sleep "$WINDOW"
+  c1=$(cpu_ticks "$pid")
+  local rss
+  rss=$(rss_bytes "$pid")
+  local got="-"
+  if [[ "$rw" == 1 ]]; then sleep $((INTERVAL + 5)); got=$(arrived "$name"); fi
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  python3 - "$name" "$c0" "$c1" "$hz" "$rss" "$got" <<EOF
+import sys
+name, c0, c1, hz, rss, got = sys.argv[1:]
+cpu = (int(c1) - int(c0)) / int(hz)
+samples = $TARGETS * $SERIES * ($WINDOW / $INTERVAL)
+series = $TARGETS * $SERIES
+print(f"{name} {cpu / samples * 1e6:.3f} {int(rss) / series:.0f} {got}")
+EOF
+}
+
+echo "bench: $TARGETS targets x $SERIES series every ${INTERVAL}s; ${WINDOW}s measured after ${WARMUP}s warm-up" >&2
+RESULTS+=("$(run shardwise 1 "$ROOT/$BUILD_DIR/scraper/shardwise-scraper" --config.file="$WORK/shardwise.yaml" \
+  --storage.tsdb.path="$WORK/sw-data" --storage.tsdb.retention.time=10m \
+  --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
+RESULTS+=("$(run vmagent 1 vmagent -promscrape.config="$WORK/vmagent.yaml" \
+  -remoteWrite.url="http://127.0.0.1:$VM_PORT/api/v1/write" -remoteWrite.tmpDataPath="$WORK/vmagent-data" \
+  -httpListenAddr="127.0.0.1:$(free_port)" -loggerLevel=ERROR)")
+RESULTS+=("$(run prometheus-agent 1 prometheus --enable-feature=agent --config.file="$WORK/prometheus-agent.yaml" \
+  --storage.agent.path="$WORK/prom-agent" --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
+RESULTS+=("$(run prometheus-server 0 prometheus --config.file="$WORK/prometheus-server.yaml" \
+  --storage.tsdb.path="$WORK/prom-server" --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
+
+python3 - "$OUT" "$TARGETS" "$SERIES" "$INTERVAL" "$WINDOW" "${RESULTS[@]}" <<'EOF'
+import sys, datetime
+out, targets, series, interval, window, *rows = sys.argv[1:]
+data = {}
+for r in rows:
+    name, cpu, rss, got = r.split()
+    data[name] = (float(cpu), float(rss), got)
+vm_cpu, vm_rss, _ = data["vmagent"]
+lines = [f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: {targets} targets x {series} series every {interval}s, "
+         f"{window}s measured; expected series at the receiver: {int(targets) * int(series)}.", "",
+         "| scraper | CPU s per 1M samples | vs vmagent | RSS bytes per active series | vs vmagent | series arrived |",
+         "|---|---|---|---|---|---|"]
+for name, (cpu, rss, got) in data.items():
+    lines.append(f"| {name} | {cpu:.3f} | {cpu / vm_cpu:.2f}x | {rss:.0f} | {rss / vm_rss:.2f}x | {got} |")
+text = "\n".join(lines) + "\n"
+print(text)
+if out:
+    with open(out, "a") as f:
+        f.write(text + "\n")
+EOF

@@ -1,0 +1,190 @@
+#include "scraper/parse/lexer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace shardwise::parse::lex {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// Handles from_chars's result_out_of_range: Go reports overflow as an error but returns
+// zero (or a denormal) without error on underflow.
+bool ParseOutOfRange(std::string_view digits, double& out) {
+  char buf[128];
+  if (digits.size() >= sizeof buf) return false;
+  std::memcpy(buf, digits.data(), digits.size());
+  buf[digits.size()] = '\0';
+  const double v = std::strtod(buf, nullptr);
+  if (std::isinf(v)) return false;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+bool ParseValue(std::string_view token, double& out) {
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  if (ParseDecimalPrefix(p, end, out) == end && p != end) return true;
+  if (p == end) return false;
+  bool negative = false;
+  bool signed_token = false;
+  if (*p == '-' || *p == '+') {
+    negative = *p == '-';
+    signed_token = true;
+    ++p;
+  }
+  if (p == end) return false;
+
+  const std::string_view rest(p, static_cast<size_t>(end - p));
+  if (rest[0] == 'i' || rest[0] == 'I') {
+    if (!EqualsIgnoreCase(rest, "inf") && !EqualsIgnoreCase(rest, "infinity")) return false;
+    out = negative ? -std::numeric_limits<double>::infinity()
+                   : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (rest[0] == 'n' || rest[0] == 'N') {
+    // Go accepts "NaN" only without a sign.
+    if (signed_token || !EqualsIgnoreCase(rest, "nan")) return false;
+    out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  // Only digits, '.', and an exponent may follow; from_chars would also take "nan(...)"
+  // and a second sign, which Go rejects.
+  if (!((rest[0] >= '0' && rest[0] <= '9') || rest[0] == '.')) return false;
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(p, end, v, std::chars_format::general);
+  if (ptr != end) return false;
+  if (ec == std::errc::result_out_of_range) {
+    if (!ParseOutOfRange(rest, v)) return false;
+  } else if (ec != std::errc()) {
+    return false;
+  }
+  out = negative ? -v : v;
+  return true;
+}
+
+bool ParseTextTimestamp(std::string_view token, int64_t& out_ms) {
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  if (p < end && *p == '+') {
+    ++p;
+    if (p < end && *p == '-') return false;
+  }
+  if (p == end) return false;
+  int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(p, end, v, 10);
+  if (ec != std::errc() || ptr != end) return false;
+  out_ms = v;
+  return true;
+}
+
+bool ParseOpenMetricsTimestamp(std::string_view token, int64_t& out_ms) {
+  double seconds = 0;
+  if (!ParseValue(token, seconds) || !std::isfinite(seconds)) return false;
+  const double ms = std::round(seconds * 1000.0);
+  // 2^63 is exactly representable; anything at or beyond it does not fit in int64.
+  if (ms >= 9223372036854775808.0 || ms < -9223372036854775808.0) return false;
+  out_ms = static_cast<int64_t>(ms);
+  return true;
+}
+
+namespace {
+
+bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t high = 0;
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t v;
+      std::memcpy(&v, p + i, 8);
+      high |= v;
+    }
+    uint64_t last;  // the final, possibly overlapping, eight bytes
+    std::memcpy(&last, p + n - 8, 8);
+    high |= last;
+  } else {
+    for (size_t i = 0; i < n; ++i) high |= static_cast<unsigned char>(p[i]);
+  }
+  return (high & 0x8080808080808080ULL) == 0;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  if (IsAscii(s)) return true;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* const end = p + s.size();
+  while (p < end) {
+    const unsigned c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, overlong lead (C0, C1) or beyond F4
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    p += extra + 1;
+  }
+  return true;
+}
+
+void AppendUnescaped(std::string_view raw, bool unescape_quote, std::string& out) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c != '\\' || i + 1 == raw.size()) {
+      out.push_back(c);
+      continue;
+    }
+    const char n = raw[i + 1];
+    if (n == '\\') {
+      out.push_back('\\');
+    } else if (n == 'n') {
+      out.push_back('\n');
+    } else if (n == '"' && unescape_quote) {
+      out.push_back('"');
+    } else {
+      out.push_back('\\');
+      out.push_back(n);
+    }
+    ++i;
+  }
+}
+
+}  // namespace shardwise::parse::lex

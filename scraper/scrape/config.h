@@ -1,0 +1,94 @@
+// Scrape configuration: the subset of Prometheus's configuration file the scraper
+// understands (global + scrape_configs), with Prometheus's defaults and validation.
+//
+// Parsing is strict inside `global` and each scrape config (an unknown field is an error,
+// as in Prometheus, so a typo never silently changes behaviour) and tolerant at the top
+// level: other sections (remote_write, ...) are kept as raw YAML in `Config::raw` for their
+// own parsers. Errors name the YAML path: "scrape_configs[2].scrape_timeout: ...".
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/relabel/config.h"
+#include "common/status.h"
+#include "scraper/discovery/file_sd.h"
+#include "scraper/discovery/http_sd.h"
+#include "scraper/discovery/target_group.h"
+
+namespace shardwise::scrape {
+
+struct TlsConfig {
+  std::string ca_file, cert_file, key_file, server_name;
+  bool insecure_skip_verify = false;
+  bool operator==(const TlsConfig&) const = default;
+};
+
+struct BasicAuth {
+  std::string username;
+  std::string password;       // inline, or
+  std::string password_file;  // read at every scrape, so rotated secrets are picked up
+  bool operator==(const BasicAuth&) const = default;
+};
+
+// `authorization` and the older `bearer_token(_file)`: "Authorization: <type> <credentials>".
+struct Authorization {
+  std::string type = "Bearer";
+  std::string credentials;       // inline, or
+  std::string credentials_file;  // read at every scrape
+  bool operator==(const Authorization&) const = default;
+};
+
+struct ScrapeConfig {
+  std::string job_name;
+  std::chrono::milliseconds scrape_interval{0};  // defaults from global
+  std::chrono::milliseconds scrape_timeout{0};
+  std::string metrics_path = "/metrics";
+  std::string scheme = "http";
+  std::vector<std::pair<std::string, std::vector<std::string>>> params;  // sorted by name
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+  uint64_t sample_limit = 0;  // 0 = no limit, for all limits
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  uint64_t body_size_limit = 0;  // bytes
+  TlsConfig tls_config;
+  std::optional<Authorization> authorization;
+  std::optional<BasicAuth> basic_auth;
+  std::vector<relabel::RelabelConfig> relabel_configs;
+  std::vector<relabel::RelabelConfig> metric_relabel_configs;
+  std::vector<sd::TargetGroup> static_configs;
+  std::vector<sd::FileSdConfig> file_sd_configs;
+  std::vector<sd::HttpSdConfig> http_sd_configs;
+
+  // Fingerprint of the scrape settings (everything but the target sources): a reload
+  // restarts the job's loops only when it changed.
+  uint64_t fingerprint = 0;
+};
+
+struct GlobalConfig {
+  std::chrono::milliseconds scrape_interval{std::chrono::minutes(1)};
+  std::chrono::milliseconds scrape_timeout{std::chrono::seconds(10)};
+  Labels external_labels;
+};
+
+struct Config {
+  GlobalConfig global;
+  std::vector<ScrapeConfig> scrape_configs;
+  // The whole document, for sections parsed elsewhere (remote_write).
+  YAML::Node raw;
+};
+
+Result<Config> ParseConfig(std::string_view yaml);
+Result<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace shardwise::scrape

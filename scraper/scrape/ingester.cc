@@ -1,0 +1,228 @@
+#include "scraper/scrape/ingester.h"
+
+#include <cmath>
+
+#include "scraper/parse/parser.h"
+
+namespace shardwise::scrape {
+namespace {
+
+constexpr const char* kReportNames[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                                        "scrape_samples_post_metric_relabeling",
+                                        "scrape_series_added"};
+
+Status LimitError(std::string_view limit, const Labels& labels, std::string detail) {
+  std::string metric(labels.Get(kMetricName).substr(0, 50));
+  return Status::ResourceExhausted(std::string(limit) + " exceeded (metric: " + metric + ", " +
+                                   detail + ")");
+}
+
+}  // namespace
+
+Ingester::Ingester(Labels target_labels, IngestOptions options, storage::Appendable& storage)
+    : target_labels_(std::move(target_labels)), options_(std::move(options)), storage_(storage) {
+  for (int i = 0; i < kReportSeries; ++i) {
+    LabelsBuilder b(target_labels_);
+    b.Set(kMetricName, kReportNames[i]);
+    report_labels_[i] = b.Build();
+  }
+}
+
+void Ingester::MergeTargetLabels(LabelsBuilder& b) const {
+  if (options_.honor_labels) {
+    for (const auto& l : target_labels_) {
+      if (b.Get(l.name).empty()) b.Set(l.name, l.value);
+    }
+    return;
+  }
+  Labels exposed = b.Build();
+  for (const auto& l : target_labels_) {
+    std::string_view existing = exposed.Get(l.name);
+    if (!existing.empty()) {
+      std::string name = "exported_" + l.name;
+      while (exposed.Has(name) || target_labels_.Has(name)) name = "exported_" + name;
+      b.Set(name, existing);
+    }
+    b.Set(l.name, l.value);
+  }
+}
+
+Status Ingester::CheckLabelLimits(const Labels& labels, IngestResult& result) const {
+  if (options_.label_limit > 0 && labels.size() > options_.label_limit) {
+    result.limit = "label_limit";
+    return LimitError("label_limit", labels,
+                      "number of labels: " + std::to_string(labels.size()) +
+                          ", limit: " + std::to_string(options_.label_limit));
+  }
+  for (const auto& l : labels) {
+    if (options_.label_name_length_limit > 0 && l.name.size() > options_.label_name_length_limit) {
+      result.limit = "label_name_length_limit";
+      return LimitError("label_name_length_limit", labels,
+                        "label name: " + l.name.substr(0, 50) +
+                            ", length: " + std::to_string(l.name.size()) +
+                            ", limit: " + std::to_string(options_.label_name_length_limit));
+    }
+    if (options_.label_value_length_limit > 0 &&
+        l.value.size() > options_.label_value_length_limit) {
+      result.limit = "label_value_length_limit";
+      return LimitError("label_value_length_limit", labels,
+                        "label: " + l.name.substr(0, 50) +
+                            ", value length: " + std::to_string(l.value.size()) +
+                            ", limit: " + std::to_string(options_.label_value_length_limit));
+    }
+  }
+  return Status::OK();
+}
+
+Status Ingester::NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result) {
+  builder_.Reset();
+  parser.Labels(builder_);
+  if (builder_.Get(kMetricName).empty()) {
+    // The parser found the label block invalid; its next entry carries the error.
+    if (parser.Next() == parse::Entry::kError) return parser.error();
+    return Status::InvalidArgument("series without a metric name");
+  }
+  MergeTargetLabels(builder_);
+  if (!options_.metric_relabeler.empty() && !options_.metric_relabeler.Process(builder_)) {
+    entry.dropped = true;
+    return Status::OK();
+  }
+  entry.labels = builder_.Build();
+  if (entry.labels.Get(kMetricName).empty()) {
+    return Status::InvalidArgument("metric relabeling left a series without a metric name");
+  }
+  return CheckLabelLimits(entry.labels, result);
+}
+
+Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int64_t t, double v) {
+  Status st = app.Append(e.ref, e.labels, t, v);
+  if (st.code() == Status::Code::kNotFound) {  // the storage forgot the ref
+    e.ref = 0;
+    st = app.Append(e.ref, e.labels, t, v);
+  }
+  return st;
+}
+
+Status Ingester::AppendBody(std::string_view body, std::string_view content_type, int64_t ts_ms,
+                            storage::Appender& app, IngestResult& r) {
+  std::unique_ptr<parse::Parser> parser =
+      parse::Parser::New(parse::FormatFromContentType(content_type), body);
+  const uint64_t sample_limit = options_.sample_limit;
+  for (;;) {
+    parse::Entry kind = parser->Next();
+    if (kind == parse::Entry::kEnd) break;
+    if (kind == parse::Entry::kError) return parser->error();
+    if (kind != parse::Entry::kSeries) continue;
+    ++r.samples_scraped;
+
+    std::string_view raw = parser->Series();
+    ScrapeCache::Node* node = cache_.Find(raw);
+    if (node == nullptr) {
+      ScrapeCache::Entry entry;
+      SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, r));
+      node = cache_.Add(raw, std::move(entry));
+      if (!node->second.dropped) ++r.series_added;
+    }
+    ScrapeCache::Entry& e = node->second;
+    if (e.dropped) {
+      cache_.MarkSeen(node, false);
+      continue;
+    }
+    int64_t t = ts_ms;
+    bool track = true;
+    if (options_.honor_timestamps) {
+      if (std::optional<int64_t> exposed = parser->TimestampMs()) {
+        t = *exposed;
+        track = false;
+      }
+    }
+    if (!cache_.MarkSeen(node, track)) continue;  // duplicate series: the first one counts
+    if (sample_limit > 0 && r.samples_post_relabel >= sample_limit) {
+      r.limit = "sample_limit";
+      return Status::ResourceExhausted(
+          "sample_limit exceeded (limit: " + std::to_string(sample_limit) + ")");
+    }
+    Status st = AppendSample(app, e, t, parser->Value());
+    if (st.code() == Status::Code::kInvalidArgument) continue;  // out of order: skip it
+    if (!st.ok()) return st.WithContext("storage");
+    ++r.samples_post_relabel;
+  }
+  return Status::OK();
+}
+
+Status Ingester::AppendReport(storage::Appender& app, int64_t ts_ms, bool up, double duration,
+                              const IngestResult& r) {
+  const double values[kReportSeries] = {
+      up ? 1.0 : 0.0, duration, static_cast<double>(r.samples_scraped),
+      static_cast<double>(r.samples_post_relabel), static_cast<double>(r.series_added)};
+  for (int i = 0; i < kReportSeries; ++i) {
+    Status st = app.Append(report_refs_[i], report_labels_[i], ts_ms, values[i]);
+    if (st.code() == Status::Code::kNotFound) {
+      report_refs_[i] = 0;
+      st = app.Append(report_refs_[i], report_labels_[i], ts_ms, values[i]);
+    }
+    if (!st.ok() && st.code() != Status::Code::kInvalidArgument) return st;
+  }
+  return Status::OK();
+}
+
+IngestResult Ingester::Ingest(std::string_view body, std::string_view content_type, int64_t ts_ms,
+                              double duration_seconds) {
+  IngestResult r;
+  std::unique_ptr<storage::Appender> app = storage_.NewAppender();
+  cache_.Begin();
+  r.status = AppendBody(body, content_type, ts_ms, *app, r);
+  if (!r.status.ok()) {
+    app->Rollback();
+    return IngestFailure(r, ts_ms, duration_seconds);
+  }
+  const double stale = storage::StaleNaN();
+  cache_.Commit([&](ScrapeCache::Entry& e) {
+    if (AppendSample(*app, e, ts_ms, stale).ok()) ++r.stale_markers;
+  });
+  Status st = AppendReport(*app, ts_ms, true, duration_seconds, r);
+  if (st.ok()) st = app->Commit();
+  if (!st.ok()) r.status = st.WithContext("storage");
+  return r;
+}
+
+IngestResult Ingester::IngestFailure(Status error, int64_t ts_ms, double duration_seconds) {
+  IngestResult r;
+  r.status = std::move(error);
+  cache_.Begin();
+  return IngestFailure(r, ts_ms, duration_seconds);
+}
+
+IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds) {
+  std::unique_ptr<storage::Appender> app = storage_.NewAppender();
+  const double stale = storage::StaleNaN();
+  cache_.Fail([&](ScrapeCache::Entry& e) {
+    if (AppendSample(*app, e, ts_ms, stale).ok()) ++r.stale_markers;
+  });
+  // Prometheus reports what it scraped before failing only for the sample count.
+  IngestResult report;
+  Status st = AppendReport(*app, ts_ms, false, duration_seconds, report);
+  if (st.ok()) st = app->Commit();
+  r.samples_post_relabel = 0;
+  r.series_added = 0;
+  return r;
+}
+
+Status Ingester::WriteStaleMarkers(int64_t ts_ms) {
+  std::unique_ptr<storage::Appender> app = storage_.NewAppender();
+  const double stale = storage::StaleNaN();
+  Status first;
+  cache_.ForEachLive([&](ScrapeCache::Entry& e) {
+    Status st = AppendSample(*app, e, ts_ms, stale);
+    if (!st.ok() && first.ok()) first = st;
+  });
+  cache_.MarkAllStale();
+  for (int i = 0; i < kReportSeries; ++i) {
+    Status st = app->Append(report_refs_[i], report_labels_[i], ts_ms, stale);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  Status st = app->Commit();
+  return first.ok() ? st : first;
+}
+
+}  // namespace shardwise::scrape

@@ -1,0 +1,91 @@
+// Ingester: turns one scrape's outcome into samples, with Prometheus's semantics.
+//
+// Ingest() parses the body, maps each series through the scrape cache (target labels merged
+// per honor_labels, then metric relabeling, then label limits on a cache miss), appends
+// every sample and the staleness markers of series that went away, adds the report series
+// (up, scrape_duration_seconds, scrape_samples_scraped,
+// scrape_samples_post_metric_relabeling, scrape_series_added) and commits, all in one
+// appender. Any error in the body — malformed exposition, sample limit, label limits, a
+// storage failure — discards the whole scrape: the appender is rolled back and a second one
+// holds only up=0, the other report series and staleness markers for the previous scrape's
+// series (a failed scrape counts as an empty one). IngestFailure() does the same for a
+// scrape that never got a body (network error, HTTP status, timeout).
+//
+// honor_labels=false: target labels win; a clashing exposed label is kept as
+// exported_<name> (more "exported_" prefixes while that name is taken too).
+// honor_labels=true: exposed labels win; target labels fill in only absent ones.
+// honor_timestamps=false: exposed timestamps are ignored.
+//
+// Not thread-safe: a scrape loop serialises its calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/labels.h"
+#include "common/relabel/relabeler.h"
+#include "common/status.h"
+#include "scraper/parse/parser.h"
+#include "scraper/scrape/scrape_cache.h"
+#include "scraper/storage/appender.h"
+
+namespace shardwise::scrape {
+
+struct IngestOptions {
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+  uint64_t sample_limit = 0;  // 0 = no limit, for all limits
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  relabel::Relabeler metric_relabeler;
+};
+
+struct IngestResult {
+  Status status;           // why the scrape failed; OK when it was ingested
+  std::string_view limit;  // "sample_limit", "label_limit", ... when a limit failed it
+  size_t samples_scraped = 0;
+  size_t samples_post_relabel = 0;
+  size_t series_added = 0;
+  size_t stale_markers = 0;
+};
+
+class Ingester {
+ public:
+  Ingester(Labels target_labels, IngestOptions options, storage::Appendable& storage);
+
+  IngestResult Ingest(std::string_view body, std::string_view content_type, int64_t ts_ms,
+                      double duration_seconds);
+  IngestResult IngestFailure(Status error, int64_t ts_ms, double duration_seconds);
+  // Staleness markers for every live series and the report series (the target went away).
+  Status WriteStaleMarkers(int64_t ts_ms);
+
+  size_t cache_size() const { return cache_.size(); }
+  size_t live_series() const { return cache_.LiveSeries(); }
+  const Labels& target_labels() const { return target_labels_; }
+
+ private:
+  // Fills `result` counts; returns the error that fails the scrape.
+  Status AppendBody(std::string_view body, std::string_view content_type, int64_t ts_ms,
+                    storage::Appender& app, IngestResult& result);
+  // A series not in the cache: builds its final labels (or marks it dropped).
+  Status NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result);
+  Status AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int64_t t, double v);
+  IngestResult IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds);
+  Status AppendReport(storage::Appender& app, int64_t ts_ms, bool up, double duration,
+                      const IngestResult& r);
+  Status CheckLabelLimits(const Labels& labels, IngestResult& result) const;
+  void MergeTargetLabels(LabelsBuilder& b) const;
+
+  enum { kUp, kDuration, kScraped, kPostRelabel, kSeriesAdded, kReportSeries };
+  Labels target_labels_;
+  IngestOptions options_;
+  storage::Appendable& storage_;
+  ScrapeCache cache_;
+  Labels report_labels_[kReportSeries];
+  storage::SeriesRef report_refs_[kReportSeries] = {};
+  LabelsBuilder builder_;  // reused on cache misses
+};
+
+}  // namespace shardwise::scrape

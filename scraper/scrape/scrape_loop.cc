@@ -1,0 +1,247 @@
+#include "scraper/scrape/scrape_loop.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/log/log.h"
+#include "scraper/parse/parser.h"
+#include "scraper/scrape/duration.h"
+#include "scraper/scrape/scrape_metrics.h"
+
+namespace shardwise::scrape {
+namespace {
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string s = buffer.str();
+  // Prometheus trims secret files: a trailing newline is not part of the secret.
+  size_t end = s.find_last_not_of(" \t\r\n");
+  size_t begin = s.find_first_not_of(" \t\r\n");
+  return end == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
+}
+
+IngestOptions MakeIngestOptions(const ScrapeConfig& c, relabel::Relabeler metric_relabeler) {
+  IngestOptions o;
+  o.honor_labels = c.honor_labels;
+  o.honor_timestamps = c.honor_timestamps;
+  o.sample_limit = c.sample_limit;
+  o.label_limit = c.label_limit;
+  o.label_name_length_limit = c.label_name_length_limit;
+  o.label_value_length_limit = c.label_value_length_limit;
+  o.metric_relabeler = std::move(metric_relabeler);
+  return o;
+}
+
+int64_t ToMs(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+ScrapeLoop::ScrapeLoop(Target target, const ScrapeConfig& config,
+                       relabel::Relabeler metric_relabeler, std::shared_ptr<Scheduler> scheduler,
+                       http::Client& client, storage::Appendable& storage, uint64_t jitter_seed)
+    : target_(std::move(target)),
+      config_(config),
+      scheduler_(std::move(scheduler)),
+      client_(client),
+      jitter_seed_(jitter_seed),
+      job_(target_.job),
+      ingester_(target_.labels, MakeIngestOptions(config, std::move(metric_relabeler)), storage) {
+  status_.target = target_;
+}
+
+ScrapeLoop::~ScrapeLoop() {
+  std::lock_guard lock(mu_);
+  ScrapeMetrics::Get().cache_series.Add(-static_cast<double>(reported_cache_size_));
+}
+
+std::chrono::nanoseconds ScrapeLoop::Offset(uint64_t hash, std::chrono::milliseconds interval,
+                                            std::chrono::system_clock::time_point now) {
+  const int64_t iv = std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count();
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  int64_t base = iv - now_ns % iv;
+  int64_t next = base + static_cast<int64_t>(hash % static_cast<uint64_t>(iv));
+  if (next > iv) next -= iv;
+  return std::chrono::nanoseconds(next);
+}
+
+void ScrapeLoop::Start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_ || stopped_) return;
+    started_ = true;
+  }
+  ScrapeMetrics::Get().targets_active.With({job_}).Inc();
+  auto delay =
+      Offset(target_.hash ^ jitter_seed_, target_.interval, std::chrono::system_clock::now());
+  ScheduleTick(Scheduler::Clock::now() + delay);
+}
+
+void ScrapeLoop::ScheduleTick(Scheduler::Clock::time_point when) {
+  std::weak_ptr<ScrapeLoop> weak = weak_from_this();
+  scheduler_->At(when, [weak, when] {
+    if (auto self = weak.lock()) self->Tick(when);
+  });
+}
+
+void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    // Next tick on the same phase; skip whole intervals if we fell far behind.
+    auto next = scheduled + target_.interval;
+    auto now = Scheduler::Clock::now();
+    while (next <= now) next += target_.interval;
+    ScheduleTick(next);
+    if (in_flight_) {
+      ScrapeMetrics::Get().skipped_ticks.With({job_}).Inc();
+      return;
+    }
+    in_flight_ = true;
+  }
+  const auto start = std::chrono::system_clock::now();
+  const auto steady_start = Scheduler::Clock::now();
+  Result<http::ClientRequest> request = BuildRequest();
+  std::shared_ptr<ScrapeLoop> self = shared_from_this();
+  if (!request.ok()) {
+    scheduler_->Post([self, st = request.status(), start] { self->Finish(st, start, 0); });
+    return;
+  }
+  client_.Do(std::move(request).value(), [self, start,
+                                          steady_start](Result<http::ClientResponse> response) {
+    double seconds = std::chrono::duration<double>(Scheduler::Clock::now() - steady_start).count();
+    // Parsing is CPU work: off the client's event loop, onto a worker.
+    auto shared = std::make_shared<Result<http::ClientResponse>>(std::move(response));
+    self->scheduler_->Post(
+        [self, shared, start, seconds] { self->Finish(std::move(*shared), start, seconds); });
+  });
+}
+
+Result<http::ClientRequest> ScrapeLoop::BuildRequest() const {
+  http::ClientRequest req;
+  req.url = target_.Url();
+  req.timeout = target_.timeout;
+  req.max_body_bytes = config_.body_size_limit;
+  req.accept_gzip = true;
+  req.headers.emplace_back("Accept", std::string(parse::kScrapeAcceptHeader));
+  req.headers.emplace_back(
+      "X-Prometheus-Scrape-Timeout-Seconds",
+      fmt::format("{}", std::chrono::duration<double>(target_.timeout).count()));
+  const TlsConfig& tls = config_.tls_config;
+  req.tls.ca_file = tls.ca_file;
+  req.tls.cert_file = tls.cert_file;
+  req.tls.key_file = tls.key_file;
+  req.tls.server_name = tls.server_name;
+  req.tls.insecure_skip_verify = tls.insecure_skip_verify;
+  if (config_.authorization) {
+    const Authorization& auth = *config_.authorization;
+    std::string credentials = auth.credentials;
+    if (!auth.credentials_file.empty()) {
+      Result<std::string> secret = ReadSecretFile(auth.credentials_file);
+      if (!secret.ok()) return secret.status().WithContext("authorization");
+      credentials = std::move(secret).value();
+    }
+    req.headers.emplace_back("Authorization", auth.type + " " + credentials);
+  }
+  if (config_.basic_auth) {
+    const BasicAuth& auth = *config_.basic_auth;
+    std::string password = auth.password;
+    if (!auth.password_file.empty()) {
+      Result<std::string> secret = ReadSecretFile(auth.password_file);
+      if (!secret.ok()) return secret.status().WithContext("basic_auth");
+      password = std::move(secret).value();
+    }
+    req.basic_auth = std::make_pair(auth.username, password);
+  }
+  return req;
+}
+
+IngestResult ScrapeLoop::ScrapeOnce() {
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = true;
+  }
+  const auto start = std::chrono::system_clock::now();
+  Result<http::ClientRequest> request = BuildRequest();
+  if (!request.ok()) return Finish(request.status(), start, 0);
+  const auto steady_start = Scheduler::Clock::now();
+  Result<http::ClientResponse> response = client_.DoSync(std::move(request).value());
+  double seconds = std::chrono::duration<double>(Scheduler::Clock::now() - steady_start).count();
+  return Finish(std::move(response), start, seconds);
+}
+
+IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
+                                std::chrono::system_clock::time_point start, double seconds) {
+  std::lock_guard lock(mu_);
+  in_flight_ = false;
+  if (stopped_) return IngestResult{Status::Aborted("scrape loop stopped"), {}};
+  ScrapeMetrics& m = ScrapeMetrics::Get();
+  const int64_t ts = ToMs(start);
+  IngestResult result;
+  if (!response.ok()) {
+    Status error = response.status();
+    std::string_view limit;
+    if (error.code() == Status::Code::kResourceExhausted) {
+      limit = "body_size_limit";
+      error = Status::ResourceExhausted("body size limit exceeded (limit: " +
+                                        std::to_string(config_.body_size_limit) + " bytes)");
+    }
+    result = ingester_.IngestFailure(error, ts, seconds);
+    result.limit = limit;
+  } else if (response->status != 200) {
+    result = ingester_.IngestFailure(
+        Status::Unavailable("server returned HTTP status " + std::to_string(response->status)), ts,
+        seconds);
+  } else {
+    result = ingester_.Ingest(response->body, response->Header("Content-Type"), ts, seconds);
+  }
+
+  m.scrapes.With({job_}).Inc();
+  m.duration.With({job_}).Observe(seconds);
+  if (result.status.ok()) {
+    m.samples_scraped.With({job_}).Inc(static_cast<double>(result.samples_scraped));
+  } else {
+    m.scrapes_failed.With({job_}).Inc();
+    if (!result.limit.empty()) m.limit_hits.With({job_, std::string(result.limit)}).Inc();
+    log::Debug("scrape failed", {{"job", job_}, {"target", target_.Url()}, {"err", result.status}});
+  }
+  size_t cache_size = ingester_.cache_size();
+  m.cache_series.Add(static_cast<double>(cache_size) - static_cast<double>(reported_cache_size_));
+  reported_cache_size_ = cache_size;
+
+  status_.health = result.status.ok() ? "up" : "down";
+  status_.last_error = result.status.ok() ? std::string() : result.status.message();
+  status_.last_scrape = start;
+  if (result.status.ok()) status_.last_success = start;
+  status_.last_scrape_duration = seconds;
+  status_.last_samples = result.samples_post_relabel;
+  status_.series = ingester_.live_series();
+  return result;
+}
+
+void ScrapeLoop::Stop(bool stale_markers) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (started_) ScrapeMetrics::Get().targets_active.With({job_}).Dec();
+  if (stale_markers) {
+    Status st = ingester_.WriteStaleMarkers(ToMs(std::chrono::system_clock::now()));
+    if (!st.ok()) {
+      log::Warn("writing staleness markers failed", {{"target", target_.Url()}, {"err", st}});
+    }
+  }
+}
+
+TargetStatus ScrapeLoop::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+}  // namespace shardwise::scrape

@@ -1,0 +1,89 @@
+// ScrapeLoop: scrapes one target every interval, on the shared Scheduler (no thread of its
+// own). Each tick starts an async request on the shared http::Client; the response is
+// parsed and appended on a scheduler worker by the loop's Ingester.
+//
+// Timing: the first scrape happens at the target's phase within the interval, derived from
+// its hash (like Prometheus's offset), so a fleet of targets spreads evenly and a target
+// keeps its phase across restarts and processes. A tick that finds the previous scrape
+// still running is skipped (counted). The request carries the scrape timeout, the Accept
+// header of parse/parser.h, gzip, keep-alive, body_size_limit, TLS and auth; credential
+// files are re-read on every scrape so rotated secrets work.
+//
+// Stop(stale_markers): no scrape is ingested after it returns. With stale_markers, every
+// series of the last scrape and the report series get staleness markers; without (a target
+// handed to another scraper), the loop lets go silently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/http/client.h"
+#include "common/relabel/relabeler.h"
+#include "scraper/scrape/config.h"
+#include "scraper/scrape/ingester.h"
+#include "scraper/scrape/scheduler.h"
+#include "scraper/scrape/target.h"
+#include "scraper/storage/appender.h"
+
+namespace shardwise::scrape {
+
+// What a status page shows about one target (Prometheus's /api/v1/targets fields).
+struct TargetStatus {
+  Target target;
+  std::string health = "unknown";  // "up", "down", "unknown" (not scraped yet)
+  std::string last_error;
+  std::chrono::system_clock::time_point last_scrape{};
+  std::chrono::system_clock::time_point last_success{};  // epoch when never
+  double last_scrape_duration = 0;                       // seconds
+  size_t last_samples = 0;                               // samples ingested by the last scrape
+  size_t series = 0;                                     // series of the last successful scrape
+};
+
+class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
+ public:
+  // The loop keeps `scheduler` alive; `client` and `storage` must outlive Stop().
+  ScrapeLoop(Target target, const ScrapeConfig& config, relabel::Relabeler metric_relabeler,
+             std::shared_ptr<Scheduler> scheduler, http::Client& client,
+             storage::Appendable& storage, uint64_t jitter_seed = 0);
+  ~ScrapeLoop();
+
+  void Start();
+  void Stop(bool stale_markers);
+
+  // Scrapes once, now, on the calling thread (tests, benchmarks). Not with Start().
+  IngestResult ScrapeOnce();
+
+  TargetStatus Snapshot() const;
+  const Target& target() const { return target_; }
+  uint64_t config_fingerprint() const { return config_.fingerprint; }
+  // Delay from `now` to the target's next phase point (exposed for tests).
+  static std::chrono::nanoseconds Offset(uint64_t hash, std::chrono::milliseconds interval,
+                                         std::chrono::system_clock::time_point now);
+
+ private:
+  Result<http::ClientRequest> BuildRequest() const;
+  void Tick(Scheduler::Clock::time_point scheduled);
+  void ScheduleTick(Scheduler::Clock::time_point when);
+  IngestResult Finish(Result<http::ClientResponse> response,
+                      std::chrono::system_clock::time_point start, double seconds);
+
+  const Target target_;
+  const ScrapeConfig config_;
+  const std::shared_ptr<Scheduler> scheduler_;
+  http::Client& client_;
+  const uint64_t jitter_seed_;
+  const std::string job_;
+
+  mutable std::mutex mu_;  // guards everything below; held while ingesting
+  Ingester ingester_;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool in_flight_ = false;
+  TargetStatus status_;
+  size_t reported_cache_size_ = 0;  // this loop's share of the cache_series gauge
+};
+
+}  // namespace shardwise::scrape

@@ -1,0 +1,544 @@
+#include "scraper/tsdb/db.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/log/log.h"
+#include "scraper/tsdb/metrics.h"
+
+namespace shardwise::tsdb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// WalConsumer
+
+void WalConsumer::SetAcknowledged(wal::Position pos) {
+  std::lock_guard lock(mu_);
+  acked_ = std::max(acked_, pos);
+}
+
+wal::Position WalConsumer::acknowledged() const {
+  std::lock_guard lock(mu_);
+  return acked_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Appender
+
+class DBAppender : public storage::Appender {
+ public:
+  explicit DBAppender(DB* db) : db_(db) {}
+  ~DBAppender() override = default;
+
+  Status Append(storage::SeriesRef& ref, const Labels& labels, int64_t t_ms, double v) override {
+    bool needs_record = false;
+    AppendOutcome outcome = AppendOutcome::kNotFound;
+    if (ref != 0) outcome = db_->head_.Check(ref, t_ms, &needs_record);
+    if (outcome == AppendOutcome::kNotFound) {
+      if (labels.empty()) return Status::NotFound("unknown series ref " + std::to_string(ref));
+      auto created = db_->head_.GetOrCreate(labels);
+      if (!created.ok()) {
+        if (created.status().code() == Status::Code::kResourceExhausted) {
+          TsdbMetrics::Get().series_limit_hits.Inc();
+        }
+        return created.status();
+      }
+      ref = *created;
+      outcome = db_->head_.Check(ref, t_ms, &needs_record);
+    }
+    if (outcome == AppendOutcome::kOutOfOrder) {
+      TsdbMetrics::Get().out_of_order.Inc();
+      return Status::InvalidArgument("out-of-order sample at " + std::to_string(t_ms));
+    }
+    if (outcome == AppendOutcome::kDuplicate) {
+      TsdbMetrics::Get().duplicates.Inc();
+      return Status::InvalidArgument("duplicate sample at " + std::to_string(t_ms));
+    }
+    pending_.push_back({ref, t_ms, v});
+    if (needs_record) maybe_unlogged_.push_back(ref);
+    return Status::OK();
+  }
+
+  Status Commit() override {
+    Status st = db_->CommitBatch(pending_, maybe_unlogged_);
+    pending_.clear();
+    maybe_unlogged_.clear();
+    return st;
+  }
+
+  void Rollback() override {
+    // Series created for this batch stay in the head without samples; retention removes
+    // them once they have been idle for the retention period.
+    pending_.clear();
+    maybe_unlogged_.clear();
+  }
+
+ private:
+  DB* db_;
+  std::vector<SampleRecord> pending_;
+  std::vector<SeriesRef> maybe_unlogged_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Open, replay, close
+
+DB::DB(std::string dir, DBOptions options)
+    : dir_(std::move(dir)),
+      wal_dir_(dir_ + "/wal"),
+      options_(options),
+      head_(Head::Options{.max_series = options.max_series}) {}
+
+Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
+  std::unique_ptr<DB> db(new DB(std::move(dir), options));
+  std::error_code ec;
+  std::filesystem::create_directories(db->wal_dir_, ec);
+  if (ec) return Status::IOError("create " + db->wal_dir_ + ": " + ec.message());
+  SHARDWISE_RETURN_IF_ERROR(db->Replay());
+  auto writer = wal::Writer::Open(db->wal_dir_, {.segment_size = options.wal_segment_size});
+  if (!writer.ok()) return writer.status();
+  db->writer_ = std::move(*writer);
+  db->wal_end_ = db->writer_->End();
+  db->segment_max_t_.emplace(db->wal_end_.segment, std::numeric_limits<int64_t>::min());
+  db->PublishGauges();
+  if (options.fsync_policy == FsyncPolicy::kInterval) {
+    db->sync_thread_ = std::thread([d = db.get()] { d->SyncLoop(); });
+  }
+  if (options.retention_interval.count() > 0) {
+    db->retention_thread_ = std::thread([d = db.get()] { d->RetentionLoop(); });
+  }
+  return db;
+}
+
+DB::~DB() {
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (retention_thread_.joinable()) retention_thread_.join();
+  std::lock_guard lock(commit_mu_);
+  if (writer_ && dirty_) writer_->Sync();
+}
+
+Status DB::Replay() {
+  auto start = Clock::now();
+  auto& m = TsdbMetrics::Get();
+  uint32_t first_segment = 0;
+  // ref -> ref for series logged twice under different refs (removed and re-created).
+  std::unordered_map<SeriesRef, SeriesRef> remap;
+  auto create = [&](const SeriesRecord& rec) -> Status {
+    auto ref = head_.CreateWithRef(rec.ref, rec.labels);
+    if (!ref.ok()) return ref.status();
+    if (*ref != rec.ref) remap[rec.ref] = *ref;
+    return Status::OK();
+  };
+
+  auto checkpoint = LatestCheckpoint(wal_dir_);
+  if (!checkpoint.ok()) return checkpoint.status();
+  if (*checkpoint) {
+    std::vector<SeriesRecord> series;
+    Status st = ReadCheckpoint((*checkpoint)->path, &series);
+    if (!st.ok()) {
+      // Checkpoints are renamed into place whole; damage means the disk lied. Keep what
+      // decoded and carry on: samples of unknown refs are counted and skipped below.
+      m.wal_corruptions.Inc();
+      log::Error("WAL checkpoint damaged", {{"path", (*checkpoint)->path}, {"err", st}});
+    }
+    for (const auto& rec : series) {
+      Status cs = create(rec);
+      if (!cs.ok()) log::Warn("checkpoint series skipped", {{"err", cs}});
+    }
+    first_segment = (*checkpoint)->last_segment + 1;
+    // Segments a crash left behind between checkpointing and deleting.
+    auto segments = wal::ListSegments(wal_dir_);
+    if (segments.ok()) {
+      for (uint32_t s : *segments) {
+        if (s < first_segment) std::filesystem::remove(wal::SegmentPath(wal_dir_, s));
+      }
+    }
+  }
+
+  uint64_t unknown_refs = 0;
+  // A record that passed its CRC but does not decode was written by a buggy or newer
+  // version: skip it (counted and logged) rather than refuse to start.
+  auto skip = [&](wal::Position at, const Status& why) {
+    m.wal_corruptions.Inc();
+    log::Error("WAL record skipped", {{"at", at.ToString()}, {"err", why}});
+    return Status::OK();
+  };
+  std::vector<SeriesRecord> series;
+  std::vector<SampleRecord> samples;
+  auto report =
+      wal::Replay(wal_dir_, {.first_segment = first_segment, .repair = true},
+                  [&](wal::Position at, std::string_view payload) -> Status {
+                    switch (PeekRecordType(payload)) {
+                      case RecordType::kSeries: {
+                        series.clear();
+                        Status st = DecodeSeries(payload, &series);
+                        if (!st.ok()) return skip(at, st);
+                        for (const auto& rec : series) {
+                          Status cs = create(rec);
+                          if (!cs.ok())
+                            log::Warn("WAL series skipped", {{"at", at.ToString()}, {"err", cs}});
+                        }
+                        break;
+                      }
+                      case RecordType::kSamples: {
+                        samples.clear();
+                        Status st = DecodeSamples(payload, &samples);
+                        if (!st.ok()) return skip(at, st);
+                        int64_t max_t = std::numeric_limits<int64_t>::min();
+                        for (auto& s : samples) {
+                          if (!remap.empty()) {
+                            auto it = remap.find(s.ref);
+                            if (it != remap.end()) s.ref = it->second;
+                          }
+                          max_t = std::max(max_t, s.t);
+                        }
+                        uint64_t rejected = 0;
+                        head_.AppendBatch(samples, &rejected);
+                        unknown_refs += rejected;
+                        auto [it, inserted] = segment_max_t_.emplace(at.segment, max_t);
+                        if (!inserted) it->second = std::max(it->second, max_t);
+                        break;
+                      }
+                      default:
+                        return skip(at, Status::Corruption("unknown record type"));
+                    }
+                    return Status::OK();
+                  });
+  if (!report.ok()) return report.status();
+  replay_report_ = std::move(*report);
+  for (uint32_t s : replay_report_.segments) {
+    segment_max_t_.emplace(s, std::numeric_limits<int64_t>::min());
+  }
+  for (const auto& d : replay_report_.damage) {
+    m.wal_corruptions.Inc();
+    log::Error("WAL damage found on replay", {{"detail", d.ToString()}});
+  }
+  double seconds = SecondsSince(start);
+  m.replay_seconds.Set(seconds);
+  HeadStats hs = head_.Stats();
+  log::Info("WAL replayed", {{"dir", wal_dir_},
+                             {"segments", replay_report_.segments.size()},
+                             {"records", replay_report_.records},
+                             {"series", hs.series},
+                             {"samples", hs.samples_appended},
+                             {"rejected_samples", unknown_refs},
+                             {"seconds", seconds}});
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+std::unique_ptr<storage::Appender> DB::NewAppender() { return std::make_unique<DBAppender>(this); }
+
+Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef>& maybe_unlogged) {
+  if (samples.empty()) return Status::OK();
+  auto& m = TsdbMetrics::Get();
+  std::unique_lock lock(commit_mu_);
+  std::vector<SeriesRef> new_series;
+  for (SeriesRef ref : maybe_unlogged) {
+    if (head_.MarkSeriesLogged(ref)) new_series.push_back(ref);
+  }
+  std::vector<std::string_view> payloads;
+  series_buf_.clear();
+  samples_buf_.clear();
+  if (!new_series.empty()) {
+    head_.EncodeSeriesRecord(new_series, &series_buf_);
+    payloads.push_back(series_buf_);
+  }
+  EncodeSamples(samples, &samples_buf_);
+  payloads.push_back(samples_buf_);
+  wal::Position start;
+  uint64_t before = writer_->bytes_written();
+  Status st = writer_->Write(payloads, &start);
+  if (st.ok() && options_.fsync_policy == FsyncPolicy::kEveryBatch) {
+    auto t0 = Clock::now();
+    st = writer_->Sync();
+    m.wal_fsync_seconds.Observe(SecondsSince(t0));
+  }
+  if (!st.ok()) {
+    m.wal_write_failures.Inc();
+    // The series records did not make it; the next batch must write them.
+    for (SeriesRef ref : new_series) head_.MarkSeriesLogged(ref, false);
+    log::Error("WAL write failed", {{"err", st}});
+    return st;
+  }
+  dirty_ = options_.fsync_policy != FsyncPolicy::kEveryBatch;
+  m.wal_bytes.Inc(static_cast<double>(writer_->bytes_written() - before));
+  int64_t max_t = std::numeric_limits<int64_t>::min();
+  for (const auto& s : samples) max_t = std::max(max_t, s.t);
+  auto [it, inserted] = segment_max_t_.emplace(start.segment, max_t);
+  if (!inserted) it->second = std::max(it->second, max_t);
+  if (inserted) m.wal_segments.Set(static_cast<double>(segment_max_t_.size()));
+
+  HeadStats before_stats = head_.Stats();
+  head_.AppendBatch(samples);
+  HeadStats after = head_.Stats();
+  wal_end_ = writer_->End();
+  lock.unlock();
+  wal_cv_.notify_all();
+
+  m.commits.Inc();
+  m.samples_appended.Inc(
+      static_cast<double>(after.samples_appended - before_stats.samples_appended));
+  if (after.out_of_order != before_stats.out_of_order) {
+    m.out_of_order.Inc(static_cast<double>(after.out_of_order - before_stats.out_of_order));
+  }
+  if (after.duplicates != before_stats.duplicates) {
+    m.duplicates.Inc(static_cast<double>(after.duplicates - before_stats.duplicates));
+  }
+  if (after.series_created != before_stats.series_created) {
+    m.series_created.Inc(static_cast<double>(after.series_created - before_stats.series_created));
+  }
+  m.head_series.Set(static_cast<double>(after.series));
+  m.head_chunks.Set(static_cast<double>(after.chunks));
+  m.head_max_time.Set(static_cast<double>(after.max_time));
+  return Status::OK();
+}
+
+void DB::SyncLoop() {
+  auto& m = TsdbMetrics::Get();
+  std::unique_lock loop_lock(loop_mu_);
+  while (!loop_cv_.wait_for(loop_lock, options_.fsync_interval, [&] { return stopping_; })) {
+    int fd = -1;
+    {
+      std::lock_guard lock(commit_mu_);
+      if (!dirty_) continue;
+      fd = writer_->DupFd();
+      dirty_ = false;
+    }
+    if (fd < 0) continue;
+    // Sync a duplicate descriptor outside the commit lock so appends never wait on disk.
+    auto t0 = Clock::now();
+    if (::fdatasync(fd) != 0) {
+      m.wal_write_failures.Inc();
+      std::lock_guard lock(commit_mu_);
+      dirty_ = true;
+    }
+    m.wal_fsync_seconds.Observe(SecondsSince(t0));
+    ::close(fd);
+  }
+}
+
+wal::Position DB::WalEnd() const {
+  std::lock_guard lock(commit_mu_);
+  return wal_end_;
+}
+
+bool DB::WaitForWal(wal::Position pos, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(commit_mu_);
+  return wal_cv_.wait_for(lock, timeout, [&] { return wal_end_ > pos; });
+}
+
+uint32_t DB::FirstSegment() const {
+  std::lock_guard lock(commit_mu_);
+  return segment_max_t_.empty() ? wal_end_.segment : segment_max_t_.begin()->first;
+}
+
+std::shared_ptr<WalConsumer> DB::RegisterWalConsumer(const std::string& name) {
+  auto consumer = std::shared_ptr<WalConsumer>(new WalConsumer(name));
+  std::lock_guard lock(consumers_mu_);
+  consumers_[name] = consumer;
+  return consumer;
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention
+
+void DB::RetentionLoop() {
+  std::unique_lock loop_lock(loop_mu_);
+  while (!loop_cv_.wait_for(loop_lock, options_.retention_interval, [&] { return stopping_; })) {
+    loop_lock.unlock();
+    auto r = ApplyRetention();
+    if (!r.ok()) log::Error("TSDB retention failed", {{"err", r.status()}});
+    loop_lock.lock();
+  }
+}
+
+Result<RetentionResult> DB::ApplyRetention() {
+  auto& m = TsdbMetrics::Get();
+  std::lock_guard retention_lock(retention_mu_);
+  RetentionResult result;
+  HeadStats hs = head_.Stats();
+  if (hs.max_time == std::numeric_limits<int64_t>::min()) return result;  // empty head
+  result.cutoff = hs.max_time - options_.retention.count();
+
+  Head::TruncateResult truncated = head_.Truncate(result.cutoff);
+  result.chunks_removed = truncated.chunks_removed;
+  result.series_removed = truncated.series_removed.size();
+  m.chunks_removed.Inc(static_cast<double>(truncated.chunks_removed));
+  m.series_removed.Inc(static_cast<double>(truncated.series_removed.size()));
+
+  // Which segments may go: a prefix of closed segments, each older than the cutoff and
+  // past every consumer's acknowledged position.
+  std::vector<wal::Position> acks;
+  {
+    std::lock_guard lock(consumers_mu_);
+    for (auto it = consumers_.begin(); it != consumers_.end();) {
+      if (auto c = it->second.lock()) {
+        acks.push_back(c->acknowledged());
+        ++it;
+      } else {
+        it = consumers_.erase(it);
+      }
+    }
+  }
+  std::vector<uint32_t> deletable;
+  uint32_t current;
+  {
+    std::lock_guard lock(commit_mu_);
+    current = wal_end_.segment;
+    for (const auto& removed : truncated.series_removed) {
+      removed_series_[removed.first] = {removed.second, current};
+    }
+    for (const auto& [segment, max_t] : segment_max_t_) {
+      if (segment >= current || max_t >= result.cutoff) break;
+      auto size = wal::FileSize(wal::SegmentPath(wal_dir_, segment));
+      bool consumed = std::all_of(acks.begin(), acks.end(), [&](const wal::Position& p) {
+        return p.segment > segment || (p.segment == segment && size.ok() && p.offset >= *size);
+      });
+      if (!consumed) break;
+      deletable.push_back(segment);
+    }
+  }
+  if (!deletable.empty()) {
+    uint32_t last = deletable.back();
+    // Everything live in the head, plus removed series that later segments may mention.
+    std::vector<SeriesRecord> keep;
+    head_.ForEachSeries([&](SeriesRef ref, const Labels& labels) {
+      keep.push_back({ref, labels});
+    });
+    for (auto it = removed_series_.begin(); it != removed_series_.end();) {
+      if (it->second.second <= last) {
+        it = removed_series_.erase(it);
+      } else {
+        keep.push_back({it->first, it->second.first});
+        ++it;
+      }
+    }
+    std::sort(keep.begin(), keep.end(),
+              [](const SeriesRecord& a, const SeriesRecord& b) { return a.ref < b.ref; });
+    Status st = WriteCheckpoint(wal_dir_, last, keep);
+    if (!st.ok()) {
+      m.checkpoint_failures.Inc();
+      return st.WithContext("WAL checkpoint");
+    }
+    m.checkpoint_runs.Inc();
+    result.checkpoint = last;
+    for (uint32_t segment : deletable) {
+      std::error_code ec;
+      std::filesystem::remove(wal::SegmentPath(wal_dir_, segment), ec);
+      if (ec) {
+        log::Warn("WAL segment delete failed", {{"segment", segment}, {"err", ec.message()}});
+        continue;
+      }
+      result.segments_deleted.push_back(segment);
+    }
+    std::lock_guard lock(commit_mu_);
+    for (uint32_t segment : result.segments_deleted) segment_max_t_.erase(segment);
+    m.wal_segments_deleted.Inc(static_cast<double>(result.segments_deleted.size()));
+  }
+  PublishGauges();
+  log::Info("TSDB retention applied", {{"cutoff_ms", result.cutoff},
+                                       {"chunks_removed", result.chunks_removed},
+                                       {"series_removed", result.series_removed},
+                                       {"segments_deleted", result.segments_deleted.size()}});
+  return result;
+}
+
+void DB::PublishGauges() {
+  auto& m = TsdbMetrics::Get();
+  HeadStats hs = head_.Stats();
+  m.head_series.Set(static_cast<double>(hs.series));
+  m.head_chunks.Set(static_cast<double>(hs.chunks));
+  if (hs.max_time != std::numeric_limits<int64_t>::min()) {
+    m.head_min_time.Set(static_cast<double>(hs.min_time));
+    m.head_max_time.Set(static_cast<double>(hs.max_time));
+  }
+  std::lock_guard lock(commit_mu_);
+  m.wal_segments.Set(static_cast<double>(segment_max_t_.size()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+std::vector<std::pair<SeriesRef, Labels>> DB::SelectSeries(
+    const std::vector<std::vector<Matcher>>& selectors, int64_t mint, int64_t maxt) const {
+  std::vector<SeriesRef> refs;
+  for (const auto& matchers : selectors) {
+    auto got = head_.Select(matchers);
+    refs.insert(refs.end(), got.begin(), got.end());
+  }
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  std::vector<std::pair<SeriesRef, Labels>> out;
+  for (SeriesRef ref : refs) {
+    Labels labels;
+    if (head_.HasSamplesIn(ref, mint, maxt) && head_.SeriesLabels(ref, &labels)) {
+      out.emplace_back(ref, std::move(labels));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
+
+std::vector<SeriesSamples> DB::Query(const std::vector<Matcher>& matchers, int64_t mint,
+                                     int64_t maxt) const {
+  std::vector<SeriesSamples> out;
+  for (auto& [ref, labels] : SelectSeries({matchers}, mint, maxt)) {
+    SeriesSamples s{std::move(labels), {}};
+    head_.Samples(ref, mint, maxt, &s.samples);
+    if (!s.samples.empty()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<Labels> DB::Series(const std::vector<std::vector<Matcher>>& selectors, int64_t mint,
+                               int64_t maxt) const {
+  std::vector<Labels> out;
+  for (auto& [ref, labels] : SelectSeries(selectors, mint, maxt)) out.push_back(std::move(labels));
+  return out;
+}
+
+std::vector<std::string> DB::LabelNames(const std::vector<std::vector<Matcher>>& selectors,
+                                        int64_t mint, int64_t maxt) const {
+  if (selectors.empty()) return head_.LabelNames();
+  std::vector<std::string> out;
+  for (const auto& [ref, labels] : SelectSeries(selectors, mint, maxt)) {
+    for (const auto& l : labels) out.push_back(l.name);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> DB::LabelValues(std::string_view name,
+                                         const std::vector<std::vector<Matcher>>& selectors,
+                                         int64_t mint, int64_t maxt) const {
+  if (selectors.empty()) return head_.LabelValues(name);
+  std::vector<std::string> out;
+  for (const auto& [ref, labels] : SelectSeries(selectors, mint, maxt)) {
+    std::string_view v = labels.Get(name);
+    if (!v.empty()) out.emplace_back(v);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace shardwise::tsdb

@@ -1,0 +1,177 @@
+// DB: the scraper's embedded TSDB. It ties the WAL, the head and retention together:
+//
+//   Open(dir)   replays <dir>/wal (newest checkpoint, then the segments after it) into a
+//               fresh head, repairing a torn tail, then starts a new segment.
+//   Appender    buffers one scrape; Commit() writes the batch as one WAL write (a series
+//               record for series the WAL has not seen, then one samples record), fsyncs
+//               per the policy, then applies it to the head. Commits are serialised, so
+//               the WAL order is the head order and replay rebuilds the same head.
+//   Retention   a background pass (or ApplyRetention()) drops head chunks older than
+//               head max time - retention, and deletes WAL segments that are both older
+//               than that and acknowledged by every registered WAL consumer, after
+//               writing a checkpoint with the series records that must survive them.
+//
+// WAL consumers (remote write) tail <dir>/wal themselves with wal::Tailer. To start (or
+// restart from a persisted cursor): read LatestCheckpoint() if any, then the segments from
+// FirstSegment(), taking series records from all and samples only from the cursor on.
+// WaitForWal() blocks until new records arrive. SetAcknowledged() on the handle tells the
+// DB which segments the consumer no longer needs; until then they are kept on disk.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/status.h"
+#include "scraper/storage/appender.h"
+#include "scraper/tsdb/checkpoint.h"
+#include "scraper/tsdb/head.h"
+#include "scraper/tsdb/index/matcher.h"
+#include "scraper/tsdb/wal/reader.h"
+#include "scraper/tsdb/wal/writer.h"
+
+namespace shardwise::tsdb {
+
+enum class FsyncPolicy {
+  kEveryBatch,  // Commit returns after fdatasync: a committed batch survives power loss
+  kInterval,    // a background thread syncs every fsync_interval; a power loss may lose
+                // up to that much. A process crash loses nothing committed either way.
+};
+
+struct DBOptions {
+  uint64_t wal_segment_size = 32ull << 20;
+  FsyncPolicy fsync_policy = FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsync_interval{1000};
+  std::chrono::milliseconds retention = std::chrono::hours(2);
+  // How often the background retention pass runs; zero disables it (call
+  // ApplyRetention() yourself).
+  std::chrono::milliseconds retention_interval = std::chrono::minutes(1);
+  size_t max_series = 0;  // 0: unlimited
+};
+
+struct SeriesSamples {
+  Labels labels;
+  std::vector<Sample> samples;
+};
+
+struct RetentionResult {
+  int64_t cutoff = 0;
+  uint64_t chunks_removed = 0;
+  uint64_t series_removed = 0;
+  std::vector<uint32_t> segments_deleted;
+  std::optional<uint32_t> checkpoint;  // the checkpoint written, if any
+};
+
+class DB;
+
+// A registered WAL consumer. Destroying the handle unregisters it; it may outlive the DB.
+class WalConsumer {
+ public:
+  // Everything before `pos` has been processed (sent and acknowledged by the receiver).
+  void SetAcknowledged(wal::Position pos);
+  wal::Position acknowledged() const;
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class DB;
+  explicit WalConsumer(std::string name) : name_(std::move(name)) {}
+  std::string name_;
+  mutable std::mutex mu_;
+  wal::Position acked_;
+};
+
+class DB : public storage::Appendable {
+ public:
+  static Result<std::unique_ptr<DB>> Open(std::string dir, DBOptions options);
+  ~DB() override;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  std::unique_ptr<storage::Appender> NewAppender() override;
+
+  // --- reading ---
+  // Series matching every matcher with their samples in [mint, maxt] (series without
+  // samples in range are left out), sorted by labels.
+  std::vector<SeriesSamples> Query(const std::vector<Matcher>& matchers, int64_t mint,
+                                   int64_t maxt) const;
+  // Label sets of the series matching any of the matcher sets with samples in range.
+  std::vector<Labels> Series(const std::vector<std::vector<Matcher>>& selectors, int64_t mint,
+                             int64_t maxt) const;
+  // Names / values over the whole head, or over the series matching `selectors`.
+  std::vector<std::string> LabelNames(const std::vector<std::vector<Matcher>>& selectors,
+                                      int64_t mint, int64_t maxt) const;
+  std::vector<std::string> LabelValues(std::string_view name,
+                                       const std::vector<std::vector<Matcher>>& selectors,
+                                       int64_t mint, int64_t maxt) const;
+
+  // --- retention ---
+  Result<RetentionResult> ApplyRetention();
+
+  // --- WAL consumers ---
+  // Registers a consumer that holds back segment deletion until it acknowledges. A
+  // second registration under the same name replaces the first.
+  std::shared_ptr<WalConsumer> RegisterWalConsumer(const std::string& name);
+  const std::string& wal_dir() const { return wal_dir_; }
+  // The position just past the last committed record.
+  wal::Position WalEnd() const;
+  // Waits until the WAL extends past `pos` or `timeout` passes; true if it did.
+  bool WaitForWal(wal::Position pos, std::chrono::milliseconds timeout) const;
+  // The oldest segment still on disk.
+  uint32_t FirstSegment() const;
+
+  const wal::ReplayReport& replay_report() const { return replay_report_; }
+  const Head& head() const { return head_; }
+  const DBOptions& options() const { return options_; }
+
+ private:
+  friend class DBAppender;
+  DB(std::string dir, DBOptions options);
+  Status Replay();
+  Status CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef>& maybe_unlogged);
+  void SyncLoop();
+  void RetentionLoop();
+  void PublishGauges();
+  std::vector<std::pair<SeriesRef, Labels>> SelectSeries(
+      const std::vector<std::vector<Matcher>>& selectors, int64_t mint, int64_t maxt) const;
+
+  const std::string dir_;
+  const std::string wal_dir_;
+  const DBOptions options_;
+  Head head_;
+  wal::ReplayReport replay_report_;
+
+  // commit_mu_ serialises WAL writes and head application.
+  mutable std::mutex commit_mu_;
+  std::unique_ptr<wal::Writer> writer_;
+  std::map<uint32_t, int64_t> segment_max_t_;  // newest sample time per segment
+  bool dirty_ = false;                         // written but not yet fsynced
+  std::string series_buf_, samples_buf_;
+  mutable std::condition_variable wal_cv_;
+  wal::Position wal_end_;
+
+  // Series removed from the head whose refs may still appear in segments on disk:
+  // they go into checkpoints until those segments are deleted.
+  std::mutex retention_mu_;
+  std::unordered_map<SeriesRef, std::pair<Labels, uint32_t>> removed_series_;
+
+  mutable std::mutex consumers_mu_;
+  std::map<std::string, std::weak_ptr<WalConsumer>> consumers_;
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;
+  std::thread sync_thread_;
+  std::thread retention_thread_;
+  std::atomic<uint64_t> rejected_at_append_out_of_order_{0};
+};
+
+}  // namespace shardwise::tsdb

@@ -1,0 +1,176 @@
+// Head: the in-memory part of the TSDB. It owns
+//   - the series index: labels -> ref (hash of the label set), ref -> series, interned
+//     label strings (one copy per distinct string) and postings for matchers;
+//   - per-series sample data: sealed chunks of 120 samples (XOR or decimal, whichever is
+//     smaller) plus the XOR chunk being appended to.
+// Appends must be in time order per series: a sample older than the series' newest is
+// out of order, one at the same timestamp is a duplicate; both are rejected and counted.
+// A max-series limit refuses new series with ResourceExhausted.
+//
+// Thread-safety: all methods may be called concurrently. The index sits behind a
+// reader/writer lock; sample data behind striped per-series locks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/status.h"
+#include "scraper/tsdb/chunkenc/chunk.h"
+#include "scraper/tsdb/chunkenc/xor_chunk.h"
+#include "scraper/tsdb/index/matcher.h"
+#include "scraper/tsdb/index/postings.h"
+#include "scraper/tsdb/index/string_pool.h"
+#include "scraper/tsdb/record.h"
+
+namespace shardwise::tsdb {
+
+using SeriesRef = uint64_t;
+
+struct Sample {
+  int64_t t;
+  double v;
+};
+
+enum class AppendOutcome { kOk, kOutOfOrder, kDuplicate, kNotFound };
+
+struct HeadStats {
+  uint64_t series = 0;
+  uint64_t chunks = 0;
+  uint64_t samples_appended = 0;
+  uint64_t out_of_order = 0;
+  uint64_t duplicates = 0;
+  uint64_t series_created = 0;
+  uint64_t series_removed = 0;
+  uint64_t series_limit_hits = 0;
+  uint64_t interned_strings = 0;  // distinct label names and values
+  int64_t min_time = std::numeric_limits<int64_t>::max();
+  int64_t max_time = std::numeric_limits<int64_t>::min();
+};
+
+class Head {
+ public:
+  struct Options {
+    size_t max_series = 0;  // 0: unlimited
+  };
+  explicit Head(Options options);
+  ~Head();
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  // The ref of the series with `labels`, creating the series when new (`*created` tells
+  // which). ResourceExhausted when creating would exceed max_series; InvalidArgument
+  // for an empty label set.
+  Result<SeriesRef> GetOrCreate(const Labels& labels, bool* created = nullptr);
+  // For replay: (re)creates the series under a ref chosen earlier and returns the ref
+  // the labels now live under: `ref`, or an older ref when the same labels were logged
+  // twice (a series deleted and recreated). Later refs handed out by GetOrCreate are
+  // above every ref seen here. Ignores the series limit: data accepted once is not
+  // dropped on restart.
+  Result<SeriesRef> CreateWithRef(SeriesRef ref, const Labels& labels);
+
+  // Cheap pre-check for appenders: whether (t, v) would be accepted now, and whether the
+  // series still needs its WAL series record.
+  AppendOutcome Check(SeriesRef ref, int64_t t, bool* needs_series_record = nullptr) const;
+  AppendOutcome Append(SeriesRef ref, int64_t t, double v);
+  // Appends a batch under one index lock; outcome per sample is counted, not returned.
+  void AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected = nullptr);
+
+  // WAL bookkeeping: the first writer of a series' samples also writes its labels.
+  // Returns true when the series had not been marked yet (and marks it). Marking false
+  // undoes a mark whose WAL write failed.
+  bool MarkSeriesLogged(SeriesRef ref, bool logged = true);
+  // Encodes a WAL series record for `refs` (unknown refs are skipped).
+  void EncodeSeriesRecord(std::span<const SeriesRef> refs, std::string* out) const;
+
+  // --- reading ---
+  // Refs of series matching every matcher, ascending. No matchers: every series.
+  std::vector<SeriesRef> Select(const std::vector<Matcher>& matchers) const;
+  bool SeriesLabels(SeriesRef ref, Labels* out) const;
+  // Appends the samples with mint <= t <= maxt; false when the ref is unknown.
+  bool Samples(SeriesRef ref, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
+  // Whether the series has a sample in [mint, maxt].
+  bool HasSamplesIn(SeriesRef ref, int64_t mint, int64_t maxt) const;
+  std::vector<std::string> LabelNames() const;
+  std::vector<std::string> LabelValues(std::string_view name) const;
+  // Calls fn(ref, labels) for every series (for checkpoints), in ref order.
+  void ForEachSeries(const std::function<void(SeriesRef, const Labels&)>& fn) const;
+
+  // --- retention ---
+  struct TruncateResult {
+    uint64_t chunks_removed = 0;
+    std::vector<std::pair<SeriesRef, Labels>> series_removed;
+  };
+  // Drops chunks whose newest sample is older than `cutoff` and series left with no data
+  // (a series is kept at least until the cutoff passes the time it was created). Chunks
+  // are dropped under the shared index lock; only removing series takes it exclusively.
+  TruncateResult Truncate(int64_t cutoff);
+
+  HeadStats Stats() const;
+  // Approximate heap bytes held by the head (index, strings, chunks).
+  size_t MemoryBytes() const;
+  SeriesRef max_ref() const { return next_ref_.load() - 1; }
+
+ private:
+  struct Chunk {
+    int64_t mint;
+    int64_t maxt;
+    std::string data;  // sealed: encoding byte + chunk (chunkenc/chunk.h)
+  };
+  struct Series {
+    SeriesRef ref;
+    uint64_t hash;
+    std::unique_ptr<const std::string*[]> labels;  // name, value, name, value, ...
+    uint32_t num_labels;
+    bool logged = false;  // guarded by the stripe lock
+    int64_t max_t = std::numeric_limits<int64_t>::min();
+    int64_t keep_until_cutoff;  // creation time in head time
+    int64_t head_mint = 0;
+    std::vector<Chunk> chunks;
+    chunkenc::XorAppender head_chunk;
+    Labels ToLabels() const;
+  };
+  static constexpr size_t kStripes = 256;
+
+  Series* FindLocked(SeriesRef ref) const;
+  Series* FindByLabelsLocked(const Labels& labels, uint64_t hash) const;
+  Series* CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash);
+  void RemoveLocked(const std::vector<Series*>& doomed);
+  AppendOutcome AppendToSeries(Series* s, int64_t t, double v);
+  void ReadSeries(const Series& s, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
+  std::mutex& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes]; }
+  void NoteTime(int64_t t);
+
+  const Options options_;
+  mutable std::shared_mutex index_mu_;
+  std::unordered_map<SeriesRef, std::unique_ptr<Series>> by_ref_;
+  std::unordered_multimap<uint64_t, Series*> by_hash_;
+  StringPool strings_;
+  MemPostings postings_;
+  mutable std::array<std::mutex, kStripes> stripes_;
+
+  std::atomic<SeriesRef> next_ref_{1};
+  std::atomic<uint64_t> num_series_{0};
+  std::atomic<uint64_t> num_chunks_{0};
+  std::atomic<uint64_t> chunk_bytes_{0};
+  std::atomic<uint64_t> samples_appended_{0};
+  std::atomic<uint64_t> out_of_order_{0};
+  std::atomic<uint64_t> duplicates_{0};
+  std::atomic<uint64_t> series_created_{0};
+  std::atomic<uint64_t> series_removed_{0};
+  std::atomic<uint64_t> series_limit_hits_{0};
+  std::atomic<int64_t> min_time_{std::numeric_limits<int64_t>::max()};
+  std::atomic<int64_t> max_time_{std::numeric_limits<int64_t>::min()};
+};
+
+}  // namespace shardwise::tsdb

@@ -1,0 +1,245 @@
+#include "scraper/tsdb/head.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "scraper/storage/appender.h"
+
+namespace shardwise::tsdb {
+namespace {
+
+Labels L(std::string name, std::string job, std::string instance) {
+  return Labels{{"__name__", name}, {"job", job}, {"instance", instance}};
+}
+
+Matcher M(Matcher::Type t, std::string n, std::string v) {
+  auto m = Matcher::Make(t, std::move(n), std::move(v));
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return *m;
+}
+
+using T = Matcher::Type;
+
+TEST(HeadTest, GetOrCreateIsIdempotentAndRefsGrow) {
+  Head head({});
+  bool created = false;
+  auto a = head.GetOrCreate(L("up", "a", "1"), &created);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(created);
+  auto again = head.GetOrCreate(L("up", "a", "1"), &created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(*again, *a);
+  auto b = head.GetOrCreate(L("up", "a", "2"));
+  EXPECT_GT(*b, *a);
+  Labels got;
+  ASSERT_TRUE(head.SeriesLabels(*b, &got));
+  EXPECT_EQ(got, L("up", "a", "2"));
+  EXPECT_EQ(head.Stats().series, 2u);
+  EXPECT_FALSE(head.GetOrCreate(Labels{}).ok());
+}
+
+TEST(HeadTest, OutOfOrderAndDuplicatesAreRejectedAndCounted) {
+  Head head({});
+  SeriesRef ref = *head.GetOrCreate(L("x", "j", "i"));
+  EXPECT_EQ(head.Append(ref, 1000, 1), AppendOutcome::kOk);
+  EXPECT_EQ(head.Append(ref, 2000, 2), AppendOutcome::kOk);
+  EXPECT_EQ(head.Check(ref, 1500), AppendOutcome::kOutOfOrder);
+  EXPECT_EQ(head.Append(ref, 1500, 9), AppendOutcome::kOutOfOrder);
+  EXPECT_EQ(head.Append(ref, 2000, 2), AppendOutcome::kDuplicate);
+  EXPECT_EQ(head.Append(ref, 2000, 3), AppendOutcome::kDuplicate);
+  EXPECT_EQ(head.Append(ref, 3000, 3), AppendOutcome::kOk);
+  EXPECT_EQ(head.Append(ref + 100, 3000, 3), AppendOutcome::kNotFound);
+  auto st = head.Stats();
+  EXPECT_EQ(st.out_of_order, 1u);
+  EXPECT_EQ(st.duplicates, 2u);
+  EXPECT_EQ(st.samples_appended, 3u);
+  std::vector<Sample> got;
+  ASSERT_TRUE(head.Samples(ref, 0, 10'000, &got));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].t, 2000);
+  EXPECT_EQ(got[1].v, 2);
+}
+
+TEST(HeadTest, MaxSeriesLimit) {
+  Head head({.max_series = 3});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(head.GetOrCreate(L("x", "j", std::to_string(i))).ok());
+  auto over = head.GetOrCreate(L("x", "j", "99"));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_NE(over.status().message().find("limit of 3"), std::string::npos);
+  EXPECT_NE(over.status().message().find("instance=\"99\""), std::string::npos);
+  // Existing series are still found.
+  EXPECT_TRUE(head.GetOrCreate(L("x", "j", "1")).ok());
+  EXPECT_EQ(head.Stats().series_limit_hits, 1u);
+}
+
+TEST(HeadTest, ChunksAreCutAndReadAcrossBoundaries) {
+  Head head({});
+  SeriesRef ref = *head.GetOrCreate(L("x", "j", "i"));
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(head.Append(ref, i * 1000, i * 0.5), AppendOutcome::kOk);
+  EXPECT_EQ(head.Stats().chunks, (1000 + 119) / 120u);
+  std::vector<Sample> got;
+  head.Samples(ref, 100'500, 600'000, &got);
+  ASSERT_EQ(got.size(), 500u);
+  EXPECT_EQ(got.front().t, 101'000);
+  EXPECT_EQ(got.back().t, 600'000);
+  for (const auto& s : got) EXPECT_EQ(s.v, s.t / 1000 * 0.5);
+  EXPECT_TRUE(head.HasSamplesIn(ref, 999'000, 2'000'000));
+  EXPECT_FALSE(head.HasSamplesIn(ref, 999'001, 2'000'000));
+}
+
+TEST(HeadTest, PostingsSelectWithAllMatcherKinds) {
+  Head head({});
+  std::map<std::string, SeriesRef> refs;
+  for (std::string job : {"api", "db", "web"}) {
+    for (std::string inst : {"1", "2", "3"}) {
+      refs[job + inst] = *head.GetOrCreate(L("up", job, inst));
+    }
+  }
+  SeriesRef other = *head.GetOrCreate(Labels{{"__name__", "other"}, {"job", "api"}});
+  auto names = [&](const std::vector<SeriesRef>& got) {
+    std::vector<std::string> out;
+    for (SeriesRef r : got) {
+      Labels l;
+      head.SeriesLabels(r, &l);
+      out.push_back(std::string(l.Get("__name__")) + ":" + std::string(l.Get("job")) +
+                    std::string(l.Get("instance")));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names(head.Select({M(T::kEqual, "job", "db")})), (V{"up:db1", "up:db2", "up:db3"}));
+  EXPECT_EQ(names(head.Select({M(T::kEqual, "job", "db"), M(T::kEqual, "instance", "2")})),
+            (V{"up:db2"}));
+  EXPECT_EQ(
+      names(head.Select({M(T::kRegexMatch, "job", "a.*|w.b"), M(T::kEqual, "instance", "3")})),
+      (V{"up:api3", "up:web3"}));
+  // Regexes are fully anchored.
+  EXPECT_TRUE(head.Select({M(T::kRegexMatch, "job", "p")}).empty());
+  EXPECT_EQ(names(head.Select({M(T::kEqual, "__name__", "up"), M(T::kNotEqual, "job", "api"),
+                               M(T::kRegexNoMatch, "instance", "1|2")})),
+            (V{"up:db3", "up:web3"}));
+  // instance="" selects series without the label; != "" requires it.
+  EXPECT_EQ(names(head.Select({M(T::kEqual, "instance", "")})), (V{"other:api"}));
+  EXPECT_EQ(head.Select({M(T::kNotEqual, "instance", "")}).size(), 9u);
+  EXPECT_EQ(head.Select({M(T::kRegexMatch, "job", ".*")}).size(), 10u);
+  EXPECT_EQ(head.Select({}).size(), 10u);
+  EXPECT_TRUE(head.Select({M(T::kEqual, "job", "nope")}).empty());
+  EXPECT_TRUE(head.Select({M(T::kEqual, "nolabel", "x")}).empty());
+  EXPECT_EQ(head.Select({M(T::kEqual, "__name__", "other")}), (std::vector<SeriesRef>{other}));
+  EXPECT_FALSE(Matcher::Make(T::kRegexMatch, "a", "(").ok());
+
+  EXPECT_EQ(head.LabelNames(), (V{"__name__", "instance", "job"}));
+  EXPECT_EQ(head.LabelValues("job"), (V{"api", "db", "web"}));
+  EXPECT_TRUE(head.LabelValues("zzz").empty());
+}
+
+TEST(HeadTest, LabelStringsAreInternedOnce) {
+  Head head({});
+  for (int i = 0; i < 1000; ++i) {
+    head.GetOrCreate(Labels{{"__name__", "a_fairly_long_metric_name_total"},
+                            {"job", "a_fairly_long_job_name"},
+                            {"id", std::to_string(i)}});
+  }
+  // __name__, job, id, the two shared values and 1000 ids.
+  EXPECT_EQ(head.Stats().interned_strings, 5u + 1000u);
+  size_t with_1000 = head.MemoryBytes();
+  // Every extra series adds its own id string but no new copy of the shared ones.
+  Head small({});
+  small.GetOrCreate(Labels{{"__name__", "a_fairly_long_metric_name_total"},
+                           {"job", "a_fairly_long_job_name"},
+                           {"id", "0"}});
+  EXPECT_LT(with_1000, small.MemoryBytes() * 1000 / 2);
+}
+
+TEST(HeadTest, TruncateDropsOldChunksAndIdleSeries) {
+  Head head({});
+  SeriesRef active = *head.GetOrCreate(L("x", "j", "active"));
+  SeriesRef idle = *head.GetOrCreate(L("x", "j", "idle"));
+  for (int i = 0; i < 600; ++i) {
+    head.Append(active, i * 1000, i);
+    if (i < 200) head.Append(idle, i * 1000, i);
+  }
+  auto res = head.Truncate(300'000);
+  EXPECT_EQ(res.series_removed.size(), 1u);
+  EXPECT_EQ(res.series_removed[0].first, idle);
+  Labels l;
+  EXPECT_FALSE(head.SeriesLabels(idle, &l));
+  EXPECT_TRUE(head.Select({M(T::kEqual, "instance", "idle")}).empty());
+  EXPECT_EQ(head.LabelValues("instance"), (std::vector<std::string>{"active"}));
+  // The removed series' unique string went with it.
+  EXPECT_EQ(head.Stats().interned_strings, 6u);  // __name__ x job j instance active
+  std::vector<Sample> got;
+  head.Samples(active, 0, 1'000'000, &got);
+  // Whole chunks only: the chunk holding t=300s is kept.
+  EXPECT_EQ(got.front().t, 240'000);
+  EXPECT_EQ(got.back().t, 599'000);
+  EXPECT_EQ(head.Stats().min_time, 240'000);
+  // A re-created series gets a new ref.
+  SeriesRef again = *head.GetOrCreate(L("x", "j", "idle"));
+  EXPECT_GT(again, idle);
+}
+
+TEST(HeadTest, FreshSeriesWithoutSamplesSurviveTruncate) {
+  Head head({});
+  SeriesRef a = *head.GetOrCreate(L("x", "j", "a"));
+  head.Append(a, 1'000'000, 1);
+  SeriesRef fresh = *head.GetOrCreate(L("x", "j", "fresh"));
+  head.Truncate(500'000);
+  EXPECT_EQ(head.Append(fresh, 1'000'001, 1), AppendOutcome::kOk);
+}
+
+TEST(HeadTest, TruncateWhileAppending) {
+  Head head({});
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> now{0};
+  std::thread writer([&] {
+    for (int64_t t = 1; t <= 3000; ++t) {
+      for (int s = 0; s < 20; ++s) {
+        // Series come and go: each one is active for 500 ms of head time.
+        Labels l = L("x", "j", std::to_string((t / 500) * 100 + s));
+        head.Append(*head.GetOrCreate(l), t, 1);
+      }
+      now = t;
+    }
+    stop = true;
+  });
+  while (!stop) head.Truncate(now.load() - 100);
+  writer.join();
+  head.Truncate(3000 - 100);
+  // Only the last generation (t 2500..3000) of series survives.
+  EXPECT_EQ(head.Stats().series, 40u);  // generations 2500/500=5 and 3000/500=6
+  for (SeriesRef ref : head.Select({M(T::kEqual, "__name__", "x")})) {
+    std::vector<Sample> got;
+    head.Samples(ref, 0, 10'000, &got);
+    ASSERT_FALSE(got.empty());
+    EXPECT_GE(got.back().t, 2900);
+  }
+}
+
+TEST(HeadTest, ConcurrentAppendsAndReads) {
+  Head head({});
+  constexpr int kThreads = 4, kSeries = 200, kSamples = 300;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kThreads; ++w) {
+    threads.emplace_back([&, w] {
+      for (int s = 0; s < kSeries; ++s) {
+        SeriesRef ref = *head.GetOrCreate(L("x", std::to_string(w), std::to_string(s)));
+        for (int i = 0; i < kSamples; ++i) head.Append(ref, i, i);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 50; ++i) head.Select({M(T::kRegexMatch, "job", "1|2")});
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(head.Stats().series, uint64_t{kThreads * kSeries});
+  EXPECT_EQ(head.Stats().samples_appended, uint64_t{kThreads * kSeries * kSamples});
+}
+
+}  // namespace
+}  // namespace shardwise::tsdb

@@ -1,0 +1,40 @@
+#include "scraper/tsdb/metrics.h"
+
+namespace shardwise::tsdb {
+
+TsdbMetrics& TsdbMetrics::Get() {
+  auto& r = metrics::Registry::Default();
+  static TsdbMetrics m{
+      r.AddGauge("shardwise_tsdb_head_series", "Series in the TSDB head."),
+      r.AddGauge("shardwise_tsdb_head_chunks", "Chunks (closed and open) in the TSDB head."),
+      r.AddGauge("shardwise_tsdb_head_min_time_ms", "Oldest sample timestamp in the head."),
+      r.AddGauge("shardwise_tsdb_head_max_time_ms", "Newest sample timestamp in the head."),
+      r.AddCounter("shardwise_tsdb_samples_appended_total", "Samples appended to the head."),
+      r.AddCounter("shardwise_tsdb_out_of_order_samples_total",
+                   "Samples rejected for being older than the series' newest sample."),
+      r.AddCounter("shardwise_tsdb_duplicate_samples_total",
+                   "Samples rejected for repeating the timestamp of the series' newest sample."),
+      r.AddCounter("shardwise_tsdb_series_limit_rejections_total",
+                   "New series refused because the head's max-series limit was reached."),
+      r.AddCounter("shardwise_tsdb_series_created_total", "Series created in the head."),
+      r.AddCounter("shardwise_tsdb_series_removed_total", "Series removed by retention."),
+      r.AddCounter("shardwise_tsdb_chunks_removed_total", "Chunks removed by retention."),
+      r.AddCounter("shardwise_tsdb_commits_total", "Appender commits written to the WAL."),
+      r.AddCounter("shardwise_tsdb_wal_bytes_written_total", "Bytes written to WAL segments."),
+      r.AddGauge("shardwise_tsdb_wal_segments", "WAL segment files on disk."),
+      r.AddCounter("shardwise_tsdb_wal_segments_deleted_total",
+                   "WAL segments deleted by retention."),
+      r.AddHistogram("shardwise_tsdb_wal_fsync_duration_seconds", "WAL fsync latency.",
+                     metrics::ExponentialBuckets(0.0001, 4, 9)),
+      r.AddCounter("shardwise_tsdb_wal_corruptions_total",
+                   "Damaged WAL regions found on replay (torn tails and mid-log corruption)."),
+      r.AddCounter("shardwise_tsdb_wal_write_failures_total", "Failed WAL writes or fsyncs."),
+      r.AddGauge("shardwise_tsdb_wal_replay_duration_seconds",
+                 "Time the last WAL replay on open took."),
+      r.AddCounter("shardwise_tsdb_checkpoint_runs_total", "WAL checkpoints written."),
+      r.AddCounter("shardwise_tsdb_checkpoint_failures_total", "WAL checkpoints that failed."),
+  };
+  return m;
+}
+
+}  // namespace shardwise::tsdb

@@ -1,0 +1,36 @@
+// The TSDB's own metrics (shardwise_tsdb_*), registered on the default registry. All DB
+// instances in a process share them, as Prometheus's do; gauges reflect the DB that
+// updated them last (a scraper has one).
+#pragma once
+
+#include "common/metrics/registry.h"
+
+namespace shardwise::tsdb {
+
+struct TsdbMetrics {
+  metrics::Gauge& head_series;
+  metrics::Gauge& head_chunks;
+  metrics::Gauge& head_min_time;
+  metrics::Gauge& head_max_time;
+  metrics::Counter& samples_appended;
+  metrics::Counter& out_of_order;
+  metrics::Counter& duplicates;
+  metrics::Counter& series_limit_hits;
+  metrics::Counter& series_created;
+  metrics::Counter& series_removed;
+  metrics::Counter& chunks_removed;
+  metrics::Counter& commits;
+  metrics::Counter& wal_bytes;
+  metrics::Gauge& wal_segments;
+  metrics::Counter& wal_segments_deleted;
+  metrics::Histogram& wal_fsync_seconds;
+  metrics::Counter& wal_corruptions;
+  metrics::Counter& wal_write_failures;
+  metrics::Gauge& replay_seconds;
+  metrics::Counter& checkpoint_runs;
+  metrics::Counter& checkpoint_failures;
+
+  static TsdbMetrics& Get();
+};
+
+}  // namespace shardwise::tsdb

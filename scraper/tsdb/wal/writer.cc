@@ -1,0 +1,104 @@
+#include "scraper/tsdb/wal/writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace shardwise::tsdb::wal {
+namespace {
+
+Status WriteAll(int fd, const char* p, size_t n, const std::string& what) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return Status::IOError("write " + what + ": " + std::strerror(errno));
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Writer>> Writer::Open(std::string dir, Options options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("create WAL dir " + dir + ": " + ec.message());
+  auto segments = ListSegments(dir);
+  if (!segments.ok()) return segments.status();
+  uint32_t next = segments->empty() ? 0 : segments->back() + 1;
+  std::unique_ptr<Writer> w(new Writer(std::move(dir), options));
+  SHARDWISE_RETURN_IF_ERROR(w->OpenSegment(next));
+  return w;
+}
+
+Writer::~Writer() {
+  if (fd_ >= 0) {
+    ::fdatasync(fd_);
+    ::close(fd_);
+  }
+}
+
+Status Writer::OpenSegment(uint32_t index) {
+  std::string path = SegmentPath(dir_, index);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("create segment " + path + ": " + std::strerror(errno));
+  fd_ = fd;
+  segment_ = index;
+  offset_ = 0;
+  return SyncDir(dir_);
+}
+
+Status Writer::NextSegment() {
+  if (fd_ >= 0) {
+    if (::fdatasync(fd_) != 0) {
+      return Status::IOError("fsync segment " + SegmentName(segment_) + ": " +
+                             std::strerror(errno));
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+  return OpenSegment(segment_ + 1);
+}
+
+Status Writer::Write(const std::vector<std::string_view>& payloads, Position* start) {
+  buf_.clear();
+  for (auto p : payloads) {
+    if (p.empty() || p.size() > kMaxRecordSize) {
+      return Status::InvalidArgument("WAL record of " + std::to_string(p.size()) + " bytes");
+    }
+    AppendFrame(&buf_, p);
+  }
+  if (offset_ > 0 && offset_ + buf_.size() > options_.segment_size) {
+    SHARDWISE_RETURN_IF_ERROR(NextSegment());
+  }
+  if (start) *start = End();
+  Status st = WriteAll(fd_, buf_.data(), buf_.size(), SegmentPath(dir_, segment_));
+  if (!st.ok()) {
+    // Never leave a half-written batch in front of later ones: cut back to the last
+    // good record, or move on to a fresh segment if even that fails.
+    if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0 ||
+        ::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0) {
+      NextSegment();
+    }
+    return st;
+  }
+  offset_ += buf_.size();
+  bytes_written_ += buf_.size();
+  return Status::OK();
+}
+
+Status Writer::Sync() {
+  if (::fdatasync(fd_) != 0) {
+    return Status::IOError("fsync segment " + SegmentName(segment_) + ": " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+int Writer::DupFd() const { return ::fcntl(fd_, F_DUPFD_CLOEXEC, 0); }
+
+}  // namespace shardwise::tsdb::wal
