@@ -15,6 +15,27 @@ namespace {
 
 std::once_flag curl_init_once;
 
+// Splits "scheme://host[:port]/rest" into its parts; false when it is not such a URL.
+bool SplitUrl(const std::string& url, std::string* scheme, std::string* host, std::string* port,
+              std::string* rest) {
+  size_t sep = url.find("://");
+  if (sep == std::string::npos) return false;
+  *scheme = url.substr(0, sep);
+  size_t start = sep + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  *rest = end == std::string::npos ? "" : url.substr(end);
+  size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    *host = authority.substr(0, colon);
+    *port = authority.substr(colon + 1);
+  } else {
+    *host = authority;
+    *port = *scheme == "https" ? "443" : "80";
+  }
+  return !host->empty();
+}
+
 struct Transfer {
   Client::StreamId id = 0;
   ClientRequest request;
@@ -23,6 +44,8 @@ struct Transfer {
   ClientResponse response;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
+  curl_slist* connect_to = nullptr;
+  std::string effective_url;
   char errbuf[CURL_ERROR_SIZE] = {};
   size_t body_bytes = 0;
   bool over_limit = false;
@@ -30,6 +53,7 @@ struct Transfer {
 
   ~Transfer() {
     if (header_list) curl_slist_free_all(header_list);
+    if (connect_to) curl_slist_free_all(connect_to);
   }
 };
 
@@ -93,7 +117,20 @@ struct Client::Impl {
     CURL* e = curl_easy_init();
     t.easy = e;
     const ClientRequest& r = t.request;
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    t.effective_url = r.url;
+    std::string scheme, host, port, rest;
+    if (!r.tls.server_name.empty() && SplitUrl(r.url, &scheme, &host, &port, &rest) &&
+        host != r.tls.server_name) {
+      // tls_config.server_name: send it as SNI and verify the certificate against it, while
+      // connecting to the URL's host and sending the URL's Host header, as Prometheus does.
+      t.effective_url = scheme + "://" + r.tls.server_name + ":" + port + rest;
+      std::string entry = r.tls.server_name + ":" + port + ":" + host + ":" + port;
+      t.connect_to = curl_slist_append(t.connect_to, entry.c_str());
+      curl_easy_setopt(e, CURLOPT_CONNECT_TO, t.connect_to);
+      std::string host_header = "Host: " + host + ":" + port;
+      t.header_list = curl_slist_append(t.header_list, host_header.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_URL, t.effective_url.c_str());
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
@@ -150,8 +187,6 @@ struct Client::Impl {
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    // server_name: libcurl verifies against the URL host; callers put the name in the URL
-    // and use CURLOPT_CONNECT_TO-style overrides if ever needed.
   }
 
   void Finish(std::unique_ptr<Transfer> t, CURLcode code) {

@@ -129,6 +129,14 @@ TEST(ServerTest, ServesTls) {
   EXPECT_EQ(r->body, "secure");
   ClientRequest untrusted{.url = "https://" + s.address() + "/"};
   EXPECT_EQ(c.DoSync(untrusted).status().code(), Status::Code::kUnavailable);
+  // server_name: verified against the certificate instead of the URL's host.
+  ClientRequest named = req;
+  named.tls.server_name = "localhost";
+  auto ok = c.DoSync(named);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->body, "secure");
+  named.tls.server_name = "not-in-the-cert.example";
+  EXPECT_EQ(c.DoSync(named).status().code(), Status::Code::kUnavailable);
   std::filesystem::remove_all(dir);
 }
 

@@ -215,7 +215,10 @@ std::string Registry::Expose() const {
   std::vector<std::function<void(Writer&)>> collectors;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [name, e] : entries_) {
+    for (const auto& entry : entries_) {
+      // Named references: clang 14 cannot capture structured bindings in lambdas.
+      const std::string& name = entry.first;
+      const Entry& e = entry.second;
       w.Family(name, e.help, e.type);
       if (e.counters) {
         e.counters->ForEach([&](const auto& values, const Counter& c) {

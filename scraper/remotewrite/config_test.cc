@@ -1,0 +1,136 @@
+#include "scraper/remotewrite/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace shardwise::remotewrite {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(ConfigTest, ParsesEveryField) {
+  auto cfg = ParseRemoteWriteConfig(R"(
+remote_write:
+  - url: https://vm.example:8428/api/v1/write
+    name: vm
+    remote_timeout: 1m30s
+    headers: {X-Scope-OrgID: tenant-a}
+    authorization: {type: Bearer, credentials_file: /etc/token}
+    tls_config: {ca_file: /ca.pem, cert_file: /c.pem, key_file: /k.pem, server_name: vm,
+                 insecure_skip_verify: true}
+    queue_config:
+      capacity: 5000
+      max_shards: 8
+      min_shards: 2
+      max_samples_per_send: 1000
+      batch_send_deadline: 250ms
+      min_backoff: 50ms
+      max_backoff: 10s
+      retry_on_http_429: false
+    write_relabel_configs:
+      - {source_labels: [__name__], regex: "go_.*", action: drop}
+  - url: http://127.0.0.1:9090/api/v1/write
+    basic_auth: {username: u, password_file: /pw}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_EQ(cfg->size(), 2u);
+  const EndpointConfig& vm = (*cfg)[0];
+  EXPECT_EQ(vm.name, "vm");
+  EXPECT_EQ(vm.remote_timeout, Millis(90000));
+  ASSERT_EQ(vm.headers.size(), 1u);
+  EXPECT_EQ(vm.headers[0].first, "X-Scope-OrgID");
+  ASSERT_TRUE(vm.authorization.has_value());
+  EXPECT_EQ(vm.authorization->credentials_file, "/etc/token");
+  EXPECT_TRUE(vm.tls.insecure_skip_verify);
+  EXPECT_EQ(vm.tls.server_name, "vm");
+  EXPECT_EQ(vm.queue.capacity, 5000);
+  EXPECT_EQ(vm.queue.max_shards, 8);
+  EXPECT_EQ(vm.queue.min_shards, 2);
+  EXPECT_EQ(vm.queue.max_samples_per_send, 1000);
+  EXPECT_EQ(vm.queue.batch_send_deadline, Millis(250));
+  EXPECT_EQ(vm.queue.min_backoff, Millis(50));
+  EXPECT_EQ(vm.queue.max_backoff, Millis(10000));
+  EXPECT_FALSE(vm.queue.retry_on_http_429);
+  EXPECT_EQ(vm.write_relabel_configs.size(), 1u);
+
+  const EndpointConfig& prom = (*cfg)[1];
+  EXPECT_EQ(prom.name.size(), 6u);  // derived from the url
+  ASSERT_TRUE(prom.basic_auth.has_value());
+  EXPECT_EQ(prom.basic_auth->username, "u");
+  EXPECT_EQ(prom.basic_auth->password_file, "/pw");
+  EXPECT_EQ(prom.queue.max_samples_per_send, QueueConfig{}.max_samples_per_send);
+}
+
+TEST(ConfigTest, LegacyBearerTokenBecomesAuthorization) {
+  auto cfg = ParseRemoteWriteConfig("- {url: 'http://a/w', bearer_token: s3cret}");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_TRUE((*cfg)[0].authorization.has_value());
+  EXPECT_EQ((*cfg)[0].authorization->type, "Bearer");
+  EXPECT_EQ((*cfg)[0].authorization->credentials, "s3cret");
+}
+
+TEST(ConfigTest, EmptyOrMissingListIsNoEndpoints) {
+  auto cfg = ParseRemoteWriteConfig("global: {}");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_TRUE(cfg->empty());
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* path;
+};
+
+TEST(ConfigTest, ErrorsNameThePath) {
+  const BadCase cases[] = {
+      {"- {name: x}", "remote_write[0].url: is required"},
+      {"- {url: 'ftp://a'}", "remote_write[0].url:"},
+      {"- {url: 'http://a', urll: 1}", "remote_write[0].urll: unknown field"},
+      {"- {url: 'http://a', remote_timeout: 5x}", "remote_write[0].remote_timeout:"},
+      {"- {url: 'http://a', queue_config: {min_shards: 5, max_shards: 2}}",
+       "remote_write[0].queue_config.max_shards:"},
+      {"- {url: 'http://a', queue_config: {max_shards: many}}",
+       "remote_write[0].queue_config.max_shards: must be an integer"},
+      {"- {url: 'http://a', queue_config: {capacity: 10, max_samples_per_send: 100}}",
+       "remote_write[0].queue_config.capacity:"},
+      {"- {url: 'http://a', queue_config: {min_backoff: 1s, max_backoff: 10ms}}",
+       "remote_write[0].queue_config.max_backoff:"},
+      {"- {url: 'http://a', headers: {Content-Type: x}}",
+       "remote_write[0].headers.Content-Type: is reserved"},
+      {"- {url: 'http://a', basic_auth: {username: u, password: p, password_file: f}}",
+       "remote_write[0].basic_auth:"},
+      {"- {url: 'http://a', basic_auth: {username: u}, bearer_token: t}",
+       "remote_write[0]: basic_auth and authorization are exclusive"},
+      {"- {url: 'http://a', authorization: {credentials: a}, bearer_token: t}",
+       "remote_write[0]: authorization and bearer_token"},
+      {"- {url: 'http://a', tls_config: {cert_file: c}}", "remote_write[0].tls_config:"},
+      {"- {url: 'http://a'}\n- {url: 'http://b', name: x}\n- {url: 'http://c', name: x}",
+       "remote_write[2].name: duplicate"},
+      {"remote_write: {url: 'http://a'}", "remote_write: must be a list"},
+      {"- {url: 'http://a', write_relabel_configs: [{action: nope}]}",
+       "remote_write[0].write_relabel_configs:"},
+  };
+  for (const auto& c : cases) {
+    auto cfg = ParseRemoteWriteConfig(c.yaml);
+    ASSERT_FALSE(cfg.ok()) << c.yaml;
+    EXPECT_EQ(cfg.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_THAT(cfg.status().message(), StartsWith(c.path)) << c.yaml;
+  }
+}
+
+TEST(ConfigTest, DurationsFollowPrometheusSyntax) {
+  EXPECT_EQ(*ParseDuration("0"), Millis(0));
+  EXPECT_EQ(*ParseDuration("250ms"), Millis(250));
+  EXPECT_EQ(*ParseDuration("1h30m"), Millis(5'400'000));
+  EXPECT_EQ(*ParseDuration("1d"), Millis(86'400'000));
+  EXPECT_EQ(*ParseDuration("1m5s100ms"), Millis(65'100));
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("5").ok());
+  EXPECT_FALSE(ParseDuration("s").ok());
+  EXPECT_FALSE(ParseDuration("5s1m").ok());
+  EXPECT_FALSE(ParseDuration("1.5s").ok());
+  EXPECT_THAT(ParseDuration("3x").status().message(), HasSubstr("unknown unit"));
+}
+
+}  // namespace
+}  // namespace shardwise::remotewrite

@@ -1,0 +1,120 @@
+#include "scraper/remotewrite/encoder.h"
+
+#include <snappy.h>
+
+#include <bit>
+#include <cstring>
+
+namespace shardwise::remotewrite {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "fixed64 is copied raw");
+
+// Wire types and field tags of the messages we write.
+constexpr uint8_t kTagTimeSeries = (1 << 3) | 2;   // WriteRequest.timeseries
+constexpr uint8_t kTagLabel = (1 << 3) | 2;        // TimeSeries.labels
+constexpr uint8_t kTagSample = (2 << 3) | 2;       // TimeSeries.samples
+constexpr uint8_t kTagName = (1 << 3) | 2;         // Label.name
+constexpr uint8_t kTagValue = (2 << 3) | 2;        // Label.value
+constexpr uint8_t kTagSampleValue = (1 << 3) | 1;  // Sample.value (fixed64)
+constexpr uint8_t kTagTimestamp = (2 << 3) | 0;    // Sample.timestamp (varint)
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+uint64_t DoubleBits(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
+}
+
+// Size of a Sample message body (without its own tag and length).
+size_t SampleBodySize(const Sample& s) {
+  size_t n = 0;
+  if (DoubleBits(s.value) != 0) n += 1 + 8;
+  if (s.t_ms != 0) n += 1 + VarintSize(static_cast<uint64_t>(s.t_ms));
+  return n;
+}
+
+size_t StringFieldSize(std::string_view s) {
+  return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size();
+}
+
+}  // namespace
+
+void EncodeLabels(const Labels& labels, std::string* out) {
+  for (const Label& l : labels) {
+    size_t body = StringFieldSize(l.name) + StringFieldSize(l.value);
+    size_t old = out->size();
+    out->resize(old + 1 + VarintSize(body) + body);
+    char* p = out->data() + old;
+    *p++ = static_cast<char>(kTagLabel);
+    p = PutVarint(p, body);
+    if (!l.name.empty()) {
+      *p++ = static_cast<char>(kTagName);
+      p = PutVarint(p, l.name.size());
+      std::memcpy(p, l.name.data(), l.name.size());
+      p += l.name.size();
+    }
+    if (!l.value.empty()) {
+      *p++ = static_cast<char>(kTagValue);
+      p = PutVarint(p, l.value.size());
+      std::memcpy(p, l.value.data(), l.value.size());
+      p += l.value.size();
+    }
+  }
+}
+
+void WriteRequestEncoder::AddSeries(std::string_view encoded_labels,
+                                    std::span<const Sample> samples) {
+  size_t body = encoded_labels.size();
+  for (const Sample& s : samples) body += 2 + SampleBodySize(s);
+  size_t old = buf_.size();
+  buf_.resize(old + 1 + VarintSize(body) + body);
+  char* p = buf_.data() + old;
+  *p++ = static_cast<char>(kTagTimeSeries);
+  p = PutVarint(p, body);
+  std::memcpy(p, encoded_labels.data(), encoded_labels.size());
+  p += encoded_labels.size();
+  for (const Sample& s : samples) {
+    uint64_t bits = DoubleBits(s.value);
+    *p++ = static_cast<char>(kTagSample);
+    // A sample body is at most 9 + 11 = 20 bytes: its length is one varint byte.
+    char* len = p++;
+    char* start = p;
+    if (bits != 0) {
+      *p++ = static_cast<char>(kTagSampleValue);
+      std::memcpy(p, &bits, 8);  // fixed64 is little-endian, as is the host (asserted)
+      p += 8;
+    }
+    if (s.t_ms != 0) {
+      *p++ = static_cast<char>(kTagTimestamp);
+      p = PutVarint(p, static_cast<uint64_t>(s.t_ms));
+    }
+    *len = static_cast<char>(p - start);
+  }
+}
+
+void SnappyCompress(std::string_view in, std::string* out) {
+  out->resize(snappy::MaxCompressedLength(in.size()));
+  size_t n = 0;
+  snappy::RawCompress(in.data(), in.size(), out->data(), &n);
+  out->resize(n);
+}
+
+}  // namespace shardwise::remotewrite

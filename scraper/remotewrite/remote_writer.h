@@ -1,0 +1,72 @@
+// RemoteWriter: the scraper's remote-write subsystem, one QueueManager per endpoint, all
+// tailing the same WAL. This is what scraper/main.cc wires:
+//
+//   RemoteWriter rw(endpoints, {.external_labels = ..., .cursor_dir = data_dir + "/remote-write"},
+//                   db_wal_source, http::Client::Shared());
+//   SHARDWISE_RETURN_IF_ERROR(rw.Start());
+//   rw.RegisterMetrics(metrics::Registry::Default());
+//   ... on SIGTERM, after the last scrape was committed:
+//   rw.Flush(steady_clock::now() + 30s); rw.Stop();
+//
+// Endpoints are independent: a dead receiver delays only its own queue.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/http/client.h"
+#include "common/labels.h"
+#include "common/metrics/registry.h"
+#include "scraper/remotewrite/config.h"
+#include "scraper/remotewrite/queue_manager.h"
+
+namespace shardwise::remotewrite {
+
+struct RemoteWriterOptions {
+  Labels external_labels;
+  // HA replicas: added like an external label (e.g. {"__replica__", "0"}).
+  std::optional<Label> replica_label;
+  std::string cursor_dir;  // created if missing; empty: cursors are not persisted
+  std::chrono::milliseconds cursor_sync_interval{1000};
+  std::chrono::milliseconds reshard_interval{10000};
+};
+
+class RemoteWriter {
+ public:
+  RemoteWriter(std::vector<EndpointConfig> endpoints, RemoteWriterOptions options, WalSource& wal,
+               http::Client& client);
+  // For tests: endpoints with a transport of the caller's choosing.
+  RemoteWriter(std::vector<std::pair<EndpointConfig, std::unique_ptr<Transport>>> endpoints,
+               RemoteWriterOptions options, WalSource& wal);
+  ~RemoteWriter();
+
+  Status Start();
+  // Flushes every endpoint concurrently; the first error, if any.
+  Status Flush(std::chrono::steady_clock::time_point deadline);
+  void Stop();
+
+  // Adds a collector for shardwise_remote_write_* (per remote_name, url). Safe to keep
+  // after this writer is destroyed: it then reports nothing.
+  void RegisterMetrics(metrics::Registry& registry);
+
+  std::vector<const QueueManager*> queues() const;
+
+ private:
+  struct Queues {
+    std::mutex mu;
+    std::vector<std::unique_ptr<QueueManager>> list;
+  };
+  void Add(EndpointConfig config, std::unique_ptr<Transport> transport);
+
+  RemoteWriterOptions options_;
+  WalSource& wal_;
+  std::shared_ptr<Queues> queues_ = std::make_shared<Queues>();
+};
+
+// Writes the metrics of `queues` (exposed for tests).
+void WriteMetrics(const std::vector<const QueueManager*>& queues, metrics::Writer& w);
+
+}  // namespace shardwise::remotewrite
