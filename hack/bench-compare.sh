@@ -84,14 +84,22 @@ arrived() {  # bench label → series count in VM
 }
 
 RESULTS=()
-run() {  # name, remote_write(0/1), command...
-  local name=$1 rw=$2
-  shift 2
-  write_config "$name" "$rw" >"$WORK/$name.yaml"
+# run NAME RW CONFIG_RW COMMAND...: RW=1 checks that every series arrived in victoria-metrics;
+# CONFIG_RW=1 puts remote_write into the config file (vmagent takes it as flags instead).
+run() {
+  local name=$1 rw=$2 config_rw=$3
+  shift 3
+  write_config "$name" "$config_rw" >"$WORK/$name.yaml"
   "$@" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
   sleep "$WARMUP"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "bench: $name exited early; its log:" >&2
+    tail -20 "$WORK/$name.log" >&2
+    echo "FAILED"
+    return
+  fi
   local c0 c1 hz
   hz=$(getconf CLK_TCK)
   c0=$(cpu_ticks "$pid")
@@ -114,17 +122,21 @@ EOF
 }
 
 echo "bench: $TARGETS targets x $SERIES series every ${INTERVAL}s; ${WINDOW}s measured after ${WARMUP}s warm-up" >&2
-RESULTS+=("$(run shardwise 1 "$ROOT/$BUILD_DIR/scraper/shardwise-scraper" --config.file="$WORK/shardwise.yaml" \
+RESULTS+=("$(run shardwise 1 1 "$ROOT/$BUILD_DIR/scraper/shardwise-scraper" --config.file="$WORK/shardwise.yaml" \
   --storage.tsdb.path="$WORK/sw-data" --storage.tsdb.retention.time=10m \
   --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
-RESULTS+=("$(run vmagent 1 vmagent -promscrape.config="$WORK/vmagent.yaml" \
+RESULTS+=("$(run vmagent 1 0 vmagent -promscrape.config="$WORK/vmagent.yaml" \
   -remoteWrite.url="http://127.0.0.1:$VM_PORT/api/v1/write" -remoteWrite.tmpDataPath="$WORK/vmagent-data" \
+  -remoteWrite.label=bench=vmagent \
   -httpListenAddr="127.0.0.1:$(free_port)" -loggerLevel=ERROR)")
-RESULTS+=("$(run prometheus-agent 1 prometheus --enable-feature=agent --config.file="$WORK/prometheus-agent.yaml" \
+RESULTS+=("$(run prometheus-agent 1 1 prometheus --enable-feature=agent --config.file="$WORK/prometheus-agent.yaml" \
   --storage.agent.path="$WORK/prom-agent" --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
-RESULTS+=("$(run prometheus-server 0 prometheus --config.file="$WORK/prometheus-server.yaml" \
+RESULTS+=("$(run prometheus-server 0 0 prometheus --config.file="$WORK/prometheus-server.yaml" \
   --storage.tsdb.path="$WORK/prom-server" --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
 
+for r in "${RESULTS[@]}"; do
+  [[ "$r" == FAILED ]] && { echo "bench: a scraper failed; no figures" >&2; exit 1; }
+done
 python3 - "$OUT" "$TARGETS" "$SERIES" "$INTERVAL" "$WINDOW" "${RESULTS[@]}" <<'EOF'
 import sys, datetime
 out, targets, series, interval, window, *rows = sys.argv[1:]

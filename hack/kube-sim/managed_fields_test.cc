@@ -1,0 +1,70 @@
+#include "hack/kube-sim/managed_fields.h"
+
+#include <gtest/gtest.h>
+
+namespace shardwise::kubesim {
+namespace {
+
+ApplyRequest Req(const std::string& manager, bool force = false) {
+  ApplyRequest r;
+  r.manager = manager;
+  r.api_version = "example.com/v1";
+  r.force = force;
+  r.group = "example.com";
+  r.plural = "widgets";
+  r.name = "w";
+  return r;
+}
+
+TEST(ManagedFieldsTest, FieldSetsRoundTripThroughFieldsV1) {
+  json obj =
+      json::parse(R"({"apiVersion":"v1","kind":"X","metadata":{"name":"n","labels":{"a":"b"}},
+      "spec":{"replicas":1,"list":[1,2],"empty":{}}})");
+  FieldSet fs = LeafFields(obj, false);
+  EXPECT_EQ(fs.size(), 4u);
+  EXPECT_EQ(FieldSetFromV1(FieldSetToV1(fs)), fs);
+  EXPECT_EQ(FieldPathString({"spec", "replicas"}), ".spec.replicas");
+}
+
+TEST(ManagedFieldsTest, ConflictWithAnotherManagerUnlessForced) {
+  json applied = json::parse(R"({"metadata":{"name":"w"},"spec":{"replicas":1,"image":"a"}})");
+  auto created = ServerSideApply(json(), applied, Req("kubectl"));
+  ASSERT_TRUE(created.ok());
+  json live = created.value();
+  json patched = live;
+  patched["spec"]["replicas"] = 4;
+  RecordUpdate(live, patched, "kubectl-patch", "example.com/v1", "", false);
+
+  auto conflict = ServerSideApply(patched, applied, Req("kubectl"));
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code(), 409);
+  EXPECT_EQ(conflict.error().message(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-patch\" using example.com/v1: "
+            ".spec.replicas");
+
+  auto forced = ServerSideApply(patched, applied, Req("kubectl", true));
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced.value()["spec"]["replicas"], 1);
+  for (const auto& e : forced.value()["metadata"]["managedFields"])
+    EXPECT_NE(e["manager"], "kubectl-patch") << "the forced field moved to the applier";
+}
+
+TEST(ManagedFieldsTest, SameValueIsSharedNotConflicting) {
+  json applied = json::parse(R"({"metadata":{"name":"w"},"spec":{"replicas":1}})");
+  auto a = ServerSideApply(json(), applied, Req("one"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(ServerSideApply(a.value(), applied, Req("two")).ok());
+}
+
+TEST(ManagedFieldsTest, FieldsNoLongerAppliedAreRemoved) {
+  auto a = ServerSideApply(json(), json::parse(R"({"metadata":{"name":"w"},"spec":{"a":1,"b":2}})"),
+                           Req("m"));
+  ASSERT_TRUE(a.ok());
+  auto b = ServerSideApply(a.value(), json::parse(R"({"metadata":{"name":"w"},"spec":{"a":1}})"),
+                           Req("m"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b.value()["spec"].contains("b"));
+}
+
+}  // namespace
+}  // namespace shardwise::kubesim

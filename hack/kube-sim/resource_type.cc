@@ -1,0 +1,527 @@
+#include "hack/kube-sim/resource_type.h"
+
+#include <cctype>
+
+#include "hack/kube-sim/json_path.h"
+#include "hack/kube-sim/time_util.h"
+
+namespace shardwise::kubesim {
+namespace {
+
+const json& Get(const json& obj, std::initializer_list<const char*> keys) {
+  static const json kNull;
+  const json* cur = &obj;
+  for (const char* k : keys) {
+    if (!cur->is_object()) return kNull;
+    auto it = cur->find(k);
+    if (it == cur->end()) return kNull;
+    cur = &*it;
+  }
+  return *cur;
+}
+
+long long Int(const json& v) { return v.is_number() ? v.get<long long>() : 0; }
+std::string Str(const json& v, const std::string& dflt = "") {
+  return v.is_string() ? v.get<std::string>() : dflt;
+}
+
+Column Col(std::string name, std::string type, std::function<json(const json&)> cell,
+           int priority = 0, std::string description = "") {
+  Column c;
+  c.name = std::move(name);
+  c.type = std::move(type);
+  c.cell = std::move(cell);
+  c.priority = priority;
+  c.description = description.empty() ? c.name : std::move(description);
+  return c;
+}
+
+Column NameCol() {
+  Column c = Col(
+      "Name", "string",
+      [](const json& o) {
+        return Get(o, {"metadata", "name"});
+      },
+      0,
+      "Name must be unique within a namespace. Is required when creating resources, "
+      "although some resources may allow a client to request the generation of an "
+      "appropriate name automatically.");
+  c.format = "name";
+  return c;
+}
+
+json Age(const json& o) {
+  auto t = ParseRfc3339(Str(Get(o, {"metadata", "creationTimestamp"})));
+  if (!t) return "<unknown>";
+  return HumanDuration(NowSeconds() - *t);
+}
+
+Column AgeCol() {
+  return Col("Age", "string", Age, 0,
+             "CreationTimestamp is a timestamp representing the server time when this object was "
+             "created.");
+}
+
+std::string Join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string ContainerField(const json& containers, const char* field) {
+  std::vector<std::string> out;
+  if (containers.is_array())
+    for (const auto& c : containers) out.push_back(Str(c.value(field, json())));
+  return Join(out, ",");
+}
+
+std::string SelectorString(const json& match_labels) {
+  std::vector<std::string> out;
+  if (match_labels.is_object())
+    for (auto& [k, v] : match_labels.items()) out.push_back(k + "=" + Str(v));
+  return out.empty() ? "<none>" : Join(out, ",");
+}
+
+std::string ReadyOf(const json& o, const char* ready_field) {
+  return std::to_string(Int(Get(o, {"status", ready_field}))) + "/" +
+         std::to_string(Get(o, {"spec", "replicas"}).is_number() ? Int(Get(o, {"spec", "replicas"}))
+                                                                 : 1);
+}
+
+std::vector<Column> PodColumns() {
+  return {
+      NameCol(),
+      Col("Ready", "string",
+          [](const json& o) {
+            const json& cs = Get(o, {"status", "containerStatuses"});
+            int ready = 0;
+            if (cs.is_array())
+              for (const auto& c : cs) ready += c.value("ready", false) ? 1 : 0;
+            size_t total = Get(o, {"spec", "containers"}).size();
+            return std::to_string(ready) + "/" + std::to_string(total);
+          }),
+      Col("Status", "string",
+          [](const json& o) {
+            if (!Get(o, {"metadata", "deletionTimestamp"}).is_null())
+              return std::string("Terminating");
+            return Str(Get(o, {"status", "reason"}), Str(Get(o, {"status", "phase"}), "Pending"));
+          }),
+      Col("Restarts", "string",
+          [](const json& o) {
+            long long n = 0;
+            const json& cs = Get(o, {"status", "containerStatuses"});
+            if (cs.is_array())
+              for (const auto& c : cs) n += Int(c.value("restartCount", json()));
+            return std::to_string(n);
+          }),
+      AgeCol(),
+      Col(
+          "IP", "string",
+          [](const json& o) {
+            return Str(Get(o, {"status", "podIP"}), "<none>");
+          },
+          1),
+      Col(
+          "Node", "string",
+          [](const json& o) {
+            return Str(Get(o, {"spec", "nodeName"}), "<none>");
+          },
+          1),
+      Col(
+          "Nominated Node", "string", [](const json& o) { return std::string("<none>"); }, 1),
+      Col(
+          "Readiness Gates", "string", [](const json& o) { return std::string("<none>"); }, 1)};
+}
+
+std::vector<Column> WorkloadColumns(bool deployment) {
+  std::vector<Column> cols = {
+      NameCol(), Col("Ready", "string", [](const json& o) { return ReadyOf(o, "readyReplicas"); })};
+  if (deployment) {
+    cols.push_back(Col("Up-to-date", "integer", [](const json& o) {
+      return Int(Get(o, {"status", "updatedReplicas"}));
+    }));
+    cols.push_back(Col("Available", "integer", [](const json& o) {
+      return Int(Get(o, {"status", "availableReplicas"}));
+    }));
+  }
+  cols.push_back(AgeCol());
+  cols.push_back(Col(
+      "Containers", "string",
+      [](const json& o) {
+        return ContainerField(Get(o, {"spec", "template", "spec", "containers"}), "name");
+      },
+      1));
+  cols.push_back(Col(
+      "Images", "string",
+      [](const json& o) {
+        return ContainerField(Get(o, {"spec", "template", "spec", "containers"}), "image");
+      },
+      1));
+  if (deployment)
+    cols.push_back(Col(
+        "Selector", "string",
+        [](const json& o) {
+          return SelectorString(Get(o, {"spec", "selector", "matchLabels"}));
+        },
+        1));
+  return cols;
+}
+
+std::vector<Column> ServiceColumns() {
+  return {NameCol(),
+          Col("Type", "string",
+              [](const json& o) {
+                return Get(o, {"spec", "type"});
+              }),
+          Col("Cluster-IP", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "clusterIP"}), "<none>");
+              }),
+          Col("External-IP", "string", [](const json& o) { return std::string("<none>"); }),
+          Col("Port(s)", "string",
+              [](const json& o) {
+                std::vector<std::string> out;
+                const json& ports = Get(o, {"spec", "ports"});
+                if (ports.is_array())
+                  for (const auto& p : ports)
+                    out.push_back(std::to_string(Int(p.value("port", json()))) + "/" +
+                                  p.value("protocol", std::string("TCP")));
+                return out.empty() ? std::string("<none>") : Join(out, ",");
+              }),
+          AgeCol(),
+          Col(
+              "Selector", "string",
+              [](const json& o) {
+                return SelectorString(Get(o, {"spec", "selector"}));
+              },
+              1)};
+}
+
+json CountKeys(const json& v) { return v.is_object() ? static_cast<long long>(v.size()) : 0LL; }
+
+std::vector<Column> EventColumns() {
+  auto last_seen = [](const json& o) -> json {
+    std::string ts = Str(o.value("lastTimestamp", json()), Str(o.value("eventTime", json())));
+    auto t = ParseRfc3339(ts);
+    if (!t) t = ParseRfc3339(Str(Get(o, {"metadata", "creationTimestamp"})));
+    return t ? HumanDuration(NowSeconds() - *t) : "<unknown>";
+  };
+  return {Col("Last Seen", "string", last_seen),
+          Col("Type", "string", [](const json& o) { return o.value("type", json()); }),
+          Col("Reason", "string", [](const json& o) { return o.value("reason", json()); }),
+          Col("Object", "string",
+              [](const json& o) {
+                std::string kind = Str(Get(o, {"involvedObject", "kind"}));
+                for (auto& ch : kind) ch = static_cast<char>(std::tolower(ch));
+                return kind + "/" + Str(Get(o, {"involvedObject", "name"}));
+              }),
+          Col("Message", "string", [](const json& o) { return o.value("message", json()); })};
+}
+
+ResourceType T(std::string group, std::string version, std::string kind, std::string plural,
+               std::vector<std::string> short_names, bool namespaced,
+               std::vector<Column> columns = {}) {
+  ResourceType t;
+  t.group = std::move(group);
+  t.version = std::move(version);
+  t.kind = std::move(kind);
+  t.plural = std::move(plural);
+  t.singular = t.kind;
+  for (auto& ch : t.singular) ch = static_cast<char>(std::tolower(ch));
+  t.short_names = std::move(short_names);
+  t.namespaced = namespaced;
+  t.columns = std::move(columns);
+  return t;
+}
+
+std::vector<ResourceType> MakeBuiltins() {
+  std::vector<ResourceType> out;
+  auto add = [&](ResourceType t, bool status = false, bool scale = false, bool all = false) {
+    t.has_status = status;
+    t.has_scale = scale;
+    if (all) t.categories = {"all"};
+    if (t.columns.empty()) t.columns = {NameCol(), AgeCol()};
+    out.push_back(std::move(t));
+  };
+  add(T("", "v1", "Namespace", "namespaces", {"ns"}, false,
+        {NameCol(),
+         Col("Status", "string",
+             [](const json& o) {
+               return Get(o, {"status", "phase"});
+             }),
+         AgeCol()}),
+      true);
+  add(T("", "v1", "Pod", "pods", {"po"}, true, PodColumns()), true, false, true);
+  add(T("", "v1", "Service", "services", {"svc"}, true, ServiceColumns()), true, false, true);
+  add(T("", "v1", "Endpoints", "endpoints", {"ep"}, true,
+        {NameCol(),
+         Col("Endpoints", "string",
+             [](const json& o) {
+               std::vector<std::string> out;
+               const json& subsets = o.value("subsets", json::array());
+               for (const auto& s : subsets)
+                 for (const auto& a : s.value("addresses", json::array()))
+                   for (const auto& p : s.value("ports", json::array()))
+                     out.push_back(Str(a.value("ip", json())) + ":" +
+                                   std::to_string(Int(p.value("port", json()))));
+               return out.empty() ? std::string("<none>") : Join(out, ",");
+             }),
+         AgeCol()}));
+  add(T("", "v1", "ConfigMap", "configmaps", {"cm"}, true,
+        {NameCol(),
+         Col("Data", "integer",
+             [](const json& o) {
+               return static_cast<long long>(
+                   CountKeys(o.value("data", json())).get<long long>() +
+                   CountKeys(o.value("binaryData", json())).get<long long>());
+             }),
+         AgeCol()}));
+  add(T("", "v1", "Secret", "secrets", {}, true,
+        {NameCol(), Col("Type", "string", [](const json& o) { return o.value("type", json()); }),
+         Col("Data", "integer", [](const json& o) { return CountKeys(o.value("data", json())); }),
+         AgeCol()}));
+  add(T("", "v1", "ServiceAccount", "serviceaccounts", {"sa"}, true,
+        {NameCol(),
+         Col("Secrets", "integer",
+             [](const json& o) {
+               return static_cast<long long>(o.value("secrets", json::array()).size());
+             }),
+         AgeCol()}));
+  add(T("", "v1", "Event", "events", {"ev"}, true, EventColumns()));
+  add(T("apps", "v1", "Deployment", "deployments", {"deploy"}, true, WorkloadColumns(true)), true,
+      true, true);
+  add(T("apps", "v1", "StatefulSet", "statefulsets", {"sts"}, true, WorkloadColumns(false)), true,
+      true, true);
+  add(T("apps", "v1", "ReplicaSet", "replicasets", {"rs"}, true,
+        {NameCol(),
+         Col("Desired", "integer",
+             [](const json& o) {
+               return Int(Get(o, {"spec", "replicas"}));
+             }),
+         Col("Current", "integer",
+             [](const json& o) {
+               return Int(Get(o, {"status", "replicas"}));
+             }),
+         Col("Ready", "integer",
+             [](const json& o) {
+               return Int(Get(o, {"status", "readyReplicas"}));
+             }),
+         AgeCol()}),
+      true, true, true);
+  add(T("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", {}, true,
+        {NameCol(),
+         Col("AddressType", "string", [](const json& o) { return o.value("addressType", json()); }),
+         Col("Ports", "string",
+             [](const json& o) {
+               std::vector<std::string> out;
+               for (const auto& p : o.value("ports", json::array()))
+                 out.push_back(std::to_string(Int(p.value("port", json()))));
+               return out.empty() ? std::string("<unset>") : Join(out, ",");
+             }),
+         Col("Endpoints", "string",
+             [](const json& o) {
+               std::vector<std::string> out;
+               const json& eps = o.value("endpoints", json::array());
+               for (const auto& e : eps)
+                 for (const auto& a : e.value("addresses", json::array())) out.push_back(Str(a));
+               return out.empty() ? std::string("<unset>") : Join(out, ",");
+             }),
+         AgeCol()}));
+  add(T("coordination.k8s.io", "v1", "Lease", "leases", {}, true,
+        {NameCol(),
+         Col("Holder", "string",
+             [](const json& o) {
+               return Get(o, {"spec", "holderIdentity"});
+             }),
+         AgeCol()}));
+  std::vector<Column> hpa_cols = {
+      NameCol(),
+      Col("Reference", "string",
+          [](const json& o) {
+            return Str(Get(o, {"spec", "scaleTargetRef", "kind"})) + "/" +
+                   Str(Get(o, {"spec", "scaleTargetRef", "name"}));
+          }),
+      Col("Targets", "string", [](const json& o) { return std::string("<unknown>"); }),
+      Col("MinPods", "string",
+          [](const json& o) {
+            return std::to_string(Get(o, {"spec", "minReplicas"}).is_number()
+                                      ? Int(Get(o, {"spec", "minReplicas"}))
+                                      : 1);
+          }),
+      Col("MaxPods", "integer",
+          [](const json& o) {
+            return Int(Get(o, {"spec", "maxReplicas"}));
+          }),
+      Col("Replicas", "integer",
+          [](const json& o) {
+            return Int(Get(o, {"status", "currentReplicas"}));
+          }),
+      AgeCol()};
+  add(T("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", {"hpa"}, true,
+        hpa_cols),
+      true, false, true);
+  add(T("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", {"hpa"}, true,
+        hpa_cols),
+      true, false, true);
+  add(T("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", {"pdb"}, true,
+        {NameCol(),
+         Col("Min Available", "string",
+             [](const json& o) {
+               const json& v = Get(o, {"spec", "minAvailable"});
+               return v.is_null() ? std::string("N/A") : (v.is_string() ? Str(v) : v.dump());
+             }),
+         Col("Max Unavailable", "string",
+             [](const json& o) {
+               const json& v = Get(o, {"spec", "maxUnavailable"});
+               return v.is_null() ? std::string("N/A") : (v.is_string() ? Str(v) : v.dump());
+             }),
+         Col("Allowed Disruptions", "integer",
+             [](const json& o) {
+               return Int(Get(o, {"status", "disruptionsAllowed"}));
+             }),
+         AgeCol()}),
+      true);
+  add(T("apiregistration.k8s.io", "v1", "APIService", "apiservices", {}, false,
+        {NameCol(),
+         Col("Service", "string",
+             [](const json& o) {
+               const json& s = Get(o, {"spec", "service"});
+               return s.is_object()
+                          ? Str(s.value("namespace", json())) + "/" + Str(s.value("name", json()))
+                          : std::string("Local");
+             }),
+         Col("Available", "string",
+             [](const json& o) {
+               const json& conds = Get(o, {"status", "conditions"});
+               if (conds.is_array())
+                 for (const auto& c : conds)
+                   if (c.value("type", "") == "Available") return Str(c.value("status", json()));
+               return std::string("Unknown");
+             }),
+         AgeCol()}),
+      true);
+  const std::string rbac = "rbac.authorization.k8s.io";
+  add(T(rbac, "v1", "Role", "roles", {}, true));
+  add(T(rbac, "v1", "RoleBinding", "rolebindings", {}, true));
+  add(T(rbac, "v1", "ClusterRole", "clusterroles", {}, false));
+  add(T(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", {}, false));
+  add(T("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+        {"crd", "crds"}, false,
+        {NameCol(), Col("Created At", "date",
+                        [](const json& o) {
+                          return Get(o, {"metadata", "creationTimestamp"});
+                        })}),
+      true);
+  add(T("events.k8s.io", "v1", "Event", "events", {"ev"}, true, EventColumns()));
+  out.back().storage_override = "/events";
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ResourceType>& BuiltinTypes() {
+  static const std::vector<ResourceType> types = MakeBuiltins();
+  return types;
+}
+
+std::string HumanDuration(long long s) {
+  auto f = [](long long a, const char* u1, long long b = 0, const char* u2 = nullptr) {
+    std::string out = std::to_string(a) + u1;
+    if (u2 && b != 0) out += std::to_string(b) + u2;
+    return out;
+  };
+  if (s < -1) return "<invalid>";
+  if (s < 0) return "0s";
+  if (s < 120) return f(s, "s");
+  long long minutes = s / 60;
+  if (minutes < 10) return f(minutes, "m", s % 60, "s");
+  if (minutes < 180) return f(minutes, "m");
+  long long hours = minutes / 60;
+  if (hours < 8) return f(hours, "h", minutes % 60, "m");
+  if (hours < 48) return f(hours, "h");
+  if (hours < 24 * 8) return f(hours / 24, "d", hours % 24, "h");
+  if (hours < 24 * 365 * 2) return f(hours / 24, "d");
+  if (hours < 24 * 365 * 8) return f(hours / 24 / 365, "y", (hours / 24) % 365, "d");
+  return f(hours / 24 / 365, "y");
+}
+
+ApiResult<std::vector<ResourceType>> CrdToTypes(const json& crd) {
+  const json& spec = crd.value("spec", json::object());
+  const json& names = spec.value("names", json::object());
+  std::string name = crd.value("metadata", json::object()).value("name", "");
+  std::string group = spec.value("group", "");
+  std::string plural = names.value("plural", "");
+  json causes = json::array();
+  auto cause = [&](const char* reason, std::string field, std::string msg) {
+    causes.push_back(
+        {{"reason", reason}, {"field", std::move(field)}, {"message", std::move(msg)}});
+  };
+  if (group.empty()) cause("FieldValueRequired", "spec.group", "Required value");
+  if (plural.empty()) cause("FieldValueRequired", "spec.names.plural", "Required value");
+  if (names.value("kind", "").empty())
+    cause("FieldValueRequired", "spec.names.kind", "Required value");
+  if (!plural.empty() && !group.empty() && name != plural + "." + group)
+    cause("FieldValueInvalid", "metadata.name",
+          "Invalid value: \"" + name + "\": must be spec.names.plural+\".\"+spec.group");
+  const json& versions = spec.value("versions", json::array());
+  if (!versions.is_array() || versions.empty())
+    cause("FieldValueRequired", "spec.versions", "Required value");
+  if (!causes.empty())
+    return ApiError::Invalid("apiextensions.k8s.io", "CustomResourceDefinition", name, causes);
+
+  std::vector<ResourceType> out;
+  for (const auto& v : versions) {
+    if (!v.value("served", true)) continue;
+    ResourceType t;
+    t.builtin = false;
+    t.strategic = false;
+    t.group = group;
+    t.version = v.value("name", "");
+    t.kind = names.value("kind", "");
+    t.plural = plural;
+    t.singular = names.value("singular", "");
+    if (t.singular.empty()) {
+      t.singular = t.kind;
+      for (auto& ch : t.singular) ch = static_cast<char>(std::tolower(ch));
+    }
+    t.short_names = names.value("shortNames", std::vector<std::string>{});
+    t.categories = names.value("categories", std::vector<std::string>{});
+    t.namespaced = spec.value("scope", "Namespaced") != "Cluster";
+    const json& sub = v.value("subresources", json::object());
+    t.has_status = sub.contains("status");
+    if (sub.contains("scale")) {
+      const json& sc = sub["scale"];
+      t.has_scale = true;
+      t.spec_replicas_path = sc.value("specReplicasPath", ".spec.replicas");
+      t.status_replicas_path = sc.value("statusReplicasPath", ".status.replicas");
+      t.label_selector_path = sc.value("labelSelectorPath", "");
+    }
+    t.schema = v.value("schema", json::object()).value("openAPIV3Schema", json());
+    t.columns.push_back(NameCol());
+    if (v.contains("additionalPrinterColumns")) {
+      for (const auto& pc : v["additionalPrinterColumns"]) {
+        Column c;
+        c.name = pc.value("name", "");
+        c.type = pc.value("type", "string");
+        c.format = pc.value("format", "");
+        c.json_path = pc.value("jsonPath", "");
+        c.priority = pc.value("priority", 0);
+        c.description =
+            pc.value("description",
+                     "Custom resource definition column (in JSONPath format): " + c.json_path);
+        t.columns.push_back(std::move(c));
+      }
+    } else {
+      Column c;
+      c.name = "Age";
+      c.type = "date";
+      c.json_path = ".metadata.creationTimestamp";
+      c.description = "Custom resource definition column (in JSONPath format): " + c.json_path;
+      t.columns.push_back(std::move(c));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace shardwise::kubesim
