@@ -13,6 +13,7 @@
 #include "common/duration.h"
 #include "common/http/client.h"
 #include "common/log/log.h"
+#include "scraper/operator_client/operator_mode.h"
 #include "scraper/remotewrite/config.h"
 #include "scraper/remotewrite/remote_writer.h"
 #include "scraper/remotewrite/tsdb_wal_source.h"
@@ -31,11 +32,13 @@ int main(int argc, char** argv) {
   std::string data_dir = "data";
   std::chrono::milliseconds retention = std::chrono::hours(2);
   int64_t wal_segment_bytes = 64 << 20;
+  int64_t wal_max_bytes = int64_t{4} << 30;
   std::string wal_fsync = "1s";
   int64_t max_series = 0;
   std::string operator_url;
   std::string replica_label;
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds report_interval{std::chrono::seconds(15)};
   int64_t scrape_workers = 2;
   FlagSet& f = app.flags();
   f.String("config.file", &config_file,
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
                                            "remote-write cursors, the last operator plan).");
   f.Duration("storage.tsdb.retention.time", &retention, "How long samples stay in the head.");
   f.Int("storage.tsdb.wal-segment-size", &wal_segment_bytes, "WAL segment size in bytes.");
+  f.Int("storage.tsdb.wal-max-size", &wal_max_bytes,
+        "Cap on the WAL segments' bytes on disk (0: none). Past it the oldest segments are "
+        "deleted even if remote write has not sent them (counted in "
+        "shardwise_tsdb_wal_segments_dropped_unacknowledged_total), so a dead receiver "
+        "cannot fill the disk.");
   f.String("storage.tsdb.wal-fsync", &wal_fsync,
            "When the WAL is fsynced: \"batch\" (every scrape's commit) or a duration such as "
            "\"1s\" (at most that much committed data is lost on a machine crash).");
@@ -52,6 +60,8 @@ int main(int argc, char** argv) {
   f.String("operator-url", &operator_url,
            "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
            "POD_NAME and POD_NAMESPACE.");
+  f.Duration("operator.report-interval", &report_interval,
+             "How often the load report (also the heartbeat) goes to the operator.");
   f.String("remote-write.replica-label", &replica_label,
            "Add this label with the pod's replica index to everything sent (HA pairs).");
   f.Duration("remote-write.drain-timeout", &drain_timeout,
@@ -85,6 +95,11 @@ int main(int argc, char** argv) {
   dbo.retention = retention;
   dbo.max_series = static_cast<size_t>(max_series);
   dbo.wal_segment_size = static_cast<uint64_t>(wal_segment_bytes);
+  if (wal_max_bytes < 0) {
+    log::Error("invalid --storage.tsdb.wal-max-size: negative", {{"value", wal_max_bytes}});
+    return 2;
+  }
+  dbo.max_wal_bytes = static_cast<uint64_t>(wal_max_bytes);
   if (wal_fsync == "batch") {
     dbo.fsync_policy = tsdb::FsyncPolicy::kEveryBatch;
   } else {
@@ -138,6 +153,34 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<opclient::OperatorMode> operator_mode;
+  if (!operator_url.empty()) {
+    opclient::OperatorModeOptions oo;
+    oo.operator_url = operator_url;
+    oo.data_dir = data_dir;
+    oo.report_interval = report_interval;
+    oo.scrape_slots = static_cast<double>(scrape_workers);
+    oo.base_config = config;
+    oo.FromEnvironment();
+    // The receiver lag of the slowest endpoint: how far behind the newest scraped sample
+    // its newest delivered sample is.
+    oo.remote_write_lag_seconds = [&writer] {
+      double lag = 0;
+      for (const auto* q : writer.queues()) {
+        auto st = q->Stats();
+        if (st.highest_read_timestamp_ms > st.highest_sent_timestamp_ms) {
+          lag = std::max(lag, (st.highest_read_timestamp_ms - st.highest_sent_timestamp_ms) / 1000.0);
+        }
+      }
+      return lag;
+    };
+    operator_mode = std::make_unique<opclient::OperatorMode>(oo, manager, client);
+    if (auto s = operator_mode->Start(); !s.ok()) {
+      log::Error("cannot start operator mode", {{"err", s}});
+      return 1;
+    }
+  }
+
   tsdb::api::RegisterHttpHandlers(app.server(), db);
   app.server().HandleExact("/api/v1/targets", http::Simple([&](const http::Request&) {
     return http::Response::Json(200, manager.TargetsJson());
@@ -152,6 +195,7 @@ int main(int argc, char** argv) {
                          {"operator", operator_url.empty() ? "-" : operator_url}});
 
   app.WaitForShutdown();
+  if (operator_mode) operator_mode->Stop();
   manager.Stop();
   auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
   if (auto s = writer.Flush(drain_deadline); !s.ok()) {

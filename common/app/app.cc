@@ -15,10 +15,12 @@ std::string_view Version() { return SHARDWISE_VERSION; }
 App::App(std::string name, std::string description, std::string default_listen_address)
     : name_(name), flags_(std::move(name), std::move(description)),
       listen_address_(std::move(default_listen_address)) {
-  flags_.String("web.listen-address", &listen_address_,
-                "Address to listen on for /metrics, health and API endpoints.");
-  flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
-  flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
+  if (!listen_address_.empty()) {
+    flags_.String("web.listen-address", &listen_address_,
+                  "Address to listen on for /metrics, health and API endpoints.");
+    flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
+    flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
+  }
   flags_.String("log.level", &log_level_, "Only log messages at this level or above: debug, info, warn, error.");
   flags_.String("log.format", &log_format_, "Log line format: logfmt or json.");
 }
@@ -49,16 +51,17 @@ std::optional<int> App::Init(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", name_.c_str(), s.message().c_str());
     return 2;
   }
-  http::Server::Options o;
-  o.listen_address = listen_address_;
-  o.tls_cert_file = tls_cert_file_;
-  o.tls_key_file = tls_key_file_;
-  server_ = std::make_unique<http::Server>(o);
   metrics::RegisterProcessMetrics();
   metrics::Registry::Default()
       .AddGaugeFamily("shardwise_build_info", "Build information; always 1.", {"component", "version"})
       .With({name_, std::string(Version())})
       .Set(1);
+  if (listen_address_.empty()) return std::nullopt;
+  http::Server::Options o;
+  o.listen_address = listen_address_;
+  o.tls_cert_file = tls_cert_file_;
+  o.tls_key_file = tls_key_file_;
+  server_ = std::make_unique<http::Server>(o);
   server_->HandleExact("/metrics", http::Simple([](const http::Request&) {
     http::Response r;
     r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -26,6 +26,8 @@ std::string_view Version();
 
 class App {
  public:
+  // An empty `default_listen_address` means the program serves no /metrics of its own
+  // (e.g. the API simulator, whose listeners are its API): no --web.* flags, no server().
   App(std::string name, std::string description, std::string default_listen_address);
 
   FlagSet& flags() { return flags_; }

@@ -1,0 +1,186 @@
+#include "scraper/operator_client/plan_applier.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "scraper/operator_client/opclient_test_util.h"
+#include "scraper/storage/memory_sink.h"
+
+namespace shardwise::opclient {
+namespace {
+
+using testing::MetricsTarget;
+using testing::PlanTarget;
+using testing::TempDir;
+using testing::WaitFor;
+
+Labels Series(std::string name, Labels target) {
+  LabelsBuilder b(target);
+  b.Set("__name__", name);
+  return b.Build();
+}
+
+class PlanApplierTest : public ::testing::Test {
+ protected:
+  bool HasSamples(const Labels& series) const { return !sink_.Samples(series).empty(); }
+  std::shared_ptr<scrape::ScrapeLoop> LoopOf(uint64_t plan_id, const plan::Target& t) const {
+    auto hash = applier_.ScrapeHash(plan_id);
+    return hash ? manager_.Loop(PlanApplier::ScrapeJobName(t), *hash) : nullptr;
+  }
+
+  TempDir dir_;
+  storage::MemorySink sink_;
+  http::Client client_;
+  scrape::ScrapeManager manager_{{}, sink_, client_};
+  PlanApplier applier_{{.data_dir = dir_.path()}, manager_};
+  MetricsTarget a_{"a", 3};
+  MetricsTarget b_{"b", 5};
+};
+
+TEST_F(PlanApplierTest, ScrapesExactlyThePlanTargetsWithTheirFinalLabels) {
+  MetricsTarget not_planned{"c", 1};
+  plan::ScrapePlan p;
+  p.generation = 5;
+  p.targets = {PlanTarget(1, a_.address(), "a", Labels{{"team", "x"}}),
+               PlanTarget(2, b_.address(), "b")};
+  ASSERT_TRUE(applier_.Apply(p).ok());
+
+  const Labels a_labels{{"instance", "a"}, {"job", "node"}, {"team", "x"}};
+  const Labels b_labels{{"instance", "b"}, {"job", "node"}};
+  ASSERT_TRUE(WaitFor(
+      [&] { return HasSamples(Series("a_2", a_labels)) && HasSamples(Series("b_4", b_labels)); }));
+  // Every series carries exactly the planned labels, whatever the scrape job is called.
+  for (const auto& [series, samples] : sink_.Series()) {
+    LabelsBuilder b(series);
+    b.Del("__name__");
+    Labels target = b.Build();
+    EXPECT_TRUE(target == a_labels || target == b_labels) << series.ToString();
+  }
+  EXPECT_EQ(not_planned.scrapes(), 0);
+
+  auto active = manager_.ActiveTargets();
+  ASSERT_EQ(active.size(), 2u);
+  for (const auto& s : active) {
+    std::optional<uint64_t> id = applier_.PlanId(s.target.hash);
+    ASSERT_TRUE(id.has_value());
+    EXPECT_EQ(s.target.labels, *id == 1 ? a_labels : b_labels);
+    EXPECT_EQ(s.target.interval, std::chrono::milliseconds(200));
+    EXPECT_EQ(applier_.ScrapeHash(*id), s.target.hash);
+  }
+  EXPECT_EQ(applier_.Current()->generation, 5u);
+}
+
+TEST_F(PlanApplierTest, UnchangedTargetsKeepTheirLoopsAcrossPlans) {
+  plan::ScrapePlan p;
+  p.targets = {PlanTarget(1, a_.address(), "a")};
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  auto loop_a = LoopOf(1, p.targets[0]);
+  ASSERT_NE(loop_a, nullptr);
+  const std::string job = PlanApplier::ScrapeJobName(p.targets[0]);
+  EXPECT_EQ(manager_.LoopsStarted(job), 1u);
+
+  p.generation = 2;
+  p.targets.push_back(PlanTarget(2, b_.address(), "b"));
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  EXPECT_EQ(LoopOf(1, p.targets[0]), loop_a);
+  EXPECT_EQ(manager_.LoopsStarted(job), 2u);  // only b's loop is new
+  ASSERT_TRUE(applier_.Apply(p).ok());        // the same plan again: nothing restarts
+  EXPECT_EQ(manager_.LoopsStarted(job), 2u);
+
+  // A settings change of one target moves only that target to another scrape job, and
+  // its series continue: no staleness markers in between.
+  const Labels b_labels{{"instance", "b"}, {"job", "node"}};
+  ASSERT_TRUE(WaitFor([&] { return HasSamples(Series("b_0", b_labels)); }));
+  p.generation = 3;
+  p.targets[1].sample_limit = 1000;
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  EXPECT_EQ(LoopOf(1, p.targets[0]), loop_a);
+  EXPECT_NE(PlanApplier::ScrapeJobName(p.targets[1]), job);
+  EXPECT_NE(LoopOf(2, p.targets[1]), nullptr);
+  EXPECT_EQ(manager_.ActiveTargets().size(), 2u);
+  const size_t before = sink_.Samples(Series("b_0", b_labels)).size();
+  ASSERT_TRUE(WaitFor([&] { return sink_.Samples(Series("b_0", b_labels)).size() > before; }));
+  for (const auto& sample : sink_.Samples(Series("b_0", b_labels))) {
+    EXPECT_FALSE(storage::IsStaleNaN(sample.v));
+  }
+}
+
+TEST_F(PlanApplierTest, PerTargetIntervalsAndPathsSurviveExactly) {
+  plan::ScrapePlan p;
+  plan::Target t = PlanTarget(1, a_.address(), "a");
+  t.interval = std::chrono::milliseconds(1500);
+  t.timeout = std::chrono::milliseconds(250);
+  plan::Target u = PlanTarget(2, b_.address(), "b");
+  u.path = "/metrics";
+  u.interval = std::chrono::milliseconds(60000);
+  u.timeout = std::chrono::milliseconds(10000);
+  p.targets = {t, u};
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  auto active = manager_.ActiveTargets();
+  ASSERT_EQ(active.size(), 2u);
+  for (const auto& s : active) {
+    const plan::Target& want = *applier_.PlanId(s.target.hash) == 1 ? t : u;
+    EXPECT_EQ(s.target.interval, want.interval);
+    EXPECT_EQ(s.target.timeout, want.timeout);
+    EXPECT_EQ(s.target.Url(), "http://" + want.address + want.path);
+  }
+  // Different intervals alone do not split the job: one scrape job for both.
+  EXPECT_EQ(applier_.Jobs().size(), 1u);
+}
+
+TEST_F(PlanApplierTest, MetricRelabelingsAndBearerTokenApply) {
+  plan::ScrapePlan p;
+  plan::Target t = PlanTarget(1, a_.address(), "a");
+  t.metric_relabelings = nlohmann::json::array(
+      {{{"sourceLabels", {"__name__"}}, {"regex", "a_1"}, {"action", "drop"}}});
+  t.auth = plan::AuthConfig{.bearer_token = "s3cret"};
+  p.targets = {t};
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  const Labels labels{{"instance", "a"}, {"job", "node"}};
+  ASSERT_TRUE(WaitFor([&] { return a_.scrapes() >= 2 && HasSamples(Series("a_2", labels)); }));
+  EXPECT_FALSE(HasSamples(Series("a_1", labels)));
+  EXPECT_EQ(a_.last_authorization(), "Bearer s3cret");
+}
+
+TEST_F(PlanApplierTest, TlsPemsBecomePrivateFilesNamedByContent) {
+  plan::ScrapePlan p;
+  plan::Target t = PlanTarget(1, a_.address(), "a");
+  t.tls = plan::TlsConfig{.ca_pem = "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+                          .server_name = "a.example"};
+  p.targets = {t};
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/tls")) {
+    files.push_back(e.path());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  struct stat st {};
+  ASSERT_EQ(::stat(files[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Applying the same plan again reuses the file and keeps the loop.
+  auto loop = LoopOf(1, t);
+  ASSERT_TRUE(applier_.Apply(p).ok());
+  EXPECT_EQ(LoopOf(1, t), loop);
+}
+
+TEST_F(PlanApplierTest, KeepsTheBaseConfigJobs) {
+  Result<scrape::Config> base = scrape::ParseConfig(
+      "scrape_configs: [{job_name: local, scrape_interval: 200ms, scrape_timeout: 150ms,"
+      " static_configs: [{targets: ['" +
+      b_.address() + "']}]}]");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  PlanApplier applier({.data_dir = dir_.path(), .base_config = *base}, manager_);
+  plan::ScrapePlan p;
+  p.targets = {PlanTarget(1, a_.address(), "a")};
+  ASSERT_TRUE(applier.Apply(p).ok());
+  EXPECT_EQ(manager_.ActiveTargets().size(), 2u);
+  ASSERT_TRUE(WaitFor([&] { return b_.scrapes() > 0 && a_.scrapes() > 0; }));
+  for (const auto& s : manager_.ActiveTargets()) {
+    EXPECT_EQ(applier.PlanId(s.target.hash).has_value(), s.target.job != "local");
+  }
+}
+
+}  // namespace
+}  // namespace shardwise::opclient
