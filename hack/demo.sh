@@ -51,7 +51,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Starting the Kubernetes API simulator"
 SIM_PORT=$(free_port)
-"$SIM" --listen-address="127.0.0.1:$SIM_PORT" --kubeconfig-out="$WORK/kubeconfig" >"$WORK/sim.log" 2>&1 &
+"$SIM" --listen="127.0.0.1:$SIM_PORT" --kubeconfig-out="$WORK/kubeconfig" >"$WORK/sim.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$SIM_PORT/version" 20
 export KUBECONFIG=$WORK/kubeconfig

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <fmt/format.h>
+#include <limits>
+#include <type_traits>
 
 #include "common/duration.h"
 #include "common/http/message.h"
@@ -40,17 +42,48 @@ Result<Labels> LabelsFromJson(const json& j, std::string_view what) {
   return Labels::FromUnsorted(std::move(v));
 }
 
+// Whether `v` is a JSON number that T holds exactly. nlohmann's own conversion casts floats
+// to integers (undefined behaviour when out of range) and wraps negative numbers into
+// unsigned types, so integer fields take only integers within T's range.
+template <typename T>
+bool FitsNumber(const json& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v.is_boolean();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return v.is_number();
+  } else if (v.is_number_unsigned()) {
+    return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    return std::is_signed_v<T> && i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+           i <= static_cast<int64_t>(std::numeric_limits<T>::max());
+  }
+  return false;
+}
+
 // Typed field access with a path in the error.
 template <typename T>
 Status Get(const json& j, const char* key, T* out, std::string_view path) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return Status::OK();
+  if constexpr (std::is_arithmetic_v<T>) {
+    if (!FitsNumber<T>(*it)) {
+      return Status::InvalidArgument(std::string(path) + "." + key + " has the wrong type");
+    }
+  }
   try {
     *out = it->get<T>();
   } catch (const json::exception&) {
     return Status::InvalidArgument(std::string(path) + "." + key + " has the wrong type");
   }
   return Status::OK();
+}
+
+// The document's "kind", or "" when absent or not a string (json::value would throw).
+std::string_view Kind(const json& j) {
+  auto it = j.find("kind");
+  if (it == j.end() || !it->is_string()) return "";
+  return it->get_ref<const std::string&>();
 }
 
 Status GetDuration(const json& j, const char* key, std::chrono::milliseconds* out,
@@ -136,7 +169,7 @@ json ToJson(const ScrapePlan& p) {
 }
 
 Result<ScrapePlan> PlanFromJson(const json& j) {
-  if (!j.is_object() || j.value("kind", "") != "ScrapePlan") {
+  if (!j.is_object() || Kind(j) != "ScrapePlan") {
     return Status::InvalidArgument("not a ScrapePlan document");
   }
   ScrapePlan p;
@@ -238,7 +271,7 @@ json ToJson(const LoadReport& r) {
 }
 
 Result<LoadReport> ReportFromJson(const json& j) {
-  if (!j.is_object() || j.value("kind", "") != "LoadReport") {
+  if (!j.is_object() || Kind(j) != "LoadReport") {
     return Status::InvalidArgument("not a LoadReport document");
   }
   LoadReport r;

@@ -47,6 +47,29 @@ TEST(PlanTest, RejectsBadDocumentsWithPath) {
   EXPECT_FALSE(PlanFromJson(nlohmann::json::object()).ok());
 }
 
+// Found by fuzz/plan_fuzz: a non-string kind made json::value throw out of the reader, and
+// numbers outside a field's type were cast (undefined behaviour) or wrapped.
+TEST(PlanTest, RejectsWrongTypesWithoutThrowing) {
+  for (const char* kind : {"1", "null", "[]", "{}", "true"}) {
+    const auto j = nlohmann::json::parse(std::string(R"({"kind":)") + kind + "}");
+    EXPECT_FALSE(PlanFromJson(j).ok()) << kind;
+    EXPECT_FALSE(ReportFromJson(j).ok()) << kind;
+  }
+  for (const char* shard : {"1e30", "-1e300", "1.5", "4294967296", "true", "\"1\""}) {
+    nlohmann::json j = ToJson(SamplePlan());
+    j["shard"] = nlohmann::json::parse(shard);
+    auto r = PlanFromJson(j);
+    ASSERT_FALSE(r.ok()) << shard;
+    EXPECT_NE(r.status().message().find("plan.shard"), std::string::npos) << r.status().message();
+  }
+  nlohmann::json j = ToJson(SamplePlan());
+  j["targets"][0]["sampleLimit"] = -1;
+  EXPECT_FALSE(PlanFromJson(j).ok()) << "negative limits do not wrap";
+  j["targets"][0]["sampleLimit"] = 18446744073709551615u;
+  ASSERT_TRUE(PlanFromJson(j).ok());
+  EXPECT_EQ(PlanFromJson(j)->targets[0].sample_limit, 18446744073709551615u);
+}
+
 TEST(PlanTest, HttpSdViewCarriesScrapeParameters) {
   auto sd = ToHttpSd(SamplePlan());
   ASSERT_EQ(sd.size(), 1u);

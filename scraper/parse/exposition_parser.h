@@ -43,9 +43,6 @@ class ExpositionParser final : public Parser {
   Entry Next() override;
   std::string_view Series() const override { return series_; }
   double Value() const override { return value_; }
-  std::optional<int64_t> TimestampMs() const override {
-    return has_timestamp_ ? std::optional<int64_t>(timestamp_ms_) : std::nullopt;
-  }
   void Labels(LabelsBuilder& out) const override;
   bool Exemplar(struct Exemplar& out) const override;
   bool IsCreatedSample() const override;
@@ -93,8 +90,6 @@ class ExpositionParser final : public Parser {
   size_t name_size_ = 0;          // series_ starts with the metric name
   std::string_view label_block_;  // between the braces, empty when there are none
   double value_ = 0;
-  int64_t timestamp_ms_ = 0;
-  bool has_timestamp_ = false;
   bool has_exemplar_ = false;
   std::string_view exemplar_block_;
   double exemplar_value_ = 0;

@@ -72,8 +72,11 @@ class Parser {
   // Valid after kSeries.
   virtual std::string_view Series() const = 0;
   virtual double Value() const = 0;
-  // Milliseconds since the epoch; OpenMetrics seconds are converted.
-  virtual std::optional<int64_t> TimestampMs() const = 0;
+  // Milliseconds since the epoch; OpenMetrics seconds are converted. Not virtual: it is
+  // asked once per sample on the ingest hot path, and Next() has already decided it.
+  std::optional<int64_t> TimestampMs() const {
+    return has_timestamp_ ? std::optional<int64_t>(timestamp_ms_) : std::nullopt;
+  }
   // Parses the current series' labels (with __name__) into `out`, unescaping values.
   // `out` is reset first. Next() checks everything except the inside of the label block,
   // so that known series cost no label work; Labels() checks it (names, quoting, escapes,
@@ -98,6 +101,11 @@ class Parser {
 
   // Valid after kError.
   virtual const Status& error() const = 0;
+
+ protected:
+  // The current sample's exposed timestamp, set by Next() of the implementation.
+  int64_t timestamp_ms_ = 0;
+  bool has_timestamp_ = false;
 };
 
 }  // namespace shardwise::parse

@@ -2,6 +2,8 @@
 //   NextSeriesValue        — the steady-state scrape path (scrape-cache hit): Next(),
 //                            Series() and Value() for every sample.
 //   NextSeriesValueLabels  — first-scrape cost: additionally Labels() for every sample.
+//   NextSeriesValueTimestamp — the steady-state path plus TimestampMs(), as the ingester
+//                            asks for it on every sample.
 // Counters: bytes_per_second (MB/s) and ns_per_sample (total time / samples).
 #include <benchmark/benchmark.h>
 
@@ -63,7 +65,7 @@ Format FormatOf(int which) {
 const char* const kBodyNames[] = {"node_exporter.prom", "node_exporter.om.txt", "prometheus.prom",
                                   "synthetic_10k.prom", "synthetic_10k.om.txt"};
 
-template <bool kWithLabels>
+template <bool kWithLabels, bool kWithTimestamp = false>
 void Run(benchmark::State& state) {
   const int which = static_cast<int>(state.range(0));
   const std::string& body = Body(which);
@@ -78,6 +80,7 @@ void Run(benchmark::State& state) {
       if (e == Entry::kSeries) {
         benchmark::DoNotOptimize(p->Series());
         benchmark::DoNotOptimize(p->Value());
+        if constexpr (kWithTimestamp) benchmark::DoNotOptimize(p->TimestampMs());
         if constexpr (kWithLabels) {
           p->Labels(builder);
           benchmark::DoNotOptimize(builder);
@@ -122,10 +125,13 @@ void BM_LineSplitBaseline(benchmark::State& state) {
 
 void BM_NextSeriesValue(benchmark::State& state) { Run<false>(state); }
 void BM_NextSeriesValueLabels(benchmark::State& state) { Run<true>(state); }
+// The ingest loop's path: also asks for the exposed timestamp (none in these bodies).
+void BM_NextSeriesValueTimestamp(benchmark::State& state) { Run<false, true>(state); }
 
 BENCHMARK(BM_LineSplitBaseline)->DenseRange(0, 4);
 BENCHMARK(BM_NextSeriesValue)->DenseRange(0, 4);
 BENCHMARK(BM_NextSeriesValueLabels)->DenseRange(0, 4);
+BENCHMARK(BM_NextSeriesValueTimestamp)->DenseRange(0, 4);
 
 }  // namespace
 }  // namespace shardwise::parse

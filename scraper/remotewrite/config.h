@@ -5,40 +5,25 @@
 // rejects unknown keys and inconsistent settings with an InvalidArgument whose message
 // starts with the YAML path of the offending field (e.g.
 // "remote_write[1].queue_config.min_shards: must be <= max_shards (10)").
-// Secrets given as files (password_file, credentials_file, bearer_token_file) are not
-// read here: senders read them per request so rotated credentials take effect.
+// The HTTP client settings are parsed and validated by common/http/client_config.h;
+// secret files are not read here but per request (http::ApplyTo), so rotated credentials
+// take effect.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
+#include "common/http/client_config.h"
 #include "common/relabel/relabeler.h"
 #include "common/status.h"
 
 namespace shardwise::remotewrite {
 
 using Millis = std::chrono::milliseconds;
-
-struct TlsConfig {
-  std::string ca_file, cert_file, key_file, server_name;
-  bool insecure_skip_verify = false;
-};
-
-struct BasicAuth {
-  std::string username, password, password_file;
-};
-
-// `authorization` block; the legacy bearer_token(_file) fields map onto it.
-struct Authorization {
-  std::string type = "Bearer";
-  std::string credentials, credentials_file;
-};
 
 struct QueueConfig {
   int capacity = 10000;  // samples buffered per shard before the WAL reader waits
@@ -51,22 +36,17 @@ struct QueueConfig {
   bool retry_on_http_429 = true;
 };
 
-struct EndpointConfig {
+// Embeds the HTTP client settings (tls_config, basic_auth, authorization, bearer_token,
+// headers) as Prometheus's RemoteWriteConfig embeds HTTPClientConfig.
+struct EndpointConfig : http::HttpClientConfig {
   std::string url;
   std::string name;  // defaults to a stable hash of the url; unique across endpoints
   Millis remote_timeout{30000};
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<BasicAuth> basic_auth;
-  std::optional<Authorization> authorization;
-  TlsConfig tls;
   QueueConfig queue;
   relabel::Relabeler write_relabel_configs;  // compiled; empty keeps every series
 };
 
 Result<std::vector<EndpointConfig>> ParseRemoteWriteConfig(const YAML::Node& node);
 Result<std::vector<EndpointConfig>> ParseRemoteWriteConfig(std::string_view yaml);
-
-// Prometheus duration syntax: "1h30m", "250ms", "5s", "2d", "1w", "1y", "0".
-Result<Millis> ParseDuration(std::string_view text);
 
 }  // namespace shardwise::remotewrite

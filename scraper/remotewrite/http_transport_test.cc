@@ -132,7 +132,7 @@ TEST_F(HttpTransportTest, SendsProtocolHeadersAuthAndCustomHeaders) {
   std::ofstream(token_file) << "tok-1\n";
   EndpointConfig ep = Endpoint(rx.url());
   ep.headers = {{"X-Scope-OrgID", "tenant-a"}};
-  ep.authorization = Authorization{"Bearer", "", token_file};
+  ep.authorization = http::Authorization{.credentials_file = token_file};
   HttpTransport t(ep, client_);
 
   SendAttempt a = t.Send(EncodedRequest(Labels{{"__name__", "up"}}, 1000, 1));
@@ -151,7 +151,7 @@ TEST_F(HttpTransportTest, SendsProtocolHeadersAuthAndCustomHeaders) {
 TEST_F(HttpTransportTest, SendsBasicAuth) {
   Receiver rx(Ok);
   EndpointConfig ep = Endpoint(rx.url());
-  ep.basic_auth = BasicAuth{"user", "pa:ss", ""};
+  ep.basic_auth = http::BasicAuth{.username = "user", .password = "pa:ss"};
   HttpTransport t(ep, client_);
   EXPECT_EQ(t.Send(EncodedRequest(Labels{{"a", "b"}}, 1, 1)).verdict.outcome,
             SendOutcome::kDelivered);

@@ -2,24 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
+#include "common/http/client_config.h"
 
 namespace shardwise::remotewrite {
-namespace {
-
-// Reads a secret file, trimming the trailing newline editors and `echo` add.
-Result<std::string> ReadSecret(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::FailedPrecondition("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 std::string_view UserAgent() {
   static const std::string agent = fmt::format("shardwise/{}", SHARDWISE_VERSION);
@@ -39,31 +24,8 @@ Result<http::ClientRequest> HttpTransport::BuildRequest(std::string_view snappy_
                  {"Content-Type", "application/x-protobuf"},
                  {"X-Prometheus-Remote-Write-Version", "0.1.0"},
                  {"User-Agent", std::string(UserAgent())}};
-  for (const auto& h : config_.headers) req.headers.push_back(h);
-  if (config_.basic_auth) {
-    std::string password = config_.basic_auth->password;
-    if (!config_.basic_auth->password_file.empty()) {
-      Result<std::string> p = ReadSecret(config_.basic_auth->password_file);
-      if (!p.ok()) return p.status();
-      password = *p;
-    }
-    req.basic_auth = std::make_pair(config_.basic_auth->username, password);
-  }
-  if (config_.authorization) {
-    std::string credentials = config_.authorization->credentials;
-    if (!config_.authorization->credentials_file.empty()) {
-      Result<std::string> c = ReadSecret(config_.authorization->credentials_file);
-      if (!c.ok()) return c.status();
-      credentials = *c;
-    }
-    req.headers.emplace_back("Authorization",
-                             fmt::format("{} {}", config_.authorization->type, credentials));
-  }
-  req.tls.ca_file = config_.tls.ca_file;
-  req.tls.cert_file = config_.tls.cert_file;
-  req.tls.key_file = config_.tls.key_file;
-  req.tls.server_name = config_.tls.server_name;
-  req.tls.insecure_skip_verify = config_.tls.insecure_skip_verify;
+  // Secret files are read here, per request, so rotated credentials are picked up.
+  SHARDWISE_RETURN_IF_ERROR(http::ApplyTo(config_, req));
   return req;
 }
 

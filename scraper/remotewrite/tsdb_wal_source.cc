@@ -11,14 +11,51 @@ namespace {
 tsdb::wal::Position ToTsdb(WalPosition p) { return {p.segment, p.offset}; }
 WalPosition FromTsdb(tsdb::wal::Position p) { return {p.segment, p.offset}; }
 
+// The series of the newest checkpoint. Retention may replace it between listing and
+// reading (the older file is removed), so a failed read is retried on the newer one.
+Status ReadLatestCheckpoint(const std::string& wal_dir, std::vector<tsdb::SeriesRecord>* out) {
+  Status last = Status::OK();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    out->clear();
+    auto checkpoint = tsdb::LatestCheckpoint(wal_dir);
+    if (!checkpoint.ok()) return checkpoint.status();
+    if (!checkpoint->has_value()) return Status::OK();
+    last = tsdb::ReadCheckpoint((*checkpoint)->path, out);
+    if (last.ok()) return last;
+  }
+  return last;
+}
+
 class TsdbWalReader : public WalReader {
  public:
   TsdbWalReader(tsdb::DB& db, WalPosition from)
       : db_(db), tailer_(std::make_unique<tsdb::wal::Tailer>(db.wal_dir(), ToTsdb(from))) {}
 
   Result<std::optional<WalRecord>> Next() override {
+    if (need_checkpoint_) {
+      // Segments were skipped: the series they defined are in the checkpoint that was
+      // written before they were deleted (or a newer one). Hand them out before any
+      // sample that may refer to them.
+      SHARDWISE_RETURN_IF_ERROR(ReadLatestCheckpoint(db_.wal_dir(), &series_));
+      need_checkpoint_ = false;
+      WalRecord rec;
+      rec.at = rec.next = FromTsdb(tailer_->position());
+      rec.series.reserve(series_.size());
+      for (auto& s : series_) rec.series.push_back({s.ref, std::move(s.labels)});
+      return std::optional<WalRecord>(std::move(rec));
+    }
     Result<std::optional<tsdb::wal::Tailer::Record>> next = tailer_->Next();
-    CountDamage();
+    if (CountDamage()) {
+      if (next.ok() && next->has_value()) {
+        // The tailer already stepped over the deleted segments into this record. Serve
+        // the checkpoint first and read this record again afterwards: a fresh tailer at
+        // its position gives it back.
+        tailer_ = std::make_unique<tsdb::wal::Tailer>(db_.wal_dir(), (*next)->at);
+        damage_seen_ = 0;
+      }
+      need_checkpoint_ = true;
+      return std::optional<WalRecord>();
+    }
     if (!next.ok()) {
       // Retention may have deleted several segments under us (the WAL size cap): go on
       // at the oldest one left. Anything else is a real error for the caller.
@@ -26,8 +63,11 @@ class TsdbWalReader : public WalReader {
       tsdb::wal::Position at = tailer_->position();
       if (at.segment >= first) return next.status();
       skipped_ += first - at.segment;
+      log::Error("remote write: WAL segments deleted before they were read",
+                 {{"from_segment", at.segment}, {"resuming_at", first}});
       tailer_ = std::make_unique<tsdb::wal::Tailer>(db_.wal_dir(), tsdb::wal::Position{first, 0});
       damage_seen_ = 0;
+      need_checkpoint_ = true;
       return std::optional<WalRecord>();
     }
     if (!next->has_value()) return std::optional<WalRecord>();
@@ -59,18 +99,23 @@ class TsdbWalReader : public WalReader {
   uint64_t skipped_segments() const override { return skipped_; }
 
  private:
-  void CountDamage() {
+  // Counts segments the tailer stepped over (deleted under it, or damaged); true if any.
+  bool CountDamage() {
     const auto& damage = tailer_->damage();
+    bool any = false;
     for (; damage_seen_ < damage.size(); ++damage_seen_) {
       ++skipped_;
+      any = true;
       log::Error("remote write: WAL damage skipped", {{"damage", damage[damage_seen_].ToString()}});
     }
+    return any;
   }
 
   tsdb::DB& db_;
   std::unique_ptr<tsdb::wal::Tailer> tailer_;
   size_t damage_seen_ = 0;
   uint64_t skipped_ = 0;
+  bool need_checkpoint_ = false;
   std::vector<tsdb::SeriesRecord> series_;
   std::vector<tsdb::SampleRecord> samples_;
 };

@@ -1,7 +1,10 @@
 // TsdbWalSource: the WalSource over the embedded TSDB's WAL (scraper/tsdb). Reads the
 // newest checkpoint, tails segments with wal::Tailer, decodes series and samples records,
 // and reports acknowledgements as a registered WAL consumer so retention keeps every
-// segment some endpoint still needs.
+// segment some endpoint still needs (up to the DB's WAL size cap). When the size cap
+// deleted segments under a reader, the reader counts them in skipped_segments(), returns
+// a series-only record with the newest checkpoint's series (the labels the lost segments
+// defined), and goes on at the oldest remaining segment.
 #pragma once
 
 #include <map>

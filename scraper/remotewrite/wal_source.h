@@ -8,7 +8,8 @@
 //    position and the position after it (`next`). A reader returns nullopt when caught up
 //    with the writer; polling it again later returns what was appended meanwhile. If the
 //    segments under the reader were deleted (size cap reached), the reader continues at
-//    the oldest remaining segment and counts what it skipped in skipped_segments().
+//    the oldest remaining segment and counts what it skipped in skipped_segments(); it
+//    may first return a series-only record re-defining the series the lost part did.
 //  - End(): the position just past the last record written, for Flush.
 //  - WaitForAppend: blocks until something is written past `known_end` or max_wait passes.
 //  - Acknowledge(consumer, pos): everything before `pos` is safely delivered; retention

@@ -75,13 +75,16 @@ Result<Labels> LabelMap(const YAML::Node& n, const std::string& path) {
 }
 
 // Calls fn(key, value, path) for each field of a map, rejecting unknown ones.
+// Keys for which `parsed_elsewhere` is true are accepted and skipped.
 template <typename Fn>
 Status ForEachField(const YAML::Node& n, const std::string& path,
-                    std::initializer_list<std::string_view> known, Fn&& fn) {
+                    std::initializer_list<std::string_view> known, Fn&& fn,
+                    bool (*parsed_elsewhere)(std::string_view) = nullptr) {
   if (n.IsNull()) return Status::OK();
   if (!n.IsMap()) return Err(path, "expected a map");
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
+    if (parsed_elsewhere != nullptr && parsed_elsewhere(key)) continue;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return Err(path, "unknown field \"" + key + "\"");
     }
@@ -122,19 +125,6 @@ Result<GlobalConfig> ParseGlobal(const YAML::Node& n) {
   return g;
 }
 
-Status ParseTls(const YAML::Node& n, const std::string& path, TlsConfig& tls) {
-  return ForEachField(
-      n, path, {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"},
-      [&](const std::string& key, const YAML::Node& v, const std::string& p) -> Status {
-        if (key == "ca_file") ASSIGN_OR_RETURN(tls.ca_file, String(v, p));
-        if (key == "cert_file") ASSIGN_OR_RETURN(tls.cert_file, String(v, p));
-        if (key == "key_file") ASSIGN_OR_RETURN(tls.key_file, String(v, p));
-        if (key == "server_name") ASSIGN_OR_RETURN(tls.server_name, String(v, p));
-        if (key == "insecure_skip_verify") ASSIGN_OR_RETURN(tls.insecure_skip_verify, Bool(v, p));
-        return Status::OK();
-      });
-}
-
 Result<std::vector<relabel::RelabelConfig>> Relabels(const YAML::Node& n, const std::string& path) {
   Result<std::vector<relabel::RelabelConfig>> configs(Status::Internal("unset"));
   try {
@@ -151,32 +141,12 @@ Result<std::vector<relabel::RelabelConfig>> Relabels(const YAML::Node& n, const 
 Result<ScrapeConfig> ParseScrapeConfig(const YAML::Node& n, const std::string& path,
                                        const GlobalConfig& global) {
   ScrapeConfig c;
-  bool has_bearer = false;
   Status st = ForEachField(
       n, path,
-      {"job_name",
-       "scrape_interval",
-       "scrape_timeout",
-       "metrics_path",
-       "scheme",
-       "params",
-       "honor_labels",
-       "honor_timestamps",
-       "sample_limit",
-       "label_limit",
-       "label_name_length_limit",
-       "label_value_length_limit",
-       "body_size_limit",
-       "tls_config",
-       "authorization",
-       "bearer_token",
-       "bearer_token_file",
-       "basic_auth",
-       "relabel_configs",
-       "metric_relabel_configs",
-       "static_configs",
-       "file_sd_configs",
-       "http_sd_configs"},
+      {"job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params",
+       "honor_labels", "honor_timestamps", "sample_limit", "label_limit", "label_name_length_limit",
+       "label_value_length_limit", "body_size_limit", "relabel_configs", "metric_relabel_configs",
+       "static_configs", "file_sd_configs", "http_sd_configs"},
       [&](const std::string& key, const YAML::Node& v, const std::string& p) -> Status {
         if (key == "job_name") ASSIGN_OR_RETURN(c.job_name, String(v, p));
         if (key == "scrape_interval") ASSIGN_OR_RETURN(c.scrape_interval, Duration(v, p));
@@ -207,60 +177,6 @@ Result<ScrapeConfig> ParseScrapeConfig(const YAML::Node& n, const std::string& p
             ASSIGN_OR_RETURN(params[name], StringList(kv.second, p + "." + name));
           }
           c.params.assign(params.begin(), params.end());
-        }
-        if (key == "tls_config") return ParseTls(v, p, c.tls_config);
-        if (key == "authorization") {
-          Authorization auth;
-          Status s = ForEachField(
-              v, p, {"type", "credentials", "credentials_file"},
-              [&](const std::string& k, const YAML::Node& vv, const std::string& pp) -> Status {
-                if (k == "type") ASSIGN_OR_RETURN(auth.type, String(vv, pp));
-                if (k == "credentials") ASSIGN_OR_RETURN(auth.credentials, String(vv, pp));
-                if (k == "credentials_file") {
-                  ASSIGN_OR_RETURN(auth.credentials_file, String(vv, pp));
-                }
-                return Status::OK();
-              });
-          if (!s.ok()) return s;
-          if (auth.type.empty()) auth.type = "Bearer";
-          if (auth.type == "Basic" || auth.type == "basic") {
-            return Err(p + ".type", "Basic is not allowed here; use basic_auth");
-          }
-          if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
-            return Err(p, "at most one of credentials and credentials_file");
-          }
-          if (c.authorization) return Err(p, "at most one of authorization and bearer_token");
-          c.authorization = std::move(auth);
-        }
-        if (key == "bearer_token" || key == "bearer_token_file") {
-          if (c.authorization && !has_bearer) {
-            return Err(p, "at most one of authorization and bearer_token");
-          }
-          if (!c.authorization) c.authorization = Authorization{};
-          has_bearer = true;
-          std::string value;
-          ASSIGN_OR_RETURN(value, String(v, p));
-          (key == "bearer_token" ? c.authorization->credentials
-                                 : c.authorization->credentials_file) = value;
-          if (!c.authorization->credentials.empty() && !c.authorization->credentials_file.empty()) {
-            return Err(p, "at most one of bearer_token and bearer_token_file");
-          }
-        }
-        if (key == "basic_auth") {
-          BasicAuth auth;
-          Status s = ForEachField(
-              v, p, {"username", "password", "password_file"},
-              [&](const std::string& k, const YAML::Node& vv, const std::string& pp) -> Status {
-                if (k == "username") ASSIGN_OR_RETURN(auth.username, String(vv, pp));
-                if (k == "password") ASSIGN_OR_RETURN(auth.password, String(vv, pp));
-                if (k == "password_file") ASSIGN_OR_RETURN(auth.password_file, String(vv, pp));
-                return Status::OK();
-              });
-          if (!s.ok()) return s;
-          if (!auth.password.empty() && !auth.password_file.empty()) {
-            return Err(p, "at most one of password and password_file");
-          }
-          c.basic_auth = std::move(auth);
         }
         if (key == "relabel_configs") ASSIGN_OR_RETURN(c.relabel_configs, Relabels(v, p));
         if (key == "metric_relabel_configs") {
@@ -331,8 +247,12 @@ Result<ScrapeConfig> ParseScrapeConfig(const YAML::Node& n, const std::string& p
           }
         }
         return Status::OK();
-      });
+      },
+      http::IsHttpClientConfigKey);
   if (!st.ok()) return st;
+  Result<http::HttpClientConfig> client = http::ParseHttpClientConfig(n, path);
+  if (!client.ok()) return client.status();
+  static_cast<http::HttpClientConfig&>(c) = std::move(client).value();
 
   if (c.job_name.empty()) return Err(path + ".job_name", "is required");
   if (c.scheme != "http" && c.scheme != "https") {
@@ -340,9 +260,6 @@ Result<ScrapeConfig> ParseScrapeConfig(const YAML::Node& n, const std::string& p
   }
   if (c.metrics_path.empty() || c.metrics_path[0] != '/') {
     return Err(path + ".metrics_path", "must start with /");
-  }
-  if (c.authorization && c.basic_auth) {
-    return Err(path, "at most one of basic_auth and authorization/bearer_token");
   }
   if (c.scrape_interval.count() == 0) c.scrape_interval = global.scrape_interval;
   if (c.scrape_timeout.count() == 0) {

@@ -11,12 +11,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/http/client_config.h"
 #include "common/labels.h"
 #include "common/relabel/config.h"
 #include "common/status.h"
@@ -26,28 +26,15 @@
 
 namespace shardwise::scrape {
 
-struct TlsConfig {
-  std::string ca_file, cert_file, key_file, server_name;
-  bool insecure_skip_verify = false;
-  bool operator==(const TlsConfig&) const = default;
-};
+// Transitional names for code written against the structs this file used to define
+// (scraper/operator_client); new code should name the http:: types.
+using TlsConfig = http::TlsConfig;
+using BasicAuth = http::BasicAuth;
+using Authorization = http::Authorization;
 
-struct BasicAuth {
-  std::string username;
-  std::string password;       // inline, or
-  std::string password_file;  // read at every scrape, so rotated secrets are picked up
-  bool operator==(const BasicAuth&) const = default;
-};
-
-// `authorization` and the older `bearer_token(_file)`: "Authorization: <type> <credentials>".
-struct Authorization {
-  std::string type = "Bearer";
-  std::string credentials;       // inline, or
-  std::string credentials_file;  // read at every scrape
-  bool operator==(const Authorization&) const = default;
-};
-
-struct ScrapeConfig {
+// Embeds the HTTP client settings (tls_config, basic_auth, authorization, bearer_token,
+// headers) as Prometheus's scrape config embeds HTTPClientConfig.
+struct ScrapeConfig : http::HttpClientConfig {
   std::string job_name;
   std::chrono::milliseconds scrape_interval{0};  // defaults from global
   std::chrono::milliseconds scrape_timeout{0};
@@ -61,9 +48,6 @@ struct ScrapeConfig {
   uint64_t label_name_length_limit = 0;
   uint64_t label_value_length_limit = 0;
   uint64_t body_size_limit = 0;  // bytes
-  TlsConfig tls_config;
-  std::optional<Authorization> authorization;
-  std::optional<BasicAuth> basic_auth;
   std::vector<relabel::RelabelConfig> relabel_configs;
   std::vector<relabel::RelabelConfig> metric_relabel_configs;
   std::vector<sd::TargetGroup> static_configs;

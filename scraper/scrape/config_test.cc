@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
     All, ConfigErrorTest,
     ::testing::Values(
         BadConfig{"scrape_configs: [{job_name: a, scrape_interval: 5x}]",
-                  "scrape_configs[0].scrape_interval: not a valid duration"},
+                  "scrape_configs[0].scrape_interval: invalid duration"},
         BadConfig{"scrape_configs: [{job_name: a}, {job_name: b, scrape_timeout: 2m}]",
                   "scrape_configs[1].scrape_timeout: greater than the scrape interval"},
         BadConfig{"scrape_configs: [{job_name: a}, {job_name: a}]", "scrape_configs[1].job_name"},
@@ -164,13 +164,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "scrape_configs[0].honor_labels"},
         BadConfig{"scrape_configs: [{job_name: a, body_size_limit: 3XB}]",
                   "scrape_configs[0].body_size_limit"},
-        BadConfig{"scrape_configs: [{job_name: a, tls_config: {ca: x}}]",
+        BadConfig{"scrape_configs: [{job_name: a, tls_config: {cafile: x}}]",
                   "scrape_configs[0].tls_config: unknown field"},
+        BadConfig{"scrape_configs: [{job_name: a, tls_config: {ca: x, ca_file: y}}]",
+                  "scrape_configs[0].tls_config: at most one of ca and ca_file"},
+        BadConfig{"scrape_configs: [{job_name: a, headers: {User-Agent: x}}]",
+                  "scrape_configs[0].headers.User-Agent: is reserved"},
         BadConfig{"scrape_configs: [{job_name: a, bearer_token: x, authorization: {credentials: "
                   "y}}]",
-                  "at most one of authorization and bearer_token"},
+                  "scrape_configs[0]: at most one of authorization, bearer_token"},
         BadConfig{"scrape_configs: [{job_name: a, bearer_token: x, basic_auth: {username: u}}]",
-                  "at most one of basic_auth"},
+                  "scrape_configs[0]: at most one of basic_auth"},
         BadConfig{"scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod}]}]",
                   "scrape_configs[0].relabel_configs"},
         BadConfig{"scrape_configs: [{job_name: a, metric_relabel_configs: [{regex: '('}]}]",
@@ -186,6 +190,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"global: {external_labels: {'a-b': x}}", "global.external_labels"},
         BadConfig{"scrape_configs: {job_name: a}", "scrape_configs: expected a list"},
         BadConfig{"scrape_configs: [{job_name: a", "config:"}));
+
+TEST(ConfigTest, HttpClientSettingsUseTheSharedParser) {
+  Result<Config> config = ParseConfig(R"(
+scrape_configs:
+  - job_name: a
+    bearer_token_file: /var/run/token
+    tls_config: {ca: "-----BEGIN CERTIFICATE-----", server_name: x}
+    headers: {X-Tenant: t1}
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const ScrapeConfig& job = config->scrape_configs[0];
+  EXPECT_EQ(job.authorization, (http::Authorization{"Bearer", "", "/var/run/token"}));
+  EXPECT_EQ(job.tls_config.ca, "-----BEGIN CERTIFICATE-----");
+  EXPECT_EQ(job.headers.at("X-Tenant"), "t1");
+}
 
 TEST(ConfigTest, ToleratesUnknownTopLevelSections) {
   Result<Config> config =

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
+#include "common/http/client_config.h"
 #include "common/log/log.h"
 #include "scraper/parse/parser.h"
 #include "scraper/scrape/duration.h"
@@ -12,18 +12,6 @@
 
 namespace shardwise::scrape {
 namespace {
-
-Result<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string s = buffer.str();
-  // Prometheus trims secret files: a trailing newline is not part of the secret.
-  size_t end = s.find_last_not_of(" \t\r\n");
-  size_t begin = s.find_first_not_of(" \t\r\n");
-  return end == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
-}
 
 IngestOptions MakeIngestOptions(const ScrapeConfig& c, relabel::Relabeler metric_relabeler) {
   IngestOptions o;
@@ -72,6 +60,27 @@ std::chrono::nanoseconds ScrapeLoop::Offset(uint64_t hash, std::chrono::millisec
   return std::chrono::nanoseconds(next);
 }
 
+std::chrono::system_clock::time_point ScrapeLoop::AlignScrapeTime(
+    std::chrono::system_clock::time_point now, std::chrono::milliseconds interval,
+    std::chrono::system_clock::time_point* grid) {
+  using std::chrono::nanoseconds;
+  const nanoseconds iv = interval;
+  if (iv <= nanoseconds::zero()) return now;
+  if (grid->time_since_epoch() == nanoseconds::zero() || now < *grid) {
+    *grid = now;
+    return now;
+  }
+  const nanoseconds tolerance = std::min<nanoseconds>(std::chrono::milliseconds(2), iv / 100);
+  // Nearest grid point, so a tick that fires a little early snaps as well as a late one;
+  // skipped ticks just move further along the grid.
+  const nanoseconds since = now - *grid;
+  const auto slot = *grid + (since + iv / 2) / iv * iv;
+  const nanoseconds off = now > slot ? now - slot : slot - now;
+  if (off > tolerance) return now;
+  *grid = slot;
+  return slot;
+}
+
 void ScrapeLoop::Start() {
   {
     std::lock_guard lock(mu_);
@@ -92,6 +101,7 @@ void ScrapeLoop::ScheduleTick(Scheduler::Clock::time_point when) {
 }
 
 void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
+  std::chrono::system_clock::time_point start;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
@@ -105,8 +115,8 @@ void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
       return;
     }
     in_flight_ = true;
+    start = AlignScrapeTime(std::chrono::system_clock::now(), target_.interval, &timestamp_grid_);
   }
-  const auto start = std::chrono::system_clock::now();
   const auto steady_start = Scheduler::Clock::now();
   Result<http::ClientRequest> request = BuildRequest();
   std::shared_ptr<ScrapeLoop> self = shared_from_this();
@@ -134,32 +144,8 @@ Result<http::ClientRequest> ScrapeLoop::BuildRequest() const {
   req.headers.emplace_back(
       "X-Prometheus-Scrape-Timeout-Seconds",
       fmt::format("{}", std::chrono::duration<double>(target_.timeout).count()));
-  const TlsConfig& tls = config_.tls_config;
-  req.tls.ca_file = tls.ca_file;
-  req.tls.cert_file = tls.cert_file;
-  req.tls.key_file = tls.key_file;
-  req.tls.server_name = tls.server_name;
-  req.tls.insecure_skip_verify = tls.insecure_skip_verify;
-  if (config_.authorization) {
-    const Authorization& auth = *config_.authorization;
-    std::string credentials = auth.credentials;
-    if (!auth.credentials_file.empty()) {
-      Result<std::string> secret = ReadSecretFile(auth.credentials_file);
-      if (!secret.ok()) return secret.status().WithContext("authorization");
-      credentials = std::move(secret).value();
-    }
-    req.headers.emplace_back("Authorization", auth.type + " " + credentials);
-  }
-  if (config_.basic_auth) {
-    const BasicAuth& auth = *config_.basic_auth;
-    std::string password = auth.password;
-    if (!auth.password_file.empty()) {
-      Result<std::string> secret = ReadSecretFile(auth.password_file);
-      if (!secret.ok()) return secret.status().WithContext("basic_auth");
-      password = std::move(secret).value();
-    }
-    req.basic_auth = std::make_pair(auth.username, password);
-  }
+  // Secret files are read here, per scrape, so rotated credentials are picked up.
+  SHARDWISE_RETURN_IF_ERROR(http::ApplyTo(config_, req));
   return req;
 }
 

@@ -9,6 +9,12 @@
 // header of parse/parser.h, gzip, keep-alive, body_size_limit, TLS and auth; credential
 // files are re-read on every scrape so rotated secrets work.
 //
+// Timestamps: samples are stamped with the scrape's start, snapped to the loop's grid
+// (first start + n * interval) when within min(2 ms, interval / 100) of a grid point, as
+// Prometheus does since 2.36 (scrape.timestamp-tolerance). Timer and scheduling jitter of a
+// millisecond or two would otherwise make every delta-of-delta non-zero and roughly triple
+// the head's bytes per sample (docs/benchmarks-tsdb.md).
+//
 // Stop(stale_markers): no scrape is ingested after it returns. With stale_markers, every
 // series of the last scrape and the report series get staleness markers; without (a target
 // handed to another scraper), the loop lets go silently.
@@ -62,6 +68,13 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // Delay from `now` to the target's next phase point (exposed for tests).
   static std::chrono::nanoseconds Offset(uint64_t hash, std::chrono::milliseconds interval,
                                          std::chrono::system_clock::time_point now);
+  // The timestamp for a scrape starting at `now` on the grid whose last used point is
+  // `*grid` (epoch: no grid yet; it starts at `now`): the grid point nearest `now` when
+  // within the tolerance, else `now`. Moves `*grid` to the point used, and re-anchors it at
+  // `now` when the clock went back before it (exposed for tests).
+  static std::chrono::system_clock::time_point AlignScrapeTime(
+      std::chrono::system_clock::time_point now, std::chrono::milliseconds interval,
+      std::chrono::system_clock::time_point* grid);
 
  private:
   Result<http::ClientRequest> BuildRequest() const;
@@ -82,6 +95,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   bool started_ = false;
   bool stopped_ = false;
   bool in_flight_ = false;
+  std::chrono::system_clock::time_point timestamp_grid_{};  // see AlignScrapeTime
   TargetStatus status_;
   size_t reported_cache_size_ = 0;  // this loop's share of the cache_series gauge
 };

@@ -209,7 +209,7 @@ TEST_F(ScrapeLoopTest, BearerTokenFileIsReadOnEveryScrape) {
   auto missing =
       Loop("{job_name: j, metrics_path: /bearer, authorization: {credentials_file: " + dir.path() +
            "/nope}}");
-  EXPECT_EQ(missing->ScrapeOnce().status.code(), Status::Code::kIOError);
+  EXPECT_EQ(missing->ScrapeOnce().status.code(), Status::Code::kFailedPrecondition);
 }
 
 TEST_F(ScrapeLoopTest, AuthorizationWithCustomType) {
@@ -274,6 +274,70 @@ TEST_F(ScrapeLoopTest, OffsetSpreadsTargetsDeterministically) {
     EXPECT_EQ(std::chrono::duration_cast<std::chrono::nanoseconds>(first).count() % iv,
               static_cast<int64_t>(hash % static_cast<uint64_t>(iv)));
   }
+}
+
+TEST(AlignScrapeTimeTest, SnapsJitterWithinToleranceToTheGrid) {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  using TimePoint = std::chrono::system_clock::time_point;
+  const auto interval = milliseconds(15000);
+  const TimePoint first(microseconds(1'700'000'000'123'456));
+  TimePoint grid{};
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(first, interval, &grid), first);
+  EXPECT_EQ(grid, first);
+  // Late and early by up to 2 ms: stamped exactly one interval further.
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(first + interval + microseconds(1999), interval, &grid),
+            first + interval);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(first + 2 * interval - microseconds(1500), interval, &grid),
+            first + 2 * interval);
+  // Beyond the tolerance the actual time is kept and the grid stays put.
+  const TimePoint late = first + 3 * interval + microseconds(2500);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(late, interval, &grid), late);
+  EXPECT_EQ(grid, first + 2 * interval);
+  // A skipped tick lands on the grid point after it.
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(first + 5 * interval + microseconds(700), interval, &grid),
+            first + 5 * interval);
+}
+
+TEST(AlignScrapeTimeTest, ToleranceIsOnePercentOfShortIntervals) {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  using TimePoint = std::chrono::system_clock::time_point;
+  const auto interval = milliseconds(100);  // tolerance 1 ms, not 2
+  const TimePoint first(milliseconds(1'700'000'000'000));
+  TimePoint grid{};
+  ScrapeLoop::AlignScrapeTime(first, interval, &grid);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(first + interval + microseconds(900), interval, &grid),
+            first + interval);
+  const TimePoint late = first + 2 * interval + microseconds(1500);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(late, interval, &grid), late);
+}
+
+TEST(AlignScrapeTimeTest, ClockStepBackReanchorsTheGrid) {
+  using std::chrono::milliseconds;
+  using TimePoint = std::chrono::system_clock::time_point;
+  const auto interval = milliseconds(15000);
+  const TimePoint first(milliseconds(1'700'000'000'000));
+  TimePoint grid{};
+  ScrapeLoop::AlignScrapeTime(first, interval, &grid);
+  const TimePoint back = first - milliseconds(60'000) + milliseconds(7);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(back, interval, &grid), back);
+  EXPECT_EQ(grid, back);
+  EXPECT_EQ(ScrapeLoop::AlignScrapeTime(back + interval + milliseconds(1), interval, &grid),
+            back + interval);
+}
+
+TEST_F(ScrapeLoopTest, ScheduledScrapesAreStampedOnTheirTicks) {
+  // Each tick's timestamp is its grid point or, when the tick ran late by more than the
+  // tolerance (a loaded machine), the actual start; either way timestamps strictly increase
+  // (snapping never maps two ticks to one point).
+  auto loop = Loop("{job_name: j, scrape_interval: 200ms, scrape_timeout: 100ms}");
+  loop->Start();
+  const Labels up_series = SeriesOf(loop->target(), "up");
+  ASSERT_TRUE(WaitFor([&] { return sink_.Samples(up_series).size() >= 3; }));
+  loop->Stop(/*stale_markers=*/false);
+  auto up = sink_.Samples(up_series);
+  for (size_t i = 1; i < up.size(); ++i) EXPECT_GT(up[i].t_ms, up[i - 1].t_ms) << i;
 }
 
 class ScrapeLoopTlsTest : public ::testing::Test {

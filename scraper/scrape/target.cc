@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "common/duration.h"
 #include "common/http/message.h"
-#include "scraper/scrape/duration.h"
 
 namespace shardwise::scrape {
 namespace {

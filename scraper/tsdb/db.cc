@@ -113,7 +113,7 @@ Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
   if (options.fsync_policy == FsyncPolicy::kInterval) {
     db->sync_thread_ = std::thread([d = db.get()] { d->SyncLoop(); });
   }
-  if (options.retention_interval.count() > 0) {
+  if (options.retention_interval.count() > 0 || options.max_wal_bytes > 0) {
     db->retention_thread_ = std::thread([d = db.get()] { d->RetentionLoop(); });
   }
   return db;
@@ -125,6 +125,11 @@ DB::~DB() {
     stopping_ = true;
   }
   loop_cv_.notify_all();
+  {
+    std::lock_guard lock(cap_mu_);
+    cap_stopping_ = true;
+  }
+  cap_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (retention_thread_.joinable()) retention_thread_.join();
   std::lock_guard lock(commit_mu_);
@@ -291,6 +296,9 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   wal_end_ = writer_->End();
   lock.unlock();
   wal_cv_.notify_all();
+  // A new segment: the closed ones may now exceed the cap. Checked in the background so
+  // a commit never waits for a checkpoint.
+  if (inserted && options_.max_wal_bytes > 0) RequestCapCheck();
 
   m.commits.Inc();
   m.samples_appended.Inc(
@@ -359,105 +367,257 @@ std::shared_ptr<WalConsumer> DB::RegisterWalConsumer(const std::string& name) {
 // ---------------------------------------------------------------------------------------
 // Retention
 
+void DB::RequestCapCheck() {
+  {
+    std::lock_guard lock(cap_mu_);
+    cap_check_requested_ = true;
+  }
+  cap_cv_.notify_one();
+}
+
 void DB::RetentionLoop() {
-  std::unique_lock loop_lock(loop_mu_);
-  while (!loop_cv_.wait_for(loop_lock, options_.retention_interval, [&] { return stopping_; })) {
-    loop_lock.unlock();
-    auto r = ApplyRetention();
+  const auto interval = options_.retention_interval;
+  auto next_retention = Clock::now() + interval;
+  std::unique_lock lock(cap_mu_);
+  while (!cap_stopping_) {
+    auto woken = [&] { return cap_stopping_ || cap_check_requested_; };
+    if (interval.count() > 0) {
+      cap_cv_.wait_until(lock, next_retention, woken);
+    } else {
+      cap_cv_.wait(lock, woken);
+    }
+    if (cap_stopping_) break;
+    cap_check_requested_ = false;
+    lock.unlock();
+    const bool retention_due = interval.count() > 0 && Clock::now() >= next_retention;
+    Result<RetentionResult> r = retention_due ? ApplyRetention() : EnforceWalSizeCap();
+    if (retention_due) next_retention = Clock::now() + interval;
     if (!r.ok()) log::Error("TSDB retention failed", {{"err", r.status()}});
-    loop_lock.lock();
+    lock.lock();
   }
 }
 
-Result<RetentionResult> DB::ApplyRetention() {
+Result<RetentionResult> DB::ApplyRetention() { return Retain(/*truncate_head=*/true); }
+
+Result<RetentionResult> DB::EnforceWalSizeCap() {
+  if (options_.max_wal_bytes == 0) return RetentionResult{};
+  return Retain(/*truncate_head=*/false);
+}
+
+uint64_t DB::WalBytes() const {
+  std::vector<uint32_t> segments;
+  {
+    std::lock_guard lock(commit_mu_);
+    for (const auto& [segment, max_t] : segment_max_t_) segments.push_back(segment);
+  }
+  uint64_t total = 0;
+  for (uint32_t segment : segments) {
+    auto size = wal::FileSize(wal::SegmentPath(wal_dir_, segment));
+    if (size.ok()) total += *size;
+  }
+  return total;
+}
+
+Result<RetentionResult> DB::Retain(bool truncate_head) {
   auto& m = TsdbMetrics::Get();
   std::lock_guard retention_lock(retention_mu_);
   RetentionResult result;
   HeadStats hs = head_.Stats();
-  if (hs.max_time == std::numeric_limits<int64_t>::min()) return result;  // empty head
-  result.cutoff = hs.max_time - options_.retention.count();
+  const bool empty_head = hs.max_time == std::numeric_limits<int64_t>::min();
+  if (empty_head && options_.max_wal_bytes == 0) return result;
+  std::optional<int64_t> cutoff;
+  if (!empty_head && truncate_head) {
+    result.cutoff = hs.max_time - options_.retention.count();
+    cutoff = result.cutoff;
+    Head::TruncateResult truncated = head_.Truncate(result.cutoff);
+    result.chunks_removed = truncated.chunks_removed;
+    result.series_removed = truncated.series_removed.size();
+    m.chunks_removed.Inc(static_cast<double>(truncated.chunks_removed));
+    m.series_removed.Inc(static_cast<double>(truncated.series_removed.size()));
+    std::lock_guard lock(commit_mu_);
+    for (const auto& removed : truncated.series_removed) {
+      removed_series_[removed.first] = {removed.second, wal_end_.segment};
+    }
+  }
 
-  Head::TruncateResult truncated = head_.Truncate(result.cutoff);
-  result.chunks_removed = truncated.chunks_removed;
-  result.series_removed = truncated.series_removed.size();
-  m.chunks_removed.Inc(static_cast<double>(truncated.chunks_removed));
-  m.series_removed.Inc(static_cast<double>(truncated.series_removed.size()));
-
-  // Which segments may go: a prefix of closed segments, each older than the cutoff and
-  // past every consumer's acknowledged position.
-  std::vector<wal::Position> acks;
+  std::vector<std::pair<std::string, wal::Position>> acks;
   {
     std::lock_guard lock(consumers_mu_);
     for (auto it = consumers_.begin(); it != consumers_.end();) {
       if (auto c = it->second.lock()) {
-        acks.push_back(c->acknowledged());
+        acks.emplace_back(c->name(), c->acknowledged());
         ++it;
       } else {
         it = consumers_.erase(it);
       }
     }
   }
-  std::vector<uint32_t> deletable;
-  uint32_t current;
+  struct Segment {
+    uint32_t number;
+    int64_t max_t;
+    uint64_t bytes = 0;
+  };
+  std::vector<Segment> closed;  // ascending; the segment being written is not in it
+  uint64_t total = 0;
   {
     std::lock_guard lock(commit_mu_);
-    current = wal_end_.segment;
-    for (const auto& removed : truncated.series_removed) {
-      removed_series_[removed.first] = {removed.second, current};
-    }
     for (const auto& [segment, max_t] : segment_max_t_) {
-      if (segment >= current || max_t >= result.cutoff) break;
-      auto size = wal::FileSize(wal::SegmentPath(wal_dir_, segment));
-      bool consumed = std::all_of(acks.begin(), acks.end(), [&](const wal::Position& p) {
-        return p.segment > segment || (p.segment == segment && size.ok() && p.offset >= *size);
-      });
+      if (segment < wal_end_.segment) closed.push_back({segment, max_t});
+    }
+    total = wal_end_.offset;  // the segment being written
+  }
+  for (Segment& s : closed) {
+    auto size = wal::FileSize(wal::SegmentPath(wal_dir_, s.number));
+    s.bytes = size.ok() ? *size : 0;
+    total += s.bytes;
+  }
+  auto acknowledged_by = [&](const Segment& s, const wal::Position& p) {
+    return p.segment > s.number || (p.segment == s.number && p.offset >= s.bytes);
+  };
+
+  // Retention: a prefix of segments older than the cutoff and consumed by everyone.
+  size_t by_retention = 0;
+  if (cutoff) {
+    for (const Segment& s : closed) {
+      if (s.max_t >= *cutoff) break;
+      bool consumed = std::all_of(acks.begin(), acks.end(),
+                                  [&](const auto& a) { return acknowledged_by(s, a.second); });
       if (!consumed) break;
-      deletable.push_back(segment);
+      ++by_retention;
     }
   }
-  if (!deletable.empty()) {
-    uint32_t last = deletable.back();
-    // Everything live in the head, plus removed series that later segments may mention.
-    std::vector<SeriesRecord> keep;
-    head_.ForEachSeries([&](SeriesRef ref, const Labels& labels) {
-      keep.push_back({ref, labels});
-    });
-    for (auto it = removed_series_.begin(); it != removed_series_.end();) {
-      if (it->second.second <= last) {
-        it = removed_series_.erase(it);
-      } else {
-        keep.push_back({it->first, it->second.first});
-        ++it;
-      }
+  // The size cap: the shortest prefix whose removal brings the rest under the cap.
+  size_t by_cap = 0;
+  if (options_.max_wal_bytes > 0) {
+    uint64_t left = total;
+    while (left > options_.max_wal_bytes && by_cap < closed.size()) left -= closed[by_cap++].bytes;
+  }
+  const size_t n = std::max(by_retention, by_cap);
+  if (n == 0) {
+    PublishGauges();
+    m.wal_size_bytes.Set(static_cast<double>(total));
+    if (truncate_head) {
+      log::Info("TSDB retention applied", {{"cutoff_ms", result.cutoff},
+                                           {"chunks_removed", result.chunks_removed},
+                                           {"series_removed", result.series_removed},
+                                           {"segments_deleted", 0}});
     }
-    std::sort(keep.begin(), keep.end(),
-              [](const SeriesRecord& a, const SeriesRecord& b) { return a.ref < b.ref; });
-    Status st = WriteCheckpoint(wal_dir_, last, keep);
-    if (!st.ok()) {
-      m.checkpoint_failures.Inc();
-      return st.WithContext("WAL checkpoint");
+    return result;
+  }
+
+  std::vector<uint32_t> deletable;
+  std::vector<std::string> lagging;
+  std::vector<uint32_t> unacknowledged;
+  std::map<uint32_t, uint64_t> bytes_of;
+  for (size_t i = 0; i < n; ++i) {
+    deletable.push_back(closed[i].number);
+    bytes_of[closed[i].number] = closed[i].bytes;
+    bool unacked = false;
+    for (const auto& [name, pos] : acks) {
+      if (acknowledged_by(closed[i], pos)) continue;
+      unacked = true;
+      if (std::find(lagging.begin(), lagging.end(), name) == lagging.end()) lagging.push_back(name);
     }
-    m.checkpoint_runs.Inc();
-    result.checkpoint = last;
-    for (uint32_t segment : deletable) {
-      std::error_code ec;
-      std::filesystem::remove(wal::SegmentPath(wal_dir_, segment), ec);
-      if (ec) {
-        log::Warn("WAL segment delete failed", {{"segment", segment}, {"err", ec.message()}});
-        continue;
-      }
-      result.segments_deleted.push_back(segment);
+    if (unacked) unacknowledged.push_back(closed[i].number);
+  }
+  SHARDWISE_RETURN_IF_ERROR(DeleteSegments(deletable, &result));
+  uint64_t deleted_bytes = 0;
+  for (uint32_t segment : result.segments_deleted) {
+    deleted_bytes += bytes_of[segment];
+    if (std::binary_search(unacknowledged.begin(), unacknowledged.end(), segment)) {
+      result.segments_dropped_unacknowledged.push_back(segment);
+      result.bytes_dropped_unacknowledged += bytes_of[segment];
     }
-    std::lock_guard lock(commit_mu_);
-    for (uint32_t segment : result.segments_deleted) segment_max_t_.erase(segment);
-    m.wal_segments_deleted.Inc(static_cast<double>(result.segments_deleted.size()));
+  }
+  std::sort(lagging.begin(), lagging.end());
+  result.lagging_consumers = std::move(lagging);
+  m.wal_size_bytes.Set(static_cast<double>(total - deleted_bytes));
+  if (!result.segments_dropped_unacknowledged.empty()) {
+    m.wal_segments_dropped_unacknowledged.Inc(
+        static_cast<double>(result.segments_dropped_unacknowledged.size()));
+    m.wal_bytes_dropped_unacknowledged.Inc(
+        static_cast<double>(result.bytes_dropped_unacknowledged));
+    LogUnacknowledgedDrop(result);
   }
   PublishGauges();
-  log::Info("TSDB retention applied", {{"cutoff_ms", result.cutoff},
-                                       {"chunks_removed", result.chunks_removed},
-                                       {"series_removed", result.series_removed},
-                                       {"segments_deleted", result.segments_deleted.size()}});
+  if (truncate_head || !result.segments_deleted.empty()) {
+    log::Info("TSDB retention applied", {{"cutoff_ms", result.cutoff},
+                                         {"chunks_removed", result.chunks_removed},
+                                         {"series_removed", result.series_removed},
+                                         {"segments_deleted", result.segments_deleted.size()},
+                                         {"by_size_cap", by_cap > by_retention}});
+  }
   return result;
+}
+
+Status DB::DeleteSegments(const std::vector<uint32_t>& segments, RetentionResult* result) {
+  auto& m = TsdbMetrics::Get();
+  uint32_t last = segments.back();
+  // Everything live in the head, plus removed series that later segments may mention.
+  std::vector<SeriesRecord> keep;
+  head_.ForEachSeries([&](SeriesRef ref, const Labels& labels) { keep.push_back({ref, labels}); });
+  for (auto it = removed_series_.begin(); it != removed_series_.end();) {
+    if (it->second.second <= last) {
+      it = removed_series_.erase(it);
+    } else {
+      keep.push_back({it->first, it->second.first});
+      ++it;
+    }
+  }
+  std::sort(keep.begin(), keep.end(),
+            [](const SeriesRecord& a, const SeriesRecord& b) { return a.ref < b.ref; });
+  Status st = WriteCheckpoint(wal_dir_, last, keep);
+  if (!st.ok()) {
+    m.checkpoint_failures.Inc();
+    return st.WithContext("WAL checkpoint");
+  }
+  m.checkpoint_runs.Inc();
+  result->checkpoint = last;
+  {
+    // Forget the segments before removing them, so FirstSegment() never names a file
+    // that is gone: a consumer that lost its place resumes there. A file that fails to
+    // go is covered by the checkpoint and removed by the next Open.
+    std::lock_guard lock(commit_mu_);
+    for (uint32_t segment : segments) segment_max_t_.erase(segment);
+  }
+  for (uint32_t segment : segments) {
+    std::error_code ec;
+    std::filesystem::remove(wal::SegmentPath(wal_dir_, segment), ec);
+    if (ec) {
+      log::Warn("WAL segment delete failed", {{"segment", segment}, {"err", ec.message()}});
+      continue;
+    }
+    result->segments_deleted.push_back(segment);
+  }
+  m.wal_segments_deleted.Inc(static_cast<double>(result->segments_deleted.size()));
+  return Status::OK();
+}
+
+void DB::LogUnacknowledgedDrop(const RetentionResult& result) {
+  // Every drop is counted; the log says it at most once a minute, with the sum since the
+  // last line, so an endless outage does not flood the log.
+  unlogged_dropped_segments_ += result.segments_dropped_unacknowledged.size();
+  unlogged_dropped_bytes_ += result.bytes_dropped_unacknowledged;
+  auto now = Clock::now();
+  if (last_cap_log_ != Clock::time_point{} && now - last_cap_log_ < std::chrono::minutes(1)) {
+    return;
+  }
+  last_cap_log_ = now;
+  std::string consumers;
+  for (const auto& c : result.lagging_consumers) {
+    if (!consumers.empty()) consumers += ",";
+    consumers += c;
+  }
+  log::Error(
+      "WAL size cap reached: deleted segments that WAL consumers have not acknowledged; "
+      "their data is lost to those consumers",
+      {{"max_wal_bytes", options_.max_wal_bytes},
+       {"lagging_consumers", consumers},
+       {"segments_dropped", unlogged_dropped_segments_},
+       {"bytes_dropped", unlogged_dropped_bytes_},
+       {"first_segment_kept", FirstSegment()}});
+  unlogged_dropped_segments_ = 0;
+  unlogged_dropped_bytes_ = 0;
 }
 
 void DB::PublishGauges() {

@@ -10,12 +10,21 @@
 //               head max time - retention, and deletes WAL segments that are both older
 //               than that and acknowledged by every registered WAL consumer, after
 //               writing a checkpoint with the series records that must survive them.
+//   Size cap    with max_wal_bytes set, the same pass (and a background check after every
+//               segment cut) also deletes the oldest closed segments while the segments
+//               on disk exceed the cap, acknowledged or not: a dead receiver must not
+//               fill the disk or block scraping. Dropping unacknowledged data is counted
+//               (shardwise_tsdb_wal_{segments,bytes}_dropped_unacknowledged_total) and
+//               logged, naming the lagging consumers. Under the cap nothing unacknowledged
+//               is ever deleted.
 //
 // WAL consumers (remote write) tail <dir>/wal themselves with wal::Tailer. To start (or
 // restart from a persisted cursor): read LatestCheckpoint() if any, then the segments from
 // FirstSegment(), taking series records from all and samples only from the cursor on.
 // WaitForWal() blocks until new records arrive. SetAcknowledged() on the handle tells the
-// DB which segments the consumer no longer needs; until then they are kept on disk.
+// DB which segments the consumer no longer needs; until then they are kept on disk (up
+// to the size cap). A consumer whose position was deleted goes on at FirstSegment() after
+// re-reading LatestCheckpoint() for the labels of the series defined in the lost segments.
 #pragma once
 
 #include <atomic>
@@ -56,6 +65,11 @@ struct DBOptions {
   // ApplyRetention() yourself).
   std::chrono::milliseconds retention_interval = std::chrono::minutes(1);
   size_t max_series = 0;  // 0: unlimited
+  // Upper bound on the bytes of WAL segments on disk; 0: unlimited. Checked after every
+  // segment cut and by each retention pass; the oldest closed segments go (checkpointed
+  // first) until the rest fit, so the WAL stays within the cap plus the segment being
+  // written. Checkpoints (series labels only) are not counted.
+  uint64_t max_wal_bytes = 0;
 };
 
 struct SeriesSamples {
@@ -69,6 +83,11 @@ struct RetentionResult {
   uint64_t series_removed = 0;
   std::vector<uint32_t> segments_deleted;
   std::optional<uint32_t> checkpoint;  // the checkpoint written, if any
+  // Of segments_deleted, those the size cap took before every consumer acknowledged them,
+  // their bytes, and the consumers that had not.
+  std::vector<uint32_t> segments_dropped_unacknowledged;
+  uint64_t bytes_dropped_unacknowledged = 0;
+  std::vector<std::string> lagging_consumers;
 };
 
 class DB;
@@ -114,7 +133,13 @@ class DB : public storage::Appendable {
                                        int64_t mint, int64_t maxt) const;
 
   // --- retention ---
+  // Truncates the head, then deletes the WAL segments retention or the size cap allow.
   Result<RetentionResult> ApplyRetention();
+  // Only the size cap: deletes the oldest closed segments while over max_wal_bytes. What
+  // the background check runs after a segment cut; the head is not touched.
+  Result<RetentionResult> EnforceWalSizeCap();
+  // Bytes of the WAL segments on disk (the quantity max_wal_bytes bounds).
+  uint64_t WalBytes() const;
 
   // --- WAL consumers ---
   // Registers a consumer that holds back segment deletion until it acknowledges. A
@@ -136,6 +161,12 @@ class DB : public storage::Appendable {
   friend class DBAppender;
   DB(std::string dir, DBOptions options);
   Status Replay();
+  Result<RetentionResult> Retain(bool truncate_head);
+  // Writes the checkpoint for `segments` (an ascending prefix of the closed segments) and
+  // deletes them; fills the result's checkpoint and segments_deleted.
+  Status DeleteSegments(const std::vector<uint32_t>& segments, RetentionResult* result);
+  void LogUnacknowledgedDrop(const RetentionResult& result);
+  void RequestCapCheck();
   Status CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef>& maybe_unlogged);
   void SyncLoop();
   void RetentionLoop();
@@ -162,6 +193,10 @@ class DB : public storage::Appendable {
   // they go into checkpoints until those segments are deleted.
   std::mutex retention_mu_;
   std::unordered_map<SeriesRef, std::pair<Labels, uint32_t>> removed_series_;
+  // The rate limit of the size-cap error log and what it has not reported yet; guarded
+  // by retention_mu_.
+  std::chrono::steady_clock::time_point last_cap_log_{};
+  uint64_t unlogged_dropped_segments_ = 0, unlogged_dropped_bytes_ = 0;
 
   mutable std::mutex consumers_mu_;
   std::map<std::string, std::weak_ptr<WalConsumer>> consumers_;
@@ -171,6 +206,13 @@ class DB : public storage::Appendable {
   bool stopping_ = false;
   std::thread sync_thread_;
   std::thread retention_thread_;
+  // Wakes the retention thread for a size-cap check (set after a segment cut). Its own
+  // lock: the commit path must never wait on loop_mu_, which SyncLoop holds across
+  // fdatasync.
+  std::mutex cap_mu_;
+  std::condition_variable cap_cv_;
+  bool cap_check_requested_ = false;  // guarded by cap_mu_
+  bool cap_stopping_ = false;         // guarded by cap_mu_
   std::atomic<uint64_t> rejected_at_append_out_of_order_{0};
 };
 

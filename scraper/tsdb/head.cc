@@ -1,6 +1,7 @@
 #include "scraper/tsdb/head.h"
 
 #include <algorithm>
+#include <new>
 #include <set>
 #include <unordered_set>
 
@@ -24,12 +25,60 @@ void AtomicMax(std::atomic<int64_t>& a, int64_t v) {
 Labels Head::Series::ToLabels() const {
   std::vector<Label> out;
   out.reserve(num_labels);
-  for (uint32_t i = 0; i < num_labels; ++i) out.push_back({*labels[2 * i], *labels[2 * i + 1]});
+  const PooledString* const* l = labels();
+  for (uint32_t i = 0; i < num_labels; ++i) {
+    out.push_back({std::string(l[2 * i]->view()), std::string(l[2 * i + 1]->view())});
+  }
   return Labels::FromSorted(std::move(out));
 }
 
+void Head::SeriesDeleter::operator()(Series* s) const {
+  s->~Series();
+  ::operator delete(s);
+}
+
 Head::Head(Options options) : options_(options) {}
-Head::~Head() = default;
+
+Head::~Head() {
+  ForEachSeriesLocked([](Series* s) { SeriesDeleter()(s); });
+}
+
+template <typename Fn>
+void Head::ForEachSeriesLocked(Fn&& fn) const {
+  for (const Page& page : pages_) {
+    if (!page.slots) continue;
+    for (size_t i = 0; i < (size_t{1} << kPageBits); ++i) {
+      if (Series* s = page.slots[i]) fn(s);
+    }
+  }
+}
+
+void Head::InsertLocked(Series* s) {
+  const SeriesRef page = s->ref >> kPageBits;
+  if (pages_.empty()) page_base_ = page;
+  if (page < page_base_) {  // replay of an older ref
+    for (; page_base_ > page; --page_base_) pages_.emplace_front();
+  }
+  if (page - page_base_ >= pages_.size()) pages_.resize(page - page_base_ + 1);
+  Page& p = pages_[page - page_base_];
+  if (!p.slots) p.slots = std::make_unique<Series*[]>(size_t{1} << kPageBits);
+  p.slots[s->ref & ((SeriesRef{1} << kPageBits) - 1)] = s;
+  ++p.live;
+  by_hash_.Insert(s);
+}
+
+void Head::EraseLocked(Series* s) {
+  Series** slot = by_hash_.Find(s->hash, [&](Series* x) { return x == s; });
+  if (slot) by_hash_.Erase(slot);
+  Page& p = pages_[(s->ref >> kPageBits) - page_base_];
+  p.slots[s->ref & ((SeriesRef{1} << kPageBits) - 1)] = nullptr;
+  if (--p.live == 0) p.slots.reset();
+  while (!pages_.empty() && !pages_.front().slots) {
+    pages_.pop_front();
+    ++page_base_;
+  }
+  SeriesDeleter()(s);
+}
 
 void Head::NoteTime(int64_t t) {
   AtomicMin(min_time_, t);
@@ -37,40 +86,42 @@ void Head::NoteTime(int64_t t) {
 }
 
 Head::Series* Head::FindLocked(SeriesRef ref) const {
-  auto it = by_ref_.find(ref);
-  return it == by_ref_.end() ? nullptr : it->second.get();
+  const SeriesRef page = ref >> kPageBits;
+  if (page < page_base_ || page - page_base_ >= pages_.size()) return nullptr;
+  const Page& p = pages_[page - page_base_];
+  return p.slots ? p.slots[ref & ((SeriesRef{1} << kPageBits) - 1)] : nullptr;
 }
 
 Head::Series* Head::FindByLabelsLocked(const Labels& labels, uint64_t hash) const {
-  auto [begin, end] = by_hash_.equal_range(hash);
-  for (auto it = begin; it != end; ++it) {
-    const Series* s = it->second;
-    if (s->num_labels != labels.size()) continue;
-    bool same = true;
-    for (uint32_t i = 0; i < s->num_labels && same; ++i) {
-      same = *s->labels[2 * i] == labels[i].name && *s->labels[2 * i + 1] == labels[i].value;
+  Series* const* found = by_hash_.Find(hash, [&](Series* s) {
+    if (s->hash != hash || s->num_labels != labels.size()) return false;
+    const PooledString* const* l = s->labels();
+    for (uint32_t i = 0; i < s->num_labels; ++i) {
+      if (l[2 * i]->view() != labels[i].name || l[2 * i + 1]->view() != labels[i].value) {
+        return false;
+      }
     }
-    if (same) return it->second;
-  }
-  return nullptr;
+    return true;
+  });
+  return found ? *found : nullptr;
 }
 
 Head::Series* Head::CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash) {
-  auto s = std::make_unique<Series>();
+  void* mem = ::operator new(sizeof(Series) + 2 * labels.size() * sizeof(const PooledString*));
+  Series* s = new (mem) Series();
   s->ref = ref;
   s->hash = hash;
   s->num_labels = static_cast<uint32_t>(labels.size());
-  s->labels = std::make_unique<const std::string*[]>(2 * labels.size());
+  const PooledString** l = s->labels();
   for (size_t i = 0; i < labels.size(); ++i) {
-    s->labels[2 * i] = strings_.Intern(labels[i].name);
-    s->labels[2 * i + 1] = strings_.Intern(labels[i].value);
-    postings_.Add(ref, *s->labels[2 * i], *s->labels[2 * i + 1]);
+    l[2 * i] = strings_.Intern(labels[i].name);
+    l[2 * i + 1] = strings_.Intern(labels[i].value);
+    postings_.Add(ref, l[2 * i], l[2 * i + 1]);
   }
   postings_.AddToAll(ref);
   s->keep_until_cutoff = max_time_.load(std::memory_order_relaxed);
-  Series* raw = s.get();
-  by_hash_.emplace(hash, raw);
-  by_ref_.emplace(ref, std::move(s));
+  Series* raw = s;
+  InsertLocked(s);
   num_series_.fetch_add(1, std::memory_order_relaxed);
   series_created_.fetch_add(1, std::memory_order_relaxed);
   return raw;
@@ -107,6 +158,14 @@ Result<SeriesRef> Head::CreateWithRef(SeriesRef ref, const Labels& labels) {
                               labels.ToString());
   }
   if (Series* s = FindByLabelsLocked(labels, hash)) return s->ref;
+  // Pages span the live refs; a ref billions away from them is a damaged record, and
+  // would cost gigabytes of empty pages.
+  constexpr SeriesRef kMaxPageSpan = SeriesRef{1} << 20;
+  const SeriesRef page = ref >> kPageBits;
+  if (!pages_.empty() &&
+      (page + kMaxPageSpan < page_base_ || page >= page_base_ + pages_.size() + kMaxPageSpan)) {
+    return Status::Corruption("series ref " + std::to_string(ref) + " far outside the head's refs");
+  }
   CreateLocked(ref, labels, hash)->logged = true;  // it came from the WAL
   SeriesRef next = next_ref_.load();
   while (next <= ref && !next_ref_.compare_exchange_weak(next, ref + 1)) {
@@ -197,7 +256,7 @@ void Head::EncodeSeriesRecord(std::span<const SeriesRef> refs, std::string* out)
   for (const Series* s : found) {
     AddSeriesToRecord(out, s->ref, s->num_labels);
     for (uint32_t i = 0; i < s->num_labels; ++i) {
-      AddLabelToRecord(out, *s->labels[2 * i], *s->labels[2 * i + 1]);
+      AddLabelToRecord(out, s->labels()[2 * i]->view(), s->labels()[2 * i + 1]->view());
     }
   }
 }
@@ -215,14 +274,14 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
       continue;
     }
     if (m.type() == Matcher::Type::kEqual) {
-      const Postings* p = postings_.Get(m.name(), m.value());
-      if (!p) return {};
-      positive.push_back(*p);
+      PostingsView p = postings_.Get(m.name(), m.value());
+      if (p.empty()) return {};
+      positive.emplace_back(p.begin(), p.end());
       continue;
     }
-    std::vector<const Postings*> lists;
-    postings_.ForEachValue(m.name(), [&](std::string_view value, const Postings& p) {
-      if (m.Matches(value)) lists.push_back(&p);
+    std::vector<PostingsView> lists;
+    postings_.ForEachValue(m.name(), [&](std::string_view value, PostingsView p) {
+      if (m.Matches(value)) lists.push_back(p);
     });
     if (lists.empty()) return {};
     positive.push_back(Union(lists));
@@ -240,9 +299,9 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
   }
   for (const Matcher* m : negative) {
     if (result.empty()) break;
-    std::vector<const Postings*> excluded;
-    postings_.ForEachValue(m->name(), [&](std::string_view value, const Postings& p) {
-      if (!m->Matches(value)) excluded.push_back(&p);
+    std::vector<PostingsView> excluded;
+    postings_.ForEachValue(m->name(), [&](std::string_view value, PostingsView p) {
+      if (!m->Matches(value)) excluded.push_back(p);
     });
     if (!excluded.empty()) result = Subtract(result, Union(excluded));
   }
@@ -306,7 +365,7 @@ std::vector<std::string> Head::LabelNames() const {
 std::vector<std::string> Head::LabelValues(std::string_view name) const {
   std::vector<std::string> out;
   std::shared_lock lock(index_mu_);
-  postings_.ForEachValue(name, [&](std::string_view v, const Postings&) { out.emplace_back(v); });
+  postings_.ForEachValue(name, [&](std::string_view v, PostingsView) { out.emplace_back(v); });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -326,7 +385,8 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
   int64_t new_min = std::numeric_limits<int64_t>::max();
   {
     std::shared_lock lock(index_mu_);
-    for (auto& [ref, s] : by_ref_) {
+    ForEachSeriesLocked([&](Series* s) {
+      const SeriesRef ref = s->ref;
       std::lock_guard series_lock(StripeFor(ref));
       auto keep = std::find_if(s->chunks.begin(), s->chunks.end(),
                                [&](const Chunk& c) { return c.maxt >= cutoff; });
@@ -346,7 +406,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
         new_min = std::min(new_min, s->head_mint);
       }
       if (empty && s->keep_until_cutoff < cutoff) candidates.push_back(ref);
-    }
+    });
   }
   num_chunks_.fetch_sub(result.chunks_removed, std::memory_order_relaxed);
   min_time_.store(new_min, std::memory_order_relaxed);
@@ -370,25 +430,17 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
 void Head::RemoveLocked(const std::vector<Series*>& doomed) {
   if (doomed.empty()) return;
   std::unordered_set<uint64_t> refs;
-  std::set<std::pair<const std::string*, const std::string*>> pairs;
+  std::set<std::pair<const PooledString*, const PooledString*>> pairs;
   for (Series* s : doomed) {
     refs.insert(s->ref);
     for (uint32_t i = 0; i < s->num_labels; ++i)
-      pairs.emplace(s->labels[2 * i], s->labels[2 * i + 1]);
+      pairs.emplace(s->labels()[2 * i], s->labels()[2 * i + 1]);
   }
-  for (const auto& [name, value] : pairs) postings_.Remove(*name, *value, refs);
+  for (const auto& [name, value] : pairs) postings_.Remove(name, value, refs);
   postings_.RemoveFromAll(refs);
   for (Series* s : doomed) {
-    auto [begin, end] = by_hash_.equal_range(s->hash);
-    for (auto it = begin; it != end; ++it) {
-      if (it->second == s) {
-        by_hash_.erase(it);
-        break;
-      }
-    }
-    for (uint32_t i = 0; i < 2 * s->num_labels; ++i) strings_.Release(s->labels[i]);
-    SeriesRef ref = s->ref;
-    by_ref_.erase(ref);  // frees s
+    for (uint32_t i = 0; i < 2 * s->num_labels; ++i) strings_.Release(s->labels()[i]);
+    EraseLocked(s);  // frees s
   }
   num_series_.fetch_sub(doomed.size(), std::memory_order_relaxed);
   series_removed_.fetch_add(doomed.size(), std::memory_order_relaxed);
@@ -416,15 +468,15 @@ HeadStats Head::Stats() const {
 size_t Head::MemoryBytes() const {
   std::shared_lock lock(index_mu_);
   size_t bytes = strings_.MemoryBytes() + postings_.MemoryBytes();
-  bytes += by_ref_.bucket_count() * 8 + by_ref_.size() * 32;  // node + bucket
-  bytes += by_hash_.bucket_count() * 8 + by_hash_.size() * 32;
-  for (const auto& [ref, s] : by_ref_) {
-    std::lock_guard series_lock(StripeFor(ref));
+  bytes += pages_.size() * sizeof(Page) + by_hash_.MemoryBytes();
+  for (const Page& p : pages_) bytes += p.slots ? sizeof(Series*) << kPageBits : 0;
+  ForEachSeriesLocked([&](const Series* s) {
+    std::lock_guard series_lock(StripeFor(s->ref));
     bytes += sizeof(Series) + 2 * s->num_labels * sizeof(void*);
     bytes += s->chunks.capacity() * sizeof(Chunk);
     for (const auto& c : s->chunks) bytes += c.data.capacity() > 15 ? c.data.capacity() : 0;
-    bytes += s->head_chunk.bytes().capacity() > 15 ? s->head_chunk.bytes().capacity() : 0;
-  }
+    bytes += s->head_chunk.HeapBytes();
+  });
   return bytes;
 }
 

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -21,13 +22,13 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/labels.h"
 #include "common/status.h"
 #include "scraper/tsdb/chunkenc/chunk.h"
 #include "scraper/tsdb/chunkenc/xor_chunk.h"
+#include "scraper/tsdb/index/flat_table.h"
 #include "scraper/tsdb/index/matcher.h"
 #include "scraper/tsdb/index/postings.h"
 #include "scraper/tsdb/index/string_pool.h"
@@ -127,22 +128,48 @@ class Head {
     int64_t maxt;
     std::string data;  // sealed: encoding byte + chunk (chunkenc/chunk.h)
   };
+  // One allocation per series: this header, then the label strings (name, value, ...).
   struct Series {
     SeriesRef ref;
     uint64_t hash;
-    std::unique_ptr<const std::string*[]> labels;  // name, value, name, value, ...
-    uint32_t num_labels;
-    bool logged = false;  // guarded by the stripe lock
     int64_t max_t = std::numeric_limits<int64_t>::min();
     int64_t keep_until_cutoff;  // creation time in head time
     int64_t head_mint = 0;
     std::vector<Chunk> chunks;
     chunkenc::XorAppender head_chunk;
+    uint32_t num_labels;
+    bool logged = false;  // guarded by the stripe lock
+
+    const PooledString** labels() { return reinterpret_cast<const PooledString**>(this + 1); }
+    const PooledString* const* labels() const {
+      return reinterpret_cast<const PooledString* const*>(this + 1);
+    }
     Labels ToLabels() const;
+  };
+  static_assert(sizeof(Series) % alignof(const PooledString*) == 0);
+  struct SeriesDeleter {
+    void operator()(Series* s) const;
+  };
+  // Series by ref: refs are dense (handed out in order), so pages of pointers indexed by
+  // ref replace a hash map's node per series. Refs only grow (also across restarts), so
+  // the window of pages slides: emptied pages at the front are dropped.
+  static constexpr int kPageBits = 12;
+  struct Page {
+    std::unique_ptr<Series*[]> slots;
+    uint32_t live = 0;
+  };
+  // Series by labels hash; collisions are told apart by comparing labels.
+  struct HashTraits {
+    static bool Empty(Series* s) { return s == nullptr; }
+    static uint64_t Hash(Series* s) { return s->hash; }
   };
   static constexpr size_t kStripes = 256;
 
   Series* FindLocked(SeriesRef ref) const;
+  void InsertLocked(Series* s);
+  void EraseLocked(Series* s);
+  template <typename Fn>
+  void ForEachSeriesLocked(Fn&& fn) const;
   Series* FindByLabelsLocked(const Labels& labels, uint64_t hash) const;
   Series* CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash);
   void RemoveLocked(const std::vector<Series*>& doomed);
@@ -153,8 +180,9 @@ class Head {
 
   const Options options_;
   mutable std::shared_mutex index_mu_;
-  std::unordered_map<SeriesRef, std::unique_ptr<Series>> by_ref_;
-  std::unordered_multimap<uint64_t, Series*> by_hash_;
+  std::deque<Page> pages_;  // pages page_base_, page_base_ + 1, ...; owns the series
+  SeriesRef page_base_ = 0;
+  FlatTable<Series*, HashTraits> by_hash_;
   StringPool strings_;
   MemPostings postings_;
   mutable std::array<std::mutex, kStripes> stripes_;

@@ -184,6 +184,62 @@ TEST(HeadTest, TruncateDropsOldChunksAndIdleSeries) {
   EXPECT_GT(again, idle);
 }
 
+TEST(HeadTest, ChurnAcrossRefPagesKeepsTheIndexConsistent) {
+  // Enough series to span several ref pages; every other one goes idle and is removed.
+  Head head({});
+  const int n = 10000;
+  std::vector<SeriesRef> refs;
+  for (int i = 0; i < n; ++i) refs.push_back(*head.GetOrCreate(L("churn", "j", std::to_string(i))));
+  for (int i = 0; i < n; ++i) head.Append(refs[i], i % 2 ? 5000 : 10, 1);
+  auto truncated = head.Truncate(1000);
+  EXPECT_EQ(truncated.series_removed.size(), static_cast<size_t>(n / 2));
+  EXPECT_EQ(head.Stats().series, static_cast<uint64_t>(n / 2));
+  for (int i = 0; i < n; ++i) {
+    Labels got;
+    const bool kept = i % 2 == 1;
+    ASSERT_EQ(head.SeriesLabels(refs[i], &got), kept) << i;
+    if (kept) {
+      EXPECT_EQ(got, L("churn", "j", std::to_string(i)));
+    }
+    auto sel = head.Select({M(T::kEqual, "instance", std::to_string(i))});
+    EXPECT_EQ(sel, kept ? std::vector<SeriesRef>{refs[i]} : std::vector<SeriesRef>{}) << i;
+  }
+  EXPECT_EQ(head.LabelValues("instance").size(), static_cast<size_t>(n / 2));
+  // Survivors keep their refs; removed label sets come back as new series.
+  bool created = true;
+  EXPECT_EQ(*head.GetOrCreate(L("churn", "j", "1"), &created), refs[1]);
+  EXPECT_FALSE(created);
+  EXPECT_GT(*head.GetOrCreate(L("churn", "j", "0"), &created), refs.back());
+  EXPECT_TRUE(created);
+  std::vector<Sample> samples;
+  ASSERT_TRUE(head.Samples(refs[n - 1], 0, 10000, &samples));
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].t, 5000);
+}
+
+TEST(HeadTest, RefWindowSlidesForwardAndBackForReplay) {
+  Head head({});
+  const int n = 10000;
+  std::vector<SeriesRef> refs;
+  for (int i = 0; i < n; ++i) refs.push_back(*head.GetOrCreate(L("slide", "j", std::to_string(i))));
+  for (int i = 0; i < n; ++i) head.Append(refs[i], i < 9000 ? 10 : 5000, 1);
+  EXPECT_EQ(head.Truncate(1000).series_removed.size(), 9000u);
+  Labels got;
+  EXPECT_FALSE(head.SeriesLabels(refs[0], &got));
+  EXPECT_FALSE(head.SeriesLabels(refs[8999], &got));
+  ASSERT_TRUE(head.SeriesLabels(refs[9500], &got));
+  EXPECT_EQ(got, L("slide", "j", "9500"));
+  // Replay may bring back a ref below the window.
+  ASSERT_EQ(*head.CreateWithRef(5, L("old", "j", "5")), 5u);
+  ASSERT_TRUE(head.SeriesLabels(5, &got));
+  EXPECT_EQ(got, L("old", "j", "5"));
+  ASSERT_TRUE(head.SeriesLabels(refs[9500], &got));
+  EXPECT_EQ(got, L("slide", "j", "9500"));
+  // A ref absurdly far from every live one is refused rather than paged.
+  auto far = head.CreateWithRef(SeriesRef{1} << 45, L("far", "j", "1"));
+  EXPECT_EQ(far.status().code(), Status::Code::kCorruption);
+}
+
 TEST(HeadTest, FreshSeriesWithoutSamplesSurviveTruncate) {
   Head head({});
   SeriesRef a = *head.GetOrCreate(L("x", "j", "a"));

@@ -33,6 +33,14 @@ TsdbMetrics& TsdbMetrics::Get() {
                  "Time the last WAL replay on open took."),
       r.AddCounter("shardwise_tsdb_checkpoint_runs_total", "WAL checkpoints written."),
       r.AddCounter("shardwise_tsdb_checkpoint_failures_total", "WAL checkpoints that failed."),
+      r.AddGauge("shardwise_tsdb_wal_size_bytes",
+                 "Bytes of WAL segments on disk after the last retention or size-cap check."),
+      r.AddCounter("shardwise_tsdb_wal_segments_dropped_unacknowledged_total",
+                   "WAL segments deleted by the size cap before every WAL consumer (remote "
+                   "write) acknowledged them: data those consumers never sent."),
+      r.AddCounter("shardwise_tsdb_wal_bytes_dropped_unacknowledged_total",
+                   "Bytes of the WAL segments counted in "
+                   "shardwise_tsdb_wal_segments_dropped_unacknowledged_total."),
   };
   return m;
 }

@@ -29,6 +29,9 @@ struct TsdbMetrics {
   metrics::Gauge& replay_seconds;
   metrics::Counter& checkpoint_runs;
   metrics::Counter& checkpoint_failures;
+  metrics::Gauge& wal_size_bytes;
+  metrics::Counter& wal_segments_dropped_unacknowledged;
+  metrics::Counter& wal_bytes_dropped_unacknowledged;
 
   static TsdbMetrics& Get();
 };

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "scraper/storage/appender.h"
 
@@ -49,6 +50,23 @@ TEST(RecordTest, SamplesRoundTripBitExact) {
     EXPECT_EQ(out[i].ref, in[i].ref);
     EXPECT_EQ(out[i].t, in[i].t);
     EXPECT_EQ(Bits(out[i].v), Bits(in[i].v));
+  }
+}
+
+// Timestamps a whole int64 range apart, in either order: the deltas wrap instead of
+// overflowing (UBSan builds and the wal_record fuzzer would abort on overflow).
+TEST(RecordTest, SamplesWithExtremeTimestampsRoundTrip) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (const auto& [first, second] : {std::pair{kMin, kMax}, std::pair{kMax, kMin}}) {
+    std::vector<SampleRecord> in = {{1, first, 1.0}, {2, second, 2.0}};
+    std::string buf;
+    EncodeSamples(in, &buf);
+    std::vector<SampleRecord> out;
+    ASSERT_TRUE(DecodeSamples(buf, &out).ok());
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].t, first);
+    EXPECT_EQ(out[1].t, second);
   }
 }
 

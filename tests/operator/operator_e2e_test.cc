@@ -214,8 +214,10 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
       << "owners seen: " << owners.size() << "\n" << operator_->Errors();
 
   // kubectl shows targets and series per shard, from the scrapers' load reports.
+  std::string last_shards;
   ASSERT_TRUE(Eventually([&] {
     auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "json"});
+    last_shards = r.out;
     if (r.exit_code != 0) return false;
     int64_t targets = 0, series = 0;
     for (const auto& item : json::parse(r.out)["items"]) {
@@ -225,7 +227,7 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
     }
     // 10*i series per target plus 5 synthetic series (up, scrape_*) each.
     return targets == kTargets && series >= 10 * kTargets * (kTargets + 1) / 2;
-  }, 60s));
+  }, 60s)) << last_shards << "\n" << operator_->Errors();
   auto table = Kubectl({"get", "scrapeshards", "-n", "monitoring"});
   EXPECT_NE(table.out.find("TARGETS"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("SERIES"), std::string::npos) << table.out;

@@ -181,6 +181,18 @@ Result<int64_t> ParseTime(std::string_view text) {
 }
 
 http::Response RemoteRead(const DB& db, const http::Request& request) {
+  // snappy allocates the length its header claims before decoding, so a few bytes could
+  // ask for gigabytes; a ReadRequest is a handful of queries and never comes near this.
+  constexpr size_t kMaxReadRequestBytes = size_t{32} << 20;
+  size_t raw_size = 0;
+  if (!snappy::GetUncompressedLength(request.body.data(), request.body.size(), &raw_size)) {
+    return http::Response::Text(400, "remote read: request body is not snappy-compressed\n");
+  }
+  if (raw_size > kMaxReadRequestBytes) {
+    return http::Response::Text(400, "remote read: request too large (" + std::to_string(raw_size) +
+                                         " bytes uncompressed, limit " +
+                                         std::to_string(kMaxReadRequestBytes) + ")\n");
+  }
   std::string raw;
   if (!snappy::Uncompress(request.body.data(), request.body.size(), &raw)) {
     return http::Response::Text(400, "remote read: request body is not snappy-compressed\n");

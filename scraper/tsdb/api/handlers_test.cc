@@ -158,6 +158,17 @@ TEST_F(ApiTest, RemoteReadRejectsBadRequests) {
   EXPECT_EQ(RemoteRead(*db_, r).status, 400);
 }
 
+// Found by fuzz/remote_read_fuzz: a snappy header claiming gigabytes made Uncompress
+// allocate them before noticing the body was a few bytes long.
+TEST_F(ApiTest, RemoteReadRejectsHugeClaimedLengthsBeforeAllocating) {
+  http::Request r;
+  r.method = "POST";
+  r.body = std::string("\xff\xff\xff\xff\x0f", 5) + "tiny";  // claims 4 GiB - 1
+  http::Response resp = RemoteRead(*db_, r);
+  EXPECT_EQ(resp.status, 400);
+  EXPECT_NE(resp.body.find("too large"), std::string::npos) << resp.body;
+}
+
 TEST_F(ApiTest, SeriesEndpoint) {
   auto resp = SeriesApi(*db_, Get("match[]=http_requests_total%7Bcode%3D%22200%22%7D&match[]=up"));
   ASSERT_EQ(resp.status, 200) << resp.body;

@@ -8,11 +8,13 @@
 
 namespace shardwise::tsdb::chunkenc {
 
-class BitWriter {
+// Buffer: a byte string with push_back(char) and back() (std::string, ChunkBuffer).
+template <typename Buffer>
+class BasicBitWriter {
  public:
-  explicit BitWriter(std::string* out) : out_(out) {}
+  explicit BasicBitWriter(Buffer* out) : out_(out) {}
   // Continues a stream whose last byte has `free_bits` unused low bits.
-  BitWriter(std::string* out, int free_bits) : out_(out), free_(free_bits) {}
+  BasicBitWriter(Buffer* out, int free_bits) : out_(out), free_(free_bits) {}
 
   void WriteBit(bool bit) {
     if (free_ == 0) {
@@ -39,9 +41,10 @@ class BitWriter {
   int free_bits() const { return free_; }
 
  private:
-  std::string* out_;
+  Buffer* out_;
   int free_ = 0;
 };
+using BitWriter = BasicBitWriter<std::string>;
 
 class BitReader {
  public:

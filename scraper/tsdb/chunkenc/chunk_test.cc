@@ -111,6 +111,24 @@ TEST(SealedChunkTest, DecimalHandlesIrregularTimestampsAndExtremeDeltas) {
   EXPECT_FALSE(EncodeDecimal(std::vector<TimedValue>{}).has_value());
 }
 
+// Found by fuzz/chunk_fuzz: timestamps more than INT64_MAX apart overflowed the delta
+// arithmetic (undefined behaviour; UBSan builds abort). The deltas now wrap on both sides.
+TEST(SealedChunkTest, DecimalTimestampsSpanningTheWholeRangeRoundTrip) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::vector<TimedValue> in = {{kMin, 1}, {-1, 2}, {kMax - 1, 3}, {kMax, 4}};
+  auto encoded = EncodeDecimal(in);
+  ASSERT_TRUE(encoded.has_value());
+  DecimalIterator it(*encoded);
+  for (const auto& want : in) {
+    ASSERT_TRUE(it.Next());
+    EXPECT_EQ(it.t(), want.t);
+    EXPECT_EQ(it.v(), want.v);
+  }
+  EXPECT_FALSE(it.Next());
+  EXPECT_FALSE(it.error());
+}
+
 TEST(SealedChunkTest, RandomDecimalsRoundTrip) {
   std::mt19937_64 rng(11);
   for (int trial = 0; trial < 100; ++trial) {

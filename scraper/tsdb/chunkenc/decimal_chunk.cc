@@ -99,6 +99,15 @@ bool ReadBucketed(BitReader& r, int64_t* d, const Bucket (&buckets)[N]) {
   return true;
 }
 
+// Timestamps more than INT64_MAX apart, and corrupt chunks, give differences that overflow;
+// both sides wrap identically instead of invoking undefined behaviour.
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 }  // namespace
 
 std::optional<std::string> EncodeDecimal(std::span<const TimedValue> samples) {
@@ -130,11 +139,11 @@ std::optional<std::string> EncodeDecimal(std::span<const TimedValue> samples) {
       prev_t = t;
       continue;
     }
-    int64_t delta = t - prev_t;
+    int64_t delta = WrappingSub(t, prev_t);
     if (i == 1) {
       WriteVarintBits(w, ZigZag(delta));
     } else {
-      WriteBucketed(w, delta - prev_delta, kTimeBuckets);
+      WriteBucketed(w, WrappingSub(delta, prev_delta), kTimeBuckets);
     }
     // Overflowing differences wrap identically on both sides.
     WriteBucketed(
@@ -166,21 +175,21 @@ bool DecimalIterator::Next() {
   if (error_ || read_ >= total_) return false;
   bool ok = true;
   if (read_ == 0) {
-    uint64_t t, n;
+    uint64_t t = 0, n = 0;
     ok = ReadVarintBits(r_, &t) && ReadVarintBits(r_, &n);
     t_ = UnZigZag(t);
     n_ = UnZigZag(n);
   } else {
     if (read_ == 1) {
-      uint64_t d;
+      uint64_t d = 0;
       ok = ReadVarintBits(r_, &d);
       delta_ = UnZigZag(d);
     } else {
       int64_t dod = 0;
       ok = ReadBucketed(r_, &dod, kTimeBuckets);
-      delta_ += dod;
+      delta_ = WrappingAdd(delta_, dod);
     }
-    t_ += delta_;
+    t_ = WrappingAdd(t_, delta_);
     int64_t dn = 0;
     ok = ok && ReadBucketed(r_, &dn, kValueBuckets);
     n_ = static_cast<int64_t>(static_cast<uint64_t>(n_) + static_cast<uint64_t>(dn));

@@ -8,7 +8,7 @@
 namespace shardwise::tsdb::chunkenc {
 namespace {
 
-void WriteVarintBits(BitWriter& w, uint64_t v) {
+void WriteVarintBits(BasicBitWriter<ChunkBuffer>& w, uint64_t v) {
   while (v >= 0x80) {
     w.WriteBits((v & 0x7F) | 0x80, 8);
     v >>= 7;
@@ -23,10 +23,48 @@ bool FitsSigned(int64_t v, int bits) {
 
 }  // namespace
 
+ChunkBuffer::ChunkBuffer(const ChunkBuffer& o) { *this = o; }
+
+ChunkBuffer& ChunkBuffer::operator=(const ChunkBuffer& o) {
+  if (this == &o) return *this;
+  delete[] data_;
+  data_ = o.cap_ == 0 ? nullptr : new char[o.cap_];
+  if (o.size_ > 0) std::memcpy(data_, o.data_, o.size_);
+  size_ = o.size_;
+  cap_ = o.cap_;
+  return *this;
+}
+
+ChunkBuffer& ChunkBuffer::operator=(ChunkBuffer&& o) noexcept {
+  if (this == &o) return *this;
+  delete[] data_;
+  data_ = o.data_;
+  size_ = o.size_;
+  cap_ = o.cap_;
+  o.data_ = nullptr;
+  o.size_ = o.cap_ = 0;
+  return *this;
+}
+
+void ChunkBuffer::Grow() {
+  // Sizes glibc malloc serves without slack: 16-byte steps minus its 8-byte header.
+  size_t want = cap_ + cap_ / 4 + 16;
+  uint32_t cap = static_cast<uint32_t>((want + 8 + 15) / 16 * 16 - 8);
+  char* fresh = new char[cap];
+  if (size_ > 0) std::memcpy(fresh, data_, size_);
+  delete[] data_;
+  data_ = fresh;
+  cap_ = cap;
+}
+
 void XorAppender::Append(int64_t t, double v) {
   uint64_t bits;
   std::memcpy(&bits, &v, 8);
-  BitWriter w(&data_, free_bits_);
+  if (num_ == 0) {
+    data_.push_back(0);  // the sample count, set below
+    data_.push_back(0);
+  }
+  BasicBitWriter<ChunkBuffer> w(&data_, free_bits_);
   if (num_ == 0) {
     WriteVarintBits(w, ZigZag(t));
     w.WriteBits(bits, 64);
@@ -56,14 +94,14 @@ void XorAppender::Append(int64_t t, double v) {
     delta_ = delta;
     WriteValue(w, bits);
   }
-  free_bits_ = w.free_bits();
+  free_bits_ = static_cast<uint8_t>(w.free_bits());
   t_ = t;
   ++num_;
   data_[0] = static_cast<char>(num_ >> 8);
   data_[1] = static_cast<char>(num_ & 0xFF);
 }
 
-void XorAppender::WriteValue(BitWriter& w, uint64_t bits) {
+void XorAppender::WriteValue(BasicBitWriter<ChunkBuffer>& w, uint64_t bits) {
   uint64_t x = bits ^ v_bits_;
   if (x == 0) {
     w.WriteBit(false);
@@ -91,8 +129,7 @@ void XorAppender::WriteValue(BitWriter& w, uint64_t bits) {
 }
 
 std::string XorAppender::Finish() {
-  std::string out = std::move(data_);
-  out.shrink_to_fit();
+  std::string out(bytes());
   *this = XorAppender();
   return out;
 }

@@ -1,6 +1,7 @@
 #include "scraper/tsdb/index/postings.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 namespace shardwise::tsdb {
@@ -16,48 +17,110 @@ void InsertSorted(Postings& list, uint64_t ref) {
   if (it == list.end() || *it != ref) list.insert(it, ref);
 }
 
-void RemoveAll(Postings& list, const std::unordered_set<uint64_t>& refs) {
-  list.erase(std::remove_if(list.begin(), list.end(), [&](uint64_t r) { return refs.count(r); }),
-             list.end());
-}
-
 }  // namespace
 
-void MemPostings::Add(uint64_t ref, std::string_view name, std::string_view value) {
-  InsertSorted(index_[name][value], ref);
+PostingsList& PostingsList::operator=(PostingsList&& o) noexcept {
+  if (this != &o) {
+    delete[] heap();
+    one_ = o.one_;
+    size_ = o.size_;
+    cap_ = o.cap_;
+    o.size_ = o.cap_ = 0;
+  }
+  return *this;
+}
+
+void PostingsList::Reallocate(uint32_t cap) {
+  uint64_t* fresh = cap == 0 ? nullptr : new uint64_t[cap];
+  PostingsView old = view();
+  if (fresh) std::copy(old.begin(), old.end(), fresh);
+  uint64_t* old_heap = heap();
+  if (cap == 0) {
+    one_ = size_ == 1 ? old[0] : 0;
+  } else {
+    one_ = reinterpret_cast<uint64_t>(fresh);
+  }
+  cap_ = cap;
+  delete[] old_heap;
+}
+
+void PostingsList::Insert(uint64_t ref) {
+  if (size_ == 0 && cap_ == 0) {
+    one_ = ref;
+    size_ = 1;
+    return;
+  }
+  PostingsView v = view();
+  // Refs are handed out in increasing order, so this nearly always appends.
+  size_t at = v.back() < ref
+                  ? size_
+                  : static_cast<size_t>(std::lower_bound(v.begin(), v.end(), ref) - v.begin());
+  if (at < size_ && v[at] == ref) return;
+  const uint32_t capacity = cap_ == 0 ? 1 : cap_;
+  if (size_ == capacity) Reallocate(capacity < 4 ? 4 : capacity + capacity / 2);
+  uint64_t* data = heap();
+  std::memmove(data + at + 1, data + at, (size_ - at) * sizeof(uint64_t));
+  data[at] = ref;
+  ++size_;
+}
+
+void PostingsList::Remove(const std::unordered_set<uint64_t>& refs) {
+  if (cap_ == 0) {
+    if (size_ == 1 && refs.count(one_)) size_ = 0;
+    return;
+  }
+  uint64_t* data = heap();
+  size_ = static_cast<uint32_t>(
+      std::remove_if(data, data + size_, [&](uint64_t r) { return refs.count(r) > 0; }) - data);
+  if (size_ <= 1) {
+    Reallocate(0);
+  } else if (cap_ > 2 * size_ + 8) {
+    Reallocate(size_);
+  }
+}
+
+void MemPostings::Add(uint64_t ref, const PooledString* name, const PooledString* value) {
+  Values& values = index_[name->view()];
+  ValueSlot* slot =
+      values.Find(value->hash(), [&](const ValueSlot& s) { return s.value == value; });
+  if (!slot) slot = values.Insert(ValueSlot{value, PostingsList()});
+  slot->list.Insert(ref);
 }
 
 void MemPostings::AddToAll(uint64_t ref) { InsertSorted(all_, ref); }
 
-void MemPostings::Remove(std::string_view name, std::string_view value,
+void MemPostings::Remove(const PooledString* name, const PooledString* value,
                          const std::unordered_set<uint64_t>& refs) {
-  auto n = index_.find(name);
+  auto n = index_.find(name->view());
   if (n == index_.end()) return;
-  auto v = n->second.find(value);
-  if (v == n->second.end()) return;
-  RemoveAll(v->second, refs);
-  if (v->second.empty()) {
-    n->second.erase(v);
+  ValueSlot* slot =
+      n->second.Find(value->hash(), [&](const ValueSlot& s) { return s.value == value; });
+  if (!slot) return;
+  slot->list.Remove(refs);
+  if (slot->list.empty()) {
+    n->second.Erase(slot);
     if (n->second.empty()) index_.erase(n);
-  } else if (v->second.capacity() > 2 * v->second.size() + 8) {
-    v->second.shrink_to_fit();
   }
 }
 
-void MemPostings::RemoveFromAll(const std::unordered_set<uint64_t>& refs) { RemoveAll(all_, refs); }
+void MemPostings::RemoveFromAll(const std::unordered_set<uint64_t>& refs) {
+  all_.erase(std::remove_if(all_.begin(), all_.end(), [&](uint64_t r) { return refs.count(r); }),
+             all_.end());
+}
 
-const Postings* MemPostings::Get(std::string_view name, std::string_view value) const {
+PostingsView MemPostings::Get(std::string_view name, std::string_view value) const {
   auto n = index_.find(name);
-  if (n == index_.end()) return nullptr;
-  auto v = n->second.find(value);
-  return v == n->second.end() ? nullptr : &v->second;
+  if (n == index_.end()) return {};
+  const ValueSlot* slot = n->second.Find(
+      StringHash(value), [&](const ValueSlot& s) { return s.value->view() == value; });
+  return slot ? slot->list.view() : PostingsView();
 }
 
 size_t MemPostings::MemoryBytes() const {
   size_t bytes = all_.capacity() * sizeof(uint64_t);
   for (const auto& [name, values] : index_) {
-    bytes += 64 + values.bucket_count() * 8;
-    for (const auto& [value, list] : values) bytes += 64 + list.capacity() * sizeof(uint64_t);
+    bytes += 64 + values.MemoryBytes();
+    values.ForEach([&](const ValueSlot& s) { bytes += s.list.HeapBytes(); });
   }
   return bytes;
 }
@@ -68,14 +131,14 @@ Postings Intersect(const Postings& a, const Postings& b) {
   return out;
 }
 
-Postings Union(const std::vector<const Postings*>& lists) {
+Postings Union(const std::vector<PostingsView>& lists) {
   if (lists.empty()) return {};
-  if (lists.size() == 1) return *lists[0];
+  if (lists.size() == 1) return Postings(lists[0].begin(), lists[0].end());
   Postings out;
   size_t total = 0;
-  for (const auto* l : lists) total += l->size();
+  for (const auto& l : lists) total += l.size();
   out.reserve(total);
-  for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
+  for (const auto& l : lists) out.insert(out.end(), l.begin(), l.end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -1,40 +1,62 @@
 // StringPool: interned label names and values, one copy per distinct string, reference
 // counted so strings of deleted series go away. Series and postings hold the returned
-// pointers, which stay valid until the last reference is released. Not thread-safe; the
-// head guards it with its index lock.
+// pointers, which stay valid until the last reference is released; two label strings are
+// equal exactly when their pooled pointers are. Not thread-safe; the head guards it with
+// its index lock.
+//
+// Memory: a pooled string is one allocation (8-byte header, then the bytes) plus an
+// 8-byte slot in a flat table, ~42 B for a typical short label value where a
+// std::unordered_map<std::string, ...> node costs ~72 B.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "scraper/tsdb/index/flat_table.h"
 
 namespace shardwise::tsdb {
 
-class StringPool {
- public:
-  // Returns the pooled copy of `s`, adding a reference.
-  const std::string* Intern(std::string_view s);
-  // Drops a reference taken by Intern.
-  void Release(const std::string* s);
-  // The pooled copy if present (no reference taken), else nullptr.
-  const std::string* Find(std::string_view s) const;
+// The 32-bit hash the pool and the postings index use for label strings.
+uint32_t StringHash(std::string_view s);
 
-  size_t size() const { return map_.size(); }
-  // Approximate heap bytes: strings plus hash-table nodes.
-  size_t MemoryBytes() const { return bytes_ + map_.size() * 64 + map_.bucket_count() * 8; }
+class PooledString {
+ public:
+  std::string_view view() const { return {reinterpret_cast<const char*>(this + 1), size_}; }
+  // Recomputed rather than stored: 4 more header bytes would push typical short values
+  // into the next malloc size class, and only table growth and removal need it.
+  uint32_t hash() const { return StringHash(view()); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  friend class StringPool;
+  explicit PooledString(uint32_t size) : size_(size) {}
+  uint32_t refs_ = 0;
+  uint32_t size_;
+};
+
+class StringPool {
+ public:
+  StringPool() = default;
+  ~StringPool();
+  StringPool(const StringPool&) = delete;
+  StringPool& operator=(const StringPool&) = delete;
+
+  // Returns the pooled copy of `s`, adding a reference.
+  const PooledString* Intern(std::string_view s);
+  // Drops a reference taken by Intern.
+  void Release(const PooledString* s);
+  // The pooled copy if present (no reference taken), else nullptr.
+  const PooledString* Find(std::string_view s) const;
+
+  size_t size() const { return table_.size(); }
+  // Approximate heap bytes: strings (with allocator overhead) plus the table.
+  size_t MemoryBytes() const { return bytes_ + table_.MemoryBytes(); }
+
+ private:
+  struct Traits {
+    static bool Empty(PooledString* s) { return s == nullptr; }
+    static uint64_t Hash(PooledString* s) { return s->hash(); }
   };
-  struct Eq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, Eq> map_;
+  FlatTable<PooledString*, Traits> table_;
   size_t bytes_ = 0;
 };
 

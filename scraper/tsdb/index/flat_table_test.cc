@@ -1,0 +1,130 @@
+#include "scraper/tsdb/index/flat_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <unordered_set>
+
+#include "scraper/tsdb/index/postings.h"
+#include "scraper/tsdb/index/string_pool.h"
+
+namespace shardwise::tsdb {
+namespace {
+
+// Keys with only 8 distinct hashes: every probe run is long and erasing must shift entries
+// back correctly, or later lookups miss.
+struct Key {
+  uint64_t k = 0;  // 0: empty
+};
+struct CollidingTraits {
+  static bool Empty(const Key& s) { return s.k == 0; }
+  static uint64_t Hash(const Key& s) { return s.k % 8; }
+};
+
+TEST(FlatTableTest, MatchesAReferenceSetUnderRandomInsertsAndErases) {
+  FlatTable<Key, CollidingTraits> table;
+  std::unordered_set<uint64_t> reference;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 20000; ++step) {
+    uint64_t k = 1 + rng() % 500;
+    Key* found = table.Find(k % 8, [&](const Key& s) { return s.k == k; });
+    ASSERT_EQ(found != nullptr, reference.count(k) > 0) << "step " << step << " key " << k;
+    if (found) {
+      table.Erase(found);
+      reference.erase(k);
+    } else {
+      table.Insert(Key{k});
+      reference.insert(k);
+    }
+    ASSERT_EQ(table.size(), reference.size());
+  }
+  size_t seen = 0;
+  table.ForEach([&](const Key& s) {
+    EXPECT_TRUE(reference.count(s.k));
+    ++seen;
+  });
+  EXPECT_EQ(seen, reference.size());
+}
+
+TEST(FlatTableTest, EmptiedTableReleasesItsSlots) {
+  FlatTable<Key, CollidingTraits> table;
+  for (uint64_t k = 1; k <= 1000; ++k) table.Insert(Key{k});
+  EXPECT_GT(table.MemoryBytes(), 1000 * sizeof(Key));
+  for (uint64_t k = 1; k <= 1000; ++k) {
+    table.Erase(table.Find(k % 8, [&](const Key& s) { return s.k == k; }));
+  }
+  EXPECT_TRUE(table.empty());
+  EXPECT_EQ(table.MemoryBytes(), 0u);
+}
+
+TEST(StringPoolTest, InternsOnceAndFreesOnLastRelease) {
+  StringPool pool;
+  const PooledString* a = pool.Intern("instance");
+  const PooledString* b = pool.Intern(std::string("inst") + "ance");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a->view(), "instance");
+  EXPECT_EQ(pool.Intern("")->view(), "");
+  EXPECT_EQ(pool.size(), 2u);
+  pool.Release(a);
+  EXPECT_EQ(pool.Find("instance"), b);
+  pool.Release(b);
+  EXPECT_EQ(pool.Find("instance"), nullptr);
+  EXPECT_EQ(pool.size(), 1u);
+}
+
+std::vector<uint64_t> Refs(const PostingsList& l) { return {l.view().begin(), l.view().end()}; }
+
+TEST(PostingsListTest, StaysSortedAndUniqueFromInlineToHeapAndBack) {
+  PostingsList l;
+  EXPECT_TRUE(l.empty());
+  l.Insert(5);
+  EXPECT_EQ(Refs(l), (std::vector<uint64_t>{5}));
+  EXPECT_EQ(l.HeapBytes(), 0u);  // one ref lives inline
+  l.Insert(5);
+  l.Insert(2);
+  l.Insert(9);
+  for (uint64_t r = 100; r < 110; ++r) l.Insert(r);
+  l.Insert(7);
+  std::vector<uint64_t> want = {2, 5, 7, 9};
+  for (uint64_t r = 100; r < 110; ++r) want.push_back(r);
+  EXPECT_EQ(Refs(l), want);
+
+  PostingsList moved(std::move(l));
+  EXPECT_EQ(Refs(moved), want);
+  std::unordered_set<uint64_t> doomed(want.begin(), want.end());
+  doomed.erase(7);
+  moved.Remove(doomed);
+  EXPECT_EQ(Refs(moved), (std::vector<uint64_t>{7}));
+  EXPECT_EQ(moved.HeapBytes(), 0u);  // back inline
+  moved.Remove({7});
+  EXPECT_TRUE(moved.empty());
+  moved.Insert(3);
+  EXPECT_EQ(Refs(moved), (std::vector<uint64_t>{3}));
+}
+
+TEST(MemPostingsTest, AddGetAndRemoveByPooledStrings) {
+  StringPool pool;
+  MemPostings postings;
+  const PooledString* job = pool.Intern("job");
+  const PooledString* node = pool.Intern("node");
+  const PooledString* api = pool.Intern("api");
+  for (uint64_t ref = 1; ref <= 6; ++ref) postings.Add(ref, job, ref % 2 ? node : api);
+  auto get = [&](std::string_view n, std::string_view v) {
+    PostingsView p = postings.Get(n, v);
+    return std::vector<uint64_t>(p.begin(), p.end());
+  };
+  EXPECT_EQ(get("job", "node"), (std::vector<uint64_t>{1, 3, 5}));
+  EXPECT_EQ(get("job", "api"), (std::vector<uint64_t>{2, 4, 6}));
+  EXPECT_TRUE(get("job", "nope").empty());
+  EXPECT_TRUE(get("nope", "node").empty());
+  postings.Remove(job, api, {2, 4, 6});
+  EXPECT_TRUE(get("job", "api").empty());
+  std::map<std::string, size_t> values;
+  postings.ForEachValue(
+      "job", [&](std::string_view v, PostingsView p) { values[std::string(v)] = p.size(); });
+  EXPECT_EQ(values, (std::map<std::string, size_t>{{"node", 3}}));
+}
+
+}  // namespace
+}  // namespace shardwise::tsdb
