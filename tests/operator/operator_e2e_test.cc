@@ -217,14 +217,20 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
   std::string last_shards;
   ASSERT_TRUE(Eventually([&] {
     auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "json"});
-    last_shards = r.out;
+    last_shards = r.Describe();
     if (r.exit_code != 0) return false;
     int64_t targets = 0, series = 0;
-    for (const auto& item : json::parse(r.out)["items"]) {
+    bool settled = true;
+    json shards = json::parse(r.out);  // named: a temporary would die before the loop body
+    for (const auto& item : shards["items"]) {
       const json& st = item.value("status", json::object());
       targets += st.value("targets", 0);
       series += st.value("activeSeries", 0);
+      // The assigner weighs targets by the series the scrapers report; until every
+      // shard's assigned weight is what it measures, a load-driven rebalance may follow.
+      settled &= st.value("assignedWeight", 0.0) == st.value("activeSeries", -1.0);
     }
+    if (!settled) return false;
     // 10*i series per target plus 5 synthetic series (up, scrape_*) each.
     return targets == kTargets && series >= 10 * kTargets * (kTargets + 1) / 2;
   }, 60s)) << last_shards << "\n" << operator_->Errors();
@@ -233,6 +239,7 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
   EXPECT_NE(table.out.find("SERIES"), std::string::npos) << table.out;
 
   // Scale 3 -> 4: only targets that move go to the new shard, at most ~1/4 of the load.
+  ASSERT_TRUE(Eventually([&] { return EachTargetExactlyOnce(&owners); }, 30s));
   auto before = owners;
   auto scaled = Kubectl({"scale", "scrapepool/main", "-n", "monitoring", "--replicas=4"});
   ASSERT_EQ(scaled.exit_code, 0) << scaled.Describe();
