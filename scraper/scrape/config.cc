@@ -111,7 +111,9 @@ Result<GlobalConfig> ParseGlobal(const YAML::Node& n) {
         if (key == "scrape_interval") ASSIGN_OR_RETURN(g.scrape_interval, Duration(v, path));
         if (key == "scrape_timeout") {
           ASSIGN_OR_RETURN(g.scrape_timeout, Duration(v, path));
-          timeout_set = true;
+          // As in Prometheus, a zero global timeout means "unset": the default applies.
+          timeout_set = g.scrape_timeout.count() != 0;
+          if (!timeout_set) g.scrape_timeout = GlobalConfig{}.scrape_timeout;
         }
         if (key == "external_labels") ASSIGN_OR_RETURN(g.external_labels, LabelMap(v, path));
         return Status::OK();

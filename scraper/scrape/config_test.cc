@@ -110,6 +110,17 @@ TEST(ConfigTest, DefaultsMatchPrometheus) {
   EXPECT_EQ(config->scrape_configs[0].scrape_timeout, milliseconds(5000));
 }
 
+// Found by fuzz/scrape_config_fuzz: a zero global timeout gave every job a 0 ms timeout.
+TEST(ConfigTest, ZeroGlobalTimeoutMeansDefault) {
+  auto c = ParseConfig("global: {scrape_interval: 5s, scrape_timeout: 0s}\n"
+                       "scrape_configs: [{job_name: a}]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->scrape_configs[0].scrape_timeout, std::chrono::seconds(5));
+  auto d = ParseConfig("global: {scrape_timeout: 0s}\nscrape_configs: [{job_name: a}]\n");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->scrape_configs[0].scrape_timeout, std::chrono::seconds(10));
+}
+
 TEST(ConfigTest, FingerprintIsStableAndTracksChanges) {
   const char* a = "scrape_configs: [{job_name: a, sample_limit: 5}]";
   EXPECT_EQ(ParseConfig(a)->scrape_configs[0].fingerprint,

@@ -11,6 +11,16 @@
 
 namespace shardwise::tsdb {
 
+// Differences of timestamps that may be anything (a target can expose any timestamp, a
+// corrupt file any bits) wrap instead of overflowing: encoder and decoder wrap identically,
+// so round trips stay exact and nothing is undefined behaviour.
+inline int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 inline uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }

@@ -72,9 +72,7 @@ void EncodeSamples(std::span<const SampleRecord> samples, std::string* out) {
   for (size_t i = 1; i < samples.size(); ++i) {
     const SampleRecord& s = samples[i];
     PutVarint(out, static_cast<int64_t>(s.ref - first.ref));
-    // Wrapping: timestamps a whole int64 range apart must not overflow (the decoder wraps back).
-    PutVarint(out,
-              static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(first.t)));
+    PutVarint(out, WrappingSub(s.t, first.t));
     PutDouble(out, s.v);
   }
 }
@@ -97,7 +95,7 @@ Status DecodeSamples(std::string_view payload, std::vector<SampleRecord>* out) {
       SampleRecord s;
       s.ref = first.ref + static_cast<uint64_t>(d.Varint());
       s.t =
-          static_cast<int64_t>(static_cast<uint64_t>(first.t) + static_cast<uint64_t>(d.Varint()));
+          WrappingAdd(first.t, d.Varint());
       s.v = d.Double();
       out->push_back(s);
     }

@@ -99,14 +99,6 @@ bool ReadBucketed(BitReader& r, int64_t* d, const Bucket (&buckets)[N]) {
   return true;
 }
 
-// Timestamps more than INT64_MAX apart, and corrupt chunks, give differences that overflow;
-// both sides wrap identically instead of invoking undefined behaviour.
-int64_t WrappingAdd(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-int64_t WrappingSub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
-}
 
 }  // namespace
 

@@ -70,12 +70,12 @@ void XorAppender::Append(int64_t t, double v) {
     w.WriteBits(bits, 64);
     v_bits_ = bits;
   } else if (num_ == 1) {
-    delta_ = t - t_;
+    delta_ = WrappingSub(t, t_);
     WriteVarintBits(w, ZigZag(delta_));
     WriteValue(w, bits);
   } else {
-    int64_t delta = t - t_;
-    int64_t dod = delta - delta_;
+    int64_t delta = WrappingSub(t, t_);
+    int64_t dod = WrappingSub(delta, delta_);
     if (dod == 0) {
       w.WriteBit(false);
     } else if (FitsSigned(dod, 14)) {
@@ -193,7 +193,7 @@ bool XorIterator::Next() {
     uint64_t d;
     ok = ReadVarintBits(&d);
     delta_ = UnZigZag(d);
-    t_ += delta_;
+    t_ = WrappingAdd(t_, delta_);
     ok = ok && ReadValue();
   } else {
     int prefix = 0;
@@ -209,8 +209,8 @@ bool XorIterator::Next() {
         if (width < 64 && (raw >> (width - 1)) & 1) raw |= ~uint64_t{0} << width;  // sign-extend
         dod = static_cast<int64_t>(raw);
       }
-      delta_ += dod;
-      t_ += delta_;
+      delta_ = WrappingAdd(delta_, dod);
+      t_ = WrappingAdd(t_, delta_);
       ok = ok && ReadValue();
     }
   }

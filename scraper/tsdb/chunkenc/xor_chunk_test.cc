@@ -60,6 +60,15 @@ TEST(XorChunkTest, OneAndTwoSamples) {
   ExpectRoundTrip({{-5, -1.0}, {7, 3.25}});
 }
 
+// A target may expose any timestamps; differences beyond the int64 range wrap on both sides
+// (found by fuzz/chunk_fuzz, reproducer fuzz/corpus/chunk/roundtrip_huge).
+TEST(XorChunkTest, TimestampsAWholeRangeApartRoundTrip) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  ExpectRoundTrip({{kMin + 1, 1.0}, {kMax - 1, 2.0}, {kMax, 3.0}});
+  ExpectRoundTrip({{kMin, 1.0}, {0, 2.0}, {kMax, 3.0}, {kMax, 4.0}});
+}
+
 TEST(XorChunkTest, RegularCounterIsCompact) {
   std::vector<Sample> in;
   double v = 0;
