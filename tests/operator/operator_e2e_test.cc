@@ -251,16 +251,27 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
     }
     return false;
   }, 90s));
-  int moved = 0;
+  // Near-minimal movement by load (what the assigner promises, docs/assignment.md): the
+  // series that moved are at most 1.1x the ideal share of the new shard (total/4), plus one
+  // target's worth of granularity, and most of them landed on the new shard. Target i has
+  // 10*i series, so a shrinking capacity may also make an old shard hand a light target to
+  // another old shard; that is allowed, but it must stay small.
+  auto weight = [](const std::string& inst) {
+    int i = std::stoi(inst.substr(std::string("127.0.2.").size(), inst.find(':') - 8));
+    return 10 * i;
+  };
+  const double total = 10.0 * kTargets * (kTargets + 1) / 2;
+  double moved_weight = 0, moved_to_new = 0;
   for (const auto& [inst, s] : owners) {
     int now = *s.begin(), was = *before[inst].begin();
-    if (now != was) {
-      ++moved;
-      EXPECT_EQ(now, 3) << inst << " moved between old shards " << was << " -> " << now;
-    }
+    if (now == was) continue;
+    moved_weight += weight(inst);
+    if (now == 3) moved_to_new += weight(inst);
   }
-  EXPECT_GE(moved, 1);
-  EXPECT_LE(moved, kTargets / 2) << "far more than the ideal 1/4 moved";
+  EXPECT_GT(moved_to_new, 0);
+  EXPECT_GE(moved_to_new, moved_weight / 2) << "most moved load must go to the new shard";
+  EXPECT_LE(moved_weight, 1.1 * total / 4 + 10 * kTargets)
+      << "moved " << moved_weight << " of " << total << " series";
 
   // An invalid ServiceMonitor: condition and Event; the valid monitor keeps working.
   std::string bad =
