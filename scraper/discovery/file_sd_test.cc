@@ -23,9 +23,9 @@ std::vector<std::string> Addresses(const std::vector<TargetGroup>& groups) {
 
 TEST(FileSdTest, ReadsGlobbedJsonAndYamlAndFollowsChanges) {
   TempDir dir;
-  dir.Write("a.json", R"([{"targets": ["a:1"]}])");
-  std::string yml = dir.Write("b.yml", "- targets: ['b:1']\n");
-  dir.Write("ignored.txt", "not matched by the glob");
+  dir.File("a.json", R"([{"targets": ["a:1"]}])");
+  std::string yml = dir.File("b.yml", "- targets: ['b:1']\n");
+  dir.File("ignored.txt", "not matched by the glob");
   FileSdSource source({.files = {dir.path() + "/*.json", dir.path() + "/*.yml"}}, 5ms);
   Updates updates;
   source.Start(updates.Fn());
@@ -35,10 +35,10 @@ TEST(FileSdTest, ReadsGlobbedJsonAndYamlAndFollowsChanges) {
     EXPECT_TRUE(g.labels.Get("__meta_filepath").starts_with(dir.path()));
   }
 
-  dir.Write("c.json", R"([{"targets": ["c:1", "c:2"]}])");
+  dir.File("c.json", R"([{"targets": ["c:1", "c:2"]}])");
   ASSERT_TRUE(WaitFor([&] { return Addresses(updates.last()).size() == 4; }));
 
-  dir.Write("b.yml", "- targets: ['b:2']\n");
+  dir.File("b.yml", "- targets: ['b:2']\n");
   ASSERT_TRUE(WaitFor([&] {
     auto a = Addresses(updates.last());
     return std::find(a.begin(), a.end(), "b:2") != a.end();
@@ -53,17 +53,17 @@ TEST(FileSdTest, ReadsGlobbedJsonAndYamlAndFollowsChanges) {
 
 TEST(FileSdTest, BrokenFileKeepsItsLastGoodTargets) {
   TempDir dir;
-  dir.Write("a.json", R"([{"targets": ["a:1"]}])");
+  dir.File("a.json", R"([{"targets": ["a:1"]}])");
   FileSdSource source({.files = {dir.path() + "/*.json"}}, 5ms);
   Updates updates;
   source.Start(updates.Fn());
   ASSERT_TRUE(WaitFor([&] { return updates.count() >= 1; }));
-  dir.Write("a.json", R"([{"targets": ["a:1"]}, {"targets": )");  // truncated
-  dir.Write("marker.json", R"([{"targets": ["m:1"]}])");
+  dir.File("a.json", R"([{"targets": ["a:1"]}, {"targets": )");  // truncated
+  dir.File("marker.json", R"([{"targets": ["m:1"]}])");
   // The marker file shows a poll after the breakage happened; a:1 is still there.
   ASSERT_TRUE(WaitFor([&] { return Addresses(updates.last()).size() == 2; }));
   EXPECT_EQ(Addresses(updates.last()), (std::vector<std::string>{"a:1", "m:1"}));
-  dir.Write("a.json", R"([{"targets": ["a:2"]}])");
+  dir.File("a.json", R"([{"targets": ["a:2"]}])");
   ASSERT_TRUE(WaitFor([&] {
     return Addresses(updates.last()) == std::vector<std::string>{"a:2", "m:1"};
   }));
@@ -71,14 +71,14 @@ TEST(FileSdTest, BrokenFileKeepsItsLastGoodTargets) {
 
 TEST(FileSdTest, NoUpdateWithoutChange) {
   TempDir dir;
-  dir.Write("a.json", R"([{"targets": ["a:1"]}])");
+  dir.File("a.json", R"([{"targets": ["a:1"]}])");
   FileSdSource source({.files = {dir.path() + "/*.json"}, .refresh_interval = 1ms}, 5ms);
   Updates updates;
   source.Start(updates.Fn());
   ASSERT_TRUE(WaitFor([&] { return updates.count() >= 1; }));
   // Rewrite with identical content: forced re-reads happen, but the groups are equal.
-  dir.Write("a.json", R"([{"targets": ["a:1"]}])");
-  dir.Write("b.json", R"([{"targets": ["b:1"]}])");
+  dir.File("a.json", R"([{"targets": ["a:1"]}])");
+  dir.File("b.json", R"([{"targets": ["b:1"]}])");
   ASSERT_TRUE(WaitFor([&] { return Addresses(updates.last()).size() == 2; }));
   EXPECT_EQ(updates.count(), 2u);
 }

@@ -8,7 +8,7 @@
 #include "common/log/log.h"
 #include "common/relabel/parse.h"
 #include "scraper/operator_client/plan_file.h"
-#include "scraper/scrape/duration.h"
+#include "common/duration.h"
 #include "scraper/scrape/target.h"
 
 namespace shardwise::opclient {
@@ -49,25 +49,6 @@ std::string PlanApplier::ScrapeJobName(const plan::Target& target) {
   return fmt::format("{}@{:016x}", target.job, Hash(JobSettingsKey(target)));
 }
 
-Result<scrape::TlsConfig> PlanApplier::MaterializeTls(const plan::TlsConfig& tls) {
-  scrape::TlsConfig out;
-  out.server_name = tls.server_name;
-  out.insecure_skip_verify = tls.insecure_skip_verify;
-  auto write = [&](const std::string& pem, std::string* path) -> Status {
-    if (pem.empty()) return Status::OK();
-    std::filesystem::path file =
-        std::filesystem::path(options_.data_dir) / "tls" / fmt::format("{:016x}.pem", Hash(pem));
-    *path = file.string();
-    std::error_code ec;
-    if (std::filesystem::exists(file, ec)) return Status::OK();  // named by content
-    return WriteFileAtomically(*path, pem, 0600);
-  };
-  SHARDWISE_RETURN_IF_ERROR(write(tls.ca_pem, &out.ca_file));
-  SHARDWISE_RETURN_IF_ERROR(write(tls.cert_pem, &out.cert_file));
-  SHARDWISE_RETURN_IF_ERROR(write(tls.key_pem, &out.key_file));
-  return out;
-}
-
 Result<PlanApplier::Built> PlanApplier::Build(const plan::ScrapePlan& plan) {
   Built b;
   b.config.global = options_.base_config.global;
@@ -95,15 +76,21 @@ Result<PlanApplier::Built> PlanApplier::Build(const plan::ScrapePlan& plan) {
       c.label_value_length_limit = t.label_value_length_limit;
       c.body_size_limit = t.body_size_limit;
       if (t.tls) {
-        Result<scrape::TlsConfig> tls = MaterializeTls(*t.tls);
-        if (!tls.ok()) return tls.status().WithContext("job " + t.job + ": tls");
-        c.tls_config = std::move(tls).value();
+        // PEM material stays in memory: the HTTP client takes inline PEM, so no key
+        // ever lands on disk.
+        http::TlsConfig tls;
+        tls.ca = t.tls->ca_pem;
+        tls.cert = t.tls->cert_pem;
+        tls.key = t.tls->key_pem;
+        tls.server_name = t.tls->server_name;
+        tls.insecure_skip_verify = t.tls->insecure_skip_verify;
+        c.tls_config = std::move(tls);
       }
       if (t.auth && !t.auth->bearer_token.empty()) {
         c.authorization =
-            scrape::Authorization{.type = "Bearer", .credentials = t.auth->bearer_token};
+            http::Authorization{.type = "Bearer", .credentials = t.auth->bearer_token};
       } else if (t.auth && !t.auth->basic_username.empty()) {
-        c.basic_auth = scrape::BasicAuth{.username = t.auth->basic_username,
+        c.basic_auth = http::BasicAuth{.username = t.auth->basic_username,
                                          .password = t.auth->basic_password};
       }
       Result<std::vector<relabel::RelabelConfig>> rules = relabel::FromJson(t.metric_relabelings);
@@ -121,8 +108,8 @@ Result<PlanApplier::Built> PlanApplier::Build(const plan::ScrapePlan& plan) {
     lb.Set(sd::kAddressLabel, t.address);
     lb.Set("__scheme__", t.scheme);
     lb.Set("__metrics_path__", t.path);
-    lb.Set("__scrape_interval__", scrape::FormatDuration(t.interval));
-    lb.Set("__scrape_timeout__", scrape::FormatDuration(t.timeout));
+    lb.Set("__scrape_interval__", FormatDuration(t.interval));
+    lb.Set("__scrape_timeout__", FormatDuration(t.timeout));
     Labels labels = lb.Build();
 
     Result<std::optional<scrape::Target>> built =

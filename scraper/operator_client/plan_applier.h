@@ -67,7 +67,6 @@ class PlanApplier {
     std::map<uint64_t, std::string> job_of_hash;
   };
   Result<Built> Build(const plan::ScrapePlan& plan);
-  Result<scrape::TlsConfig> MaterializeTls(const plan::TlsConfig& tls);
 
   const Options options_;
   scrape::ScrapeManager& manager_;

@@ -108,7 +108,8 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, i
 }
 
 Status PersistPlan(const std::string& data_dir, const plan::ScrapePlan& plan) {
-  return WriteFileAtomically(PlanPath(data_dir), plan::ToJson(plan).dump(), 0644);
+  // 0600: the plan carries scrape credentials (bearer tokens, TLS keys).
+  return WriteFileAtomically(PlanPath(data_dir), plan::ToJson(plan).dump(), 0600);
 }
 
 Result<plan::ScrapePlan> LoadPersistedPlan(const std::string& data_dir) {

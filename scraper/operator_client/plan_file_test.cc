@@ -56,6 +56,14 @@ TEST(PlanFileTest, MissingAndCorruptFilesAreErrors) {
   EXPECT_NE(corrupt.status().code(), Status::Code::kNotFound);
 }
 
+TEST(PlanFileTest, PlanFileIsPrivate) {
+  TempDir dir;
+  ASSERT_TRUE(PersistPlan(dir.path(), TwoTargets()).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() + "/plan.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the plan carries credentials";
+}
+
 TEST(PlanFileTest, WriteFileAtomicallyAppliesTheModeDespiteTheUmask) {
   TempDir dir;
   const std::string path = dir.path() + "/tls/key.pem";

@@ -10,7 +10,7 @@
 
 #include "common/relabel/parse.h"
 #include "common/relabel/relabeler.h"
-#include "scraper/scrape/duration.h"
+#include "scraper/scrape/size.h"
 
 namespace shardwise::scrape {
 namespace {

@@ -26,12 +26,6 @@
 
 namespace shardwise::scrape {
 
-// Transitional names for code written against the structs this file used to define
-// (scraper/operator_client); new code should name the http:: types.
-using TlsConfig = http::TlsConfig;
-using BasicAuth = http::BasicAuth;
-using Authorization = http::Authorization;
-
 // Embeds the HTTP client settings (tls_config, basic_auth, authorization, bearer_token,
 // headers) as Prometheus's scrape config embeds HTTPClientConfig.
 struct ScrapeConfig : http::HttpClientConfig {

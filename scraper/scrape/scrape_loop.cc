@@ -7,7 +7,7 @@
 #include "common/http/client_config.h"
 #include "common/log/log.h"
 #include "scraper/parse/parser.h"
-#include "scraper/scrape/duration.h"
+#include "scraper/scrape/size.h"
 #include "scraper/scrape/scrape_metrics.h"
 
 namespace shardwise::scrape {

@@ -8,7 +8,7 @@
 #include "scraper/discovery/file_sd.h"
 #include "scraper/discovery/http_sd.h"
 #include "scraper/discovery/static_source.h"
-#include "scraper/scrape/duration.h"
+#include "common/duration.h"
 
 namespace shardwise::scrape {
 namespace {

@@ -11,21 +11,14 @@
 #include <thread>
 
 #include "common/relabel/relabeler.h"
+#include "common/testing/test_util.h"
 #include "scraper/scrape/config.h"
 #include "scraper/scrape/target.h"
 
 namespace shardwise::scrape::testing {
 
-// Polls `pred` until it holds or the deadline passes (no sleeps as synchronisation).
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return pred();
-}
+using shardwise::testing::TempDir;
+using shardwise::testing::WaitFor;
 
 inline std::string Gzip(const std::string& in) {
   z_stream zs{};
@@ -40,25 +33,6 @@ inline std::string Gzip(const std::string& in) {
   deflateEnd(&zs);
   return out;
 }
-
-// A fresh directory under the system temp dir, removed by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "shardwise-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name, const std::string& content) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The single job of a one-job YAML config ("{job_name: j, ...}").
 inline ScrapeConfig ParseJob(const std::string& yaml) {

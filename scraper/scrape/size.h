@@ -1,10 +1,7 @@
 // Prometheus size syntax, as used in configuration files (body_size_limit): an integer with
 // an optional unit B, KB, MB, GB, TB, PB or KiB..PiB, all powers of 1024 as in Prometheus;
 // "0" = none.
-//
-// Durations are common/duration.h, the one duration parser; ParseDuration and
-// FormatDuration are re-exported here only for callers that still spell them scrape::
-// (scraper/operator_client).
+
 #pragma once
 
 #include <cstdint>
@@ -14,9 +11,6 @@
 #include "common/status.h"
 
 namespace shardwise::scrape {
-
-using shardwise::FormatDuration;
-using shardwise::ParseDuration;
 
 Result<uint64_t> ParseSize(std::string_view text);
 

@@ -1,4 +1,4 @@
-#include "scraper/scrape/duration.h"
+#include "scraper/scrape/size.h"
 
 #include <gtest/gtest.h>
 
