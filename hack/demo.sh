@@ -144,7 +144,8 @@ start_scraper() {  # shard
   kubectl get configmap shardwise-main-config -n monitoring -o jsonpath='{.data.scraper\.yaml}' >"$dir/scraper.yaml"
   POD_NAME=shardwise-main-0-$shard POD_NAMESPACE=monitoring "$SCRAPER" \
     --web.listen-address="127.0.0.1:$port" --operator-url="http://127.0.0.1:$OP_PORT" \
-    --config.file="$dir/scraper.yaml" --storage.tsdb.path="$dir/data" >"$dir/scraper.log" 2>&1 &
+    --config.file="$dir/scraper.yaml" --storage.tsdb.path="$dir/data" \
+    --operator.report-interval=2s >"$dir/scraper.log" 2>&1 &
   PIDS+=($!)
   echo "shard $shard: pod shardwise-main-0-$shard on 127.0.0.1:$port (log $dir/scraper.log)"
 }
@@ -178,7 +179,12 @@ curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
 step "Scaling to 4 shards with kubectl scale (scale subresource)"
 kubectl scale scrapepool main -n monitoring --replicas=4
 start_scraper 3
-sleep 8
+deadline=$((SECONDS + 60))
+until [[ "$(kubectl get scrapeshard main-3 -n monitoring -o jsonpath='{.status.activeSeries}' 2>/dev/null)" =~ ^[1-9] ]]; do
+  ((SECONDS < deadline)) || break
+  sleep 1
+done
+sleep 3  # one more report round, so every shard's figures are after the move
 kubectl get scrapeshards -n monitoring
 kubectl describe scrapepool main -n monitoring | tail -15
 

@@ -1,6 +1,7 @@
 #include "operator/pool/pool_controller.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "common/log/log.h"
@@ -450,9 +451,10 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     if (it != shard_reports.end()) {
       const auto& rep = it->second.report;
       st["activeSeries"] = static_cast<int64_t>(rep.active_series);
-      st["samplesPerSecond"] = rep.samples_per_second;
-      st["saturation"] = rep.saturation;
-      st["remoteWriteLagSeconds"] = rep.remote_write_lag_seconds;
+      // Rounded: status is for people (kubectl columns) and must not churn on noise.
+      st["samplesPerSecond"] = std::round(rep.samples_per_second * 10) / 10;
+      st["saturation"] = std::round(rep.saturation * 1000) / 1000;
+      st["remoteWriteLagSeconds"] = std::round(rep.remote_write_lag_seconds * 10) / 10;
       st["lastHeartbeat"] = Rfc3339(it->second.received);
       total_series += rep.active_series;
       total_sps += rep.samples_per_second;
@@ -522,7 +524,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                  {"targets", static_cast<int64_t>(targets.size())},
                  {"monitors", static_cast<int64_t>(monitors.size())},
                  {"series", static_cast<int64_t>(total_series)},
-                 {"samplesPerSecond", total_sps},
+                 {"samplesPerSecond", std::round(total_sps * 10) / 10},
                  {"conditions", conditions}};
   PoolTargets().With({spec.ns, spec.name}).Set(static_cast<double>(targets.size()));
   PoolShards().With({spec.ns, spec.name, "ready"}).Set(ready);
