@@ -9,6 +9,7 @@
 
 #include "common/app/app.h"
 #include "common/log/log.h"
+#include "operator/discovery/cache_trim.h"
 #include "operator/endpoint/discovery_endpoint.h"
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     std::string ns = cluster_scoped ? "" : watch_namespace;
     kube::Informer::Options io;
     io.name = gvr.ToString();
+    io.transform = [](kube::Object& o) { opdiscovery::TrimForDiscovery(o); };
     auto lw = std::make_shared<kube::ClientListerWatcher>(&client, gvr, ns);
     watched.push_back({gvr, !cluster_scoped, std::make_unique<kube::Informer>(lw, io)});
   }

@@ -136,6 +136,7 @@ bool Informer::ListAndReplace() {
   // Replace: new and changed objects first, then the ones the list no longer has.
   std::set<std::string> listed;
   for (auto& item : items) {
+    if (options_.transform) options_.transform(item);
     auto object = std::make_shared<const Object>(std::move(item));
     listed.insert(KeyOf(*object));
     ObjectPtr old = store_.Upsert(object);
@@ -237,7 +238,9 @@ void Informer::Apply(const WatchEvent& event) {
       return;
     case WatchEvent::Type::kAdded:
     case WatchEvent::Type::kModified: {
-      auto object = std::make_shared<const Object>(event.object);
+      Object copy = event.object;
+      if (options_.transform) options_.transform(copy);
+      auto object = std::make_shared<const Object>(std::move(copy));
       ObjectPtr old = store_.Upsert(object);
       for (const auto& handler : handlers_) {
         if (old == nullptr) {

@@ -70,6 +70,9 @@ class Informer {
     int watch_timeout_seconds = 300;
     std::chrono::milliseconds initial_backoff{800};
     std::chrono::milliseconds max_backoff{30000};
+    // Applied to every object before it is cached and handed to handlers (client-go's
+    // SetTransform): drop what the consumer never reads, to keep the cache small.
+    std::function<void(Object&)> transform;
   };
 
   Informer(std::shared_ptr<ListerWatcher> source, Options options);
