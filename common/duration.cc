@@ -10,9 +10,12 @@ struct Unit {
   int64_t ms;
 };
 // Order matters: "ms" must be tried before "m"; units must appear largest first.
-constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-                           {"d", 24LL * 3600 * 1000},      {"h", 3600LL * 1000},
-                           {"ms", 1},                       {"m", 60LL * 1000},
+constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
+                           {"w", 7LL * 24 * 3600 * 1000},
+                           {"d", 24LL * 3600 * 1000},
+                           {"h", 3600LL * 1000},
+                           {"ms", 1},
+                           {"m", 60LL * 1000},
                            {"s", 1000}};
 constexpr int kRank[] = {0, 1, 2, 3, 6, 4, 5};  // position of each unit in largest-first order
 
@@ -20,7 +23,8 @@ constexpr int kRank[] = {0, 1, 2, 3, 6, 4, 5};  // position of each unit in larg
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid duration \"" + std::string(s) + "\": " + std::string(why));
+    return Status::InvalidArgument("invalid duration \"" + std::string(s) +
+                                   "\": " + std::string(why));
   };
   if (s == "0") return std::chrono::milliseconds(0);
   if (s.empty()) return bad("empty");

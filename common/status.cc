@@ -4,18 +4,30 @@ namespace shardwise {
 
 std::string_view Status::CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kCorruption: return "corruption";
-    case Code::kIOError: return "I/O error";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kResourceExhausted: return "resource exhausted";
-    case Code::kDeadlineExceeded: return "deadline exceeded";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kAborted: return "aborted";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kIOError:
+      return "I/O error";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kResourceExhausted:
+      return "resource exhausted";
+    case Code::kDeadlineExceeded:
+      return "deadline exceeded";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kAborted:
+      return "aborted";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }

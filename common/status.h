@@ -19,19 +19,21 @@ class Status {
     kInvalidArgument,  // bad input from a user or a peer (malformed exposition, bad config)
     kNotFound,
     kAlreadyExists,
-    kCorruption,       // on-disk data failed a checksum or is structurally wrong
-    kIOError,          // the filesystem or the network failed
-    kUnavailable,      // a peer is unreachable or answered 5xx; worth retrying
-    kResourceExhausted,// a limit was hit (sample limit, max series, size cap)
+    kCorruption,         // on-disk data failed a checksum or is structurally wrong
+    kIOError,            // the filesystem or the network failed
+    kUnavailable,        // a peer is unreachable or answered 5xx; worth retrying
+    kResourceExhausted,  // a limit was hit (sample limit, max series, size cap)
     kDeadlineExceeded,
     kFailedPrecondition,
-    kAborted,          // lost a race (conflict); retry from fresh state
+    kAborted,  // lost a race (conflict); retry from fresh state
     kInternal,
   };
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
@@ -40,7 +42,9 @@ class Status {
   static Status ResourceExhausted(std::string msg) {
     return {Code::kResourceExhausted, std::move(msg)};
   }
-  static Status DeadlineExceeded(std::string msg) { return {Code::kDeadlineExceeded, std::move(msg)}; }
+  static Status DeadlineExceeded(std::string msg) {
+    return {Code::kDeadlineExceeded, std::move(msg)};
+  }
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
@@ -90,8 +94,8 @@ class Result {
 
 }  // namespace shardwise
 
-#define SHARDWISE_RETURN_IF_ERROR(expr)        \
-  do {                                         \
-    ::shardwise::Status _st = (expr);          \
-    if (!_st.ok()) return _st;                 \
+#define SHARDWISE_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::shardwise::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (0)

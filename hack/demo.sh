@@ -142,6 +142,13 @@ start_scraper() {  # shard
   mkdir -p "$dir"
   # The scraper config the operator rendered into the pool's ConfigMap (remote_write etc.).
   kubectl get configmap shardwise-main-config -n monitoring -o jsonpath='{.data.scraper\.yaml}' >"$dir/scraper.yaml"
+  # Each scraper also scrapes itself (its shardwise_* metrics), next to its plan's targets.
+  cat >>"$dir/scraper.yaml" <<EOF
+scrape_configs:
+  - job_name: shardwise-scraper
+    scrape_interval: 5s
+    static_configs: [{targets: ["127.0.0.1:$port"], labels: {pod: shardwise-main-0-$shard}}]
+EOF
   POD_NAME=shardwise-main-0-$shard POD_NAMESPACE=monitoring "$SCRAPER" \
     --web.listen-address="127.0.0.1:$port" --operator-url="http://127.0.0.1:$OP_PORT" \
     --config.file="$dir/scraper.yaml" --storage.tsdb.path="$dir/data" \
@@ -174,7 +181,15 @@ kubectl get scrapepools,scrapeshards -n monitoring
 
 step "What VictoriaMetrics received"
 curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
-  --data-urlencode 'query=count by (job, cluster) ({__name__=~"node_.+"})' | python3 -m json.tool | head -20
+  --data-urlencode 'query=count by (job, cluster) ({job=~"node-exporter|shardwise-scraper"})' |
+  python3 -c 'import json,sys
+for r in json.load(sys.stdin)["data"]["result"]:
+    print(f"  {r["metric"]}: {r["value"][1]} series")'
+curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
+  --data-urlencode 'query=sum by (pod) (shardwise_scrape_samples_scraped_total)' |
+  python3 -c 'import json,sys
+for r in json.load(sys.stdin)["data"]["result"]:
+    print(f"  samples scraped by {r["metric"].get("pod")}: {r["value"][1]}")' 
 
 step "Scaling to 4 shards with kubectl scale (scale subresource)"
 kubectl scale scrapepool main -n monitoring --replicas=4

@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 
 bash hack/install-deps.sh
 
+# Formatting is part of the build: every C++ file must match .clang-format.
+unformatted=$(git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep -c 'error:' || true)
+if [[ "$unformatted" != 0 ]]; then
+  git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep 'error:' | head -20
+  echo "test.sh: $unformatted formatting differences; run: git ls-files '*.cc' '*.h' | xargs clang-format -i" >&2
+  exit 1
+fi
+
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -46,16 +46,20 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(45)};
   std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
   FlagSet& f = app.flags();
-  f.String("kubeconfig", &kubeconfig,
-           "Path to a kubeconfig. Empty: in-cluster config, else $KUBECONFIG, else ~/.kube/config.");
+  f.String(
+      "kubeconfig", &kubeconfig,
+      "Path to a kubeconfig. Empty: in-cluster config, else $KUBECONFIG, else ~/.kube/config.");
   f.String("namespace", &watch_namespace, "Only watch this namespace (default: all namespaces).");
   f.String("operator-url", &operator_url,
            "URL at which scrapers reach this operator's discovery endpoint "
            "(default: http://<hostname>:<port of --web.listen-address>).");
   f.String("scraper.image", &scraper_image, "Container image of the scraper pods.");
-  f.Bool("leader-elect", &leader_elect, "Elect a leader through a Lease so several replicas can run.");
-  f.String("leader-election.namespace", &lease_namespace, "Namespace of the leader-election Lease.");
-  f.String("leader-election.identity", &identity, "This replica's identity (default: POD_NAME or hostname).");
+  f.Bool("leader-elect", &leader_elect,
+         "Elect a leader through a Lease so several replicas can run.");
+  f.String("leader-election.namespace", &lease_namespace,
+           "Namespace of the leader-election Lease.");
+  f.String("leader-election.identity", &identity,
+           "This replica's identity (default: POD_NAME or hostname).");
   f.Duration("leader-election.lease-duration", &lease_duration, "Leader-election lease duration.");
   f.Duration("resync", &resync, "How often every pool is reconciled even without changes.");
   f.Duration("heartbeat-timeout", &heartbeat_timeout,
@@ -95,10 +99,10 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Watched> watched;
-  for (const auto& gvr : {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
-                          kube::resources::kPodMonitors, kube::resources::kNamespaces,
-                          kube::resources::kServices, kube::resources::kEndpointSlices,
-                          kube::resources::kPods}) {
+  for (const auto& gvr :
+       {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
+        kube::resources::kPodMonitors, kube::resources::kNamespaces, kube::resources::kServices,
+        kube::resources::kEndpointSlices, kube::resources::kPods}) {
     bool cluster_scoped = gvr == kube::resources::kNamespaces;
     std::string ns = cluster_scoped ? "" : watch_namespace;
     kube::Informer::Options io;
@@ -113,10 +117,11 @@ int main(int argc, char** argv) {
     }
     return static_cast<const kube::Store*>(nullptr);
   };
-  pool::Caches caches{store(kube::resources::kScrapePools), store(kube::resources::kServiceMonitors),
-                      store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
-                      store(kube::resources::kServices), store(kube::resources::kEndpointSlices),
-                      store(kube::resources::kPods)};
+  pool::Caches caches{
+      store(kube::resources::kScrapePools), store(kube::resources::kServiceMonitors),
+      store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
+      store(kube::resources::kServices),    store(kube::resources::kEndpointSlices),
+      store(kube::resources::kPods)};
   kube::EventRecorder events(&client, {});
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
@@ -131,7 +136,9 @@ int main(int argc, char** argv) {
     kube::EventHandler h;
     if (w.gvr == kube::resources::kScrapePools) {
       h.on_add = [&](const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
-      h.on_update = [&](const kube::Object&, const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
+      h.on_update = [&](const kube::Object&, const kube::Object& o) {
+        controller.Enqueue(kube::KeyOf(o));
+      };
       h.on_delete = [&](const kube::Object& o) { controller.Enqueue(kube::KeyOf(o)); };
     } else {
       h.on_add = [&](const kube::Object&) { controller.EnqueueAll(); };
@@ -173,7 +180,9 @@ int main(int argc, char** argv) {
       app.SetReady(false);
       App::RequestShutdown();
     };
-    cb.on_new_leader = [&](const std::string& who) { log::Info("leader observed", {{"leader", who}}); };
+    cb.on_new_leader = [&](const std::string& who) {
+      log::Info("leader observed", {{"leader", who}});
+    };
     elector = std::make_unique<kube::LeaderElector>(&client, lc, cb);
     elector->Start();
   } else {

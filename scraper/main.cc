@@ -44,8 +44,9 @@ int main(int argc, char** argv) {
   f.String("config.file", &config_file,
            "Prometheus-style YAML: global (scrape defaults, external_labels), scrape_configs, "
            "remote_write. Optional with --operator-url.");
-  f.String("storage.tsdb.path", &data_dir, "Directory of the embedded TSDB (WAL, checkpoints, "
-                                           "remote-write cursors, the last operator plan).");
+  f.String("storage.tsdb.path", &data_dir,
+           "Directory of the embedded TSDB (WAL, checkpoints, "
+           "remote-write cursors, the last operator plan).");
   f.Duration("storage.tsdb.retention.time", &retention, "How long samples stay in the head.");
   f.Int("storage.tsdb.wal-segment-size", &wal_segment_bytes, "WAL segment size in bytes.");
   f.Int("storage.tsdb.wal-max-size", &wal_max_bytes,
@@ -56,7 +57,8 @@ int main(int argc, char** argv) {
   f.String("storage.tsdb.wal-fsync", &wal_fsync,
            "When the WAL is fsynced: \"batch\" (every scrape's commit) or a duration such as "
            "\"1s\" (at most that much committed data is lost on a machine crash).");
-  f.Int("storage.tsdb.max-series", &max_series, "Refuse new series beyond this many (0: no limit).");
+  f.Int("storage.tsdb.max-series", &max_series,
+        "Refuse new series beyond this many (0: no limit).");
   f.String("operator-url", &operator_url,
            "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
            "POD_NAME and POD_NAMESPACE.");
@@ -118,8 +120,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   tsdb::DB& db = **db_or;
-  log::Info("TSDB opened", {{"dir", data_dir},
-                            {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
+  log::Info("TSDB opened",
+            {{"dir", data_dir},
+             {"seconds",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
 
   http::Client client;
   remotewrite::TsdbWalSource wal_source(db);
@@ -169,7 +173,8 @@ int main(int argc, char** argv) {
       for (const auto* q : writer.queues()) {
         auto st = q->Stats();
         if (st.highest_read_timestamp_ms > st.highest_sent_timestamp_ms) {
-          lag = std::max(lag, (st.highest_read_timestamp_ms - st.highest_sent_timestamp_ms) / 1000.0);
+          lag =
+              std::max(lag, (st.highest_read_timestamp_ms - st.highest_sent_timestamp_ms) / 1000.0);
         }
       }
       return lag;
@@ -183,8 +188,8 @@ int main(int argc, char** argv) {
 
   tsdb::api::RegisterHttpHandlers(app.server(), db);
   app.server().HandleExact("/api/v1/targets", http::Simple([&](const http::Request&) {
-    return http::Response::Json(200, manager.TargetsJson());
-  }));
+                             return http::Response::Json(200, manager.TargetsJson());
+                           }));
   if (auto s = app.StartServer(); !s.ok()) {
     log::Error("cannot start HTTP server", {{"err", s}});
     return 1;

@@ -13,7 +13,8 @@ namespace shardwise {
 std::string_view Version() { return SHARDWISE_VERSION; }
 
 App::App(std::string name, std::string description, std::string default_listen_address)
-    : name_(name), flags_(std::move(name), std::move(description)),
+    : name_(name),
+      flags_(std::move(name), std::move(description)),
       listen_address_(std::move(default_listen_address)) {
   if (!listen_address_.empty()) {
     flags_.String("web.listen-address", &listen_address_,
@@ -21,7 +22,8 @@ App::App(std::string name, std::string description, std::string default_listen_a
     flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
     flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
   }
-  flags_.String("log.level", &log_level_, "Only log messages at this level or above: debug, info, warn, error.");
+  flags_.String("log.level", &log_level_,
+                "Only log messages at this level or above: debug, info, warn, error.");
   flags_.String("log.format", &log_format_, "Log line format: logfmt or json.");
 }
 
@@ -53,7 +55,8 @@ std::optional<int> App::Init(int argc, char** argv) {
   }
   metrics::RegisterProcessMetrics();
   metrics::Registry::Default()
-      .AddGaugeFamily("shardwise_build_info", "Build information; always 1.", {"component", "version"})
+      .AddGaugeFamily("shardwise_build_info", "Build information; always 1.",
+                      {"component", "version"})
       .With({name_, std::string(Version())})
       .Set(1);
   if (listen_address_.empty()) return std::nullopt;
@@ -63,26 +66,27 @@ std::optional<int> App::Init(int argc, char** argv) {
   o.tls_key_file = tls_key_file_;
   server_ = std::make_unique<http::Server>(o);
   server_->HandleExact("/metrics", http::Simple([](const http::Request&) {
-    http::Response r;
-    r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    r.body = metrics::Registry::Default().Expose();
-    return r;
-  }));
+                         http::Response r;
+                         r.headers.emplace_back("Content-Type",
+                                                "text/plain; version=0.0.4; charset=utf-8");
+                         r.body = metrics::Registry::Default().Expose();
+                         return r;
+                       }));
   server_->HandleExact("/healthz", http::Simple([](const http::Request&) {
-    return http::Response::Text(200, "ok\n");
-  }));
+                         return http::Response::Text(200, "ok\n");
+                       }));
   server_->HandleExact("/readyz", http::Simple([this](const http::Request&) {
-    return ready_ ? http::Response::Text(200, "ready\n")
-                  : http::Response::Text(503, "not ready\n");
-  }));
+                         return ready_ ? http::Response::Text(200, "ready\n")
+                                       : http::Response::Text(503, "not ready\n");
+                       }));
   return std::nullopt;
 }
 
 Status App::StartServer() {
   Status s = server_->Start();
   if (!s.ok()) return s;
-  log::Info("listening", {{"address", listen_address_}, {"port", server_->port()},
-                          {"tls", server_->tls()}});
+  log::Info("listening",
+            {{"address", listen_address_}, {"port", server_->port()}, {"tls", server_->tls()}});
   return Status::OK();
 }
 

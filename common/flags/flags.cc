@@ -11,11 +11,11 @@ FlagSet::FlagSet(std::string program, std::string description)
     : program_(std::move(program)), description_(std::move(description)) {}
 
 void FlagSet::String(std::string name, std::string* target, std::string help) {
-  flags_.push_back({std::move(name), std::move(help), *target, false, false,
-                    [target](const std::string& v) {
-                      *target = v;
-                      return Status::OK();
-                    }});
+  flags_.push_back(
+      {std::move(name), std::move(help), *target, false, false, [target](const std::string& v) {
+         *target = v;
+         return Status::OK();
+       }});
 }
 
 void FlagSet::Int(std::string name, int64_t* target, std::string help) {
@@ -79,15 +79,15 @@ void FlagSet::StringList(std::string name, std::vector<std::string>* target, std
   auto cleared = std::make_shared<bool>(false);
   std::string def;
   for (const auto& s : *target) def += (def.empty() ? "" : ",") + s;
-  flags_.push_back({std::move(name), std::move(help), def, false, true,
-                    [target, cleared](const std::string& v) {
-                      if (!*cleared) {  // the first explicit value replaces the defaults
-                        target->clear();
-                        *cleared = true;
-                      }
-                      target->push_back(v);
-                      return Status::OK();
-                    }});
+  flags_.push_back(
+      {std::move(name), std::move(help), def, false, true, [target, cleared](const std::string& v) {
+         if (!*cleared) {  // the first explicit value replaces the defaults
+           target->clear();
+           *cleared = true;
+         }
+         target->push_back(v);
+         return Status::OK();
+       }});
 }
 
 FlagSet::Flag* FlagSet::Find(const std::string& name) {

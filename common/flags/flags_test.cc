@@ -18,10 +18,10 @@ TEST(FlagsTest, PrometheusStyle) {
   fs.Int("n", &n, "n");
   fs.Duration("interval", &d, "d");
   fs.StringList("file", &files, "f");
-  ASSERT_TRUE(fs.Parse(std::vector<std::string>{"--web.listen-address=127.0.0.1:1", "--verbose",
-                                                "--no-on", "--n", "7", "--interval=1m30s",
-                                                "--file=a", "--file", "b"})
-                  .ok());
+  ASSERT_TRUE(
+      fs.Parse(std::vector<std::string>{"--web.listen-address=127.0.0.1:1", "--verbose", "--no-on",
+                                        "--n", "7", "--interval=1m30s", "--file=a", "--file", "b"})
+          .ok());
   EXPECT_EQ(addr, "127.0.0.1:1");
   EXPECT_TRUE(verbose);
   EXPECT_FALSE(on);

@@ -23,7 +23,8 @@ bool SplitUrl(const std::string& url, std::string* scheme, std::string* host, st
   *scheme = url.substr(0, sep);
   size_t start = sep + 3;
   size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
   *rest = end == std::string::npos ? "" : url.substr(end);
   size_t colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
@@ -87,7 +88,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (colon == std::string_view::npos) return size * n;
   auto trim = [](std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+      s.remove_suffix(1);
     return s;
   };
   t->response.headers.emplace_back(std::string(trim(line.substr(0, colon))),

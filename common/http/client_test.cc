@@ -31,20 +31,20 @@ class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_.Handle("/gzip", Simple([](const Request& r) {
-      Response resp = Response::Text(200, Gzip(std::string(10000, 'a')));
-      resp.With("Content-Encoding", "gzip");
-      return resp;
-    }));
+                     Response resp = Response::Text(200, Gzip(std::string(10000, 'a')));
+                     resp.With("Content-Encoding", "gzip");
+                     return resp;
+                   }));
     server_.Handle("/slow", Simple([](const Request&) {
-      std::this_thread::sleep_for(500ms);
-      return Response::Text(200, "late");
-    }));
+                     std::this_thread::sleep_for(500ms);
+                     return Response::Text(200, "late");
+                   }));
     server_.Handle("/auth", Simple([](const Request& r) {
-      return Response::Text(200, std::string(r.Header("Authorization")));
-    }));
+                     return Response::Text(200, std::string(r.Header("Authorization")));
+                   }));
     server_.Handle("/status", Simple([](const Request&) {
-      return Response::Text(503, "down").With("Retry-After", "7");
-    }));
+                     return Response::Text(503, "down").With("Retry-After", "7");
+                   }));
     ASSERT_TRUE(server_.Start().ok());
     base_ = "http://" + server_.address();
   }
@@ -57,7 +57,8 @@ TEST_F(ClientTest, DecompressesGzipAndCapsDecompressedSize) {
   auto r = client_.DoSync({.url = base_ + "/gzip", .accept_gzip = true});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, std::string(10000, 'a'));
-  auto capped = client_.DoSync({.url = base_ + "/gzip", .max_body_bytes = 5000, .accept_gzip = true});
+  auto capped =
+      client_.DoSync({.url = base_ + "/gzip", .max_body_bytes = 5000, .accept_gzip = true});
   EXPECT_EQ(capped.status().code(), Status::Code::kResourceExhausted);
 }
 

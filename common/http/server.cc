@@ -51,7 +51,10 @@ class Session final : public ResponseWriter {
  public:
   Session(Stream& stream, int fd, const Server::Options& options,
           std::function<const Handler*(const std::string&)> route, std::string remote)
-      : stream_(stream), fd_(fd), options_(options), route_(std::move(route)),
+      : stream_(stream),
+        fd_(fd),
+        options_(options),
+        route_(std::move(route)),
         remote_(std::move(remote)) {}
 
   void Run() {
@@ -151,7 +154,8 @@ class Session final : public ResponseWriter {
     size_t q = target.find('?');
     r.path = PercentDecode(target.substr(0, q));
     if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
-    for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : req)
+      r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
     r.remote_address = remote_;
     const Handler* h = route_(r.path);

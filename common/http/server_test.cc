@@ -31,8 +31,8 @@ TEST(ServerTest, RoutesExactThenLongestPrefix) {
   s.HandleExact("/metrics", Simple([](const Request&) { return Response::Text(200, "exact"); }));
   s.Handle("/api/", Simple([](const Request&) { return Response::Text(200, "api"); }));
   s.Handle("/api/v1/", Simple([](const Request& r) {
-    return Response::Text(200, "v1 " + r.path + " " + r.Param("q"));
-  }));
+             return Response::Text(200, "v1 " + r.path + " " + r.Param("q"));
+           }));
   ASSERT_TRUE(s.Start().ok());
   Client c;
   std::string base = "http://" + s.address();
@@ -47,14 +47,16 @@ TEST(ServerTest, PostBodyAndBodyLimit) {
   o.max_body_bytes = 1000;
   Server s(o);
   s.Handle("/", Simple([](const Request& r) {
-    return Response::Text(200, r.method + ":" + std::to_string(r.body.size()));
-  }));
+             return Response::Text(200, r.method + ":" + std::to_string(r.body.size()));
+           }));
   ASSERT_TRUE(s.Start().ok());
   Client c;
-  auto ok = c.DoSync({.method = "POST", .url = "http://" + s.address() + "/", .body = std::string(900, 'x')});
+  auto ok = c.DoSync(
+      {.method = "POST", .url = "http://" + s.address() + "/", .body = std::string(900, 'x')});
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->body, "POST:900");
-  auto big = c.DoSync({.method = "POST", .url = "http://" + s.address() + "/", .body = std::string(5000, 'x')});
+  auto big = c.DoSync(
+      {.method = "POST", .url = "http://" + s.address() + "/", .body = std::string(5000, 'x')});
   ASSERT_TRUE(big.ok()) << big.status().ToString();
   EXPECT_EQ(big->status, 413);
 }
@@ -68,7 +70,8 @@ TEST(ServerTest, StreamsChunksAndNoticesDepartedClient) {
     w.Write("{\"n\":2}\n");
     // Keep the stream open until the client leaves.
     auto end = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < end && !w.ClientGone()) std::this_thread::sleep_for(10ms);
+    while (std::chrono::steady_clock::now() < end && !w.ClientGone())
+      std::this_thread::sleep_for(10ms);
     saw_gone = w.ClientGone();
   });
   ASSERT_TRUE(s.Start().ok());
@@ -76,13 +79,14 @@ TEST(ServerTest, StreamsChunksAndNoticesDepartedClient) {
   std::mutex mu;
   std::string got;
   std::promise<Status> done;
-  auto id = c.DoStream({.url = "http://" + s.address() + "/watch", .timeout = 0ms},
-                       [&](std::string_view d) {
-                         std::lock_guard l(mu);
-                         got.append(d);
-                         return true;
-                       },
-                       [&](Result<ClientResponse> r) { done.set_value(r.status()); });
+  auto id = c.DoStream(
+      {.url = "http://" + s.address() + "/watch", .timeout = 0ms},
+      [&](std::string_view d) {
+        std::lock_guard l(mu);
+        got.append(d);
+        return true;
+      },
+      [&](Result<ClientResponse> r) { done.set_value(r.status()); });
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard l(mu);
     return got == "{\"n\":1}\n{\"n\":2}\n";
@@ -110,10 +114,10 @@ TEST(ServerTest, StopUnblocksLongRunningHandlers) {
 TEST(ServerTest, ServesTls) {
   auto dir = std::filesystem::temp_directory_path() / ("sw-tls-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                    "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
-                    (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() +
-                    " >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   Server::Options o;
   o.tls_cert_file = (dir / "cert.pem").string();

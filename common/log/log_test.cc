@@ -16,8 +16,8 @@ TEST(LogTest, LogfmtQuotesWhatNeedsIt) {
 }
 
 TEST(LogTest, JsonIsValidJson) {
-  std::string line = Render(Format::kJson, Level::kInfo, "operator", "hello\nworld",
-                            {{"k", "v\"q"}}, "t");
+  std::string line =
+      Render(Format::kJson, Level::kInfo, "operator", "hello\nworld", {{"k", "v\"q"}}, "t");
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["msg"], "hello\nworld");
   EXPECT_EQ(j["k"], "v\"q");

@@ -53,7 +53,8 @@ void AppendHelp(std::string& out, std::string_view v) {
 std::vector<std::pair<std::string, std::string>> Zip(const std::vector<std::string>& names,
                                                      const std::vector<std::string>& values) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (size_t i = 0; i < names.size() && i < values.size(); ++i) out.emplace_back(names[i], values[i]);
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i)
+    out.emplace_back(names[i], values[i]);
   return out;
 }
 
@@ -95,7 +96,8 @@ void Histogram::Observe(double v) {
 
 uint64_t Histogram::CumulativeCount(size_t i) const {
   uint64_t n = 0;
-  for (size_t j = 0; j <= i && j < bounds_.size(); ++j) n += buckets_[j].load(std::memory_order_relaxed);
+  for (size_t j = 0; j <= i && j < bounds_.size(); ++j)
+    n += buckets_[j].load(std::memory_order_relaxed);
   return n;
 }
 

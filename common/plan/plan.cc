@@ -1,7 +1,7 @@
 #include "common/plan/plan.h"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 #include <limits>
 #include <type_traits>
 
@@ -16,9 +16,12 @@ namespace {
 
 std::string_view HandoffName(Handoff h) {
   switch (h) {
-    case Handoff::kNone: return "none";
-    case Handoff::kOutgoing: return "outgoing";
-    case Handoff::kIncoming: return "incoming";
+    case Handoff::kNone:
+      return "none";
+    case Handoff::kOutgoing:
+      return "outgoing";
+    case Handoff::kIncoming:
+      return "incoming";
   }
   return "none";
 }
@@ -221,15 +224,18 @@ Result<ScrapePlan> PlanFromJson(const json& j) {
       SHARDWISE_RETURN_IF_ERROR(Get(*it, "cert", &tls.cert_pem, path + ".tls"));
       SHARDWISE_RETURN_IF_ERROR(Get(*it, "key", &tls.key_pem, path + ".tls"));
       SHARDWISE_RETURN_IF_ERROR(Get(*it, "serverName", &tls.server_name, path + ".tls"));
-      SHARDWISE_RETURN_IF_ERROR(Get(*it, "insecureSkipVerify", &tls.insecure_skip_verify, path + ".tls"));
+      SHARDWISE_RETURN_IF_ERROR(
+          Get(*it, "insecureSkipVerify", &tls.insecure_skip_verify, path + ".tls"));
       t.tls = tls;
     }
     if (auto it = jt.find("auth"); it != jt.end() && it->is_object()) {
       AuthConfig auth;
       SHARDWISE_RETURN_IF_ERROR(Get(*it, "bearerToken", &auth.bearer_token, path + ".auth"));
       if (auto b = it->find("basicAuth"); b != it->end() && b->is_object()) {
-        SHARDWISE_RETURN_IF_ERROR(Get(*b, "username", &auth.basic_username, path + ".auth.basicAuth"));
-        SHARDWISE_RETURN_IF_ERROR(Get(*b, "password", &auth.basic_password, path + ".auth.basicAuth"));
+        SHARDWISE_RETURN_IF_ERROR(
+            Get(*b, "username", &auth.basic_username, path + ".auth.basicAuth"));
+        SHARDWISE_RETURN_IF_ERROR(
+            Get(*b, "password", &auth.basic_password, path + ".auth.basicAuth"));
       }
       t.auth = auth;
     }
@@ -251,7 +257,9 @@ Result<ScrapePlan> PlanFromJson(const json& j) {
 json ToJson(const LoadReport& r) {
   json per = json::array();
   for (const auto& t : r.per_target) {
-    json jt = {{"id", TargetIdHex(t.id)}, {"series", t.series}, {"lastSuccessUnixMs", t.last_success_unix_ms}};
+    json jt = {{"id", TargetIdHex(t.id)},
+               {"series", t.series},
+               {"lastSuccessUnixMs", t.last_success_unix_ms}};
     if (!t.last_error.empty()) jt["lastError"] = t.last_error;
     per.push_back(std::move(jt));
   }

@@ -20,7 +20,8 @@ ScrapePlan SamplePlan() {
   t.params = {{"module", {"http_2xx"}}};
   t.interval = std::chrono::milliseconds(15000);
   t.sample_limit = 1000;
-  t.metric_relabelings = nlohmann::json::array({{{"action", "drop"}, {"regex", "go_.*"}, {"sourceLabels", {"__name__"}}}});
+  t.metric_relabelings = nlohmann::json::array(
+      {{{"action", "drop"}, {"regex", "go_.*"}, {"sourceLabels", {"__name__"}}}});
   t.auth = AuthConfig{"tok", "", ""};
   t.handoff = Handoff::kOutgoing;
   p.targets.push_back(t);
@@ -40,7 +41,8 @@ TEST(PlanTest, RejectsBadDocumentsWithPath) {
   j["targets"][0]["interval"] = "15 seconds";
   auto r = PlanFromJson(j);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("targets[0].interval"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("targets[0].interval"), std::string::npos)
+      << r.status().message();
   j = ToJson(SamplePlan());
   j["targets"][0]["handoff"] = "sideways";
   EXPECT_FALSE(PlanFromJson(j).ok());

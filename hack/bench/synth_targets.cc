@@ -42,17 +42,19 @@ int main(int argc, char** argv) {
     o.listen_address = "127.0.3." + std::to_string(i + 1) + ":" + std::to_string(port);
     auto s = std::make_unique<http::Server>(o);
     s->Handle("/metrics", http::Simple([&names, scrapes, i](const http::Request&) {
-      int64_t n = ++(*scrapes)[static_cast<size_t>(i)];
-      std::string body = "# HELP synthetic_requests_total Synthetic counter.\n"
-                         "# TYPE synthetic_requests_total counter\n";
-      body.reserve(names.size() * 96);
-      for (size_t k = 0; k < names.size(); ++k) {
-        body += names[k];
-        body += std::to_string(n * static_cast<int64_t>(k % 13 + 1));
-        body += '\n';
-      }
-      return http::Response::Text(200, std::move(body)).With("Content-Type", "text/plain; version=0.0.4");
-    }));
+                int64_t n = ++(*scrapes)[static_cast<size_t>(i)];
+                std::string body =
+                    "# HELP synthetic_requests_total Synthetic counter.\n"
+                    "# TYPE synthetic_requests_total counter\n";
+                body.reserve(names.size() * 96);
+                for (size_t k = 0; k < names.size(); ++k) {
+                  body += names[k];
+                  body += std::to_string(n * static_cast<int64_t>(k % 13 + 1));
+                  body += '\n';
+                }
+                return http::Response::Text(200, std::move(body))
+                    .With("Content-Type", "text/plain; version=0.0.4");
+              }));
     if (auto st = s->Start(); !st.ok()) {
       log::Error("cannot listen", {{"address", o.listen_address}, {"err", st}});
       return 1;

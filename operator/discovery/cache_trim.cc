@@ -30,9 +30,9 @@ void TrimForDiscovery(json& object) {
     }
   }
   // List items carry no kind; a Pod is recognisable by its containers.
-  bool is_pod = object.value("kind", "") == "Pod" ||
-                (object.contains("spec") && object["spec"].is_object() &&
-                 object["spec"].contains("containers"));
+  bool is_pod =
+      object.value("kind", "") == "Pod" || (object.contains("spec") && object["spec"].is_object() &&
+                                            object["spec"].contains("containers"));
   if (!is_pod) return;
   if (auto spec = object.find("spec"); spec != object.end() && spec->is_object()) {
     KeepOnly(*spec, {"containers", "initContainers", "nodeName", "hostNetwork"});

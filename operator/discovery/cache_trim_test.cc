@@ -41,24 +41,25 @@ TEST(CacheTrimTest, DiscoveryIsUnchangedByTrimming) {
 }
 
 TEST(CacheTrimTest, DropsBulkyFieldsOnly) {
-  json pod = {{"metadata",
-               {{"name", "p"},
-                {"labels", {{"app", "web"}}},
-                {"annotations",
-                 {{"kubectl.kubernetes.io/last-applied-configuration", "{...}"}, {"team", "a"}}},
-                {"managedFields", json::array({{{"manager", "kubectl"}}})}}},
-              {"spec",
-               {{"nodeName", "n1"},
-                {"volumes", json::array({{{"name", "v"}}})},
-                {"containers",
-                 json::array({{{"name", "c"},
-                               {"image", "img"},
-                               {"env", json::array({{{"name", "SECRET"}, {"value", "x"}}})},
-                               {"ports", json::array({{{"containerPort", 8080}}})}}})}}},
-              {"status", {{"phase", "Running"}, {"podIP", "10.0.0.1"}, {"qosClass", "Burstable"}}}};
+  json pod = {
+      {"metadata",
+       {{"name", "p"},
+        {"labels", {{"app", "web"}}},
+        {"annotations",
+         {{"kubectl.kubernetes.io/last-applied-configuration", "{...}"}, {"team", "a"}}},
+        {"managedFields", json::array({{{"manager", "kubectl"}}})}}},
+      {"spec",
+       {{"nodeName", "n1"},
+        {"volumes", json::array({{{"name", "v"}}})},
+        {"containers", json::array({{{"name", "c"},
+                                     {"image", "img"},
+                                     {"env", json::array({{{"name", "SECRET"}, {"value", "x"}}})},
+                                     {"ports", json::array({{{"containerPort", 8080}}})}}})}}},
+      {"status", {{"phase", "Running"}, {"podIP", "10.0.0.1"}, {"qosClass", "Burstable"}}}};
   TrimForDiscovery(pod);
   EXPECT_FALSE(pod["metadata"].contains("managedFields"));
-  EXPECT_FALSE(pod["metadata"]["annotations"].contains("kubectl.kubernetes.io/last-applied-configuration"));
+  EXPECT_FALSE(
+      pod["metadata"]["annotations"].contains("kubectl.kubernetes.io/last-applied-configuration"));
   EXPECT_EQ(pod["metadata"]["annotations"]["team"], "a");
   EXPECT_FALSE(pod["spec"].contains("volumes"));
   EXPECT_FALSE(pod["spec"]["containers"][0].contains("env"));

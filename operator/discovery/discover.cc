@@ -23,7 +23,6 @@ Result<int64_t> ParseMs(std::string_view text) {
 }
 std::string FormatMs(int64_t ms) { return FormatDuration(std::chrono::milliseconds(ms)); }
 
-
 using nlohmann::json;
 
 constexpr std::string_view kAddress = "__address__";
@@ -182,8 +181,8 @@ Result<std::shared_ptr<ScrapeConfig>> BuildScrapeConfig(const Monitor& m, size_t
     }
     if (c->timeout_ms > c->interval_ms) {
       return Status::InvalidArgument(path + ".scrapeTimeout (" + ep.scrape_timeout +
-                                     ") is greater than the interval (" +
-                                     FormatMs(c->interval_ms) + ")");
+                                     ") is greater than the interval (" + FormatMs(c->interval_ms) +
+                                     ")");
     }
   } else {
     // Prometheus: an unset timeout is the global one, capped at the interval.

@@ -76,9 +76,9 @@ void DiscoveryEndpoint::ServePlan(const http::Request& req, http::ResponseWriter
   }
   auto key = ParsePodName(seg[0], seg[1]);
   if (!key) {
-    w.Send(Count("plans", http::Response::Text(
-                              404, "pod \"" + seg[1] + "\" is not named like a Shardwise scraper "
-                                   "(shardwise-<pool>-<replica>-<shard>)\n")));
+    w.Send(Count("plans", http::Response::Text(404, "pod \"" + seg[1] +
+                                                        "\" is not named like a Shardwise scraper "
+                                                        "(shardwise-<pool>-<replica>-<shard>)\n")));
     return;
   }
   std::chrono::milliseconds wait{0};
@@ -115,8 +115,8 @@ void DiscoveryEndpoint::ServePlan(const http::Request& req, http::ResponseWriter
 http::Response DiscoveryEndpoint::ServeHttpSd(const http::Request& req) {
   auto seg = Segments(req.path, "/api/v1/http_sd/");
   if (seg.size() != 3) {
-    return Count("http_sd", http::Response::Text(
-                                400, "want /api/v1/http_sd/<namespace>/<pool>/<shard>\n"));
+    return Count("http_sd",
+                 http::Response::Text(400, "want /api/v1/http_sd/<namespace>/<pool>/<shard>\n"));
   }
   int shard = -1, replica = 0;
   std::from_chars(seg[2].data(), seg[2].data() + seg[2].size(), shard);
@@ -136,7 +136,8 @@ http::Response DiscoveryEndpoint::AcceptReport(const http::Request& req) {
     return Count("reports", http::Response::Text(400, "want /api/v1/reports/<namespace>/<pod>\n"));
   }
   auto key = ParsePodName(seg[0], seg[1]);
-  if (!key) return Count("reports", http::Response::Text(404, "unknown scraper pod " + seg[1] + "\n"));
+  if (!key)
+    return Count("reports", http::Response::Text(404, "unknown scraper pod " + seg[1] + "\n"));
   auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return Count("reports", http::Response::Text(400, "report is not valid JSON\n"));

@@ -68,7 +68,8 @@ TEST_F(DiscoveryEndpointTest, ServesPlanWithEtagAndConditionalGet) {
   EXPECT_EQ(p->targets.size(), 1u);
   // Republishing the same content keeps the generation: the conditional GET stays 304.
   EXPECT_EQ(plans_.Publish(key_, PlanWith({"a:1"})), gen);
-  auto same = client_.DoSync({.url = base_ + pod_url_, .headers = {{"If-None-Match", std::string(r->Header("ETag"))}}});
+  auto same = client_.DoSync(
+      {.url = base_ + pod_url_, .headers = {{"If-None-Match", std::string(r->Header("ETag"))}}});
   EXPECT_EQ(same->status, 304);
 }
 
@@ -107,8 +108,9 @@ TEST_F(DiscoveryEndpointTest, HttpSdView) {
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[1]["targets"][0], "b:2");
   EXPECT_EQ(j[1]["labels"]["__metrics_path__"], "/metrics");
-  EXPECT_EQ(nlohmann::json::parse(client_.DoSync({.url = base_ + "/api/v1/http_sd/mon/main/7"})->body),
-            nlohmann::json::array());
+  EXPECT_EQ(
+      nlohmann::json::parse(client_.DoSync({.url = base_ + "/api/v1/http_sd/mon/main/7"})->body),
+      nlohmann::json::array());
 }
 
 TEST_F(DiscoveryEndpointTest, ReportsAreStoredAndBadOnesRejected) {
@@ -118,14 +120,16 @@ TEST_F(DiscoveryEndpointTest, ReportsAreStoredAndBadOnesRejected) {
   rep.pod = "shardwise-main-0-1";
   rep.shard = 1;
   rep.active_series = 42;
-  auto r = client_.DoSync({.method = "POST", .url = base_ + "/api/v1/reports/mon/shardwise-main-0-1",
+  auto r = client_.DoSync({.method = "POST",
+                           .url = base_ + "/api/v1/reports/mon/shardwise-main-0-1",
                            .body = plan::ToJson(rep).dump()});
   ASSERT_EQ(r->status, 204);
   auto stored = reports_.Get(key_);
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->report.active_series, 42);
   EXPECT_EQ(notified.load(), 1);
-  auto bad = client_.DoSync({.method = "POST", .url = base_ + "/api/v1/reports/mon/shardwise-main-0-1",
+  auto bad = client_.DoSync({.method = "POST",
+                             .url = base_ + "/api/v1/reports/mon/shardwise-main-0-1",
                              .body = "{\"kind\":\"LoadReport\"}"});
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("pod"), std::string::npos);

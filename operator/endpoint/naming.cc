@@ -13,7 +13,8 @@ std::optional<int> TakeNumberFromRight(std::string_view& s) {
   std::string_view num = s.substr(dash + 1);
   int v = 0;
   auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-  if (num.empty() || ec != std::errc() || p != num.data() + num.size() || v < 0) return std::nullopt;
+  if (num.empty() || ec != std::errc() || p != num.data() + num.size() || v < 0)
+    return std::nullopt;
   s = s.substr(0, dash);
   return v;
 }
@@ -21,7 +22,8 @@ std::optional<int> TakeNumberFromRight(std::string_view& s) {
 }  // namespace
 
 std::string ShardKey::ToString() const {
-  return ns + "/" + pool + "/shard-" + std::to_string(shard) + "/replica-" + std::to_string(replica);
+  return ns + "/" + pool + "/shard-" + std::to_string(shard) + "/replica-" +
+         std::to_string(replica);
 }
 
 std::string StatefulSetName(std::string_view pool, int replica) {

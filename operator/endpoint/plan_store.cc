@@ -3,10 +3,10 @@
 namespace shardwise::endpoint {
 
 PlanStore::PlanStore()
-    : next_generation_(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count())) {}
+    : next_generation_(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count())) {}
 
 uint64_t PlanStore::Publish(const ShardKey& key, plan::ScrapePlan plan) {
   std::lock_guard lock(mu_);

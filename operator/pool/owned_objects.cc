@@ -1,7 +1,7 @@
 #include "operator/pool/owned_objects.h"
 
-#include <set>
 #include <yaml-cpp/yaml.h>
+#include <set>
 
 #include "common/duration.h"
 #include "operator/endpoint/naming.h"
@@ -35,15 +35,16 @@ void CollectRefs(const json& v, std::set<std::string>* secrets, std::set<std::st
       (in_config_map ? config_maps : secrets)->insert(v["name"].get<std::string>());
       return;
     }
-    for (const auto& [k, child] : v.items()) CollectRefs(child, secrets, config_maps, k == "configMap");
+    for (const auto& [k, child] : v.items())
+      CollectRefs(child, secrets, config_maps, k == "configMap");
   } else if (v.is_array()) {
     for (const auto& child : v) CollectRefs(child, secrets, config_maps, false);
   }
 }
 
 std::string RefPath(const json& ref, bool config_map) {
-  return std::string(config_map ? kConfigMapsDir : kSecretsDir) + "/" +
-         ref.value("name", "") + "/" + ref.value("key", "");
+  return std::string(config_map ? kConfigMapsDir : kSecretsDir) + "/" + ref.value("name", "") +
+         "/" + ref.value("key", "");
 }
 
 // Prometheus Operator camelCase relabel config → Prometheus snake_case.
@@ -52,9 +53,10 @@ YAML::Node RelabelToYaml(const json& r) {
   if (r.contains("sourceLabels")) {
     for (const auto& l : r["sourceLabels"]) n["source_labels"].push_back(l.get<std::string>());
   }
-  static const std::pair<const char*, const char*> kMap[] = {
-      {"separator", "separator"}, {"regex", "regex"}, {"targetLabel", "target_label"},
-      {"replacement", "replacement"}};
+  static const std::pair<const char*, const char*> kMap[] = {{"separator", "separator"},
+                                                             {"regex", "regex"},
+                                                             {"targetLabel", "target_label"},
+                                                             {"replacement", "replacement"}};
   for (const auto& [from, to] : kMap) {
     if (r.contains(from) && r[from].is_string()) n[to] = r[from].get<std::string>();
   }
@@ -70,9 +72,12 @@ YAML::Node RelabelToYaml(const json& r) {
 }  // namespace
 
 json OwnerReference(const PoolSpec& pool) {
-  return {{"apiVersion", "shardwise.io/v1alpha1"}, {"kind", "ScrapePool"},
-          {"name", pool.name},                     {"uid", pool.uid},
-          {"controller", true},                    {"blockOwnerDeletion", true}};
+  return {{"apiVersion", "shardwise.io/v1alpha1"},
+          {"kind", "ScrapePool"},
+          {"name", pool.name},
+          {"uid", pool.uid},
+          {"controller", true},
+          {"blockOwnerDeletion", true}};
 }
 
 std::string PodSelector(const PoolSpec& pool) { return std::string(kPoolLabel) + "=" + pool.name; }
@@ -89,11 +94,11 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
                    {kReplicaLabel, std::to_string(replica)}};
   static const json kEmpty = json::object();
   const json& sc = pool.scraper.is_object() ? pool.scraper : kEmpty;
-  json args = json::array({"--web.listen-address=:" + std::to_string(kScraperPort),
-                           "--operator-url=" + settings.operator_url,
-                           "--config.file=/etc/shardwise/config/scraper.yaml",
-                           "--storage.tsdb.path=/data",
-                           "--storage.tsdb.retention.time=" + FormatDuration(pool.retention)});
+  json args =
+      json::array({"--web.listen-address=:" + std::to_string(kScraperPort),
+                   "--operator-url=" + settings.operator_url,
+                   "--config.file=/etc/shardwise/config/scraper.yaml", "--storage.tsdb.path=/data",
+                   "--storage.tsdb.retention.time=" + FormatDuration(pool.retention)});
   if (pool.replicas_per_shard > 1) {
     args.push_back("--remote-write.replica-label=shardwise_replica");
   }
@@ -106,16 +111,20 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
 
   json mounts = json::array({{{"name", "data"}, {"mountPath", "/data"}},
                              {{"name", "config"}, {"mountPath", "/etc/shardwise/config"}}});
-  json volumes = json::array(
-      {{{"name", "config"}, {"configMap", {{"name", ConfigMapName(pool)}}}}});
+  json volumes =
+      json::array({{{"name", "config"}, {"configMap", {{"name", ConfigMapName(pool)}}}}});
   std::set<std::string> secrets, config_maps;
   CollectRefs(pool.remote_write, &secrets, &config_maps);
   for (const auto& s : secrets) {
-    mounts.push_back({{"name", "secret-" + s}, {"mountPath", std::string(kSecretsDir) + "/" + s}, {"readOnly", true}});
+    mounts.push_back({{"name", "secret-" + s},
+                      {"mountPath", std::string(kSecretsDir) + "/" + s},
+                      {"readOnly", true}});
     volumes.push_back({{"name", "secret-" + s}, {"secret", {{"secretName", s}}}});
   }
   for (const auto& c : config_maps) {
-    mounts.push_back({{"name", "configmap-" + c}, {"mountPath", std::string(kConfigMapsDir) + "/" + c}, {"readOnly", true}});
+    mounts.push_back({{"name", "configmap-" + c},
+                      {"mountPath", std::string(kConfigMapsDir) + "/" + c},
+                      {"readOnly", true}});
     volumes.push_back({{"name", "configmap-" + c}, {"configMap", {{"name", c}}}});
   }
   if (pool.volume_claim_template.is_null()) {
@@ -126,7 +135,8 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
       {"image", sc.value("image", settings.default_image)},
       {"args", std::move(args)},
       {"env", std::move(env)},
-      {"ports", json::array({{{"name", "http"}, {"containerPort", kScraperPort}, {"protocol", "TCP"}}})},
+      {"ports",
+       json::array({{{"name", "http"}, {"containerPort", kScraperPort}, {"protocol", "TCP"}}})},
       {"readinessProbe", {{"httpGet", {{"path", "/readyz"}, {"port", "http"}}}}},
       {"livenessProbe", {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}}}},
       {"volumeMounts", std::move(mounts)}};
@@ -162,13 +172,17 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
 }
 
 json BuildService(const PoolSpec& pool) {
-  return {{"apiVersion", "v1"},
-          {"kind", "Service"},
-          {"metadata", Metadata(pool, "shardwise-" + pool.name, json::object())},
-          {"spec",
-           {{"clusterIP", "None"},
-            {"selector", {{"app.kubernetes.io/name", "shardwise-scraper"}, {kPoolLabel, pool.name}}},
-            {"ports", json::array({{{"name", "http"}, {"port", kScraperPort}, {"targetPort", "http"}, {"protocol", "TCP"}}})}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", Metadata(pool, "shardwise-" + pool.name, json::object())},
+      {"spec",
+       {{"clusterIP", "None"},
+        {"selector", {{"app.kubernetes.io/name", "shardwise-scraper"}, {kPoolLabel, pool.name}}},
+        {"ports", json::array({{{"name", "http"},
+                                {"port", kScraperPort},
+                                {"targetPort", "http"},
+                                {"protocol", "TCP"}}})}}}};
 }
 
 json BuildPodDisruptionBudget(const PoolSpec& pool) {
@@ -185,7 +199,8 @@ json BuildPodDisruptionBudget(const PoolSpec& pool) {
 json BuildScrapeShard(const PoolSpec& pool, int shard) {
   return {{"apiVersion", "shardwise.io/v1alpha1"},
           {"kind", "ScrapeShard"},
-          {"metadata", Metadata(pool, ScrapeShardName(pool.name, shard), {{kShardLabel, std::to_string(shard)}})},
+          {"metadata", Metadata(pool, ScrapeShardName(pool.name, shard),
+                                {{kShardLabel, std::to_string(shard)}})},
           {"spec", {{"pool", pool.name}, {"index", shard}}}};
 }
 
@@ -212,7 +227,8 @@ std::string BuildScraperConfig(const PoolSpec& pool) {
     if (rw.contains("authorization")) {
       const json& a = rw["authorization"];
       n["authorization"]["type"] = a.value("type", "Bearer");
-      if (a.contains("credentials")) n["authorization"]["credentials_file"] = RefPath(a["credentials"], false);
+      if (a.contains("credentials"))
+        n["authorization"]["credentials_file"] = RefPath(a["credentials"], false);
     }
     if (rw.contains("tlsConfig")) {
       const json& t = rw["tlsConfig"];
@@ -228,27 +244,33 @@ std::string BuildScraperConfig(const PoolSpec& pool) {
       if (t.contains("certFile")) tls["cert_file"] = t["certFile"].get<std::string>();
       if (t.contains("keyFile")) tls["key_file"] = t["keyFile"].get<std::string>();
       if (t.contains("serverName")) tls["server_name"] = t["serverName"].get<std::string>();
-      if (t.contains("insecureSkipVerify")) tls["insecure_skip_verify"] = t["insecureSkipVerify"].get<bool>();
+      if (t.contains("insecureSkipVerify"))
+        tls["insecure_skip_verify"] = t["insecureSkipVerify"].get<bool>();
       n["tls_config"] = tls;
     }
     if (rw.contains("queueConfig")) {
       const json& q = rw["queueConfig"];
       static const std::pair<const char*, const char*> kMap[] = {
-          {"capacity", "capacity"}, {"minShards", "min_shards"}, {"maxShards", "max_shards"},
+          {"capacity", "capacity"},
+          {"minShards", "min_shards"},
+          {"maxShards", "max_shards"},
           {"maxSamplesPerSend", "max_samples_per_send"}};
       for (const auto& [from, to] : kMap) {
         if (q.contains(from)) n["queue_config"][to] = q[from].get<int64_t>();
       }
       static const std::pair<const char*, const char*> kDur[] = {
-          {"batchSendDeadline", "batch_send_deadline"}, {"minBackoff", "min_backoff"},
+          {"batchSendDeadline", "batch_send_deadline"},
+          {"minBackoff", "min_backoff"},
           {"maxBackoff", "max_backoff"}};
       for (const auto& [from, to] : kDur) {
         if (q.contains(from)) n["queue_config"][to] = q[from].get<std::string>();
       }
-      if (q.contains("retryOnRateLimit")) n["queue_config"]["retry_on_http_429"] = q["retryOnRateLimit"].get<bool>();
+      if (q.contains("retryOnRateLimit"))
+        n["queue_config"]["retry_on_http_429"] = q["retryOnRateLimit"].get<bool>();
     }
     if (rw.contains("writeRelabelConfigs")) {
-      for (const auto& r : rw["writeRelabelConfigs"]) n["write_relabel_configs"].push_back(RelabelToYaml(r));
+      for (const auto& r : rw["writeRelabelConfigs"])
+        n["write_relabel_configs"].push_back(RelabelToYaml(r));
     }
     root["remote_write"].push_back(n);
   }

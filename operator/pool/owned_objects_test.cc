@@ -16,12 +16,16 @@ PoolSpec Spec() {
   s.shards = 3;
   s.replicas_per_shard = 2;
   s.external_labels = Labels{{"cluster", "c1"}};
-  s.remote_write = json::array({{{"url", "https://vm/api/v1/write"},
-                                 {"name", "vm"},
-                                 {"basicAuth", {{"username", {{"name", "rw"}, {"key", "user"}}},
-                                                {"password", {{"name", "rw"}, {"key", "pass"}}}}},
-                                 {"queueConfig", {{"maxSamplesPerSend", 500}, {"batchSendDeadline", "2s"}}},
-                                 {"writeRelabelConfigs", json::array({{{"sourceLabels", {"__name__"}}, {"regex", "go_.*"}, {"action", "Drop"}}})}}});
+  s.remote_write = json::array(
+      {{{"url", "https://vm/api/v1/write"},
+        {"name", "vm"},
+        {"basicAuth",
+         {{"username", {{"name", "rw"}, {"key", "user"}}},
+          {"password", {{"name", "rw"}, {"key", "pass"}}}}},
+        {"queueConfig", {{"maxSamplesPerSend", 500}, {"batchSendDeadline", "2s"}}},
+        {"writeRelabelConfigs",
+         json::array(
+             {{{"sourceLabels", {"__name__"}}, {"regex", "go_.*"}, {"action", "Drop"}}})}}});
   return s;
 }
 

@@ -27,7 +27,8 @@ TEST(PlanBuilderTest, PlansFollowAssignmentAndMarkHandoffs) {
   cfg->job_name = "serviceMonitor/default/web/0";
   cfg->monitor_namespace = "default";
   cfg->bearer_token_secret = opdiscovery::KeyRef{"tok", "token", false};
-  std::vector<opdiscovery::Target> targets = {MakeTarget(1, cfg), MakeTarget(2, cfg), MakeTarget(3, cfg)};
+  std::vector<opdiscovery::Target> targets = {MakeTarget(1, cfg), MakeTarget(2, cfg),
+                                              MakeTarget(3, cfg)};
   assign::Assignment a;
   a.shards = {assign::ShardState::kActive, assign::ShardState::kActive};
   a.targets = {{1, 1, 0, 0}, {2, 1, 1, 1}, {3, 1, 1, 1}};
@@ -40,7 +41,8 @@ TEST(PlanBuilderTest, PlansFollowAssignmentAndMarkHandoffs) {
   spec.name = "main";
   spec.replicas_per_shard = 2;
   opdiscovery::ClusterView view;
-  json secret = {{"kind", "Secret"}, {"metadata", {{"name", "tok"}, {"namespace", "default"}}},
+  json secret = {{"kind", "Secret"},
+                 {"metadata", {{"name", "tok"}, {"namespace", "default"}}},
                  {"data", {{"token", Base64Encode("s3cret")}}}};
   view.AddSecret(secret);
   std::vector<std::string> errors;

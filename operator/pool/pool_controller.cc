@@ -75,7 +75,10 @@ json Condition(const std::string& type, bool status, const std::string& reason,
       }
     }
   }
-  return {{"type", type}, {"status", st}, {"reason", reason}, {"message", message},
+  return {{"type", type},
+          {"status", st},
+          {"reason", reason},
+          {"message", message},
           {"lastTransitionTime", since}};
 }
 
@@ -106,7 +109,8 @@ std::vector<std::pair<std::string, std::string>> ConfigMapRefs(const opdiscovery
   for (const auto& ep : m.endpoints) {
     if (!ep.tls_config) continue;
     if (ep.tls_config->ca.config_map) out.emplace_back(m.ns, ep.tls_config->ca.config_map->name);
-    if (ep.tls_config->cert.config_map) out.emplace_back(m.ns, ep.tls_config->cert.config_map->name);
+    if (ep.tls_config->cert.config_map)
+      out.emplace_back(m.ns, ep.tls_config->cert.config_map->name);
   }
   return out;
 }
@@ -116,7 +120,11 @@ std::vector<std::pair<std::string, std::string>> ConfigMapRefs(const opdiscovery
 PoolController::PoolController(kube::Client& client, Caches caches, endpoint::PlanStore& plans,
                                endpoint::ReportStore& reports, kube::EventRecorder& events,
                                Options options)
-    : client_(client), caches_(caches), plans_(plans), reports_(reports), events_(events),
+    : client_(client),
+      caches_(caches),
+      plans_(plans),
+      reports_(reports),
+      events_(events),
       options_(std::move(options)) {}
 
 PoolController::~PoolController() { Stop(); }
@@ -176,22 +184,28 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   pool_for_events["apiVersion"] = "shardwise.io/v1alpha1";
   pool_for_events["kind"] = "ScrapePool";
   auto pool_ref = kube::ObjectReference::From(pool_for_events);
-  json prev_conditions = pool_json.value("status", json::object()).value("conditions", json::array());
+  json prev_conditions =
+      pool_json.value("status", json::object()).value("conditions", json::array());
 
   std::unique_lock lock(mu_);
   PoolState& state = state_[pool_key];
 
   auto spec_or = ParsePoolSpec(pool_json);
   if (!spec_or.ok()) {
-    json status = {{"observedGeneration", pool_json["metadata"].value("generation", 0)},
-                   {"conditions", json::array({Condition("Degraded", true, "InvalidSpec",
-                                                         spec_or.status().message(), prev_conditions)})}};
+    json status = {
+        {"observedGeneration", pool_json["metadata"].value("generation", 0)},
+        {"conditions", json::array({Condition("Degraded", true, "InvalidSpec",
+                                              spec_or.status().message(), prev_conditions)})}};
     if (status != state.last_status) {
       events_.Record(pool_ref, "Warning", "InvalidSpec", spec_or.status().message());
-      json obj = {{"apiVersion", "shardwise.io/v1alpha1"}, {"kind", "ScrapePool"},
-                  {"metadata", {{"name", pool_json["metadata"]["name"]}, {"namespace", pool_json["metadata"]["namespace"]}}},
+      json obj = {{"apiVersion", "shardwise.io/v1alpha1"},
+                  {"kind", "ScrapePool"},
+                  {"metadata",
+                   {{"name", pool_json["metadata"]["name"]},
+                    {"namespace", pool_json["metadata"]["namespace"]}}},
                   {"status", status}};
-      auto r = client_.Patch(kube::resources::kScrapePools, obj["metadata"]["namespace"].get<std::string>(),
+      auto r = client_.Patch(kube::resources::kScrapePools,
+                             obj["metadata"]["namespace"].get<std::string>(),
                              obj["metadata"]["name"].get<std::string>(), kube::PatchType::kMerge,
                              {{"status", status}}, {}, "status");
       if (!r.ok()) return r.status();
@@ -228,7 +242,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       m["apiVersion"] = "monitoring.coreos.com/v1";
       auto parsed = opdiscovery::ParseMonitor(m);
       if (!parsed.ok()) {
-        std::string msg = std::string(kind) + " " + kube::KeyOf(*obj) + ": " + parsed.status().message();
+        std::string msg =
+            std::string(kind) + " " + kube::KeyOf(*obj) + ": " + parsed.status().message();
         invalid.insert(msg);
         if (!state.invalid_monitors.count(msg)) {
           events_.Record(kube::ObjectReference::From(m), "Warning", "InvalidMonitor",
@@ -253,7 +268,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     for (const auto& ns : opdiscovery::MonitorNamespaces(m, view)) scope.insert(ns);
   }
   std::vector<kube::ObjectPtr> keep_alive;
-  auto add_scoped = [&](const kube::Store* store, void (opdiscovery::ClusterView::*add)(const json&)) {
+  auto add_scoped = [&](const kube::Store* store,
+                        void (opdiscovery::ClusterView::*add)(const json&)) {
     if (store == nullptr) return;
     for (const auto& o : store->List()) {
       if (scope.count(kube::NamespaceOf(*o))) (view.*add)(*o);
@@ -306,7 +322,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       std::string msg = m.Describe() + ": " + r.status().message();
       invalid.insert(msg);
       if (!state.invalid_monitors.count(msg)) {
-        events_.Record(kube::ObjectReference::From(obj), "Warning", "InvalidMonitor", r.status().message());
+        events_.Record(kube::ObjectReference::From(obj), "Warning", "InvalidMonitor",
+                       r.status().message());
       }
       continue;
     }
@@ -327,8 +344,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     for (const auto& t : entry.report.per_target) {
       if (t.series > 0) measured[t.id] = std::max(measured[t.id], t.series);
       if (t.last_success_unix_ms > 0) {
-        confirmations.push_back({t.id, static_cast<uint32_t>(key.shard),
-                                 Clock::time_point(std::chrono::milliseconds(t.last_success_unix_ms))});
+        confirmations.push_back(
+            {t.id, static_cast<uint32_t>(key.shard),
+             Clock::time_point(std::chrono::milliseconds(t.last_success_unix_ms))});
       }
     }
   }
@@ -336,18 +354,21 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   inputs.reserve(targets.size());
   for (const auto& t : targets) {
     auto it = measured.find(t.id);
-    inputs.push_back({t.id, assign::JobKey(t.config->job_name), it == measured.end() ? -1.0 : it->second});
+    inputs.push_back(
+        {t.id, assign::JobKey(t.config->job_name), it == measured.end() ? -1.0 : it->second});
   }
   std::vector<assign::ShardState> shards =
       state.assignment ? state.assignment->shards : std::vector<assign::ShardState>{};
   shards = assign::ScaleTo(std::move(shards), static_cast<uint32_t>(spec.shards));
   for (size_t i = 0; i < shards.size(); ++i) {
     auto it = shard_reports.find(static_cast<int>(i));
-    bool heard_recently = it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
+    bool heard_recently =
+        it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
     bool ever_heard = it != shard_reports.end();
     if (shards[i] == assign::ShardState::kActive && ever_heard && !heard_recently) {
       shards[i] = assign::ShardState::kLost;
-    } else if (shards[i] == assign::ShardState::kLost && heard_recently && i < static_cast<size_t>(spec.shards)) {
+    } else if (shards[i] == assign::ShardState::kLost && heard_recently &&
+               i < static_cast<size_t>(spec.shards)) {
       shards[i] = assign::ShardState::kActive;
     }
   }
@@ -401,17 +422,21 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   // 6. Owned objects, by server-side apply.
   auto apply = [&](const kube::GroupVersionResource& gvr, const json& obj) -> Status {
     auto r = client_.Apply(gvr, spec.ns, obj, kFieldManager, /*force=*/true);
-    return r.ok() ? Status::OK() : r.status().WithContext("apply " + gvr.ToString() + " " + kube::NameOf(obj));
+    return r.ok() ? Status::OK()
+                  : r.status().WithContext("apply " + gvr.ToString() + " " + kube::NameOf(obj));
   };
   SHARDWISE_RETURN_IF_ERROR(apply(kConfigMaps, BuildConfigMap(spec)));
   SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kServices, BuildService(spec)));
-  SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kPodDisruptionBudgets, BuildPodDisruptionBudget(spec)));
+  SHARDWISE_RETURN_IF_ERROR(
+      apply(kube::resources::kPodDisruptionBudgets, BuildPodDisruptionBudget(spec)));
   for (int r = 0; r < spec.replicas_per_shard; ++r) {
-    SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kStatefulSets,
-                                    BuildStatefulSet(spec, r, static_cast<int>(shard_count), options_.settings)));
+    SHARDWISE_RETURN_IF_ERROR(
+        apply(kube::resources::kStatefulSets,
+              BuildStatefulSet(spec, r, static_cast<int>(shard_count), options_.settings)));
   }
   for (size_t s = 0; s < shard_count; ++s) {
-    SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kScrapeShards, BuildScrapeShard(spec, static_cast<int>(s))));
+    SHARDWISE_RETURN_IF_ERROR(
+        apply(kube::resources::kScrapeShards, BuildScrapeShard(spec, static_cast<int>(s))));
   }
   // Surplus ScrapeShards (after a scale-down completed).
   kube::ListOptions lo;
@@ -432,17 +457,27 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   std::map<int, std::string> phases;
   for (size_t s = 0; s < shard_count; ++s) {
     auto it = shard_reports.find(static_cast<int>(s));
-    bool fresh = it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
+    bool fresh =
+        it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
     std::string phase;
     switch (assignment.shards[s]) {
-      case assign::ShardState::kActive: phase = fresh ? "Active" : "Pending"; break;
-      case assign::ShardState::kDraining: phase = "Draining"; ++draining; break;
-      case assign::ShardState::kLost: phase = "Lost"; ++lost; break;
+      case assign::ShardState::kActive:
+        phase = fresh ? "Active" : "Pending";
+        break;
+      case assign::ShardState::kDraining:
+        phase = "Draining";
+        ++draining;
+        break;
+      case assign::ShardState::kLost:
+        phase = "Lost";
+        ++lost;
+        break;
     }
     if (fresh && assignment.shards[s] == assign::ShardState::kActive) ++ready;
     phases[static_cast<int>(s)] = phase;
     json pods = json::array();
-    for (int r = 0; r < spec.replicas_per_shard; ++r) pods.push_back(endpoint::PodName(spec.name, static_cast<int>(s), r));
+    for (int r = 0; r < spec.replicas_per_shard; ++r)
+      pods.push_back(endpoint::PodName(spec.name, static_cast<int>(s), r));
     json st = {{"phase", phase},
                {"pods", pods},
                {"targets", assignment.owned[s]},
@@ -480,7 +515,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                              std::to_string(options_.heartbeat_timeout.count() / 1000) +
                              "s; its targets moved to the other shards");
         } else if (prev->second == "Lost") {
-          events_.Record(pool_ref, "Normal", "ShardRecovered", "shard " + std::to_string(s) + " is back");
+          events_.Record(pool_ref, "Normal", "ShardRecovered",
+                         "shard " + std::to_string(s) + " is back");
         }
       }
     }
@@ -501,11 +537,15 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   bool available = ready >= spec.shards;
   bool progressing = draining > 0 || !assignment.handoffs.empty() || ready < spec.shards;
   json conditions = json::array(
-      {Condition("Available", available, available ? "AllShardsReporting" : "ShardsNotReporting",
-                 std::to_string(ready) + " of " + std::to_string(spec.shards) + " shards report load",
-                 prev_conditions),
+      {Condition(
+           "Available", available, available ? "AllShardsReporting" : "ShardsNotReporting",
+           std::to_string(ready) + " of " + std::to_string(spec.shards) + " shards report load",
+           prev_conditions),
        Condition("Progressing", progressing,
-                 draining ? "Draining" : (!assignment.handoffs.empty() ? "HandingOff" : (progressing ? "WaitingForShards" : "Stable")),
+                 draining ? "Draining"
+                          : (!assignment.handoffs.empty()
+                                 ? "HandingOff"
+                                 : (progressing ? "WaitingForShards" : "Stable")),
                  std::to_string(assignment.handoffs.size()) + " targets handing over, " +
                      std::to_string(draining) + " shards draining",
                  prev_conditions),

@@ -11,7 +11,8 @@ Status DurationField(const json& obj, const char* key, std::string_view path,
                      std::chrono::milliseconds* out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Status::OK();
-  if (!it->is_string()) return Status::InvalidArgument(std::string(path) + "." + key + ": must be a duration string");
+  if (!it->is_string())
+    return Status::InvalidArgument(std::string(path) + "." + key + ": must be a duration string");
   auto d = ParseDuration(it->get<std::string>());
   if (!d.ok()) return d.status().WithContext(std::string(path) + "." + key);
   *out = *d;
@@ -22,7 +23,8 @@ template <typename T>
 Status NumberField(const json& obj, const char* key, std::string_view path, T* out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Status::OK();
-  if (!it->is_number()) return Status::InvalidArgument(std::string(path) + "." + key + ": must be a number");
+  if (!it->is_number())
+    return Status::InvalidArgument(std::string(path) + "." + key + ": must be a number");
   *out = it->get<T>();
   return Status::OK();
 }
@@ -61,10 +63,10 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
     }
     SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "minShards", "spec.autoscaling", &s.min_shards));
     SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "maxShards", "spec.autoscaling", &s.max_shards));
-    SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "targetSeriesPerShard", "spec.autoscaling",
-                                          &s.target_series_per_shard));
-    SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "targetSamplesPerSecondPerShard",
-                                          "spec.autoscaling", &s.target_samples_per_second_per_shard));
+    SHARDWISE_RETURN_IF_ERROR(
+        NumberField(*it, "targetSeriesPerShard", "spec.autoscaling", &s.target_series_per_shard));
+    SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "targetSamplesPerSecondPerShard", "spec.autoscaling",
+                                          &s.target_samples_per_second_per_shard));
     if (s.max_shards != 0 && s.max_shards < s.min_shards) {
       return Status::InvalidArgument("spec.autoscaling.maxShards: must not be below minShards");
     }
@@ -83,8 +85,10 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
         DurationField(*it, "handoffTimeout", "spec.assignment", &s.handoff_timeout));
   }
   if (auto it = spec.find("scrapeDefaults"); it != spec.end() && it->is_object()) {
-    SHARDWISE_RETURN_IF_ERROR(DurationField(*it, "interval", "spec.scrapeDefaults", &s.default_interval));
-    SHARDWISE_RETURN_IF_ERROR(DurationField(*it, "timeout", "spec.scrapeDefaults", &s.default_timeout));
+    SHARDWISE_RETURN_IF_ERROR(
+        DurationField(*it, "interval", "spec.scrapeDefaults", &s.default_interval));
+    SHARDWISE_RETURN_IF_ERROR(
+        DurationField(*it, "timeout", "spec.scrapeDefaults", &s.default_timeout));
     if (s.default_timeout > s.default_interval) {
       return Status::InvalidArgument(
           "spec.scrapeDefaults.timeout: must not be longer than the interval");
@@ -96,7 +100,8 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
       if (!IsValidLabelName(k)) {
         return Status::InvalidArgument("spec.externalLabels: invalid label name \"" + k + "\"");
       }
-      if (!v.is_string()) return Status::InvalidArgument("spec.externalLabels." + k + ": must be a string");
+      if (!v.is_string())
+        return Status::InvalidArgument("spec.externalLabels." + k + ": must be a string");
       labels.push_back({k, v.get<std::string>()});
     }
     s.external_labels = Labels::FromUnsorted(std::move(labels));

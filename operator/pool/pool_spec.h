@@ -24,7 +24,7 @@ struct PoolSpec {
   std::string uid;
   int64_t generation = 0;
 
-  nlohmann::json service_monitor_selector;   // LabelSelector JSON; null = select none
+  nlohmann::json service_monitor_selector;  // LabelSelector JSON; null = select none
   nlohmann::json pod_monitor_selector;
   nlohmann::json monitor_namespace_selector;  // null = the pool's own namespace only
 

@@ -8,20 +8,26 @@ namespace {
 using nlohmann::json;
 
 json Pool(json spec) {
-  return {{"apiVersion", "shardwise.io/v1alpha1"}, {"kind", "ScrapePool"},
+  return {{"apiVersion", "shardwise.io/v1alpha1"},
+          {"kind", "ScrapePool"},
           {"metadata", {{"name", "main"}, {"namespace", "mon"}, {"uid", "u1"}, {"generation", 3}}},
           {"spec", std::move(spec)}};
 }
 
 TEST(PoolSpecTest, ParsesFields) {
-  auto s = ParsePoolSpec(Pool({{"shards", 3},
-                               {"replicasPerShard", 2},
-                               {"autoscaling", {{"mode", "Operator"}, {"minShards", 2}, {"maxShards", 8}, {"targetSeriesPerShard", 100000}}},
-                               {"assignment", {{"loadFactor", 1.1}, {"handoffTimeout", "90s"}}},
-                               {"scrapeDefaults", {{"interval", "15s"}, {"timeout", "5s"}}},
-                               {"externalLabels", {{"cluster", "c1"}}},
-                               {"remoteWrite", json::array({{{"url", "http://vm:8428/api/v1/write"}}})},
-                               {"storage", {{"retention", "6h"}}}}));
+  auto s =
+      ParsePoolSpec(Pool({{"shards", 3},
+                          {"replicasPerShard", 2},
+                          {"autoscaling",
+                           {{"mode", "Operator"},
+                            {"minShards", 2},
+                            {"maxShards", 8},
+                            {"targetSeriesPerShard", 100000}}},
+                          {"assignment", {{"loadFactor", 1.1}, {"handoffTimeout", "90s"}}},
+                          {"scrapeDefaults", {{"interval", "15s"}, {"timeout", "5s"}}},
+                          {"externalLabels", {{"cluster", "c1"}}},
+                          {"remoteWrite", json::array({{{"url", "http://vm:8428/api/v1/write"}}})},
+                          {"storage", {{"retention", "6h"}}}}));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->shards, 3);
   EXPECT_EQ(s->replicas_per_shard, 2);
@@ -37,8 +43,10 @@ TEST(PoolSpecTest, ParsesFields) {
 TEST(PoolSpecTest, ReportsFieldPaths) {
   auto bad_duration = ParsePoolSpec(Pool({{"scrapeDefaults", {{"interval", "soon"}}}}));
   ASSERT_FALSE(bad_duration.ok());
-  EXPECT_NE(bad_duration.status().message().find("spec.scrapeDefaults.interval"), std::string::npos);
-  auto timeout = ParsePoolSpec(Pool({{"scrapeDefaults", {{"interval", "10s"}, {"timeout", "20s"}}}}));
+  EXPECT_NE(bad_duration.status().message().find("spec.scrapeDefaults.interval"),
+            std::string::npos);
+  auto timeout =
+      ParsePoolSpec(Pool({{"scrapeDefaults", {{"interval", "10s"}, {"timeout", "20s"}}}}));
   EXPECT_NE(timeout.status().message().find("spec.scrapeDefaults.timeout"), std::string::npos);
   auto minmax = ParsePoolSpec(Pool({{"autoscaling", {{"minShards", 5}, {"maxShards", 2}}}}));
   EXPECT_NE(minmax.status().message().find("maxShards"), std::string::npos);

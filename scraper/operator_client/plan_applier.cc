@@ -5,10 +5,10 @@
 
 #include <filesystem>
 
+#include "common/duration.h"
 #include "common/log/log.h"
 #include "common/relabel/parse.h"
 #include "scraper/operator_client/plan_file.h"
-#include "common/duration.h"
 #include "scraper/scrape/target.h"
 
 namespace shardwise::opclient {
@@ -90,8 +90,8 @@ Result<PlanApplier::Built> PlanApplier::Build(const plan::ScrapePlan& plan) {
         c.authorization =
             http::Authorization{.type = "Bearer", .credentials = t.auth->bearer_token};
       } else if (t.auth && !t.auth->basic_username.empty()) {
-        c.basic_auth = http::BasicAuth{.username = t.auth->basic_username,
-                                         .password = t.auth->basic_password};
+        c.basic_auth =
+            http::BasicAuth{.username = t.auth->basic_username, .password = t.auth->basic_password};
       }
       Result<std::vector<relabel::RelabelConfig>> rules = relabel::FromJson(t.metric_relabelings);
       if (!rules.ok()) return rules.status().WithContext("job " + t.job + ": metricRelabelings");

@@ -112,8 +112,9 @@ TEST(ConfigTest, DefaultsMatchPrometheus) {
 
 // Found by fuzz/scrape_config_fuzz: a zero global timeout gave every job a 0 ms timeout.
 TEST(ConfigTest, ZeroGlobalTimeoutMeansDefault) {
-  auto c = ParseConfig("global: {scrape_interval: 5s, scrape_timeout: 0s}\n"
-                       "scrape_configs: [{job_name: a}]\n");
+  auto c = ParseConfig(
+      "global: {scrape_interval: 5s, scrape_timeout: 0s}\n"
+      "scrape_configs: [{job_name: a}]\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->scrape_configs[0].scrape_timeout, std::chrono::seconds(5));
   auto d = ParseConfig("global: {scrape_timeout: 0s}\nscrape_configs: [{job_name: a}]\n");

@@ -7,8 +7,8 @@
 #include "common/http/client_config.h"
 #include "common/log/log.h"
 #include "scraper/parse/parser.h"
-#include "scraper/scrape/size.h"
 #include "scraper/scrape/scrape_metrics.h"
+#include "scraper/scrape/size.h"
 
 namespace shardwise::scrape {
 namespace {

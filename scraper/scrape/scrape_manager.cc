@@ -4,11 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/duration.h"
 #include "common/log/log.h"
 #include "scraper/discovery/file_sd.h"
 #include "scraper/discovery/http_sd.h"
 #include "scraper/discovery/static_source.h"
-#include "common/duration.h"
 
 namespace shardwise::scrape {
 namespace {

@@ -94,8 +94,7 @@ Status DecodeSamples(std::string_view payload, std::vector<SampleRecord>* out) {
     for (uint64_t i = 1; i < count && !d.failed(); ++i) {
       SampleRecord s;
       s.ref = first.ref + static_cast<uint64_t>(d.Varint());
-      s.t =
-          WrappingAdd(first.t, d.Varint());
+      s.t = WrappingAdd(first.t, d.Varint());
       s.v = d.Double();
       out->push_back(s);
     }

@@ -61,8 +61,8 @@ TEST_F(KubeSimBinaryTest, HelpDocumentsEveryFlag) {
   CommandResult r = RunCommand({KUBE_SIM_BINARY, "--help"}, {}, std::chrono::seconds(10));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   for (const char* flag : {"--listen", "--tls-listen", "--cert-dir", "--kubeconfig-out", "--token",
-                           "--state-file", "--namespace-deletion-delay-ms",
-                           "--bookmark-interval", "--log.level", "--log.format", "--help"}) {
+                           "--state-file", "--namespace-deletion-delay-ms", "--bookmark-interval",
+                           "--log.level", "--log.format", "--help"}) {
     EXPECT_THAT(r.out, HasSubstr(flag));
   }
   r = RunCommand({KUBE_SIM_BINARY, "--bogus"}, {}, std::chrono::seconds(10));

@@ -73,10 +73,12 @@ class OperatorE2ETest : public ::testing::Test {
       o.listen_address = "127.0.2." + std::to_string(i) + ":" + std::to_string(port_);
       auto s = std::make_unique<http::Server>(o);
       std::string body;
-      for (int k = 0; k < 10 * i; ++k) body += "demo_series{k=\"" + std::to_string(k) + "\"} " + std::to_string(k) + "\n";
+      for (int k = 0; k < 10 * i; ++k)
+        body += "demo_series{k=\"" + std::to_string(k) + "\"} " + std::to_string(k) + "\n";
       s->Handle("/metrics", http::Simple([body](const http::Request&) {
-        return http::Response::Text(200, body).With("Content-Type", "text/plain; version=0.0.4");
-      }));
+                  return http::Response::Text(200, body).With("Content-Type",
+                                                              "text/plain; version=0.0.4");
+                }));
       ASSERT_TRUE(s->Start().ok()) << "cannot listen on 127.0.2." << i;
       targets_.push_back(std::move(s));
     }
@@ -118,8 +120,9 @@ class OperatorE2ETest : public ::testing::Test {
                                  "--operator-url=http://127.0.0.1:" + std::to_string(op_port_),
                                  "--storage.tsdb.path=" + (d / "data").string(),
                                  "--operator.report-interval=1s"},
-        std::map<std::string, std::string>{{"POD_NAME", "shardwise-main-0-" + std::to_string(shard)},
-                                           {"POD_NAMESPACE", "monitoring"}});
+        std::map<std::string, std::string>{
+            {"POD_NAME", "shardwise-main-0-" + std::to_string(shard)},
+            {"POD_NAMESPACE", "monitoring"}});
     scraper_ports_[shard] = port;
   }
 
@@ -127,7 +130,8 @@ class OperatorE2ETest : public ::testing::Test {
   std::map<std::string, std::set<int>> Owners() {
     std::map<std::string, std::set<int>> owners;
     for (const auto& [shard, port] : scraper_ports_) {
-      auto r = client_.DoSync({.url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/targets"});
+      auto r =
+          client_.DoSync({.url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/targets"});
       if (!r.ok() || r->status != 200) continue;
       auto j = json::parse(r->body, nullptr, false);
       if (j.is_discarded()) continue;
@@ -151,20 +155,30 @@ class OperatorE2ETest : public ::testing::Test {
   }
 
   std::string Objects(int shards) {
-    std::string y = "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\n"
-                    "apiVersion: v1\nkind: Service\nmetadata: {name: demo, namespace: monitoring, labels: {app: demo}}\n"
-                    "spec:\n  selector: {app: demo}\n  ports: [{name: metrics, port: " + std::to_string(port_) + "}]\n---\n"
-                    "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: demo-1\n  namespace: monitoring\n"
-                    "  labels: {kubernetes.io/service-name: demo}\naddressType: IPv4\n"
-                    "ports: [{name: metrics, port: " + std::to_string(port_) + ", protocol: TCP}]\nendpoints:\n";
+    std::string y =
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: demo, namespace: monitoring, labels: "
+        "{app: demo}}\n"
+        "spec:\n  selector: {app: demo}\n  ports: [{name: metrics, port: " +
+        std::to_string(port_) +
+        "}]\n---\n"
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: demo-1\n  "
+        "namespace: monitoring\n"
+        "  labels: {kubernetes.io/service-name: demo}\naddressType: IPv4\n"
+        "ports: [{name: metrics, port: " +
+        std::to_string(port_) + ", protocol: TCP}]\nendpoints:\n";
     for (int i = 1; i <= kTargets; ++i) {
       y += "  - {addresses: [\"127.0.2." + std::to_string(i) + "\"], conditions: {ready: true}}\n";
     }
     y += "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
          "metadata: {name: demo, namespace: monitoring, labels: {pool: main}}\n"
-         "spec:\n  selector: {matchLabels: {app: demo}}\n  endpoints: [{port: metrics, interval: 1s, scrapeTimeout: 1s}]\n---\n"
-         "apiVersion: shardwise.io/v1alpha1\nkind: ScrapePool\nmetadata: {name: main, namespace: monitoring}\n"
-         "spec:\n  shards: " + std::to_string(shards) + "\n  serviceMonitorSelector: {matchLabels: {pool: main}}\n"
+         "spec:\n  selector: {matchLabels: {app: demo}}\n  endpoints: [{port: metrics, interval: "
+         "1s, scrapeTimeout: 1s}]\n---\n"
+         "apiVersion: shardwise.io/v1alpha1\nkind: ScrapePool\nmetadata: {name: main, namespace: "
+         "monitoring}\n"
+         "spec:\n  shards: " +
+         std::to_string(shards) +
+         "\n  serviceMonitorSelector: {matchLabels: {pool: main}}\n"
          "  scrapeDefaults: {interval: 1s, timeout: 1s}\n";
     return y;
   }
@@ -185,7 +199,8 @@ class OperatorE2ETest : public ::testing::Test {
 
 TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
   // CRDs, then the objects, with the real kubectl.
-  auto crds = Kubectl({"apply", "-f", source_ + "/crds/monitoring.coreos.com/", "-f", source_ + "/crds/shardwise.io/"});
+  auto crds = Kubectl({"apply", "-f", source_ + "/crds/monitoring.coreos.com/", "-f",
+                       source_ + "/crds/shardwise.io/"});
   ASSERT_EQ(crds.exit_code, 0) << crds.Describe();
   auto wait = Kubectl({"wait", "--for=condition=Established", "--timeout=30s",
                        "crd/servicemonitors.monitoring.coreos.com", "crd/scrapepools.shardwise.io",
@@ -196,44 +211,57 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
 
   StartOperator();
   // The operator creates the fleet's objects.
-  ASSERT_TRUE(Eventually([&] {
-    return Kubectl({"get", "statefulset/shardwise-main-0", "service/shardwise-main",
-                    "poddisruptionbudget/shardwise-main", "-n", "monitoring"}).exit_code == 0;
-  }, 30s)) << operator_->Errors();
-  ASSERT_TRUE(Eventually([&] {
-    auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "name"});
-    return r.exit_code == 0 && r.out == "scrapeshard.shardwise.io/main-0\nscrapeshard.shardwise.io/main-1\n"
-                                        "scrapeshard.shardwise.io/main-2\n";
-  }, 30s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Kubectl({"get", "statefulset/shardwise-main-0", "service/shardwise-main",
+                        "poddisruptionbudget/shardwise-main", "-n", "monitoring"})
+                   .exit_code == 0;
+      },
+      30s))
+      << operator_->Errors();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "name"});
+        return r.exit_code == 0 &&
+               r.out ==
+                   "scrapeshard.shardwise.io/main-0\nscrapeshard.shardwise.io/main-1\n"
+                   "scrapeshard.shardwise.io/main-2\n";
+      },
+      30s));
   auto sts = Kubectl({"get", "statefulset/shardwise-main-0", "-n", "monitoring", "-o", "json"});
   EXPECT_EQ(json::parse(sts.out)["spec"]["replicas"], 3);
 
   for (int s = 0; s < 3; ++s) StartScraper(s);
   std::map<std::string, std::set<int>> owners;
   ASSERT_TRUE(Eventually([&] { return EachTargetExactlyOnce(&owners); }, 60s))
-      << "owners seen: " << owners.size() << "\n" << operator_->Errors();
+      << "owners seen: " << owners.size() << "\n"
+      << operator_->Errors();
 
   // kubectl shows targets and series per shard, from the scrapers' load reports.
   std::string last_shards;
-  ASSERT_TRUE(Eventually([&] {
-    auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "json"});
-    last_shards = r.Describe();
-    if (r.exit_code != 0) return false;
-    int64_t targets = 0, series = 0;
-    bool settled = true;
-    json shards = json::parse(r.out);  // named: a temporary would die before the loop body
-    for (const auto& item : shards["items"]) {
-      const json& st = item.value("status", json::object());
-      targets += st.value("targets", 0);
-      series += st.value("activeSeries", 0);
-      // The assigner weighs targets by the series the scrapers report; until every
-      // shard's assigned weight is what it measures, a load-driven rebalance may follow.
-      settled &= st.value("assignedWeight", 0.0) == st.value("activeSeries", -1.0);
-    }
-    if (!settled) return false;
-    // 10*i series per target plus 5 synthetic series (up, scrape_*) each.
-    return targets == kTargets && series >= 10 * kTargets * (kTargets + 1) / 2;
-  }, 60s)) << last_shards << "\n" << operator_->Errors();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = Kubectl({"get", "scrapeshards", "-n", "monitoring", "-o", "json"});
+        last_shards = r.Describe();
+        if (r.exit_code != 0) return false;
+        int64_t targets = 0, series = 0;
+        bool settled = true;
+        json shards = json::parse(r.out);  // named: a temporary would die before the loop body
+        for (const auto& item : shards["items"]) {
+          const json& st = item.value("status", json::object());
+          targets += st.value("targets", 0);
+          series += st.value("activeSeries", 0);
+          // The assigner weighs targets by the series the scrapers report; until every
+          // shard's assigned weight is what it measures, a load-driven rebalance may follow.
+          settled &= st.value("assignedWeight", 0.0) == st.value("activeSeries", -1.0);
+        }
+        if (!settled) return false;
+        // 10*i series per target plus 5 synthetic series (up, scrape_*) each.
+        return targets == kTargets && series >= 10 * kTargets * (kTargets + 1) / 2;
+      },
+      60s))
+      << last_shards << "\n"
+      << operator_->Errors();
   auto table = Kubectl({"get", "scrapeshards", "-n", "monitoring"});
   EXPECT_NE(table.out.find("TARGETS"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("SERIES"), std::string::npos) << table.out;
@@ -244,13 +272,15 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
   auto scaled = Kubectl({"scale", "scrapepool/main", "-n", "monitoring", "--replicas=4"});
   ASSERT_EQ(scaled.exit_code, 0) << scaled.Describe();
   StartScraper(3);
-  ASSERT_TRUE(Eventually([&] {
-    if (!EachTargetExactlyOnce(&owners)) return false;
-    for (const auto& [_, s] : owners) {
-      if (*s.begin() == 3) return true;
-    }
-    return false;
-  }, 90s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        if (!EachTargetExactlyOnce(&owners)) return false;
+        for (const auto& [_, s] : owners) {
+          if (*s.begin() == 3) return true;
+        }
+        return false;
+      },
+      90s));
   // Near-minimal movement by load (what the assigner promises, docs/assignment.md): the
   // series that moved are at most 1.1x the ideal share of the new shard (total/4), plus one
   // target's worth of granularity, and most of them landed on the new shard. Target i has
@@ -281,16 +311,20 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
       "    relabelings: [{sourceLabels: [__address__], regex: '(unclosed', targetLabel: x}]\n";
   auto r = Kubectl({"apply", "-f", "-"}, bad);
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  ASSERT_TRUE(Eventually([&] {
-    auto p = Kubectl({"get", "scrapepool/main", "-n", "monitoring", "-o",
-                      "jsonpath={.status.conditions[?(@.type==\"MonitorsValid\")].message}"});
-    return p.out.find("broken") != std::string::npos;
-  }, 30s));
-  ASSERT_TRUE(Eventually([&] {
-    auto e = Kubectl({"get", "events", "-n", "monitoring", "--field-selector",
-                      "involvedObject.name=broken", "-o", "json"});
-    return e.exit_code == 0 && e.out.find("InvalidMonitor") != std::string::npos;
-  }, 30s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto p = Kubectl({"get", "scrapepool/main", "-n", "monitoring", "-o",
+                          "jsonpath={.status.conditions[?(@.type==\"MonitorsValid\")].message}"});
+        return p.out.find("broken") != std::string::npos;
+      },
+      30s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto e = Kubectl({"get", "events", "-n", "monitoring", "--field-selector",
+                          "involvedObject.name=broken", "-o", "json"});
+        return e.exit_code == 0 && e.out.find("InvalidMonitor") != std::string::npos;
+      },
+      30s));
   EXPECT_TRUE(EachTargetExactlyOnce());
 }
 

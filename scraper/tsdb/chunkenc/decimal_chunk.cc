@@ -99,7 +99,6 @@ bool ReadBucketed(BitReader& r, int64_t* d, const Bucket (&buckets)[N]) {
   return true;
 }
 
-
 }  // namespace
 
 std::optional<std::string> EncodeDecimal(std::span<const TimedValue> samples) {
