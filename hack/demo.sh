@@ -180,16 +180,20 @@ done
 kubectl get scrapepools,scrapeshards -n monitoring
 
 step "What VictoriaMetrics received"
-curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
-  --data-urlencode 'query=count by (job, cluster) ({job=~"node-exporter|shardwise-scraper"})' |
-  python3 -c 'import json,sys
+vm_query() {  # PromQL → one line per result: labels, value
+  curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c "$(cat <<'PY'
+import json, sys
 for r in json.load(sys.stdin)["data"]["result"]:
-    print(f"  {r["metric"]}: {r["value"][1]} series")'
-curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
-  --data-urlencode 'query=sum by (pod) (shardwise_scrape_samples_scraped_total)' |
-  python3 -c 'import json,sys
-for r in json.load(sys.stdin)["data"]["result"]:
-    print(f"  samples scraped by {r["metric"].get("pod")}: {r["value"][1]}")' 
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(r["metric"].items()))
+    print(f"  {{{labels}}}  {r['value'][1]}")
+PY
+)"
+}
+echo "series per job:"
+vm_query 'count by (job, cluster) ({job=~"node-exporter|shardwise-scraper"})'
+echo "samples each scraper pod scraped so far (from its own metrics, scraped by itself):"
+vm_query 'sum by (pod) (shardwise_scrape_samples_scraped_total{job="shardwise-scraper"})'
 
 step "Scaling to 4 shards with kubectl scale (scale subresource)"
 kubectl scale scrapepool main -n monitoring --replicas=4
