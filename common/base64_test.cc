@@ -25,6 +25,8 @@ TEST(Base64Test, RejectsGarbage) {
   EXPECT_FALSE(Base64Decode("Zm9v!").ok());
   EXPECT_FALSE(Base64Decode("Zg==Zg").ok());
   EXPECT_TRUE(Base64Decode("Zm9v\nYmFy").ok());
+  EXPECT_FALSE(Base64Decode("a").ok());     // truncated
+  EXPECT_FALSE(Base64Decode("ab=c").ok());  // data after padding
 }
 
 }  // namespace

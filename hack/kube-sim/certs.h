@@ -19,6 +19,4 @@ struct ServingCerts {
 Result<ServingCerts> GenerateServingCerts(const std::vector<std::string>& ip_sans,
                                           const std::vector<std::string>& dns_sans);
 
-std::string Base64Encode(const std::string& data);
-
 }  // namespace shardwise::kubesim

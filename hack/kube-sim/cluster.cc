@@ -1,5 +1,7 @@
 #include "hack/kube-sim/cluster.h"
 
+#include "common/base64.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -17,29 +19,6 @@ namespace {
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng;
-}
-
-std::string Base64(const std::string& in) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kChars[(n >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += kChars[(n >> 18) & 63];
-    out += kChars[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kChars[(n >> 18) & 63];
-    out += kChars[(n >> 12) & 63];
-    out += kChars[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
 }
 
 std::string HexEncode(const std::string& s) {
@@ -460,7 +439,7 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
   } else if (IsKind(t, "", "Secret")) {
     if (obj.contains("stringData") && obj["stringData"].is_object()) {
       for (auto& [k, v] : obj["stringData"].items())
-        obj["data"][k] = Base64(v.is_string() ? v.get<std::string>() : v.dump());
+        obj["data"][k] = Base64Encode(v.is_string() ? v.get<std::string>() : v.dump());
       obj.erase("stringData");
     }
     if (!obj.contains("type")) obj["type"] = "Opaque";

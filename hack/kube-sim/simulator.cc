@@ -1,5 +1,7 @@
 #include "hack/kube-sim/simulator.h"
 
+#include "common/base64.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

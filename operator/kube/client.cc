@@ -1,5 +1,7 @@
 #include "operator/kube/client.h"
 
+#include "common/base64.h"
+
 #include <algorithm>
 #include <cctype>
 #include <thread>
@@ -134,7 +136,7 @@ void Client::AddCommonHeaders(HttpRequest* request) {
     headers.emplace_back("Authorization", "Bearer " + token);
   } else if (!config_.username.empty()) {
     headers.emplace_back("Authorization",
-                         "Basic " + EncodeBase64(config_.username + ":" + config_.password));
+                         "Basic " + Base64Encode(config_.username + ":" + config_.password));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "operator/kube/config.h"
 
+#include "common/base64.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,7 +45,7 @@ std::string Str(const YAML::Node& node, const char* key) {
 Status DecodeInto(const YAML::Node& node, const char* key, std::string* out) {
   std::string data = Str(node, key);
   if (data.empty()) return Status::OK();
-  auto decoded = DecodeBase64(data);
+  auto decoded = Base64Decode(data);
   if (!decoded.ok()) return decoded.status().WithContext(key);
   *out = std::move(decoded).value();
   return Status::OK();
@@ -108,68 +110,6 @@ Result<Config> ParseKubeconfigOrThrow(std::string_view yaml, std::string_view ba
 }
 
 }  // namespace
-
-Result<std::string> DecodeBase64(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  size_t padding = 0;
-  for (char c : in) {
-    int value;
-    if (c >= 'A' && c <= 'Z')
-      value = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      value = c - '0' + 52;
-    else if (c == '+')
-      value = 62;
-    else if (c == '/')
-      value = 63;
-    else if (c == '=') {
-      ++padding;
-      continue;
-    } else if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-      continue;
-    else
-      return Status::InvalidArgument("invalid base64 character");
-    if (padding > 0) return Status::InvalidArgument("base64 data after padding");
-    buffer = (buffer << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  if (padding > 2 || bits >= 6) return Status::InvalidArgument("truncated base64 data");
-  return out;
-}
-
-std::string EncodeBase64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t n = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) |
-                       uint32_t(uint8_t(in[i + 2]));
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) n |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 Result<Config> ParseKubeconfig(std::string_view yaml, std::string_view base_dir,
                                std::string_view context) {

@@ -63,7 +63,5 @@ Result<Config> InClusterConfig(
 Result<Config> DefaultConfig();
 
 // RFC 4648 base64 (whitespace ignored); an error for anything else.
-Result<std::string> DecodeBase64(std::string_view in);
-std::string EncodeBase64(std::string_view in);
 
 }  // namespace shardwise::kube

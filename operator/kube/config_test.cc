@@ -184,18 +184,5 @@ TEST(TokenSourceTest, RereadsARotatedFile) {
   EXPECT_EQ(fixed.Token(), "static");
 }
 
-TEST(Base64Test, RoundTrips) {
-  for (const std::string& s :
-       {std::string(), std::string("a"), std::string("ab"), std::string("abc"), std::string("abcd"),
-        std::string("\xff\x00\x10 b", 5)}) {
-    auto decoded = DecodeBase64(EncodeBase64(s));
-    ASSERT_TRUE(decoded.ok());
-    EXPECT_EQ(*decoded, s);
-  }
-  EXPECT_EQ(EncodeBase64("user:pass"), "dXNlcjpwYXNz");
-  EXPECT_FALSE(DecodeBase64("a").ok());
-  EXPECT_FALSE(DecodeBase64("ab=c").ok());
-}
-
 }  // namespace
 }  // namespace shardwise::kube
