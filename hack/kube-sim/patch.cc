@@ -44,6 +44,14 @@ std::string MergeKeyFor(const std::string& field, const json& sample) {
 
 namespace {
 
+// The "$patch" directive of a patch object, "" when absent or not a string (a number there
+// is malformed input: it must not throw).
+std::string Directive(const json& patch) {
+  if (!patch.is_object()) return "";
+  auto it = patch.find("$patch");
+  return it != patch.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 bool IsDirective(const std::string& key) {
   return key == "$patch" || key == "$retainKeys" || key.rfind("$setElementOrder/", 0) == 0 ||
          key.rfind("$deleteFromPrimitiveList/", 0) == 0;
@@ -80,7 +88,7 @@ ApiResult<json> MergeList(const std::string& field, const json& target, const js
   json out = target;
   for (const auto& p : patch) {
     if (!p.is_object()) continue;
-    std::string directive = p.value("$patch", "");
+    std::string directive = Directive(p);
     if (directive == "replace") {
       json repl = json::array();
       for (const auto& e : patch)
@@ -109,8 +117,8 @@ ApiResult<json> MergeList(const std::string& field, const json& target, const js
 
 ApiResult<json> MergeMap(const json& target, const json& patch) {
   if (!patch.is_object()) return StripDirectives(patch);
-  if (patch.value("$patch", "") == "replace") return StripDirectives(patch);
-  if (patch.value("$patch", "") == "delete") return json();
+  if (Directive(patch) == "replace") return StripDirectives(patch);
+  if (Directive(patch) == "delete") return json();
   json out = target.is_object() ? target : json::object();
   if (patch.contains("$retainKeys") && patch["$retainKeys"].is_array()) {
     std::set<std::string> keep;

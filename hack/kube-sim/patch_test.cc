@@ -22,6 +22,18 @@ TEST(PatchTest, JsonPatchFailureIsInvalid) {
   EXPECT_EQ(bad.error().code(), 422);
 }
 
+// Found by fuzz/patch_fuzz: a non-string "$patch" in a keyed list element threw from the
+// JSON library instead of being treated as malformed input.
+TEST(PatchTest, StrategicMergeToleratesNonStringDirectives) {
+  json target = json::parse(R"({"spec":{"ports":[{"port":80,"targetPort":8080}]}})");
+  json patch = json::parse(
+      R"({"spec":{"ports":[{"port":80,"targetPort":8080,"$patch":443}],"$patch":"merge"}})");
+  auto out = ApplyStrategicMergePatch(target, patch);  // must not throw
+  if (out.ok()) {
+    EXPECT_TRUE(out.value().is_object());
+  }
+}
+
 TEST(PatchTest, StrategicMergeMergesListsByKeyWithDirectives) {
   json target = json::parse(R"({"spec":{"containers":[{"name":"c","image":"nginx:1.25",
       "env":[{"name":"A","value":"1"},{"name":"C","value":"3"}]},{"name":"side","image":"x"}]}})");
