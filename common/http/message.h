@@ -21,6 +21,17 @@ std::string PercentEncode(std::string_view s);
 // All values of `name` in a raw query string ("a=1&b=2&a=3"), decoded.
 std::vector<std::string> QueryParams(std::string_view raw_query, std::string_view name);
 
+// The client certificate of a TLS connection, verified against the server's client CA
+// bundle (Server::Options::tls_client_ca_file). Empty when the client presented none (only
+// possible with tls_client_cert_optional); a presented certificate that does not verify
+// fails the handshake, so handlers never see an unverified one.
+struct PeerCertificate {
+  std::string subject_cn;                  // the subject's (first) CommonName
+  std::vector<std::string> organizations;  // the subject's O values (Kubernetes: groups)
+  std::vector<std::string> chain_pem;      // the verified chain, leaf first, up to the CA
+  bool present() const { return !chain_pem.empty(); }
+};
+
 struct Request {
   std::string method;
   std::string path;   // percent-decoded, without the query
@@ -28,6 +39,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;
+  PeerCertificate peer_certificate;
 
   std::string_view Header(std::string_view name) const { return FindHeader(headers, name); }
   // The first value of query parameter `name`, decoded; "" when absent.

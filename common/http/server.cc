@@ -12,6 +12,10 @@
 #include <charconv>
 #include <list>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "common/log/log.h"
 
 namespace shardwise::http {
@@ -45,17 +49,52 @@ Status ParseHostPort(std::string_view address, std::string* host, int* port) {
 
 namespace {
 
+std::string NameEntry(X509_NAME* name, int index) {
+  X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, index);
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+  if (n < 0) return {};
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+// The verified chain of the client's certificate; empty when it presented none.
+PeerCertificate ReadPeerCertificate(SSL* ssl) {
+  PeerCertificate peer;
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return peer;
+  STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl);
+  if (chain == nullptr || sk_X509_num(chain) == 0) return peer;
+  X509_NAME* subject = X509_get_subject_name(sk_X509_value(chain, 0));
+  int cn = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (cn >= 0) peer.subject_cn = NameEntry(subject, cn);
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;)
+    peer.organizations.push_back(NameEntry(subject, i));
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (PEM_write_bio_X509(bio, sk_X509_value(chain, i)) == 1) {
+      char* data = nullptr;
+      long n = BIO_get_mem_data(bio, &data);
+      peer.chain_pem.emplace_back(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+  }
+  return peer;
+}
+
 // One HTTP connection, served on its own thread. Templated on plain TCP or TLS.
 template <class Stream>
 class Session final : public ResponseWriter {
  public:
   Session(Stream& stream, int fd, const Server::Options& options,
-          std::function<const Handler*(const std::string&)> route, std::string remote)
+          std::function<const Handler*(const std::string&)> route, std::string remote,
+          PeerCertificate peer = {})
       : stream_(stream),
         fd_(fd),
         options_(options),
         route_(std::move(route)),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        peer_(std::move(peer)) {}
 
   void Run() {
     beast::flat_buffer buffer;
@@ -158,6 +197,7 @@ class Session final : public ResponseWriter {
       r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
     r.remote_address = remote_;
+    r.peer_certificate = peer_;
     const Handler* h = route_(r.path);
     if (h == nullptr) {
       Send(Response::Text(404, "404 page not found\n"));
@@ -177,6 +217,7 @@ class Session final : public ResponseWriter {
   const Server::Options& options_;
   std::function<const Handler*(const std::string&)> route_;
   std::string remote_;
+  PeerCertificate peer_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool responded_ = false;
@@ -256,7 +297,16 @@ Status Server::Start() {
     if (!ec) impl_->ssl->use_private_key_file(options_.tls_key_file, net::ssl::context::pem, ec);
     if (!ec && !options_.tls_client_ca_file.empty()) {
       impl_->ssl->load_verify_file(options_.tls_client_ca_file, ec);
-      impl_->ssl->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+      // Tells clients which CAs we accept, so one holding several certificates picks right.
+      if (!ec) {
+        if (STACK_OF(X509_NAME)* names =
+                SSL_load_client_CA_file(options_.tls_client_ca_file.c_str()))
+          SSL_CTX_set_client_CA_list(impl_->ssl->native_handle(), names);
+      }
+      impl_->ssl->set_verify_mode(options_.tls_client_cert_optional
+                                      ? net::ssl::verify_peer
+                                      : net::ssl::verify_peer |
+                                            net::ssl::verify_fail_if_no_peer_cert);
     }
     if (ec) return Status::InvalidArgument("TLS setup: " + ec.message());
   }
@@ -304,7 +354,8 @@ Status Server::Start() {
           beast::error_code hec;
           tls.handshake(net::ssl::stream_base::server, hec);
           if (!hec) {
-            Session<beast::ssl_stream<tcp::socket>> session(tls, conn.fd, options_, route, remote);
+            Session<beast::ssl_stream<tcp::socket>> session(
+                tls, conn.fd, options_, route, remote, ReadPeerCertificate(tls.native_handle()));
             session.Run();
           }
           beast::error_code ignore;

@@ -48,10 +48,15 @@ class Server {
   struct Options {
     // "host:port"; ":port" binds every interface; port 0 picks a free one.
     std::string listen_address = "127.0.0.1:0";
-    // PEM files; TLS is on when cert and key are set. A client CA turns on mTLS.
+    // PEM files; TLS is on when cert and key are set. A client CA bundle turns on client
+    // certificate verification: by default every client must present a certificate that
+    // chains to it (mTLS); with tls_client_cert_optional a client may present none (handlers
+    // then authenticate it otherwise, e.g. by bearer token), but one it presents must verify.
+    // The verified certificate reaches handlers as Request::peer_certificate.
     std::string tls_cert_file;
     std::string tls_key_file;
     std::string tls_client_ca_file;
+    bool tls_client_cert_optional = false;
     size_t max_body_bytes = 64 << 20;
     size_t max_connections = 4096;
     // Keep-alive connections idle this long are closed.

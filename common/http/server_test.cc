@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/http/client.h"
+#include "common/testing/test_util.h"
 
 namespace shardwise::http {
 namespace {
@@ -142,6 +143,91 @@ TEST(ServerTest, ServesTls) {
   named.tls.server_name = "not-in-the-cert.example";
   EXPECT_EQ(c.DoSync(named).status().code(), Status::Code::kUnavailable);
   std::filesystem::remove_all(dir);
+}
+
+// A CA, a server certificate for 127.0.0.1 and client certificates, made with openssl.
+class ClientCertTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string d = dir_.path() + "/";
+    auto run = [](const std::string& cmd) {
+      return std::system((cmd + " >/dev/null 2>&1").c_str());
+    };
+    for (const char* ca : {"ca", "other-ca"}) {
+      ASSERT_EQ(run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+                    "-subj /CN=" +
+                    std::string(ca) + " -keyout " + d + ca + "-key.pem -out " + d + ca + ".pem"),
+                0);
+    }
+    auto leaf = [&](const std::string& name, const std::string& subject, const std::string& ca,
+                    const std::string& ext) {
+      std::string ext_file = dir_.File(name + ".ext", ext + "\n");
+      return run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj " +
+                 subject + " -keyout " + d + name + "-key.pem -out " + d + name + ".csr") == 0 &&
+             run("openssl x509 -req -in " + d + name + ".csr -CA " + d + ca + ".pem -CAkey " + d +
+                 ca + "-key.pem -CAcreateserial -days 1 -extfile " + ext_file + " -out " + d +
+                 name + ".pem") == 0;
+    };
+    ASSERT_TRUE(leaf("server", "/CN=localhost", "ca", "subjectAltName=IP:127.0.0.1"));
+    ASSERT_TRUE(leaf("client", "/O=system:masters/O=ops/CN=front-proxy-client", "ca",
+                     "extendedKeyUsage=clientAuth"));
+    ASSERT_TRUE(
+        leaf("stranger", "/CN=front-proxy-client", "other-ca", "extendedKeyUsage=clientAuth"));
+  }
+
+  std::string Path(const std::string& name) const { return dir_.path() + "/" + name; }
+
+  // Serves "cn|orgs|chain length" of the request's peer certificate.
+  std::unique_ptr<Server> Start(bool optional) {
+    Server::Options o;
+    o.tls_cert_file = Path("server.pem");
+    o.tls_key_file = Path("server-key.pem");
+    o.tls_client_ca_file = Path("ca.pem");
+    o.tls_client_cert_optional = optional;
+    auto s = std::make_unique<Server>(o);
+    s->Handle("/", Simple([](const Request& r) {
+                const PeerCertificate& p = r.peer_certificate;
+                std::string orgs;
+                for (const auto& org : p.organizations) orgs += org + ",";
+                return Response::Text(200, (p.present() ? "cert " : "none ") + p.subject_cn + "|" +
+                                               orgs + "|" + std::to_string(p.chain_pem.size()));
+              }));
+    EXPECT_TRUE(s->Start().ok());
+    return s;
+  }
+
+  Result<ClientResponse> Get(const Server& s, const std::string& client) {
+    ClientRequest req{.url = "https://" + s.address() + "/"};
+    req.tls.ca_file = Path("ca.pem");
+    if (!client.empty()) {
+      req.tls.cert_file = Path(client + ".pem");
+      req.tls.key_file = Path(client + "-key.pem");
+    }
+    return client_.DoSync(req);
+  }
+
+  shardwise::testing::TempDir dir_;
+  Client client_;
+};
+
+TEST_F(ClientCertTest, RequiredClientCertificateIsVerifiedAndShownToHandlers) {
+  auto s = Start(/*optional=*/false);
+  auto ok = Get(*s, "client");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->body, "cert front-proxy-client|system:masters,ops,|2");
+  EXPECT_FALSE(Get(*s, "").ok());          // no certificate: the handshake fails
+  EXPECT_FALSE(Get(*s, "stranger").ok());  // signed by a CA we do not trust
+}
+
+TEST_F(ClientCertTest, OptionalClientCertificateIsVerifiedWhenPresented) {
+  auto s = Start(/*optional=*/true);
+  auto none = Get(*s, "");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->body, "none ||0");
+  auto ok = Get(*s, "client");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->body, "cert front-proxy-client|system:masters,ops,|2");
+  EXPECT_FALSE(Get(*s, "stranger").ok());
 }
 
 }  // namespace
