@@ -39,6 +39,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;
+  bool tls = false;  // arrived over TLS
   PeerCertificate peer_certificate;
 
   std::string_view Header(std::string_view name) const { return FindHeader(headers, name); }

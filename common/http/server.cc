@@ -197,6 +197,7 @@ class Session final : public ResponseWriter {
       r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
     r.remote_address = remote_;
+    r.tls = std::is_same_v<Stream, beast::ssl_stream<tcp::socket>>;
     r.peer_certificate = peer_;
     const Handler* h = route_(r.path);
     if (h == nullptr) {

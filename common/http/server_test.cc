@@ -189,6 +189,7 @@ class ClientCertTest : public ::testing::Test {
                 const PeerCertificate& p = r.peer_certificate;
                 std::string orgs;
                 for (const auto& org : p.organizations) orgs += org + ",";
+                if (!r.tls) return Response::Text(500, "not over TLS?");
                 return Response::Text(200, (p.present() ? "cert " : "none ") + p.subject_cn + "|" +
                                                orgs + "|" + std::to_string(p.chain_pem.size()));
               }));
