@@ -4,7 +4,9 @@
 // (the others report not-ready, so the Service routes scrapers to the leader).
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/app/app.h"
@@ -42,8 +44,9 @@ int main(int argc, char** argv) {
   bool leader_elect = true;
   std::string lease_namespace = "default";
   std::string identity;
-  std::chrono::milliseconds resync{std::chrono::seconds(10)};
-  std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(45)};
+  std::chrono::milliseconds resync{std::chrono::seconds(5)};
+  std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(20)};
+  std::chrono::milliseconds rebuild_wait{std::chrono::seconds(15)};
   std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
   FlagSet& f = app.flags();
   f.String(
@@ -63,7 +66,12 @@ int main(int argc, char** argv) {
   f.Duration("leader-election.lease-duration", &lease_duration, "Leader-election lease duration.");
   f.Duration("resync", &resync, "How often every pool is reconciled even without changes.");
   f.Duration("heartbeat-timeout", &heartbeat_timeout,
-             "A shard whose scrapers sent no load report for this long is Lost.");
+             "A scraper that sent no load report for this long is down; a shard is Lost when "
+             "all its scrapers are (pod status marks them down at once). With the scrapers' "
+             "5s report interval, 20s tolerates three lost reports.");
+  f.Duration("rebuild-wait", &rebuild_wait,
+             "After a start or leader change, how long to wait for the scrapers' reports "
+             "before assigning targets (placement is rebuilt from them).");
   if (auto code = app.Init(argc, argv)) return *code;
 
   auto config = kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig(kubeconfig);
@@ -102,7 +110,8 @@ int main(int argc, char** argv) {
   for (const auto& gvr :
        {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
         kube::resources::kPodMonitors, kube::resources::kNamespaces, kube::resources::kServices,
-        kube::resources::kEndpointSlices, kube::resources::kPods}) {
+        kube::resources::kEndpointSlices, kube::resources::kPods, kube::resources::kSecrets,
+        kube::resources::kConfigMaps}) {
     bool cluster_scoped = gvr == kube::resources::kNamespaces;
     std::string ns = cluster_scoped ? "" : watch_namespace;
     kube::Informer::Options io;
@@ -121,13 +130,15 @@ int main(int argc, char** argv) {
       store(kube::resources::kScrapePools), store(kube::resources::kServiceMonitors),
       store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
       store(kube::resources::kServices),    store(kube::resources::kEndpointSlices),
-      store(kube::resources::kPods)};
+      store(kube::resources::kPods),        store(kube::resources::kSecrets),
+      store(kube::resources::kConfigMaps)};
   kube::EventRecorder events(&client, {});
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
   po.settings.default_image = scraper_image;
   po.resync = resync;
   po.heartbeat_timeout = heartbeat_timeout;
+  po.rebuild_wait = rebuild_wait;
   pool::PoolController controller(client, caches, plans, reports, events, po);
 
   // Handlers only enqueue. A pool change enqueues that pool; anything else may affect any
@@ -149,11 +160,6 @@ int main(int argc, char** argv) {
     w.informer->Start();
   }
   reports.OnReport([&](const endpoint::ShardKey& k) { controller.Enqueue(k.ns + "/" + k.pool); });
-  for (auto& w : watched) {
-    if (!w.informer->WaitForSync(std::chrono::seconds(60))) {
-      log::Warn("informer not synced yet; continuing", {{"resource", w.gvr.ToString()}});
-    }
-  }
 
   std::atomic<bool> controller_started{false};
   auto start_leading = [&] {
@@ -162,8 +168,32 @@ int main(int argc, char** argv) {
     controller.EnqueueAll();
     app.SetReady(true);
   };
+  // Cache-sync gate: nothing reconciles (and /readyz stays false) until every informer has
+  // listed its resource. Reconciling from a partial cache would publish plans missing
+  // targets, or empty ones.
+  std::atomic<bool> stopping{false};
   std::unique_ptr<kube::LeaderElector> elector;
-  if (leader_elect) {
+  auto start = [&] {
+    auto since = std::chrono::steady_clock::now();
+    auto last_log = since;
+    for (auto& w : watched) {
+      while (!w.informer->WaitForSync(std::chrono::milliseconds(500))) {
+        if (stopping) return;
+        if (std::chrono::steady_clock::now() - last_log >= std::chrono::seconds(30)) {
+          log::Warn("waiting for the informer cache to sync",
+                    {{"resource", w.gvr.ToString()},
+                     {"seconds", std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now() - since)
+                                     .count()}});
+          last_log = std::chrono::steady_clock::now();
+        }
+      }
+    }
+    log::Info("informer caches synced");
+    if (!leader_elect) {
+      start_leading();
+      return;
+    }
     kube::LeaderElector::Config lc;
     lc.lease_namespace = lease_namespace;
     lc.lease_name = "shardwise-operator";
@@ -185,11 +215,12 @@ int main(int argc, char** argv) {
     };
     elector = std::make_unique<kube::LeaderElector>(&client, lc, cb);
     elector->Start();
-  } else {
-    start_leading();
-  }
+  };
+  std::thread starter(start);
 
   app.WaitForShutdown();
+  stopping = true;
+  starter.join();
   app.SetReady(false);
   if (elector) elector->Stop();
   controller.Stop();

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   std::string operator_url;
   std::string replica_label;
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(60)};
-  std::chrono::milliseconds report_interval{std::chrono::seconds(15)};
+  std::chrono::milliseconds report_interval{std::chrono::seconds(5)};
   int64_t scrape_workers = 2;
   FlagSet& f = app.flags();
   f.String("config.file", &config_file,
@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
            "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
            "POD_NAME and POD_NAMESPACE.");
   f.Duration("operator.report-interval", &report_interval,
-             "How often the load report (also the heartbeat) goes to the operator.");
+             "How often the load report (also the heartbeat) goes to the operator. Keep it "
+             "well below the operator's --heartbeat-timeout (20s).");
   f.String("remote-write.replica-label", &replica_label,
            "Add this label with the pod's replica index to everything sent (HA pairs).");
   f.Duration("remote-write.drain-timeout", &drain_timeout,

@@ -12,8 +12,6 @@ namespace shardwise::plan {
 
 using nlohmann::json;
 
-namespace {
-
 std::string_view HandoffName(Handoff h) {
   switch (h) {
     case Handoff::kNone:
@@ -24,6 +22,15 @@ std::string_view HandoffName(Handoff h) {
       return "incoming";
   }
   return "none";
+}
+
+namespace {
+
+Result<Handoff> ParseHandoff(const std::string& s, const std::string& path) {
+  if (s == "none" || s.empty()) return Handoff::kNone;
+  if (s == "outgoing") return Handoff::kOutgoing;
+  if (s == "incoming") return Handoff::kIncoming;
+  return Status::InvalidArgument(path + ".handoff: unknown value \"" + s + "\"");
 }
 
 json LabelsToJson(const Labels& l) {
@@ -141,6 +148,7 @@ json ToJson(const ScrapePlan& p) {
                {"honorTimestamps", t.honor_timestamps},
                {"handoff", HandoffName(t.handoff)}};
     if (!t.params.empty()) jt["params"] = t.params;
+    if (t.cutover_unix_ms) jt["cutoverUnixMs"] = t.cutover_unix_ms;
     if (t.sample_limit) jt["sampleLimit"] = t.sample_limit;
     if (t.label_limit) jt["labelLimit"] = t.label_limit;
     if (t.label_name_length_limit) jt["labelNameLengthLimit"] = t.label_name_length_limit;
@@ -241,13 +249,10 @@ Result<ScrapePlan> PlanFromJson(const json& j) {
     }
     std::string handoff = "none";
     SHARDWISE_RETURN_IF_ERROR(Get(jt, "handoff", &handoff, path));
-    if (handoff == "outgoing") {
-      t.handoff = Handoff::kOutgoing;
-    } else if (handoff == "incoming") {
-      t.handoff = Handoff::kIncoming;
-    } else if (handoff != "none") {
-      return Status::InvalidArgument(path + ".handoff: unknown value \"" + handoff + "\"");
-    }
+    auto mark = ParseHandoff(handoff, path);
+    if (!mark.ok()) return mark.status();
+    t.handoff = *mark;
+    SHARDWISE_RETURN_IF_ERROR(Get(jt, "cutoverUnixMs", &t.cutover_unix_ms, path));
     if (t.address.empty()) return Status::InvalidArgument(path + ".address is required");
     p.targets.push_back(std::move(t));
   }
@@ -261,21 +266,28 @@ json ToJson(const LoadReport& r) {
                {"series", t.series},
                {"lastSuccessUnixMs", t.last_success_unix_ms}};
     if (!t.last_error.empty()) jt["lastError"] = t.last_error;
+    if (t.handoff != Handoff::kNone) jt["handoff"] = HandoffName(t.handoff);
+    if (t.cutover_unix_ms) jt["cutoverUnixMs"] = t.cutover_unix_ms;
     per.push_back(std::move(jt));
   }
-  return {{"apiVersion", "shardwise.io/v1alpha1"},
-          {"kind", "LoadReport"},
-          {"pod", r.pod},
-          {"shard", r.shard},
-          {"replica", r.replica},
-          {"planGeneration", r.plan_generation},
-          {"targets", r.targets},
-          {"activeSeries", r.active_series},
-          {"samplesPerSecond", r.samples_per_second},
-          {"scrapeErrors", r.scrape_errors},
-          {"remoteWriteLagSeconds", r.remote_write_lag_seconds},
-          {"saturation", r.saturation},
-          {"perTarget", std::move(per)}};
+  json out = {{"apiVersion", "shardwise.io/v1alpha1"},
+              {"kind", "LoadReport"},
+              {"pod", r.pod},
+              {"shard", r.shard},
+              {"replica", r.replica},
+              {"planGeneration", r.plan_generation},
+              {"targets", r.targets},
+              {"activeSeries", r.active_series},
+              {"samplesPerSecond", r.samples_per_second},
+              {"scrapeErrors", r.scrape_errors},
+              {"remoteWriteLagSeconds", r.remote_write_lag_seconds},
+              {"saturation", r.saturation},
+              {"perTarget", std::move(per)}};
+  if (!r.plan_error.empty()) {
+    out["planError"] = r.plan_error;
+    out["failedPlanGeneration"] = r.failed_plan_generation;
+  }
+  return out;
 }
 
 Result<LoadReport> ReportFromJson(const json& j) {
@@ -293,6 +305,8 @@ Result<LoadReport> ReportFromJson(const json& j) {
   SHARDWISE_RETURN_IF_ERROR(Get(j, "scrapeErrors", &r.scrape_errors, "report"));
   SHARDWISE_RETURN_IF_ERROR(Get(j, "remoteWriteLagSeconds", &r.remote_write_lag_seconds, "report"));
   SHARDWISE_RETURN_IF_ERROR(Get(j, "saturation", &r.saturation, "report"));
+  SHARDWISE_RETURN_IF_ERROR(Get(j, "planError", &r.plan_error, "report"));
+  SHARDWISE_RETURN_IF_ERROR(Get(j, "failedPlanGeneration", &r.failed_plan_generation, "report"));
   if (r.pod.empty()) return Status::InvalidArgument("report.pod is required");
   const json& per = j.value("perTarget", json::array());
   if (!per.is_array()) return Status::InvalidArgument("report.perTarget must be an array");
@@ -307,6 +321,12 @@ Result<LoadReport> ReportFromJson(const json& j) {
     SHARDWISE_RETURN_IF_ERROR(Get(per[i], "series", &t.series, path));
     SHARDWISE_RETURN_IF_ERROR(Get(per[i], "lastSuccessUnixMs", &t.last_success_unix_ms, path));
     SHARDWISE_RETURN_IF_ERROR(Get(per[i], "lastError", &t.last_error, path));
+    std::string handoff;
+    SHARDWISE_RETURN_IF_ERROR(Get(per[i], "handoff", &handoff, path));
+    auto mark = ParseHandoff(handoff, path);
+    if (!mark.ok()) return mark.status();
+    t.handoff = *mark;
+    SHARDWISE_RETURN_IF_ERROR(Get(per[i], "cutoverUnixMs", &t.cutover_unix_ms, path));
     r.per_target.push_back(std::move(t));
   }
   return r;

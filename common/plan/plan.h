@@ -13,6 +13,11 @@
 //               (the new owner continues the series).
 //   kIncoming — this scraper is the new owner; the operator waits for its report of a
 //               successful scrape before releasing the old owner.
+// Forwarding during a handoff (no duplicates): an incoming target is scraped but its samples
+// are forwarded (committed to storage) only from `cutover_unix_ms` on, and an outgoing one
+// only before it; without a cutover (0) an incoming target forwards nothing and an outgoing
+// one everything. Both owners scrape at the same phase, so exactly one of them forwards each
+// scrape.
 #pragma once
 
 #include <chrono>
@@ -68,6 +73,7 @@ struct Target {
   std::optional<TlsConfig> tls;
   std::optional<AuthConfig> auth;
   Handoff handoff = Handoff::kNone;
+  int64_t cutover_unix_ms = 0;  // with a handoff mark: where forwarding switches owner
 
   // scheme://address/path?params
   std::string Url() const;
@@ -90,6 +96,10 @@ struct TargetLoad {
   double series = 0;                 // series in the last successful scrape
   int64_t last_success_unix_ms = 0;  // 0 = never
   std::string last_error;
+  // The handoff mark and cutover this scraper runs the target with, so a new operator
+  // leader can rebuild placement and handoffs in flight from the reports.
+  Handoff handoff = Handoff::kNone;
+  int64_t cutover_unix_ms = 0;
 };
 
 struct LoadReport {
@@ -104,8 +114,13 @@ struct LoadReport {
   double remote_write_lag_seconds = 0;
   double saturation = 0;  // 0..1: share of the scrape budget used
   std::vector<TargetLoad> per_target;
+  // Why the newest plan the scraper received could not be applied ("" = applied; it then
+  // runs plan_generation). The scraper retries with backoff.
+  std::string plan_error;
+  uint64_t failed_plan_generation = 0;
 };
 
+std::string_view HandoffName(Handoff h);
 std::string TargetIdHex(uint64_t id);
 Result<uint64_t> ParseTargetId(std::string_view hex);
 

@@ -257,8 +257,8 @@ Result<Assignment> Assign(const AssignInput& in) {
   }
 
   const Confirmations confirmations(in.confirmations);
-  const HandoffContext handoff_context{in.shards, confirmations, in.now,
-                                       in.options.handoff_timeout};
+  const HandoffContext handoff_context{in.shards, confirmations, in.now, in.options.handoff_timeout,
+                                       in.options.cutover_delay};
   auto prev_handoff = in.previous != nullptr ? in.previous->handoffs.begin()
                                              : std::vector<Handoff>::const_iterator{};
   const auto prev_handoff_end =

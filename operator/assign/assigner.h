@@ -33,6 +33,9 @@ struct AssignOptions {
   double epsilon = 0.10;
   // How long an old owner keeps scraping a moved target without the new owner's confirmation.
   std::chrono::milliseconds handoff_timeout = std::chrono::minutes(2);
+  // How far ahead of the new owner's first confirmed scrape the cutover is put: long enough
+  // for both scrapers to receive their new plans (a long poll answers within milliseconds).
+  std::chrono::milliseconds cutover_delay = std::chrono::seconds(3);
   // Weight of an unmeasured target when nothing at all has been measured yet.
   double default_series = 100;
   // Hashed choices per target (its preference list) before a linear scan.

@@ -48,14 +48,19 @@ struct TargetAssignment {
   uint32_t home = kNoShard;
 };
 
-// Make-before-break: `from` keeps scraping the target (and writes no staleness markers for
-// it) until `to` — the owner — reports a successful scrape at or after `since`, or until the
-// handoff timeout passes, or `from` is lost.
+// Make-before-break without duplicates: both shards scrape the target; `from` forwards its
+// samples and `to` — the owner — forwards none. Once `to` reports a successful scrape at or
+// after `since`, a `cutover` instant a little ahead is chosen: `from` forwards the scrapes
+// before it, `to` those from it on. The handoff completes when `to` reports a scrape at or
+// after the cutover (it is forwarding), when the handoff timeout passes, or when `from` is
+// lost; `from` then lets go without staleness markers.
 struct Handoff {
   uint64_t target = 0;
   uint32_t from = kNoShard;
   uint32_t to = kNoShard;
   Time since;
+  Time cutover{};  // epoch: not chosen yet
+  bool operator==(const Handoff&) const = default;
 };
 
 struct AssignStats {

@@ -31,8 +31,9 @@ void UpdateHandoff(const HandoffContext& context, uint64_t id, uint32_t prev_own
     return s < context.shards.size() && context.shards[s] != ShardState::kLost;
   };
   bool pending = false;
+  const bool cutover_chosen = prev != nullptr && prev->cutover != Time{};
   if (prev != nullptr) {
-    if (context.confirmations.Confirmed(id, prev->to, prev->since)) {
+    if (cutover_chosen && context.confirmations.Confirmed(id, prev->to, prev->cutover)) {
       ++out->stats.handoffs_completed;
     } else if (!alive(prev->from)) {
       ++out->stats.handoffs_abandoned;
@@ -43,7 +44,12 @@ void UpdateHandoff(const HandoffContext& context, uint64_t id, uint32_t prev_own
     }
   }
   if (owner == prev_owner) {
-    if (pending) out->handoffs.push_back(*prev);
+    if (!pending) return;
+    Handoff h = *prev;
+    if (!cutover_chosen && context.confirmations.Confirmed(id, h.to, h.since)) {
+      h.cutover = context.now + context.cutover_delay;
+    }
+    out->handoffs.push_back(h);
     return;
   }
   // The shard really scraping the target is the old owner or, while an earlier handoff is

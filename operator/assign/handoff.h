@@ -1,9 +1,11 @@
 // Make-before-break handoff bookkeeping, used by Assign once owners are decided.
 //
 // A target whose owner changes away from a shard that is not lost gets a Handoff: the old
-// owner keeps scraping it, writing no staleness markers, until the new owner confirms a
-// successful scrape at or after the handoff's start, the timeout passes, or the old owner is
-// lost. If the target moves again meanwhile, the handoff keeps the shard really scraping it.
+// owner keeps scraping (and forwarding) it; the new owner scrapes it without forwarding. The
+// new owner's first confirmed scrape sets the cutover (now + cutover_delay); its confirmed
+// scrape at or after the cutover completes the handoff, as do the timeout and the old
+// owner's loss. If the target moves again meanwhile, the handoff keeps the shard really
+// scraping it.
 #pragma once
 
 #include <chrono>
@@ -30,6 +32,7 @@ struct HandoffContext {
   const Confirmations& confirmations;
   Time now;
   std::chrono::milliseconds timeout;
+  std::chrono::milliseconds cutover_delay{0};
 };
 
 // Carries `prev` (the target's handoff in the previous assignment, or null) forward, or

@@ -71,8 +71,9 @@ TEST_F(HandoffTest, MovingTargetIsHandedOffByItsOldOwner) {
   for (uint32_t s = 0; s < 5; ++s) EXPECT_EQ(sets[s], draining_.ScrapeSet(s));
 }
 
-TEST_F(HandoffTest, HandoffEndsWhenTheNewOwnerConfirmsAScrape) {
+TEST_F(HandoffTest, NewOwnerConfirmationSetsACutoverAndAScrapeAfterItEndsTheHandoff) {
   StartDrain();
+  for (const auto& h : draining_.handoffs) EXPECT_EQ(h.cutover, Time{});
   const Handoff first = draining_.handoffs.front();
   std::vector<ScrapeConfirmation> confirmations = {
       {first.target, first.to, first.since + seconds(15)},
@@ -80,16 +81,34 @@ TEST_F(HandoffTest, HandoffEndsWhenTheNewOwnerConfirmsAScrape) {
       {draining_.handoffs[1].target, draining_.handoffs[1].to, first.since - seconds(1)},
       {draining_.handoffs[2].target, 4, first.since + seconds(15)},
   };
+  // The first confirmed scrape picks the cutover; both shards still scrape the target.
   const Assignment next =
       Run(ScaleTo(ActiveShards(5), 4), &draining_, kStart + seconds(30), confirmations);
-  EXPECT_EQ(next.FindHandoff(first.target), nullptr);
-  EXPECT_NE(next.FindHandoff(draining_.handoffs[1].target), nullptr);
-  EXPECT_NE(next.FindHandoff(draining_.handoffs[2].target), nullptr);
-  EXPECT_EQ(next.stats.handoffs_completed, 1u);
+  const Handoff* cut = next.FindHandoff(first.target);
+  ASSERT_NE(cut, nullptr);
+  EXPECT_EQ(cut->cutover, kStart + seconds(30) + seconds(3));
+  EXPECT_EQ(cut->since, first.since);
+  EXPECT_EQ(next.FindHandoff(draining_.handoffs[1].target)->cutover, Time{});
+  EXPECT_EQ(next.FindHandoff(draining_.handoffs[2].target)->cutover, Time{});
+  EXPECT_EQ(next.stats.handoffs_completed, 0u);
   EXPECT_EQ(next.stats.moved_targets, 0u);
 
-  const Assignment done = Run(ScaleTo(ActiveShards(5), 4), &next, kStart + seconds(40),
-                              ConfirmAll(next, kStart + seconds(35)));
+  // A scrape before the cutover is not enough; one at or after it (forwarded by the new
+  // owner) completes the handoff.
+  const Assignment early = Run(ScaleTo(ActiveShards(5), 4), &next, kStart + seconds(32),
+                               {{first.target, first.to, kStart + seconds(32)}});
+  EXPECT_EQ(early.FindHandoff(first.target)->cutover, cut->cutover);
+  const Assignment after = Run(ScaleTo(ActiveShards(5), 4), &early, kStart + seconds(34),
+                               {{first.target, first.to, kStart + seconds(33)}});
+  EXPECT_EQ(after.FindHandoff(first.target), nullptr);
+  EXPECT_EQ(after.stats.handoffs_completed, 1u);
+
+  // Everything confirmed twice: first the cutovers, then the handoffs end.
+  const Assignment cutovers = Run(ScaleTo(ActiveShards(5), 4), &after, kStart + seconds(40),
+                                  ConfirmAll(after, kStart + seconds(40)));
+  EXPECT_EQ(cutovers.handoffs.size(), after.handoffs.size());
+  const Assignment done = Run(ScaleTo(ActiveShards(5), 4), &cutovers, kStart + seconds(50),
+                              ConfirmAll(cutovers, kStart + seconds(45)));
   EXPECT_TRUE(done.handoffs.empty());
   EXPECT_TRUE(done.Drained(4));
   EXPECT_EQ(RemovableTail(done), 1u);

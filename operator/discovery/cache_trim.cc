@@ -44,7 +44,8 @@ void TrimForDiscovery(json& object) {
                    "initContainerStatuses"});
     for (const char* k : {"containerStatuses", "initContainerStatuses"}) {
       if (st->contains(k) && (*st)[k].is_array()) {
-        for (auto& cs : (*st)[k]) KeepOnly(cs, {"name", "ready", "containerID"});
+        // `state` tells the pool controller at once that a scraper's container died.
+        for (auto& cs : (*st)[k]) KeepOnly(cs, {"name", "ready", "containerID", "state"});
       }
     }
   }

@@ -5,6 +5,7 @@
 #include "common/duration.h"
 #include "common/log/log.h"
 #include "common/metrics/registry.h"
+#include "operator/endpoint/report_validation.h"
 
 namespace shardwise::endpoint {
 namespace {
@@ -136,18 +137,32 @@ http::Response DiscoveryEndpoint::AcceptReport(const http::Request& req) {
     return Count("reports", http::Response::Text(400, "want /api/v1/reports/<namespace>/<pod>\n"));
   }
   auto key = ParsePodName(seg[0], seg[1]);
-  if (!key)
-    return Count("reports", http::Response::Text(404, "unknown scraper pod " + seg[1] + "\n"));
+  if (!key || !reports_.Admits(*key)) {
+    return Count("reports", http::Response::Text(404, "pod " + seg[1].substr(0, 253) +
+                                                          " is no scraper of a known shard\n"));
+  }
+  if (req.body.size() > kMaxReportBytes) {
+    return Count("reports",
+                 http::Response::Text(
+                     413, "report larger than " + std::to_string(kMaxReportBytes) + " bytes\n"));
+  }
   auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return Count("reports", http::Response::Text(400, "report is not valid JSON\n"));
   }
   auto report = plan::ReportFromJson(j);
   if (!report.ok()) {
-    log::Warn("rejected load report", {{"pod", seg[1]}, {"err", report.status()}});
+    log::Warn("rejected load report", {{"pod", seg[1].substr(0, 253)}, {"err", report.status()}});
     return Count("reports", http::Response::Text(400, report.status().message() + "\n"));
   }
-  reports_.Put(*key, std::move(report).value());
+  if (Status st = ValidateReport(*key, seg[1], *report); !st.ok()) {
+    log::Warn("rejected load report", {{"pod", seg[1]}, {"err", st}});
+    return Count("reports", http::Response::Text(400, st.message() + "\n"));
+  }
+  if (!reports_.Put(*key, std::move(report).value())) {
+    return Count("reports",
+                 http::Response::Text(404, "pod " + seg[1] + " is no scraper of a known shard\n"));
+  }
   http::Response r;
   r.status = 204;
   return Count("reports", std::move(r));

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/http/client.h"
+#include "operator/endpoint/report_validation.h"
 
 namespace shardwise::endpoint {
 namespace {
@@ -114,6 +115,7 @@ TEST_F(DiscoveryEndpointTest, HttpSdView) {
 }
 
 TEST_F(DiscoveryEndpointTest, ReportsAreStoredAndBadOnesRejected) {
+  reports_.SetAdmission([](const ShardKey& k) { return k.pool == "main" && k.shard < 2; });
   std::atomic<int> notified{0};
   reports_.OnReport([&](const ShardKey&) { ++notified; });
   plan::LoadReport rep;
@@ -133,6 +135,65 @@ TEST_F(DiscoveryEndpointTest, ReportsAreStoredAndBadOnesRejected) {
                              .body = "{\"kind\":\"LoadReport\"}"});
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("pod"), std::string::npos);
+}
+
+TEST_F(DiscoveryEndpointTest, ReportStoreIsBoundedAndValidatesValues) {
+  auto post = [&](const std::string& pod, const plan::LoadReport& rep) {
+    return client_
+        .DoSync({.method = "POST",
+                 .url = base_ + "/api/v1/reports/mon/" + pod,
+                 .body = plan::ToJson(rep).dump()})
+        ->status;
+  };
+  plan::LoadReport rep;
+  rep.pod = "shardwise-main-0-1";
+  rep.shard = 1;
+  // Nothing is admitted before the controller says which shards exist.
+  EXPECT_EQ(post(rep.pod, rep), 404);
+  reports_.SetAdmission([](const ShardKey& k) {
+    return k.ns == "mon" && k.pool == "main" && k.shard < 2 && k.replica == 0;
+  });
+  EXPECT_EQ(post(rep.pod, rep), 204);
+  // Made-up names and unknown shards or replicas are not stored.
+  plan::LoadReport other = rep;
+  other.pod = "shardwise-made-up-0-0";
+  other.shard = 0;
+  EXPECT_EQ(post(other.pod, other), 404);
+  other.pod = "shardwise-main-0-7";
+  other.shard = 7;
+  EXPECT_EQ(post(other.pod, other), 404);
+  other.pod = "shardwise-main-1-1";
+  other.shard = 1;
+  other.replica = 1;
+  EXPECT_EQ(post(other.pod, other), 404);
+  EXPECT_EQ(reports_.size(), 1u);
+
+  // Values no scraper produces are rejected, and the stored report stays.
+  plan::LoadReport huge = rep;
+  huge.per_target.push_back({.id = 1, .series = 1e9});
+  huge.targets = 1;
+  EXPECT_EQ(post(rep.pod, huge), 400);
+  plan::LoadReport negative = rep;
+  negative.samples_per_second = -1;
+  EXPECT_EQ(post(rep.pod, negative), 400);
+  plan::LoadReport wrong_pod = rep;
+  wrong_pod.pod = "shardwise-main-0-0";
+  EXPECT_EQ(post(rep.pod, wrong_pod), 400);
+  plan::LoadReport unsorted = rep;
+  unsorted.per_target = {{.id = 2, .series = 1}, {.id = 1, .series = 1}};
+  unsorted.targets = 2;
+  EXPECT_EQ(post(rep.pod, unsorted), 400);
+  std::string big(kMaxReportBytes + 1, ' ');
+  EXPECT_EQ(
+      client_
+          .DoSync({.method = "POST", .url = base_ + "/api/v1/reports/mon/" + rep.pod, .body = big})
+          ->status,
+      413);
+  EXPECT_TRUE(reports_.Get(key_)->report.per_target.empty());
+
+  // Entries go with their shards.
+  reports_.RetainOnly("mon", "main", [](const ShardKey& k) { return k.shard != 1; });
+  EXPECT_EQ(reports_.size(), 0u);
 }
 
 }  // namespace

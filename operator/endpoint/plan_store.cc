@@ -63,14 +63,43 @@ std::optional<plan::ScrapePlan> PlanStore::WaitForChange(
   return it->second;
 }
 
-void ReportStore::Put(const ShardKey& key, plan::LoadReport report, Clock::time_point now) {
+bool ReportStore::Put(const ShardKey& key, plan::LoadReport report, Clock::time_point now) {
   std::vector<std::function<void(const ShardKey&)>> listeners;
   {
     std::lock_guard lock(mu_);
+    if (!admits_ || !admits_(key)) return false;
     reports_[key] = Entry{std::move(report), now};
     listeners = listeners_;
   }
   for (const auto& fn : listeners) fn(key);
+  return true;
+}
+
+bool ReportStore::Admits(const ShardKey& key) const {
+  std::lock_guard lock(mu_);
+  return admits_ && admits_(key);
+}
+
+void ReportStore::SetAdmission(std::function<bool(const ShardKey&)> admits) {
+  std::lock_guard lock(mu_);
+  admits_ = std::move(admits);
+}
+
+void ReportStore::RetainOnly(const std::string& ns, const std::string& pool,
+                             const std::function<bool(const ShardKey&)>& keep) {
+  std::lock_guard lock(mu_);
+  for (auto it = reports_.begin(); it != reports_.end();) {
+    if (it->first.ns == ns && it->first.pool == pool && !keep(it->first)) {
+      it = reports_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+size_t ReportStore::size() const {
+  std::lock_guard lock(mu_);
+  return reports_.size();
 }
 
 std::optional<ReportStore::Entry> ReportStore::Get(const ShardKey& key) const {

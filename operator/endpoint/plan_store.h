@@ -3,6 +3,10 @@
 // (the heartbeat). Both are written by the operator's controllers and read by the discovery
 // endpoint; all methods are thread-safe.
 //
+// The report store is bounded: it admits reports only for pods the admission function
+// accepts (the pool controller's known shards and replicas; nothing before it is set), and
+// its entries go when their shards go (Remove, RetainOnly).
+//
 // Generations: Publish() bumps a plan's generation only when its content changed, so a
 // scraper's conditional GET (ETag = generation) stays 304 across idempotent reconciles.
 // Generations start at the operator's start time in ms, so they keep increasing across
@@ -53,16 +57,25 @@ class ReportStore {
     plan::LoadReport report;
     Clock::time_point received;
   };
-  void Put(const ShardKey& key, plan::LoadReport report, Clock::time_point now = Clock::now());
+  // Stores the report; false (and nothing stored) when the key is not admitted.
+  bool Put(const ShardKey& key, plan::LoadReport report, Clock::time_point now = Clock::now());
+  // Whether reports for `key` are accepted now.
+  bool Admits(const ShardKey& key) const;
+  void SetAdmission(std::function<bool(const ShardKey&)> admits);
   std::optional<Entry> Get(const ShardKey& key) const;
   std::map<ShardKey, Entry> All() const;
   void Remove(const ShardKey& key);
+  // Drops the entries of `ns`/`pool` for which keep() is false.
+  void RetainOnly(const std::string& ns, const std::string& pool,
+                  const std::function<bool(const ShardKey&)>& keep);
+  size_t size() const;
   // Called (outside the lock) after every Put; e.g. to enqueue the pool for reconciling.
   void OnReport(std::function<void(const ShardKey&)> fn);
 
  private:
   mutable std::mutex mu_;
   std::map<ShardKey, Entry> reports_;
+  std::function<bool(const ShardKey&)> admits_;
   std::vector<std::function<void(const ShardKey&)>> listeners_;
 };
 

@@ -154,6 +154,11 @@ std::vector<std::vector<plan::ScrapePlan>> BuildPlans(
       if (const assign::Handoff* h = assignment.FindHandoff(id)) {
         if (h->from == shard) t.handoff = plan::Handoff::kOutgoing;
         if (h->to == shard) t.handoff = plan::Handoff::kIncoming;
+        if (h->cutover != assign::Time{}) {
+          t.cutover_unix_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(h->cutover.time_since_epoch())
+                  .count();
+        }
       }
       base.targets.push_back(std::move(t));
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <unordered_map>
 
 #include "common/log/log.h"
@@ -12,7 +13,9 @@
 #include "operator/discovery/monitor.h"
 #include "operator/endpoint/naming.h"
 #include "operator/kube/resource.h"
+#include "operator/pool/placement_rebuild.h"
 #include "operator/pool/plan_builder.h"
+#include "operator/pool/shard_liveness.h"
 
 namespace shardwise::pool {
 
@@ -125,9 +128,14 @@ PoolController::PoolController(kube::Client& client, Caches caches, endpoint::Pl
       plans_(plans),
       reports_(reports),
       events_(events),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  reports_.SetAdmission([this](const endpoint::ShardKey& k) { return Admits(k); });
+}
 
-PoolController::~PoolController() { Stop(); }
+PoolController::~PoolController() {
+  Stop();
+  reports_.SetAdmission(nullptr);
+}
 
 void PoolController::Enqueue(const std::string& pool_key) { queue_.Add(pool_key); }
 
@@ -160,20 +168,38 @@ void PoolController::Work() {
   }
 }
 
+void PoolController::Admit(const std::string& ns, const std::string& pool, int shards,
+                           int replicas) {
+  std::lock_guard lock(admission_mu_);
+  if (shards <= 0) {
+    admitted_.erase({ns, pool});
+  } else {
+    admitted_[{ns, pool}] = {shards, replicas};
+  }
+}
+
+bool PoolController::Admits(const endpoint::ShardKey& k) const {
+  std::lock_guard lock(admission_mu_);
+  auto it = admitted_.find({k.ns, k.pool});
+  return it != admitted_.end() && k.shard >= 0 && k.shard < it->second.first && k.replica >= 0 &&
+         k.replica < it->second.second;
+}
+
 void PoolController::Forget(const std::string& pool_key) {
   std::string ns, name;
   kube::SplitKey(pool_key, &ns, &name);
+  Admit(ns, name, 0, 0);
   for (const auto& k : plans_.Keys()) {
-    if (k.ns == ns && k.pool == name) {
-      plans_.Remove(k);
-      reports_.Remove(k);
-    }
+    if (k.ns == ns && k.pool == name) plans_.Remove(k);
   }
+  reports_.RetainOnly(ns, name, [](const endpoint::ShardKey&) { return false; });
   std::lock_guard lock(mu_);
   state_.erase(pool_key);
 }
 
 Status PoolController::Reconcile(const std::string& pool_key) {
+  // The shared_ptr keeps this version of the pool alive for the whole reconcile, whatever
+  // the informer does meanwhile.
   kube::ObjectPtr pool_obj = caches_.pools->Get(pool_key);
   if (!pool_obj) {  // deleted: owned objects go with it through garbage collection
     Forget(pool_key);
@@ -184,8 +210,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   pool_for_events["apiVersion"] = "shardwise.io/v1alpha1";
   pool_for_events["kind"] = "ScrapePool";
   auto pool_ref = kube::ObjectReference::From(pool_for_events);
-  json prev_conditions =
-      pool_json.value("status", json::object()).value("conditions", json::array());
+  const json pool_status = pool_json.value("status", json::object());
+  json prev_conditions = pool_status.value("conditions", json::array());
 
   std::unique_lock lock(mu_);
   PoolState& state = state_[pool_key];
@@ -198,22 +224,30 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                                               spec_or.status().message(), prev_conditions)})}};
     if (status != state.last_status) {
       events_.Record(pool_ref, "Warning", "InvalidSpec", spec_or.status().message());
-      json obj = {{"apiVersion", "shardwise.io/v1alpha1"},
-                  {"kind", "ScrapePool"},
-                  {"metadata",
-                   {{"name", pool_json["metadata"]["name"]},
-                    {"namespace", pool_json["metadata"]["namespace"]}}},
-                  {"status", status}};
-      auto r = client_.Patch(kube::resources::kScrapePools,
-                             obj["metadata"]["namespace"].get<std::string>(),
-                             obj["metadata"]["name"].get<std::string>(), kube::PatchType::kMerge,
-                             {{"status", status}}, {}, "status");
+      auto r =
+          client_.Patch(kube::resources::kScrapePools, pool_json["metadata"].value("namespace", ""),
+                        pool_json["metadata"].value("name", ""), kube::PatchType::kMerge,
+                        {{"status", status}}, {}, "status");
       if (!r.ok()) return r.status();
       state.last_status = status;
     }
     return Status::OK();
   }
   const PoolSpec& spec = *spec_or;
+  const auto now = Clock::now();
+  if (state.first_reconcile == Clock::time_point{}) state.first_reconcile = now;
+
+  // The shards that exist: wanted ones, draining ones, and (after a restart) what the last
+  // status said ran.
+  const int status_shards = [&] {
+    const json& v = pool_status.contains("scraperShards") ? pool_status["scraperShards"]
+                                                          : pool_status.value("shards", json());
+    return v.is_number_integer() ? std::max<int>(0, v.get<int>()) : 0;
+  }();
+  const int known_shards =
+      std::max({spec.shards, status_shards,
+                state.assignment ? static_cast<int>(state.assignment->shards.size()) : 0});
+  Admit(spec.ns, spec.name, known_shards, spec.replicas_per_shard);
 
   // 1. Which namespaces and monitors this pool selects.
   std::set<std::string> monitor_namespaces;
@@ -260,55 +294,62 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   SHARDWISE_RETURN_IF_ERROR(select(caches_.pod_monitors, spec.pod_monitor_selector, "PodMonitor",
                                    "spec.podMonitorSelector"));
 
-  // 2. The cluster objects discovery reads: caches, plus Secrets/ConfigMaps read on demand.
+  // 2. The cluster objects discovery reads. The view holds plain pointers into them, so every
+  // object it sees is owned here (keep_alive, fetched) until the plans are built — the
+  // informer may replace its copies at any moment.
   opdiscovery::ClusterView view;
-  for (const auto& o : caches_.namespaces->List()) view.AddNamespace(*o);
+  std::vector<kube::ObjectPtr> keep_alive;
+  for (auto& o : caches_.namespaces->List()) {
+    view.AddNamespace(*o);
+    keep_alive.push_back(std::move(o));
+  }
   std::set<std::string> scope;
   for (const auto& [m, _] : monitors) {
     for (const auto& ns : opdiscovery::MonitorNamespaces(m, view)) scope.insert(ns);
   }
-  std::vector<kube::ObjectPtr> keep_alive;
   auto add_scoped = [&](const kube::Store* store,
                         void (opdiscovery::ClusterView::*add)(const json&)) {
     if (store == nullptr) return;
-    for (const auto& o : store->List()) {
-      if (scope.count(kube::NamespaceOf(*o))) (view.*add)(*o);
+    for (auto& o : store->List()) {
+      if (!scope.count(kube::NamespaceOf(*o))) continue;
+      (view.*add)(*o);
+      keep_alive.push_back(std::move(o));
     }
   };
   add_scoped(caches_.services, &opdiscovery::ClusterView::AddService);
   add_scoped(caches_.endpoint_slices, &opdiscovery::ClusterView::AddEndpointSlice);
   add_scoped(caches_.pods, &opdiscovery::ClusterView::AddPod);
-  std::vector<json> fetched;  // owns on-demand objects while the view points at them
-  fetched.reserve(64);
   std::set<std::pair<std::string, std::string>> secret_refs, cm_refs;
   for (const auto& [m, _] : monitors) {
     for (auto& r : SecretRefs(m)) secret_refs.insert(r);
     for (auto& r : ConfigMapRefs(m)) cm_refs.insert(r);
   }
-  for (const auto& [ns, name] : secret_refs) {
-    auto r = client_.Get(kube::resources::kSecrets, ns, name);
-    if (r.ok()) {
-      fetched.push_back(std::move(*r));
-    } else if (!r.error().IsNotFound()) {
-      return r.status();
+  std::deque<json> fetched;  // on-demand reads (no informer): stable addresses
+  auto read_refs = [&](const std::set<std::pair<std::string, std::string>>& refs,
+                       const kube::Store* store, const kube::GroupVersionResource& gvr,
+                       void (opdiscovery::ClusterView::*add)(const json&)) -> Status {
+    for (const auto& [ns, name] : refs) {
+      if (store != nullptr) {
+        if (kube::ObjectPtr o = store->Get(ns + "/" + name)) {
+          (view.*add)(*o);
+          keep_alive.push_back(std::move(o));
+        }
+        continue;
+      }
+      auto r = client_.Get(gvr, ns, name);
+      if (r.ok()) {
+        fetched.push_back(std::move(*r));
+        (view.*add)(fetched.back());
+      } else if (!r.error().IsNotFound()) {
+        return r.status();
+      }
     }
-  }
-  size_t secrets_end = fetched.size();
-  for (const auto& [ns, name] : cm_refs) {
-    auto r = client_.Get(kConfigMaps, ns, name);
-    if (r.ok()) {
-      fetched.push_back(std::move(*r));
-    } else if (!r.error().IsNotFound()) {
-      return r.status();
-    }
-  }
-  for (size_t i = 0; i < fetched.size(); ++i) {
-    if (i < secrets_end) {
-      view.AddSecret(fetched[i]);
-    } else {
-      view.AddConfigMap(fetched[i]);
-    }
-  }
+    return Status::OK();
+  };
+  SHARDWISE_RETURN_IF_ERROR(read_refs(secret_refs, caches_.secrets, kube::resources::kSecrets,
+                                      &opdiscovery::ClusterView::AddSecret));
+  SHARDWISE_RETURN_IF_ERROR(read_refs(cm_refs, caches_.config_maps, kConfigMaps,
+                                      &opdiscovery::ClusterView::AddConfigMap));
 
   // 3. Targets.
   opdiscovery::DiscoveryOptions dopts;
@@ -333,14 +374,96 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   }
   state.invalid_monitors = invalid;
 
-  // 4. Assignment: weights from reports, heartbeats for liveness, confirmations for handoffs.
-  auto now = Clock::now();
+  // 4. Liveness of every scraper pod, from its pod and its reports.
+  const int replicas = spec.replicas_per_shard;
+  std::map<endpoint::ShardKey, endpoint::ReportStore::Entry> pool_reports;
+  for (auto& [key, entry] : reports_.All()) {
+    if (key.ns == spec.ns && key.pool == spec.name) pool_reports.emplace(key, std::move(entry));
+  }
+  struct ShardView {
+    bool alive = false;
+    bool reporting = false;
+    std::vector<Liveness> replicas;
+    const endpoint::ReportStore::Entry* freshest = nullptr;  // newest report of a live replica
+  };
+  std::vector<ShardView> shard_views(static_cast<size_t>(known_shards));
+  for (int s = 0; s < known_shards; ++s) {
+    state.expected_since.emplace(s, now);
+    ShardView& sv = shard_views[static_cast<size_t>(s)];
+    for (int r = 0; r < replicas; ++r) {
+      const std::string pod_name = endpoint::PodName(spec.name, s, r);
+      ReplicaSignals signals;
+      signals.expected_since = state.expected_since[s];
+      signals.pod_seen_before = state.pods_seen.count(pod_name) > 0;
+      if (caches_.pods != nullptr) {
+        if (kube::ObjectPtr pod = caches_.pods->Get(spec.ns + "/" + pod_name)) {
+          signals.pod = *pod;  // a copy: nothing here points into the informer
+          state.pods_seen.insert(pod_name);
+        }
+      }
+      auto rep = pool_reports.find({spec.ns, spec.name, s, r});
+      if (rep != pool_reports.end()) signals.last_report = rep->second.received;
+      Liveness l = JudgeReplica(signals, now, options_.heartbeat_timeout);
+      if (l.alive) {
+        sv.alive = true;
+        if (l.reporting &&
+            (sv.freshest == nullptr || rep->second.received > sv.freshest->received)) {
+          sv.freshest = &rep->second;
+        }
+      }
+      sv.reporting = sv.reporting || (l.alive && l.reporting);
+      sv.replicas.push_back(std::move(l));
+    }
+    if (sv.reporting) state.ever_reporting.insert(s);
+  }
+
+  // After a restart: wait (bounded) until every existing scraper reported, then rebuild the
+  // placement they run. A new pool has nothing to wait for.
+  std::optional<assign::Assignment> rebuilt;
+  if (!state.assignment) {
+    bool all_heard = true;
+    for (int s = 0; s < status_shards && s < known_shards; ++s) {
+      for (int r = 0; r < replicas; ++r) {
+        const Liveness& l = shard_views[static_cast<size_t>(s)].replicas[static_cast<size_t>(r)];
+        if (l.alive && !pool_reports.count({spec.ns, spec.name, s, r})) all_heard = false;
+      }
+    }
+    if (status_shards > 0 && !all_heard && now - state.first_reconcile < options_.rebuild_wait) {
+      log::Info("waiting for the scrapers' reports before assigning",
+                {{"pool", pool_key}, {"shards", status_shards}});
+      return Status::OK();
+    }
+  }
+
+  // 5. Shard states: live wanted shards take targets; live ones beyond spec.shards drain;
+  // shards with no live replica are lost (their targets move without a handoff).
+  std::vector<assign::ShardState> shards(static_cast<size_t>(known_shards));
+  for (int s = 0; s < known_shards; ++s) {
+    const bool alive = shard_views[static_cast<size_t>(s)].alive;
+    shards[static_cast<size_t>(s)] =
+        !alive ? assign::ShardState::kLost
+               : (s < spec.shards ? assign::ShardState::kActive : assign::ShardState::kDraining);
+  }
+  bool any_active = std::any_of(shards.begin(), shards.end(),
+                                [](auto s) { return s == assign::ShardState::kActive; });
+  if (!any_active) {  // every shard down: keep the last plans rather than assign to nobody
+    for (int s = 0; s < std::min(spec.shards, known_shards); ++s) {
+      shards[static_cast<size_t>(s)] = assign::ShardState::kActive;
+    }
+  }
+
+  // Weights and handoff confirmations come from live replicas' reports only.
   std::unordered_map<uint64_t, double> measured;
   std::vector<assign::ScrapeConfirmation> confirmations;
-  std::map<int, endpoint::ReportStore::Entry> shard_reports;  // replica 0's, else any
-  for (const auto& [key, entry] : reports_.All()) {
-    if (key.ns != spec.ns || key.pool != spec.name) continue;
-    if (!shard_reports.count(key.shard) || key.replica == 0) shard_reports[key.shard] = entry;
+  std::vector<ShardReport> live_reports;
+  for (const auto& [key, entry] : pool_reports) {
+    if (key.shard >= known_shards || key.replica >= replicas) continue;
+    if (!shard_views[static_cast<size_t>(key.shard)]
+             .replicas[static_cast<size_t>(key.replica)]
+             .alive) {
+      continue;
+    }
+    live_reports.push_back({static_cast<uint32_t>(key.shard), &entry.report});
     for (const auto& t : entry.report.per_target) {
       if (t.series > 0) measured[t.id] = std::max(measured[t.id], t.series);
       if (t.last_success_unix_ms > 0) {
@@ -350,6 +473,15 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       }
     }
   }
+  if (!state.assignment && !live_reports.empty()) {
+    std::vector<uint64_t> ids;
+    ids.reserve(targets.size());
+    for (const auto& t : targets) ids.push_back(t.id);
+    rebuilt = RebuildAssignment(live_reports, shards, ids, now);
+    log::Info("placement rebuilt from scraper reports", {{"pool", pool_key},
+                                                         {"targets", rebuilt->targets.size()},
+                                                         {"handoffs", rebuilt->handoffs.size()}});
+  }
   std::vector<assign::TargetInput> inputs;
   inputs.reserve(targets.size());
   for (const auto& t : targets) {
@@ -357,150 +489,235 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     inputs.push_back(
         {t.id, assign::JobKey(t.config->job_name), it == measured.end() ? -1.0 : it->second});
   }
-  std::vector<assign::ShardState> shards =
-      state.assignment ? state.assignment->shards : std::vector<assign::ShardState>{};
-  shards = assign::ScaleTo(std::move(shards), static_cast<uint32_t>(spec.shards));
-  for (size_t i = 0; i < shards.size(); ++i) {
-    auto it = shard_reports.find(static_cast<int>(i));
-    bool heard_recently =
-        it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
-    bool ever_heard = it != shard_reports.end();
-    if (shards[i] == assign::ShardState::kActive && ever_heard && !heard_recently) {
-      shards[i] = assign::ShardState::kLost;
-    } else if (shards[i] == assign::ShardState::kLost && heard_recently &&
-               i < static_cast<size_t>(spec.shards)) {
-      shards[i] = assign::ShardState::kActive;
-    }
-  }
-  bool any_active = std::any_of(shards.begin(), shards.end(),
-                                [](auto s) { return s == assign::ShardState::kActive; });
-  if (!any_active) {  // every shard lost: keep the last plans rather than assign to nobody
-    for (auto& s : shards) {
-      if (s == assign::ShardState::kLost) s = assign::ShardState::kActive;
-    }
-  }
   assign::AssignInput ain;
   ain.targets = inputs;
   ain.shards = shards;
-  ain.previous = state.assignment ? &*state.assignment : nullptr;
+  ain.previous = state.assignment ? &*state.assignment : (rebuilt ? &*rebuilt : nullptr);
   ain.confirmations = confirmations;
   ain.now = now;
   ain.options.epsilon = spec.load_factor - 1.0;
   ain.options.handoff_timeout = spec.handoff_timeout;
+  ain.options.cutover_delay = options_.cutover_delay;
   auto assigned = assign::Assign(ain);
   if (!assigned.ok()) return assigned.status();
   assign::Assignment assignment = std::move(assigned).value();
   Moves().With({spec.ns, spec.name}).Inc(static_cast<double>(assignment.stats.moved_targets));
 
-  // Shards past the removable tail (fully drained) leave the StatefulSet and the plans.
-  uint32_t removable = assign::RemovableTail(assignment);
-  size_t shard_count = assignment.shards.size() - removable;
-
-  // 5. Plans.
+  // 6. Plans. Every shard gets one — a draining shard left with nothing gets an empty plan,
+  // which its scrapers apply (stopping without staleness markers) and report.
   std::vector<std::string> plan_errors;
   auto plans = BuildPlans(spec, targets, assignment, view, &plan_errors);
-  for (size_t s = 0; s < shard_count; ++s) {
-    for (int r = 0; r < spec.replicas_per_shard; ++r) {
-      plans_.Publish({spec.ns, spec.name, static_cast<int>(s), r}, plans[s][r]);
+  for (int s = 0; s < known_shards; ++s) {
+    const bool drained = s >= spec.shards && assignment.owned[static_cast<size_t>(s)] == 0 &&
+                         assignment.handing_off[static_cast<size_t>(s)] == 0;
+    for (int r = 0; r < replicas; ++r) {
+      uint64_t gen = plans_.Publish({spec.ns, spec.name, s, r},
+                                    plans[static_cast<size_t>(s)][static_cast<size_t>(r)]);
+      if (drained) {
+        state.final_plan.emplace(std::make_pair(s, r), gen);
+      } else {
+        state.final_plan.erase({s, r});
+      }
     }
+  }
+  // A drained shard goes once each replica runs the empty plan (or is down); removal
+  // happens from the top, as the StatefulSet removes the highest ordinals.
+  int shard_count = known_shards;
+  while (shard_count > spec.shards) {
+    const int s = shard_count - 1;
+    bool done = true;
+    for (int r = 0; r < replicas && done; ++r) {
+      auto fp = state.final_plan.find({s, r});
+      if (fp == state.final_plan.end()) {
+        done = false;
+        break;
+      }
+      const Liveness& l = shard_views[static_cast<size_t>(s)].replicas[static_cast<size_t>(r)];
+      auto rep = pool_reports.find({spec.ns, spec.name, s, r});
+      const bool ran_empty = rep != pool_reports.end() &&
+                             rep->second.report.plan_generation >= fp->second &&
+                             rep->second.report.per_target.empty();
+      if (!ran_empty && l.alive) done = false;
+    }
+    if (!done) break;
+    --shard_count;
   }
   for (const auto& k : plans_.Keys()) {
     if (k.ns == spec.ns && k.pool == spec.name &&
-        (k.shard >= static_cast<int>(shard_count) || k.replica >= spec.replicas_per_shard)) {
+        (k.shard >= shard_count || k.replica >= replicas)) {
       plans_.Remove(k);
     }
   }
-  if (removable > 0) {
-    assignment.shards.resize(shard_count);
-    assignment.load.resize(shard_count);
-    assignment.owned.resize(shard_count);
-    assignment.handing_off.resize(shard_count);
+  if (shard_count < known_shards) {
+    reports_.RetainOnly(spec.ns, spec.name, [&](const endpoint::ShardKey& k) {
+      return k.shard < shard_count && k.replica < replicas;
+    });
+    for (int s = shard_count; s < known_shards; ++s) {
+      state.expected_since.erase(s);
+      state.ever_reporting.erase(s);
+      state.shard_status.erase(s);
+      state.heartbeat_written.erase(s);
+      for (int r = 0; r < replicas; ++r) {
+        state.final_plan.erase({s, r});
+        state.pods_seen.erase(endpoint::PodName(spec.name, s, r));
+      }
+    }
+    assignment.shards.resize(static_cast<size_t>(shard_count));
+    assignment.load.resize(static_cast<size_t>(shard_count));
+    assignment.owned.resize(static_cast<size_t>(shard_count));
+    assignment.handing_off.resize(static_cast<size_t>(shard_count));
+    shard_views.resize(static_cast<size_t>(shard_count));
+    Admit(spec.ns, spec.name, shard_count, replicas);
+  } else {
+    reports_.RetainOnly(spec.ns, spec.name,
+                        [&](const endpoint::ShardKey& k) { return k.replica < replicas; });
   }
   state.assignment = assignment;
+  const bool list_shards = state.last_shard_count < 0 || shard_count < state.last_shard_count;
   lock.unlock();
 
-  // 6. Owned objects, by server-side apply.
+  // 7. Owned objects, by server-side apply — only what differs from the last apply.
   auto apply = [&](const kube::GroupVersionResource& gvr, const json& obj) -> Status {
+    const std::string key = gvr.ToString() + "/" + kube::NameOf(obj);
+    const auto steady = std::chrono::steady_clock::now();
+    {
+      std::lock_guard relock(mu_);
+      auto& applied = state_[pool_key].applied;
+      auto it = applied.find(key);
+      if (it != applied.end() && it->second.first == obj &&
+          steady - it->second.second < options_.reapply) {
+        return Status::OK();
+      }
+    }
     auto r = client_.Apply(gvr, spec.ns, obj, kFieldManager, /*force=*/true);
-    return r.ok() ? Status::OK()
-                  : r.status().WithContext("apply " + gvr.ToString() + " " + kube::NameOf(obj));
+    if (!r.ok()) return r.status().WithContext("apply " + gvr.ToString() + " " + kube::NameOf(obj));
+    std::lock_guard relock(mu_);
+    state_[pool_key].applied[key] = {obj, steady};
+    return Status::OK();
   };
   SHARDWISE_RETURN_IF_ERROR(apply(kConfigMaps, BuildConfigMap(spec)));
   SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kServices, BuildService(spec)));
   SHARDWISE_RETURN_IF_ERROR(
       apply(kube::resources::kPodDisruptionBudgets, BuildPodDisruptionBudget(spec)));
-  for (int r = 0; r < spec.replicas_per_shard; ++r) {
-    SHARDWISE_RETURN_IF_ERROR(
-        apply(kube::resources::kStatefulSets,
-              BuildStatefulSet(spec, r, static_cast<int>(shard_count), options_.settings)));
+  for (int r = 0; r < replicas; ++r) {
+    SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kStatefulSets,
+                                    BuildStatefulSet(spec, r, shard_count, options_.settings)));
   }
-  for (size_t s = 0; s < shard_count; ++s) {
-    SHARDWISE_RETURN_IF_ERROR(
-        apply(kube::resources::kScrapeShards, BuildScrapeShard(spec, static_cast<int>(s))));
+  for (int s = 0; s < shard_count; ++s) {
+    SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kScrapeShards, BuildScrapeShard(spec, s)));
   }
-  // Surplus ScrapeShards (after a scale-down completed).
-  kube::ListOptions lo;
-  lo.label_selector = PodSelector(spec);
-  auto existing = client_.List(kube::resources::kScrapeShards, spec.ns, lo);
-  if (!existing.ok()) return existing.status();
-  for (const auto& obj : existing->items) {
-    int index = obj.value("spec", json::object()).value("index", -1);
-    if (index >= static_cast<int>(shard_count)) {
-      auto d = client_.Delete(kube::resources::kScrapeShards, spec.ns, kube::NameOf(obj));
-      if (!d.ok() && !d.error().IsNotFound()) return d.status();
+  // Surplus ScrapeShards (after a scale-down completed, or left by an earlier leader).
+  if (list_shards) {
+    kube::ListOptions lo;
+    lo.label_selector = PodSelector(spec);
+    auto existing = client_.List(kube::resources::kScrapeShards, spec.ns, lo);
+    if (!existing.ok()) return existing.status();
+    for (const auto& obj : existing->items) {
+      int index = obj.value("spec", json::object()).value("index", -1);
+      if (index >= shard_count) {
+        auto d = client_.Delete(kube::resources::kScrapeShards, spec.ns, kube::NameOf(obj));
+        if (!d.ok() && !d.error().IsNotFound()) return d.status();
+        std::lock_guard relock(mu_);
+        state_[pool_key].applied.erase(kube::resources::kScrapeShards.ToString() + "/" +
+                                       kube::NameOf(obj));
+      }
     }
   }
 
-  // 7. Status of every ScrapeShard and of the pool.
+  // 8. Status of every ScrapeShard and of the pool. Lost shards count for nothing.
   double total_series = 0, total_sps = 0;
-  int ready = 0, lost = 0, draining = 0;
+  int ready = 0, lost = 0, draining = 0, pending = 0;
   std::map<int, std::string> phases;
-  for (size_t s = 0; s < shard_count; ++s) {
-    auto it = shard_reports.find(static_cast<int>(s));
-    bool fresh =
-        it != shard_reports.end() && now - it->second.received < options_.heartbeat_timeout;
+  std::vector<std::string> lost_detail;
+  for (int s = 0; s < shard_count; ++s) {
+    const ShardView& sv = shard_views[static_cast<size_t>(s)];
+    const assign::ShardState st_s = assignment.shards[static_cast<size_t>(s)];
     std::string phase;
-    switch (assignment.shards[s]) {
-      case assign::ShardState::kActive:
-        phase = fresh ? "Active" : "Pending";
-        break;
-      case assign::ShardState::kDraining:
-        phase = "Draining";
-        ++draining;
-        break;
-      case assign::ShardState::kLost:
-        phase = "Lost";
-        ++lost;
-        break;
+    if (st_s == assign::ShardState::kDraining) {
+      phase = "Draining";
+      ++draining;
+    } else if (st_s == assign::ShardState::kActive) {
+      phase = sv.reporting ? "Active" : "Pending";
+    } else {
+      std::lock_guard relock(mu_);
+      PoolState& ps = state_[pool_key];
+      const bool in_grace =
+          !ps.ever_reporting.count(s) && now - ps.expected_since[s] < options_.heartbeat_timeout;
+      phase = in_grace ? "Pending" : "Lost";
     }
-    if (fresh && assignment.shards[s] == assign::ShardState::kActive) ++ready;
-    phases[static_cast<int>(s)] = phase;
+    if (phase == "Lost") ++lost;
+    if (phase == "Pending") ++pending;
+    if (phase == "Active") ++ready;
+    phases[s] = phase;
+
+    // The Ready condition names the first replica that is down, and why.
+    std::string reason = sv.reporting ? "Reporting" : "AwaitingFirstReport", message;
+    for (int r = 0; r < replicas; ++r) {
+      const Liveness& l = sv.replicas[static_cast<size_t>(r)];
+      if (!l.alive) {
+        reason = l.reason;
+        message = endpoint::PodName(spec.name, s, r) + ": " + l.message;
+        break;
+      }
+    }
+    if (phase == "Lost") lost_detail.push_back("shard " + std::to_string(s) + " (" + message + ")");
     json pods = json::array();
-    for (int r = 0; r < spec.replicas_per_shard; ++r)
-      pods.push_back(endpoint::PodName(spec.name, static_cast<int>(s), r));
+    for (int r = 0; r < replicas; ++r) pods.push_back(endpoint::PodName(spec.name, s, r));
     json st = {{"phase", phase},
                {"pods", pods},
-               {"targets", assignment.owned[s]},
-               {"handingOff", assignment.handing_off[s]},
-               {"assignedWeight", assignment.load[s]}};
-    if (it != shard_reports.end()) {
-      const auto& rep = it->second.report;
+               {"targets", assignment.owned[static_cast<size_t>(s)]},
+               {"handingOff", assignment.handing_off[static_cast<size_t>(s)]},
+               {"assignedWeight", std::round(assignment.load[static_cast<size_t>(s)] * 10) / 10},
+               {"activeSeries", 0},
+               {"samplesPerSecond", 0},
+               {"saturation", 0},
+               {"remoteWriteLagSeconds", 0}};
+    std::string plan_error;
+    if (sv.freshest != nullptr && phase != "Lost") {
+      const auto& rep = sv.freshest->report;
       st["activeSeries"] = static_cast<int64_t>(rep.active_series);
       // Rounded: status is for people (kubectl columns) and must not churn on noise.
       st["samplesPerSecond"] = std::round(rep.samples_per_second * 10) / 10;
       st["saturation"] = std::round(rep.saturation * 1000) / 1000;
       st["remoteWriteLagSeconds"] = std::round(rep.remote_write_lag_seconds * 10) / 10;
-      st["lastHeartbeat"] = Rfc3339(it->second.received);
       total_series += rep.active_series;
       total_sps += rep.samples_per_second;
-    } else {
-      st["activeSeries"] = 0;
-      st["samplesPerSecond"] = 0;
+      plan_error = rep.plan_error;
     }
-    auto r = client_.Patch(kube::resources::kScrapeShards, spec.ns,
-                           ScrapeShardName(spec.name, static_cast<int>(s)), kube::PatchType::kMerge,
-                           {{"status", st}}, {}, "status");
+    json prev_shard_conditions = json::array();
+    json last_written;
+    std::optional<Clock::time_point> heartbeat;
+    {
+      std::lock_guard relock(mu_);
+      PoolState& ps = state_[pool_key];
+      auto it = ps.shard_status.find(s);
+      if (it != ps.shard_status.end()) {
+        last_written = it->second;
+        prev_shard_conditions = it->second.value("conditions", json::array());
+      }
+      // The heartbeat time moves at most once a minute: status is not a per-report log.
+      if (sv.freshest != nullptr) {
+        auto& written = ps.heartbeat_written[s];
+        if (sv.freshest->received - written >= std::chrono::minutes(1)) {
+          written = sv.freshest->received;
+        }
+        heartbeat = written;
+      } else if (auto w = ps.heartbeat_written.find(s); w != ps.heartbeat_written.end()) {
+        heartbeat = w->second;
+      }
+    }
+    if (heartbeat) st["lastHeartbeat"] = Rfc3339(*heartbeat);
+    st["conditions"] = json::array({Condition("Ready", sv.reporting && phase != "Lost", reason,
+                                              message, prev_shard_conditions),
+                                    Condition("PlanApplied", plan_error.empty(),
+                                              plan_error.empty() ? "Applied" : "ApplyFailed",
+                                              plan_error, prev_shard_conditions)});
+    if (st == last_written) continue;
+    auto r = client_.Patch(kube::resources::kScrapeShards, spec.ns, ScrapeShardName(spec.name, s),
+                           kube::PatchType::kMerge, {{"status", st}}, {}, "status");
     if (!r.ok()) return r.status().WithContext("ScrapeShard status");
+    std::lock_guard relock(mu_);
+    state_[pool_key].shard_status[s] = st;
   }
 
   {
@@ -510,10 +727,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       auto prev = st.shard_phase.find(s);
       if (prev != st.shard_phase.end() && prev->second != phase) {
         if (phase == "Lost") {
-          events_.Record(pool_ref, "Warning", "ShardLost",
-                         "shard " + std::to_string(s) + " sent no report for " +
-                             std::to_string(options_.heartbeat_timeout.count() / 1000) +
-                             "s; its targets moved to the other shards");
+          events_.Record(
+              pool_ref, "Warning", "ShardLost",
+              "shard " + std::to_string(s) + " is down; its targets moved to the other shards");
         } else if (prev->second == "Lost") {
           events_.Record(pool_ref, "Normal", "ShardRecovered",
                          "shard " + std::to_string(s) + " is back");
@@ -521,19 +737,21 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       }
     }
     st.shard_phase = phases;
-    if (st.last_shard_count != static_cast<int>(shard_count)) {
+    if (st.last_shard_count != shard_count) {
       if (st.last_shard_count >= 0) {
         events_.Record(pool_ref, "Normal", "ShardsScaled",
                        "scraper shards " + std::to_string(st.last_shard_count) + " -> " +
                            std::to_string(shard_count));
       }
-      st.last_shard_count = static_cast<int>(shard_count);
+      st.last_shard_count = shard_count;
     }
   }
 
   std::string invalid_msg;
   for (const auto& m : invalid) invalid_msg += (invalid_msg.empty() ? "" : "; ") + m;
   for (const auto& e : plan_errors) invalid_msg += (invalid_msg.empty() ? "" : "; ") + e;
+  std::string lost_msg;
+  for (const auto& d : lost_detail) lost_msg += (lost_msg.empty() ? "" : "; ") + d;
   bool available = ready >= spec.shards;
   bool progressing = draining > 0 || !assignment.handoffs.empty() || ready < spec.shards;
   json conditions = json::array(
@@ -551,12 +769,14 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                  prev_conditions),
        Condition("Degraded", lost > 0 || !invalid.empty(),
                  lost > 0 ? "ShardsLost" : (!invalid.empty() ? "InvalidMonitors" : "AsExpected"),
-                 lost > 0 ? std::to_string(lost) + " shards lost" : "", prev_conditions),
+                 lost > 0 ? std::to_string(lost) + " shards lost: " + lost_msg : "",
+                 prev_conditions),
        Condition("MonitorsValid", invalid.empty() && plan_errors.empty(),
                  invalid.empty() && plan_errors.empty() ? "AllValid" : "InvalidMonitors",
                  invalid_msg, prev_conditions)});
   json status = {{"observedGeneration", spec.generation},
                  {"shards", static_cast<int64_t>(shard_count) - draining},
+                 {"scraperShards", shard_count},
                  {"desiredShards", spec.shards},
                  {"readyShards", ready},
                  {"availableShards", ready},
@@ -569,6 +789,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   PoolTargets().With({spec.ns, spec.name}).Set(static_cast<double>(targets.size()));
   PoolShards().With({spec.ns, spec.name, "ready"}).Set(ready);
   PoolShards().With({spec.ns, spec.name, "lost"}).Set(lost);
+  PoolShards().With({spec.ns, spec.name, "pending"}).Set(pending);
   PoolShards().With({spec.ns, spec.name, "draining"}).Set(draining);
   {
     std::lock_guard relock(mu_);

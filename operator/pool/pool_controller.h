@@ -7,14 +7,34 @@
 //   2. discovers their targets (operator/discovery), reading referenced Secrets on demand;
 //      an invalid monitor is skipped, reported in P's MonitorsValid condition and as a
 //      Warning Event on the monitor; the others keep working;
-//   3. assigns targets to shards (operator/assign) with the series each target last reported
-//      as its weight, heartbeats deciding which shards are lost, and scrape confirmations
-//      completing make-before-break handoffs;
-//   4. publishes one ScrapePlan per shard and replica to the discovery endpoint;
+//   3. judges every scraper pod (shard_liveness.h: pod status at once, heartbeats for
+//      partitions; a shard is Lost only when all its replicas are) and assigns targets to
+//      shards (operator/assign) with the series each target last reported as its weight and
+//      scrape confirmations driving make-before-break handoffs and their cutovers;
+//   4. publishes one ScrapePlan per shard and replica to the discovery endpoint; a draining
+//      shard left with nothing gets a final empty plan and is removed only once every
+//      replica reported running it (or is gone);
 //   5. server-side-applies the owned objects (ConfigMap, headless Service, PDB, one
-//      StatefulSet per replica set, one ScrapeShard per shard) and deletes surplus ones;
-//   6. writes ScrapeShard and ScrapePool status (only when it changed) and Events on
+//      StatefulSet per replica set, one ScrapeShard per shard) when they differ from what it
+//      last applied (and every `reapply` to heal drift), and deletes surplus ScrapeShards;
+//   6. writes ScrapeShard and ScrapePool status only when it changed, and Events on
 //      transitions; requeues itself after `resync` so heartbeat loss is noticed.
+//
+// Restarts and leader changes: the first reconcile of a pool that already has shards waits
+// (at most `rebuild_wait`) for every scraper's report and rebuilds the placement from them
+// (placement_rebuild.h), so no target moves and handoffs in flight continue. Until then no
+// plan is served; scrapers keep scraping the plan they have.
+//
+// The report store admits reports only for the pods of shards the controller knows.
+//
+// Failover bound: a dead scraper's pod status marks its shard Lost within the informer's
+// latency; a partitioned one after `heartbeat_timeout`. The next reconcile (immediate on a
+// pod event, else within `resync`) reassigns its targets, the new owners' long polls get
+// their plans within milliseconds, and each target is scraped at its next phase point, at
+// most one interval later. So targets go unscraped for at most about one scrape interval
+// after a pod-visible failure, and heartbeat_timeout + resync + one interval after a
+// partition: 20 s + 5 s + 30 s = 55 s < 2 intervals at the 30 s default
+// (docs/assignment.md, "Failover").
 #pragma once
 
 #include <chrono>
@@ -43,16 +63,25 @@ struct Caches {
   const kube::Store* namespaces = nullptr;
   const kube::Store* services = nullptr;
   const kube::Store* endpoint_slices = nullptr;
-  const kube::Store* pods = nullptr;
+  const kube::Store* pods = nullptr;  // also the scraper pods' status (liveness)
+  // Read for monitors' credentials and TLS material; null: read on demand (tests).
+  const kube::Store* secrets = nullptr;
+  const kube::Store* config_maps = nullptr;
 };
 
 class PoolController {
  public:
   struct Options {
     OperatorSettings settings;
-    std::chrono::milliseconds resync{std::chrono::seconds(10)};
-    // A shard whose scrapers sent no report for this long is Lost.
-    std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(45)};
+    std::chrono::milliseconds resync{std::chrono::seconds(5)};
+    // A scraper that sent no report for this long is down (scrapers report every 5 s).
+    std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(20)};
+    // After a restart, how long to wait for the scrapers' reports before assigning anyway.
+    std::chrono::milliseconds rebuild_wait{std::chrono::seconds(15)};
+    // Owned objects are re-applied this often even when unchanged (heals manual edits).
+    std::chrono::milliseconds reapply{std::chrono::minutes(10)};
+    // See assign::AssignOptions::cutover_delay.
+    std::chrono::milliseconds cutover_delay{std::chrono::seconds(3)};
   };
 
   PoolController(kube::Client& client, Caches caches, endpoint::PlanStore& plans,
@@ -71,6 +100,15 @@ class PoolController {
  private:
   struct PoolState {
     std::optional<assign::Assignment> assignment;
+    std::chrono::system_clock::time_point first_reconcile{};
+    std::map<int, std::chrono::system_clock::time_point> expected_since;  // per shard
+    std::set<int> ever_reporting;     // shards that reported since this operator started
+    std::set<std::string> pods_seen;  // scraper pods seen in the cache (absent = deleted)
+    std::map<std::pair<int, int>, uint64_t> final_plan;  // (shard, replica) → empty plan's gen
+    std::map<std::string, std::pair<nlohmann::json, std::chrono::steady_clock::time_point>>
+        applied;                                 // "resource/name" → last applied object, when
+    std::map<int, nlohmann::json> shard_status;  // last written ScrapeShard status
+    std::map<int, std::chrono::system_clock::time_point> heartbeat_written;
     std::set<std::string> invalid_monitors;  // "Kind ns/name: message" last reported
     std::map<int, std::string> shard_phase;  // last phase per shard, for Events
     nlohmann::json last_status;
@@ -79,6 +117,8 @@ class PoolController {
 
   void Work();
   void Forget(const std::string& pool_key);
+  void Admit(const std::string& ns, const std::string& pool, int shards, int replicas);
+  bool Admits(const endpoint::ShardKey& key) const;
 
   kube::Client& client_;
   Caches caches_;
@@ -89,6 +129,10 @@ class PoolController {
   kube::WorkQueue queue_;
   std::mutex mu_;  // guards state_ (one worker, but tests may call Reconcile directly)
   std::map<std::string, PoolState> state_;
+  // Which scraper pods may report: (namespace, pool) → (shards, replicas). Its own lock,
+  // never held while calling out: the report store calls Admits under its lock.
+  mutable std::mutex admission_mu_;
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> admitted_;
   std::thread worker_;
 };
 

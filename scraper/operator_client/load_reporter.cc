@@ -52,6 +52,14 @@ void LoadReporter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void LoadReporter::Poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
 uint64_t LoadReporter::reports_sent() const {
   std::lock_guard lock(mu_);
   return sent_;
@@ -73,7 +81,9 @@ void LoadReporter::Run() {
       }
       failing_ = true;
     }
-    if (cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) return;
+    cv_.wait_for(lock, options_.interval, [this] { return stopping_ || poked_; });
+    if (stopping_) return;
+    poked_ = false;
   }
 }
 
@@ -82,10 +92,16 @@ plan::LoadReport LoadReporter::BuildReport() {
   plan::LoadReport r;
   r.pod = options_.pod_name;
   std::optional<plan::ScrapePlan> current = applier_.Current();
+  std::map<uint64_t, const plan::Target*> planned;
   if (current) {
     r.shard = current->shard;
     r.replica = current->replica;
     r.plan_generation = current->generation;
+    for (const auto& t : current->targets) planned[t.id] = &t;
+  }
+  if (auto error = applier_.LastError()) {
+    r.failed_plan_generation = error->first;
+    r.plan_error = error->second.substr(0, 1024);
   }
   double busy = 0;  // average scrapes in flight
   for (const scrape::TargetStatus& s : manager_.ActiveTargets()) {
@@ -95,6 +111,10 @@ plan::LoadReport LoadReporter::BuildReport() {
     load.id = *id;
     load.series = static_cast<double>(s.series);
     load.last_error = s.last_error;
+    if (auto p = planned.find(*id); p != planned.end()) {
+      load.handoff = p->second->handoff;
+      load.cutover_unix_ms = p->second->cutover_unix_ms;
+    }
     if (s.last_success.time_since_epoch().count() != 0) {
       load.last_success_unix_ms = UnixMs(s.last_success);
     }

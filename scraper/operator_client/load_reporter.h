@@ -14,8 +14,11 @@
 //                             `scrape_slots` and capped at 1: the share of the scrape time
 //                             budget in use
 //   remote_write_lag_seconds  from the optional provider
-//   per_target                plan id, series, last success (unix ms), last error
-// Only targets that came from the plan are reported.
+//   per_target                plan id, series, last success (unix ms), last error, and the
+//                             handoff mark and cutover the target runs with
+//   plan_error                why the newest plan failed to apply (it is retried)
+// Only targets that came from the plan are reported. Poke() sends the next report at once
+// (after a plan is applied, so the operator learns the new state without waiting).
 #pragma once
 
 #include <chrono>
@@ -39,7 +42,7 @@ class LoadReporter {
     std::string operator_url;
     std::string pod_namespace;
     std::string pod_name;
-    std::chrono::milliseconds interval{std::chrono::seconds(15)};
+    std::chrono::milliseconds interval{std::chrono::seconds(5)};
     double scrape_slots = 2;  // concurrent scrapes the budget allows (worker threads)
     std::function<double()> remote_write_lag_seconds;  // optional
     std::string bearer_token;
@@ -55,6 +58,7 @@ class LoadReporter {
   // Sends the first report right away, then every interval.
   void Start();
   void Stop();
+  void Poke();
 
   // Builds the next report, advancing the delta baselines (samples, errors).
   plan::LoadReport BuildReport();
@@ -78,6 +82,7 @@ class LoadReporter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool poked_ = false;
   uint64_t sent_ = 0;
   bool failing_ = false;
   std::chrono::steady_clock::time_point last_failure_log_{};

@@ -50,9 +50,11 @@ OperatorMode::OperatorMode(OperatorModeOptions options, scrape::ScrapeManager& m
   pc.tls = options_.tls;
   plan_client_ =
       std::make_unique<PlanClient>(std::move(pc), client, [this](const plan::ScrapePlan& p) {
-        SHARDWISE_RETURN_IF_ERROR(applier_.Apply(p));
-        if (options_.on_plan_applied) options_.on_plan_applied(p);
-        return Status::OK();
+        Status st = applier_.Apply(p);
+        if (st.ok() && options_.on_plan_applied) options_.on_plan_applied(p);
+        // Tell the operator at once: a drained shard, a handoff's progress or a failure.
+        if (reporter_) reporter_->Poke();
+        return st;
       });
 
   LoadReporter::Options lr;

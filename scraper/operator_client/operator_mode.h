@@ -33,7 +33,7 @@ struct OperatorModeOptions {
   std::string data_dir;  // plan.json and tls/ live here
   std::chrono::milliseconds plan_wait{std::chrono::seconds(30)};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
-  std::chrono::milliseconds report_interval{std::chrono::seconds(15)};
+  std::chrono::milliseconds report_interval{std::chrono::seconds(5)};
   double scrape_slots = 2;     // see LoadReporter::Options
   scrape::Config base_config;  // jobs scraped besides the plan's (may be empty)
   std::function<double()> remote_write_lag_seconds;  // optional

@@ -59,6 +59,7 @@ struct Scraper {
 class OperatorModeTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    reports_.SetAdmission([](const endpoint::ShardKey& k) { return k.pool == "main"; });
     endpoint_.Register(*operator_);
     ASSERT_TRUE(operator_->Start().ok());
     url_ = "http://" + operator_->address();
@@ -186,6 +187,30 @@ TEST_F(OperatorModeTest, KeepsScrapingThePersistedPlanWhenTheOperatorIsGone) {
             std::string::npos);
 }
 
+TEST_F(OperatorModeTest, ReportsCarryHandoffMarksAndComeRightAfterANewPlan) {
+  Publish({A()});
+  OperatorModeOptions o = Options();
+  o.report_interval = std::chrono::hours(1);  // only the first report and the pokes
+  Scraper s(o);
+  ASSERT_TRUE(s.mode.Start().ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto e = reports_.Get(key_);
+    return e && e->report.per_target.size() == 1;
+  }));
+  plan::Target in = B();
+  in.handoff = plan::Handoff::kIncoming;
+  in.cutover_unix_ms = 1234;
+  const uint64_t gen = Publish({A(), in});
+  ASSERT_TRUE(WaitFor([&] {
+    auto e = reports_.Get(key_);
+    return e && e->report.plan_generation == gen && e->report.per_target.size() == 2;
+  }));
+  const plan::LoadReport r = reports_.Get(key_)->report;
+  EXPECT_EQ(r.per_target[1].handoff, plan::Handoff::kIncoming);
+  EXPECT_EQ(r.per_target[1].cutover_unix_ms, 1234);
+  EXPECT_TRUE(r.plan_error.empty());
+}
+
 TEST_F(OperatorModeTest, ReportsCarryPerTargetSeriesCounts) {
   const uint64_t gen = Publish({A(), B()});
   Scraper s(Options());
@@ -211,6 +236,7 @@ TEST_F(OperatorModeTest, ReportsCarryPerTargetSeriesCounts) {
   EXPECT_EQ(r.per_target[1].series, 5);  // what b exposes
   EXPECT_EQ(r.active_series, 8);
   EXPECT_EQ(r.per_target[0].last_error, "");
+  EXPECT_EQ(r.per_target[0].handoff, plan::Handoff::kNone);
   EXPECT_GE(r.saturation, 0);
   EXPECT_LE(r.saturation, 1);
   // Reports keep coming: they are the heartbeat.

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <filesystem>
+#include <unordered_map>
 
 #include "common/duration.h"
 #include "common/log/log.h"
@@ -38,6 +39,16 @@ std::string JobSettingsKey(const plan::Target& t) {
     key["auth"] = {t.auth->bearer_token, t.auth->basic_username, t.auth->basic_password};
   }
   return key.dump();
+}
+
+scrape::ForwardWindow ForwardWindowOf(const plan::Target& t) {
+  scrape::ForwardWindow w;
+  if (t.handoff == plan::Handoff::kIncoming) {
+    w.from_ms = t.cutover_unix_ms > 0 ? t.cutover_unix_ms : w.until_ms;
+  } else if (t.handoff == plan::Handoff::kOutgoing && t.cutover_unix_ms > 0) {
+    w.until_ms = t.cutover_unix_ms;
+  }
+  return w;
 }
 
 }  // namespace
@@ -128,8 +139,40 @@ Result<PlanApplier::Built> PlanApplier::Build(const plan::ScrapePlan& plan) {
 
 Status PlanApplier::Apply(const plan::ScrapePlan& plan) {
   std::lock_guard apply_lock(apply_mu_);
+  Status st = ApplyLocked(plan);
+  std::lock_guard lock(mu_);
+  if (st.ok()) {
+    last_error_.reset();
+  } else {
+    last_error_ = std::make_pair(plan.generation, st.ToString());
+  }
+  return st;
+}
+
+Status PlanApplier::ApplyLocked(const plan::ScrapePlan& plan) {
   Result<Built> built = Build(plan);
   if (!built.ok()) return built.status();
+
+  // Forward gates first, so an incoming target's very first scrape is already held back.
+  // Targets leaving keep their window until their loops have stopped.
+  std::unordered_map<uint64_t, scrape::ForwardWindow> windows;
+  for (const auto& t : plan.targets) {
+    if (t.handoff == plan::Handoff::kNone) continue;
+    windows[built->plan_to_hash[t.id]] = ForwardWindowOf(t);
+  }
+  std::unordered_map<uint64_t, scrape::ForwardWindow> during = windows;
+  {
+    std::lock_guard lock(mu_);
+    if (current_) {
+      for (const auto& t : current_->targets) {
+        auto h = plan_to_hash_.find(t.id);
+        if (t.handoff != plan::Handoff::kNone && h != plan_to_hash_.end()) {
+          during.emplace(h->second, ForwardWindowOf(t));
+        }
+      }
+    }
+  }
+  manager_.forward_gates().Replace(std::move(during));
 
   // Targets the previous plan handed over (outgoing) and this one drops: mark them just
   // before they go, so their loops stop without staleness markers. Marking only at
@@ -160,7 +203,23 @@ Status PlanApplier::Apply(const plan::ScrapePlan& plan) {
 
   // Plan targets travel as each job's static_configs: the manager diffs them, touching
   // only targets that differ, and restarts a job's loops only when its settings changed.
-  SHARDWISE_RETURN_IF_ERROR(manager_.ApplyConfig(built->config));
+  Status applied = manager_.ApplyConfig(built->config);
+  if (!applied.ok()) {
+    // Nothing changed: the previous plan's windows still hold.
+    std::unordered_map<uint64_t, scrape::ForwardWindow> previous;
+    std::lock_guard lock(mu_);
+    if (current_) {
+      for (const auto& t : current_->targets) {
+        auto h = plan_to_hash_.find(t.id);
+        if (t.handoff != plan::Handoff::kNone && h != plan_to_hash_.end()) {
+          previous.emplace(h->second, ForwardWindowOf(t));
+        }
+      }
+    }
+    manager_.forward_gates().Replace(std::move(previous));
+    return applied;
+  }
+  manager_.forward_gates().Replace(std::move(windows));
 
   std::lock_guard lock(mu_);
   current_ = plan;
@@ -192,6 +251,11 @@ std::optional<uint64_t> PlanApplier::ScrapeHash(uint64_t plan_id) const {
 std::optional<plan::ScrapePlan> PlanApplier::Current() const {
   std::lock_guard lock(mu_);
   return current_;
+}
+
+std::optional<std::pair<uint64_t, std::string>> PlanApplier::LastError() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
 }
 
 std::set<std::string> PlanApplier::Jobs() const {

@@ -15,6 +15,10 @@
 // the series). TLS PEM contents are written to `<data dir>/tls/<hash>.pem` (0600), named by
 // content so an unchanged secret keeps the job's fingerprint.
 //
+// Handoff marks set the manager's forward gates (scrape/forward_gate.h): an incoming
+// target forwards nothing until its cutover, an outgoing one nothing from it on. A plan that
+// fails to apply is remembered (LastError) for the load report; the next Apply clears it.
+//
 // The jobs of `base_config` (e.g. from a config file) are applied alongside the plan's.
 // Thread-safe; Apply calls are serialised.
 #pragma once
@@ -55,6 +59,8 @@ class PlanApplier {
   std::optional<plan::ScrapePlan> Current() const;
   // Scrape job names the current plan created.
   std::set<std::string> Jobs() const;
+  // The last Apply's failure: the plan's generation and why (nullopt after a success).
+  std::optional<std::pair<uint64_t, std::string>> LastError() const;
 
   // The scrape job name for a plan target (exposed for tests).
   static std::string ScrapeJobName(const plan::Target& target);
@@ -67,6 +73,7 @@ class PlanApplier {
     std::map<uint64_t, std::string> job_of_hash;
   };
   Result<Built> Build(const plan::ScrapePlan& plan);
+  Status ApplyLocked(const plan::ScrapePlan& plan);
 
   const Options options_;
   scrape::ScrapeManager& manager_;
@@ -78,6 +85,7 @@ class PlanApplier {
   std::map<uint64_t, uint64_t> hash_to_plan_;
   std::map<uint64_t, std::string> job_of_hash_;
   std::set<std::string> jobs_;
+  std::optional<std::pair<uint64_t, std::string>> last_error_;
 };
 
 }  // namespace shardwise::opclient

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <set>
 
 #include "scraper/operator_client/opclient_test_util.h"
 #include "scraper/storage/memory_sink.h"
@@ -179,6 +180,124 @@ TEST_F(PlanApplierTest, KeepsTheBaseConfigJobs) {
   for (const auto& s : manager_.ActiveTargets()) {
     EXPECT_EQ(applier.PlanId(s.target.hash).has_value(), s.target.job != "local");
   }
+}
+
+}  // namespace
+}  // namespace shardwise::opclient
+
+namespace shardwise::opclient {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One scraper: its storage, manager and applier.
+struct Scraper {
+  storage::MemorySink sink;
+  http::Client client;
+  scrape::ScrapeManager manager{{}, sink, client};
+  TempDir dir;
+  PlanApplier applier{{.data_dir = dir.path()}, manager};
+  std::vector<storage::StoredSample> Samples(const Labels& series) const {
+    return sink.Samples(series);
+  }
+};
+
+plan::ScrapePlan PlanOf(uint64_t generation, std::vector<plan::Target> targets) {
+  plan::ScrapePlan p;
+  p.generation = generation;
+  p.targets = std::move(targets);
+  return p;
+}
+
+TEST(PlanApplierHandoffTest, OwnersForwardEachScrapeExactlyOnceAcrossTheCutover) {
+  MetricsTarget target{"m", 2};
+  const Labels labels{{"instance", "m"}, {"job", "node"}};
+  const Labels series = Series("m_0", labels);
+  const Labels up = Series("up", labels);
+  Scraper old_owner, new_owner;
+  plan::Target t = PlanTarget(1, target.address(), "m");
+  ASSERT_TRUE(old_owner.applier.Apply(PlanOf(1, {t})).ok());
+  ASSERT_TRUE(WaitFor([&] { return !old_owner.Samples(series).empty(); }));
+
+  // The handoff starts: both scrape, only the old owner forwards.
+  plan::Target out = t, in = t;
+  out.handoff = plan::Handoff::kOutgoing;
+  in.handoff = plan::Handoff::kIncoming;
+  ASSERT_TRUE(old_owner.applier.Apply(PlanOf(2, {out})).ok());
+  ASSERT_TRUE(new_owner.applier.Apply(PlanOf(2, {in})).ok());
+  auto hash = new_owner.applier.ScrapeHash(1);
+  ASSERT_TRUE(hash);
+  auto new_loop = new_owner.manager.Loop(PlanApplier::ScrapeJobName(in), *hash);
+  ASSERT_NE(new_loop, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return new_loop->Snapshot().health == "up"; }));
+  EXPECT_TRUE(new_owner.sink.Series().empty()) << "an incoming target forwards nothing";
+
+  // The cutover: before it the old owner forwards, from it on the new one.
+  const int64_t cutover = NowMs() + 600;
+  out.cutover_unix_ms = in.cutover_unix_ms = cutover;
+  ASSERT_TRUE(old_owner.applier.Apply(PlanOf(3, {out})).ok());
+  ASSERT_TRUE(new_owner.applier.Apply(PlanOf(3, {in})).ok());
+  ASSERT_TRUE(WaitFor([&] { return new_owner.Samples(series).size() >= 2; }));
+  // Released: the old owner stops silently; the new owner forwards everything.
+  t.handoff = plan::Handoff::kNone;
+  ASSERT_TRUE(old_owner.applier.Apply(PlanOf(4, {})).ok());
+  ASSERT_TRUE(new_owner.applier.Apply(PlanOf(4, {t})).ok());
+  const size_t before = new_owner.Samples(series).size();
+  ASSERT_TRUE(WaitFor([&] { return new_owner.Samples(series).size() >= before + 2; }));
+
+  const auto old_samples = old_owner.Samples(series);
+  const auto new_samples = new_owner.Samples(series);
+  ASSERT_FALSE(old_samples.empty());
+  // Each scrape instant is forwarded by one owner only, on its side of the cutover (scrape
+  // timestamps sit within milliseconds of the phase points, which decide).
+  std::set<int64_t> points;
+  const auto interval = t.interval;
+  for (const auto& s : old_samples) {
+    EXPECT_LT(scrape::ScrapeLoop::PhasePointMs(*hash, interval, s.t_ms), cutover);
+    EXPECT_TRUE(points.insert(scrape::ScrapeLoop::PhasePointMs(*hash, interval, s.t_ms)).second);
+  }
+  for (const auto& s : new_samples) {
+    EXPECT_GE(scrape::ScrapeLoop::PhasePointMs(*hash, interval, s.t_ms), cutover);
+    EXPECT_TRUE(points.insert(scrape::ScrapeLoop::PhasePointMs(*hash, interval, s.t_ms)).second);
+  }
+  // No staleness markers anywhere, `up` included.
+  for (const Scraper* s : {&old_owner, &new_owner}) {
+    for (const auto& [name, samples] : s->sink.Series()) {
+      for (const auto& sample : samples)
+        EXPECT_FALSE(storage::IsStaleNaN(sample.v)) << name.ToString();
+    }
+  }
+  EXPECT_FALSE(new_owner.Samples(up).empty());
+}
+
+TEST(PlanApplierHandoffTest, AnIncomingTargetCalledOffLeavesNothingBehind) {
+  MetricsTarget target{"m", 2};
+  Scraper scraper;
+  plan::Target in = PlanTarget(1, target.address(), "m");
+  in.handoff = plan::Handoff::kIncoming;
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(1, {in})).ok());
+  ASSERT_TRUE(WaitFor([&] { return target.scrapes() >= 2; }));
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(2, {})).ok());
+  EXPECT_TRUE(scraper.sink.Series().empty());
+}
+
+TEST(PlanApplierHandoffTest, AFailedPlanIsRememberedUntilOneApplies) {
+  MetricsTarget target{"m", 1};
+  Scraper scraper;
+  plan::Target bad = PlanTarget(1, target.address(), "m");
+  bad.metric_relabelings = nlohmann::json::array({{{"action", "no-such-action"}}});
+  EXPECT_FALSE(scraper.applier.Apply(PlanOf(7, {bad})).ok());
+  auto error = scraper.applier.LastError();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->first, 7u);
+  EXPECT_FALSE(scraper.applier.Current());
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(8, {PlanTarget(1, target.address(), "m")})).ok());
+  EXPECT_FALSE(scraper.applier.LastError());
+  EXPECT_EQ(scraper.applier.Current()->generation, 8u);
 }
 
 }  // namespace

@@ -192,7 +192,7 @@ PlanClient::Outcome PlanClient::PollOnce(bool first) {
     // Still apply it: scraping the right targets matters more than the fallback copy.
     log::Error("cannot persist the scrape plan", {{"err", st}});
   }
-  Deliver(std::move(p).value(), /*from_disk=*/false);
+  if (!Deliver(std::move(p).value(), /*from_disk=*/false)) return Outcome::kFailed;
   return Outcome::kNewPlan;
 }
 
@@ -212,25 +212,26 @@ bool PlanClient::LoadFromDisk() {
             {{"generation", p->generation}, {"targets", p->targets.size()}});
   ClientMetrics::Get().plan_stale.Set(1);
   stale_ = true;
-  Deliver(std::move(p).value(), /*from_disk=*/true);
-  return true;
+  return Deliver(std::move(p).value(), /*from_disk=*/true);
 }
 
-void PlanClient::Deliver(plan::ScrapePlan plan, bool from_disk) {
+bool PlanClient::Deliver(plan::ScrapePlan plan, bool from_disk) {
   ClientMetrics& m = ClientMetrics::Get();
-  m.plan_generation.Set(static_cast<double>(plan.generation));
-  m.plan_targets.Set(static_cast<double>(plan.targets.size()));
   Status st = on_plan_ ? on_plan_(plan) : Status::OK();
   if (!st.ok()) {
     m.plan_apply_errors.Inc();
-    log::Error("cannot apply the scrape plan",
+    log::Error("cannot apply the scrape plan; retrying",
                {{"generation", plan.generation}, {"from_disk", from_disk}, {"err", st}});
+    return false;
   }
+  m.plan_generation.Set(static_cast<double>(plan.generation));
+  m.plan_targets.Set(static_cast<double>(plan.targets.size()));
   {
     std::lock_guard lock(mu_);
     current_ = std::move(plan);
   }
   ++delivered_;
+  return true;
 }
 
 }  // namespace shardwise::opclient

@@ -67,7 +67,9 @@ class PlanClient {
   enum class Outcome { kNewPlan, kUnchanged, kNoPlan, kFailed };
   void Run();
   Outcome PollOnce(bool first);
-  void Deliver(plan::ScrapePlan plan, bool from_disk);
+  // Applies `plan`; only an applied plan becomes current, so a failed one is fetched and
+  // applied again after a backoff (the operator sees the error in the load report).
+  bool Deliver(plan::ScrapePlan plan, bool from_disk);
   bool LoadFromDisk();
   // Waits `d` unless stopping; returns false when stopping.
   bool SleepFor(std::chrono::milliseconds d);

@@ -33,12 +33,14 @@ int64_t ToMs(std::chrono::system_clock::time_point t) {
 
 ScrapeLoop::ScrapeLoop(Target target, const ScrapeConfig& config,
                        relabel::Relabeler metric_relabeler, std::shared_ptr<Scheduler> scheduler,
-                       http::Client& client, storage::Appendable& storage, uint64_t jitter_seed)
+                       http::Client& client, storage::Appendable& storage, uint64_t jitter_seed,
+                       std::shared_ptr<const ForwardGates> gates)
     : target_(std::move(target)),
       config_(config),
       scheduler_(std::move(scheduler)),
       client_(client),
       jitter_seed_(jitter_seed),
+      gates_(std::move(gates)),
       job_(target_.job),
       ingester_(target_.labels, MakeIngestOptions(config, std::move(metric_relabeler)), storage) {
   status_.target = target_;
@@ -58,6 +60,17 @@ std::chrono::nanoseconds ScrapeLoop::Offset(uint64_t hash, std::chrono::millisec
   int64_t next = base + static_cast<int64_t>(hash % static_cast<uint64_t>(iv));
   if (next > iv) next -= iv;
   return std::chrono::nanoseconds(next);
+}
+
+int64_t ScrapeLoop::PhasePointMs(uint64_t hash, std::chrono::milliseconds interval, int64_t ts_ms) {
+  const int64_t iv = std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count();
+  if (iv <= 0) return ts_ms;
+  const int64_t phase = static_cast<int64_t>(hash % static_cast<uint64_t>(iv));
+  // Nearest k with k * iv + phase to ts; floor division so times before the epoch work too.
+  const int64_t t = ts_ms * 1000000 - phase + iv / 2;
+  int64_t k = t / iv;
+  if (t % iv < 0) --k;
+  return (k * iv + phase) / 1000000;
 }
 
 std::chrono::system_clock::time_point ScrapeLoop::AlignScrapeTime(
@@ -171,7 +184,18 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
   ScrapeMetrics& m = ScrapeMetrics::Get();
   const int64_t ts = ToMs(start);
   IngestResult result;
-  if (!response.ok()) {
+  const bool forward =
+      gates_ == nullptr || gates_->Forwards(target_.hash, PhasePointMs(target_.hash ^ jitter_seed_,
+                                                                       target_.interval, ts));
+  if (!forward) {
+    // Scraped for the handoff's proof of reachability; another scraper forwards this one.
+    if (!response.ok()) {
+      result.status = response.status();
+    } else if (response->status != 200) {
+      result.status =
+          Status::Unavailable("server returned HTTP status " + std::to_string(response->status));
+    }
+  } else if (!response.ok()) {
     Status error = response.status();
     std::string_view limit;
     if (error.code() == Status::Code::kResourceExhausted) {
@@ -188,6 +212,7 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
   } else {
     result = ingester_.Ingest(response->body, response->Header("Content-Type"), ts, seconds);
   }
+  if (forward) forwarded_ = true;
 
   m.scrapes.With({job_}).Inc();
   m.duration.With({job_}).Observe(seconds);
@@ -217,7 +242,7 @@ void ScrapeLoop::Stop(bool stale_markers) {
   if (stopped_) return;
   stopped_ = true;
   if (started_) ScrapeMetrics::Get().targets_active.With({job_}).Dec();
-  if (stale_markers) {
+  if (stale_markers && forwarded_) {
     Status st = ingester_.WriteStaleMarkers(ToMs(std::chrono::system_clock::now()));
     if (!st.ok()) {
       log::Warn("writing staleness markers failed", {{"target", target_.Url()}, {"err", st}});

@@ -17,7 +17,13 @@
 //
 // Stop(stale_markers): no scrape is ingested after it returns. With stale_markers, every
 // series of the last scrape and the report series get staleness markers; without (a target
-// handed to another scraper), the loop lets go silently.
+// handed to another scraper), the loop lets go silently. A loop that never forwarded a
+// scrape has nothing to mark stale and writes nothing.
+//
+// Forwarding (forward_gate.h): with gates, a scrape is ingested only when the gate forwards
+// its phase point — the point of the target's phase grid nearest the scrape's timestamp,
+// the same instant on every scraper scraping the target. Other scrapes are fetched (they
+// count as successes for the handoff's confirmation) but nothing of them is stored.
 #pragma once
 
 #include <atomic>
@@ -29,6 +35,7 @@
 #include "common/http/client.h"
 #include "common/relabel/relabeler.h"
 #include "scraper/scrape/config.h"
+#include "scraper/scrape/forward_gate.h"
 #include "scraper/scrape/ingester.h"
 #include "scraper/scrape/scheduler.h"
 #include "scraper/scrape/target.h"
@@ -53,7 +60,8 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // The loop keeps `scheduler` alive; `client` and `storage` must outlive Stop().
   ScrapeLoop(Target target, const ScrapeConfig& config, relabel::Relabeler metric_relabeler,
              std::shared_ptr<Scheduler> scheduler, http::Client& client,
-             storage::Appendable& storage, uint64_t jitter_seed = 0);
+             storage::Appendable& storage, uint64_t jitter_seed = 0,
+             std::shared_ptr<const ForwardGates> gates = nullptr);
   ~ScrapeLoop();
 
   void Start();
@@ -68,6 +76,8 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // Delay from `now` to the target's next phase point (exposed for tests).
   static std::chrono::nanoseconds Offset(uint64_t hash, std::chrono::milliseconds interval,
                                          std::chrono::system_clock::time_point now);
+  // The point of the phase grid of (hash, interval) nearest `ts_ms` (what Offset schedules).
+  static int64_t PhasePointMs(uint64_t hash, std::chrono::milliseconds interval, int64_t ts_ms);
   // The timestamp for a scrape starting at `now` on the grid whose last used point is
   // `*grid` (epoch: no grid yet; it starts at `now`): the grid point nearest `now` when
   // within the tolerance, else `now`. Moves `*grid` to the point used, and re-anchors it at
@@ -88,6 +98,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   const std::shared_ptr<Scheduler> scheduler_;
   http::Client& client_;
   const uint64_t jitter_seed_;
+  const std::shared_ptr<const ForwardGates> gates_;
   const std::string job_;
 
   mutable std::mutex mu_;  // guards everything below; held while ingesting
@@ -95,6 +106,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   bool started_ = false;
   bool stopped_ = false;
   bool in_flight_ = false;
+  bool forwarded_ = false;  // some scrape reached storage: stopping may need staleness markers
   std::chrono::system_clock::time_point timestamp_grid_{};  // see AlignScrapeTime
   TargetStatus status_;
   size_t reported_cache_size_ = 0;  // this loop's share of the cache_series gauge

@@ -402,3 +402,51 @@ TEST_F(ScrapeLoopTlsTest, ServerNameIsPassedThrough) {
 
 }  // namespace
 }  // namespace shardwise::scrape
+
+namespace shardwise::scrape {
+namespace {
+
+TEST(ScrapeLoopPhaseTest, PhasePointIsTheNearestScheduledInstant) {
+  const auto iv = std::chrono::milliseconds(10000);
+  const uint64_t hash = 123456789012345ULL;
+  const int64_t phase_ms = static_cast<int64_t>(hash % 10000000000ULL) / 1000000;
+  const int64_t point = 1700000000000 - 1700000000000 % 10000 + phase_ms;
+  EXPECT_EQ(ScrapeLoop::PhasePointMs(hash, iv, point), point);
+  EXPECT_EQ(ScrapeLoop::PhasePointMs(hash, iv, point + 3), point);
+  EXPECT_EQ(ScrapeLoop::PhasePointMs(hash, iv, point - 3), point);
+  EXPECT_EQ(ScrapeLoop::PhasePointMs(hash, iv, point + 6000), point + 10000);
+  // Where Offset schedules the next scrape is such a point.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(point + 1234));
+  const auto next = now + ScrapeLoop::Offset(hash, iv, now);
+  const int64_t next_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(next.time_since_epoch()).count();
+  EXPECT_EQ(ScrapeLoop::PhasePointMs(hash, iv, next_ms), next_ms);
+}
+
+TEST_F(ScrapeLoopTest, ClosedForwardGateScrapesButStoresNothing) {
+  ScrapeConfig config = ParseJob("{job_name: j, scrape_interval: 10s}");
+  Target target = MakeTarget(config, address_);
+  auto gates = std::make_shared<ForwardGates>();
+  gates->Set(target.hash, ForwardWindow{.from_ms = std::numeric_limits<int64_t>::max()});
+  auto loop = std::make_shared<ScrapeLoop>(target, config, relabel::Relabeler(), scheduler_,
+                                           client_, sink_, 0, gates);
+  IngestResult r = loop->ScrapeOnce();
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(hits_.load(), 1);
+  EXPECT_EQ(sink_.TotalSamples(), 0u);
+  EXPECT_EQ(loop->Snapshot().health, "up");
+  EXPECT_GT(loop->Snapshot().last_success.time_since_epoch().count(), 0);
+  // Never forwarded: stopping writes no staleness markers either.
+  loop->Stop(/*stale_markers=*/true);
+  EXPECT_EQ(sink_.TotalSamples(), 0u);
+
+  // Opened: the next scrape is stored as usual.
+  gates->Clear(target.hash);
+  auto open = std::make_shared<ScrapeLoop>(target, config, relabel::Relabeler(), scheduler_,
+                                           client_, sink_, 0, gates);
+  ASSERT_TRUE(open->ScrapeOnce().status.ok());
+  EXPECT_EQ(sink_.Samples(SeriesOf(target, "up")).size(), 1u);
+}
+
+}  // namespace
+}  // namespace shardwise::scrape

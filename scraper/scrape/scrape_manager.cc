@@ -131,6 +131,7 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     deps.client = &client_;
     deps.storage = &storage_;
     deps.jitter_seed = options_.jitter_seed;
+    deps.gates = gates_;
     deps.silent = [this](uint64_t hash) {
       std::lock_guard lock(handoff_mu_);
       return handoff_.erase(hash) > 0;
@@ -165,7 +166,7 @@ void ScrapeManager::Stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& [name, job] : jobs_) StopSources(*job);
-  for (auto& [name, job] : jobs_) job->pool->Stop();
+  for (auto& [name, job] : jobs_) job->pool->Stop(/*stale_markers=*/false);
   scheduler_->Stop();
 }
 

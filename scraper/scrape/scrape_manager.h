@@ -14,7 +14,11 @@
 // reloads of their job.
 //
 // Handoff: MarkHandoff(hash) makes the target's loop stop without staleness markers when
-// the target next disappears (the new owner is already scraping it).
+// the target next disappears (the new owner is already scraping it). forward_gates() says
+// which scrapes of a target being handed over are stored (forward_gate.h).
+//
+// Stop() writes no staleness markers: Prometheus writes none at shutdown, and a scraper
+// that restarts, or whose targets another scraper takes over, continues the series.
 #pragma once
 
 #include <chrono>
@@ -28,6 +32,7 @@
 #include "common/http/client.h"
 #include "scraper/discovery/source.h"
 #include "scraper/scrape/config.h"
+#include "scraper/scrape/forward_gate.h"
 #include "scraper/scrape/scheduler.h"
 #include "scraper/scrape/scrape_pool.h"
 #include "scraper/storage/appender.h"
@@ -54,7 +59,8 @@ class ScrapeManager {
   Status UpdateTargets(const std::string& job, const std::string& source,
                        std::vector<sd::TargetGroup> groups);
   void MarkHandoff(uint64_t target_hash);
-  // Stops every source and loop (with staleness markers) and the scheduler.
+  ForwardGates& forward_gates() { return *gates_; }
+  // Stops every source and loop (without staleness markers) and the scheduler.
   void Stop();
 
   std::vector<TargetStatus> ActiveTargets() const;
@@ -81,6 +87,7 @@ class ScrapeManager {
   storage::Appendable& storage_;
   http::Client& client_;
   std::shared_ptr<Scheduler> scheduler_;
+  const std::shared_ptr<ForwardGates> gates_ = std::make_shared<ForwardGates>();
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Job>> jobs_;

@@ -122,6 +122,19 @@ TEST_F(ScrapeManagerTest, HandoffStopsWithoutStalenessMarkers) {
   }
 }
 
+TEST_F(ScrapeManagerTest, StopWritesNoStalenessMarkers) {
+  // Prometheus writes none at shutdown: a restarted scraper, or the shard taking over,
+  // continues the series.
+  ASSERT_TRUE(manager_.ApplyConfig(MakeConfig(kJob)).ok());
+  ASSERT_TRUE(manager_.UpdateTargets("j", "plan", {Group({{"/h", {}}})}).ok());
+  ASSERT_TRUE(WaitFor([&] { return ScrapedOnce("j", Hash("j", "/h")); }));
+  manager_.Stop();
+  ASSERT_FALSE(sink_.Series().empty());
+  for (const auto& [labels, samples] : sink_.Series()) {
+    for (const auto& s : samples) EXPECT_FALSE(IsStaleNaN(s.v)) << labels.ToString();
+  }
+}
+
 TEST_F(ScrapeManagerTest, ReapplyingTheSameConfigKeepsLoops) {
   std::string jobs =
       "[{job_name: s, scrape_interval: 1s, static_configs: [{targets: ['" + address_ + "']}]}]";

@@ -108,18 +108,18 @@ void ScrapePool::SyncLocked() {
   for (auto& [hash, target] : wanted) {
     auto loop =
         std::make_shared<ScrapeLoop>(std::move(target), config_, metric_relabeler_, deps_.scheduler,
-                                     *deps_.client, *deps_.storage, deps_.jitter_seed);
+                                     *deps_.client, *deps_.storage, deps_.jitter_seed, deps_.gates);
     loop->Start();
     ++loops_started_;
     loops_.emplace(hash, std::move(loop));
   }
 }
 
-void ScrapePool::Stop() {
+void ScrapePool::Stop(bool stale_markers) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
   stopped_ = true;
-  for (auto& [hash, loop] : loops_) StopLoop(loop, false);
+  for (auto& [hash, loop] : loops_) StopLoop(loop, /*labels_unchanged=*/!stale_markers);
   loops_.clear();
 }
 

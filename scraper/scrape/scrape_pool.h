@@ -40,7 +40,8 @@ class ScrapePool {
     http::Client* client = nullptr;
     storage::Appendable* storage = nullptr;
     uint64_t jitter_seed = 0;
-    std::function<bool(uint64_t)> silent;  // no staleness when this target stops
+    std::function<bool(uint64_t)> silent;       // no staleness when this target stops
+    std::shared_ptr<const ForwardGates> gates;  // optional, see forward_gate.h
   };
 
   // Fails when the config's relabel rules do not compile.
@@ -56,7 +57,8 @@ class ScrapePool {
   // Forgets the groups of configured sources ("file_sd/<i>", "http_sd/<i>") not in `keep`
   // (a reload removed them); sources pushed through UpdateTargets stay. Syncs.
   void RetainSources(const std::vector<std::string>& keep);
-  void Stop();
+  // Stops every loop; with stale_markers=false (shutdown) none writes staleness markers.
+  void Stop(bool stale_markers = true);
 
   std::vector<TargetStatus> Active() const;
   std::vector<DroppedTarget> Dropped() const;
