@@ -70,6 +70,83 @@ bool IsKind(const ResourceType& t, const char* group, const char* kind) {
   return t.group == group && t.kind == kind;
 }
 
+// What the apiserver's defaulting gives apps/v1 workloads.
+void ApplyWorkloadDefaults(const std::string& kind, json& obj) {
+  if (!obj["spec"].is_object()) obj["spec"] = json::object();
+  json& spec = obj["spec"];
+  if (kind != "DaemonSet" && !spec.contains("replicas")) spec["replicas"] = 1;
+  if (kind != "ReplicaSet" && !spec.contains("revisionHistoryLimit"))
+    spec["revisionHistoryLimit"] = 10;
+  if (kind == "Deployment") {
+    if (!spec.contains("strategy") || !spec["strategy"].is_object())
+      spec["strategy"] = {{"type", "RollingUpdate"}};
+    json& strategy = spec["strategy"];
+    if (!strategy.contains("type")) strategy["type"] = "RollingUpdate";
+    if (strategy["type"] == "RollingUpdate") {
+      json& ru = strategy["rollingUpdate"];
+      if (!ru.is_object()) ru = json::object();
+      if (!ru.contains("maxSurge")) ru["maxSurge"] = "25%";
+      if (!ru.contains("maxUnavailable")) ru["maxUnavailable"] = "25%";
+    }
+    if (!spec.contains("progressDeadlineSeconds")) spec["progressDeadlineSeconds"] = 600;
+  } else if (kind == "StatefulSet") {
+    if (!spec.contains("podManagementPolicy")) spec["podManagementPolicy"] = "OrderedReady";
+    if (!spec.contains("updateStrategy") || !spec["updateStrategy"].is_object())
+      spec["updateStrategy"] = {{"type", "RollingUpdate"}};
+    json& us = spec["updateStrategy"];
+    if (!us.contains("type")) us["type"] = "RollingUpdate";
+    if (us["type"] == "RollingUpdate") {
+      if (!us["rollingUpdate"].is_object()) us["rollingUpdate"] = json::object();
+      if (!us["rollingUpdate"].contains("partition")) us["rollingUpdate"]["partition"] = 0;
+    }
+    json& retention = spec["persistentVolumeClaimRetentionPolicy"];
+    if (!retention.is_object()) retention = json::object();
+    if (!retention.contains("whenDeleted")) retention["whenDeleted"] = "Retain";
+    if (!retention.contains("whenScaled")) retention["whenScaled"] = "Retain";
+  } else if (kind == "DaemonSet") {
+    if (!spec.contains("updateStrategy") || !spec["updateStrategy"].is_object())
+      spec["updateStrategy"] = {{"type", "RollingUpdate"}};
+    json& us = spec["updateStrategy"];
+    if (!us.contains("type")) us["type"] = "RollingUpdate";
+    if (us["type"] == "RollingUpdate") {
+      if (!us["rollingUpdate"].is_object()) us["rollingUpdate"] = json::object();
+      if (!us["rollingUpdate"].contains("maxUnavailable"))
+        us["rollingUpdate"]["maxUnavailable"] = 1;
+      if (!us["rollingUpdate"].contains("maxSurge")) us["rollingUpdate"]["maxSurge"] = 0;
+    }
+  }
+}
+
+// autoscaling/v2 defaults: minReplicas 1, a CPU utilization metric of 80% when none is
+// given, and, once spec.behavior is present, its unset rules and fields.
+void ApplyHpaDefaults(json& obj, bool v2) {
+  if (!obj["spec"].is_object()) obj["spec"] = json::object();
+  json& spec = obj["spec"];
+  if (!spec.contains("minReplicas")) spec["minReplicas"] = 1;
+  if (!v2) return;
+  if (!spec.contains("metrics") || (spec["metrics"].is_array() && spec["metrics"].empty()))
+    spec["metrics"] = json::array(
+        {{{"type", "Resource"},
+          {"resource",
+           {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 80}}}}}}});
+  if (!spec.contains("behavior") || !spec["behavior"].is_object()) return;
+  json& b = spec["behavior"];
+  auto fill = [](json& rules, const json& dflt_policies, std::optional<int> window) {
+    if (!rules.is_object()) rules = json::object();
+    if (window && !rules.contains("stabilizationWindowSeconds"))
+      rules["stabilizationWindowSeconds"] = *window;
+    if (!rules.contains("selectPolicy")) rules["selectPolicy"] = "Max";
+    if (!rules.contains("policies") || !rules["policies"].is_array() || rules["policies"].empty())
+      rules["policies"] = dflt_policies;
+  };
+  fill(b["scaleUp"],
+       json::array({{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
+                    {{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}}),
+       0);
+  fill(b["scaleDown"], json::array({{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}}),
+       std::nullopt);
+}
+
 }  // namespace
 
 std::string NewUid() {
@@ -443,19 +520,11 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
       obj.erase("stringData");
     }
     if (!obj.contains("type")) obj["type"] = "Opaque";
-  } else if (t.group == "apps" &&
-             (t.kind == "Deployment" || t.kind == "StatefulSet" || t.kind == "ReplicaSet")) {
-    if (!obj["spec"].is_object()) obj["spec"] = json::object();
-    if (!obj["spec"].contains("replicas")) obj["spec"]["replicas"] = 1;
-    if (t.kind == "Deployment" && !obj["spec"].contains("strategy"))
-      obj["spec"]["strategy"] = {
-          {"type", "RollingUpdate"},
-          {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", "25%"}}}};
-    if (t.kind == "StatefulSet" && !obj["spec"].contains("podManagementPolicy"))
-      obj["spec"]["podManagementPolicy"] = "OrderedReady";
+  } else if (t.group == "apps" && (t.kind == "Deployment" || t.kind == "StatefulSet" ||
+                                   t.kind == "ReplicaSet" || t.kind == "DaemonSet")) {
+    ApplyWorkloadDefaults(t.kind, obj);
   } else if (IsKind(t, "autoscaling", "HorizontalPodAutoscaler")) {
-    if (!obj["spec"].is_object()) obj["spec"] = json::object();
-    if (!obj["spec"].contains("minReplicas")) obj["spec"]["minReplicas"] = 1;
+    ApplyHpaDefaults(obj, t.version == "v2");
   } else if (IsKind(t, "", "Pod")) {
     if (!current && !obj.contains("status")) obj["status"] = {{"phase", "Pending"}};
     if (current && !obj.contains("status") && current->contains("status"))

@@ -1,5 +1,5 @@
 // Controller: asynchronous cluster behaviour (garbage collection, namespace teardown,
-// and later StatefulSet/EndpointSlice/HPA emulation) driven by the store's watch.
+// the workload, endpoint, disruption-budget and HPA controllers) driven by the store's watch.
 // ControllerManager runs every controller on one thread: each store event goes to
 // OnEvent(), and Resync() runs after each batch of events and at least every 200 ms so
 // controllers can retry pending work. Controllers write only through Cluster.
@@ -47,8 +47,13 @@ std::unique_ptr<Controller> NewGarbageCollector(Cluster& cluster);
 // turned Terminating, as the real controller's queue does, so a `kubectl delete -f` that
 // lists the namespace first still finds the objects inside it.
 std::unique_ptr<Controller> NewNamespaceController(Cluster& cluster, int delay_ms);
-// Keeps a StatefulSet's pods (<name>-<ordinal>) in line with spec.replicas and writes its
-// status. Without a kubelet every ordinal is created at once (Parallel semantics).
+// The workload controllers (see each *_controller.cc for its contract).
 std::unique_ptr<Controller> NewStatefulSetController(Cluster& cluster);
+std::unique_ptr<Controller> NewReplicaSetController(Cluster& cluster);
+std::unique_ptr<Controller> NewDeploymentController(Cluster& cluster);
+std::unique_ptr<Controller> NewDaemonSetController(Cluster& cluster);
+std::unique_ptr<Controller> NewEndpointSliceController(Cluster& cluster);
+std::unique_ptr<Controller> NewEndpointsController(Cluster& cluster);
+std::unique_ptr<Controller> NewPdbController(Cluster& cluster);
 
 }  // namespace shardwise::kubesim

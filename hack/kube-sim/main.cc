@@ -1,7 +1,8 @@
 // shardwise-kube-sim: a Kubernetes API server simulator that the real kubectl accepts
 // (apiserver 1.32 surface: discovery, OpenAPI v3, Tables, list/watch, patch and server-side
-// apply, CRDs with schema validation, finalizers, garbage collection, namespaces, a
-// StatefulSet controller). Stops cleanly on SIGTERM/SIGINT.
+// apply, CRDs with schema validation, finalizers, garbage collection, namespaces, and the
+// Deployment, ReplicaSet, StatefulSet, DaemonSet, EndpointSlice, Endpoints, PDB and HPA
+// controllers). Stops cleanly on SIGTERM/SIGINT.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,16 +13,19 @@
 
 int main(int argc, char** argv) {
   using namespace shardwise;
-  App app("shardwise-kube-sim",
-          "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
-          "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
-          "finalizers, garbage collection, namespaces and a StatefulSet controller.",
-          /*default_listen_address=*/"");
+  App app(
+      "shardwise-kube-sim",
+      "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
+      "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
+      "finalizers, garbage collection, namespaces and the workload, endpoint, disruption-budget "
+      "and HPA controllers.",
+      /*default_listen_address=*/"");
   kubesim::SimulatorOptions opts;
   std::string kubeconfig_out;
   std::vector<std::string> tokens;
   int64_t namespace_deletion_delay_ms = opts.namespace_deletion_delay_ms;
   std::chrono::milliseconds bookmark_interval = opts.bookmark_interval;
+  std::chrono::milliseconds hpa_sync_period = opts.hpa_sync_period;
   FlagSet& f = app.flags();
   f.String("listen", &opts.listen_address,
            "Plain HTTP listener, HOST:PORT (port 0: a free port); \"off\" disables it.");
@@ -42,11 +46,18 @@ int main(int argc, char** argv) {
         "How long a Terminating namespace waits before its contents are deleted.");
   f.Duration("bookmark-interval", &bookmark_interval,
              "BOOKMARK period for watches that allow them.");
+  f.Duration("hpa-sync-period", &hpa_sync_period,
+             "How often the HorizontalPodAutoscaler controller syncs each HPA.");
   if (auto code = app.Init(argc, argv)) return *code;
 
   if (opts.listen_address == "off") opts.listen_address.clear();
   opts.namespace_deletion_delay_ms = static_cast<int>(namespace_deletion_delay_ms);
   opts.bookmark_interval = bookmark_interval;
+  if (hpa_sync_period.count() <= 0) {
+    std::fprintf(stderr, "shardwise-kube-sim: --hpa-sync-period must be positive\n");
+    return 2;
+  }
+  opts.hpa_sync_period = hpa_sync_period;
   std::string first_user;
   for (const auto& t : tokens) {
     size_t eq = t.find('=');

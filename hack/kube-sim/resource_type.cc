@@ -1,5 +1,6 @@
 #include "hack/kube-sim/resource_type.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "hack/kube-sim/json_path.h"
@@ -133,18 +134,7 @@ std::vector<Column> PodColumns() {
           "Readiness Gates", "string", [](const json& o) { return std::string("<none>"); }, 1)};
 }
 
-std::vector<Column> WorkloadColumns(bool deployment) {
-  std::vector<Column> cols = {
-      NameCol(), Col("Ready", "string", [](const json& o) { return ReadyOf(o, "readyReplicas"); })};
-  if (deployment) {
-    cols.push_back(Col("Up-to-date", "integer", [](const json& o) {
-      return Int(Get(o, {"status", "updatedReplicas"}));
-    }));
-    cols.push_back(Col("Available", "integer", [](const json& o) {
-      return Int(Get(o, {"status", "availableReplicas"}));
-    }));
-  }
-  cols.push_back(AgeCol());
+void AddTemplateColumns(std::vector<Column>& cols, bool selector) {
   cols.push_back(Col(
       "Containers", "string",
       [](const json& o) {
@@ -157,14 +147,276 @@ std::vector<Column> WorkloadColumns(bool deployment) {
         return ContainerField(Get(o, {"spec", "template", "spec", "containers"}), "image");
       },
       1));
-  if (deployment)
+  if (selector)
     cols.push_back(Col(
         "Selector", "string",
         [](const json& o) {
           return SelectorString(Get(o, {"spec", "selector", "matchLabels"}));
         },
         1));
+}
+
+std::vector<Column> WorkloadColumns(bool deployment) {
+  std::vector<Column> cols = {
+      NameCol(), Col("Ready", "string", [](const json& o) { return ReadyOf(o, "readyReplicas"); })};
+  if (deployment) {
+    cols.push_back(Col("Up-to-date", "integer", [](const json& o) {
+      return Int(Get(o, {"status", "updatedReplicas"}));
+    }));
+    cols.push_back(Col("Available", "integer", [](const json& o) {
+      return Int(Get(o, {"status", "availableReplicas"}));
+    }));
+  }
+  cols.push_back(AgeCol());
+  AddTemplateColumns(cols, deployment);
   return cols;
+}
+
+std::vector<Column> ReplicaSetColumns() {
+  std::vector<Column> cols = {NameCol(),
+                              Col("Desired", "integer",
+                                  [](const json& o) {
+                                    return Int(Get(o, {"spec", "replicas"}));
+                                  }),
+                              Col("Current", "integer",
+                                  [](const json& o) {
+                                    return Int(Get(o, {"status", "replicas"}));
+                                  }),
+                              Col("Ready", "integer",
+                                  [](const json& o) {
+                                    return Int(Get(o, {"status", "readyReplicas"}));
+                                  }),
+                              AgeCol()};
+  AddTemplateColumns(cols, true);
+  return cols;
+}
+
+std::vector<Column> DaemonSetColumns() {
+  auto status = [](const char* field) {
+    return [field](const json& o) { return json(Int(Get(o, {"status", field}))); };
+  };
+  std::vector<Column> cols = {
+      NameCol(),
+      Col("Desired", "integer", status("desiredNumberScheduled")),
+      Col("Current", "integer", status("currentNumberScheduled")),
+      Col("Ready", "integer", status("numberReady")),
+      Col("Up-to-date", "integer", status("updatedNumberScheduled")),
+      Col("Available", "integer", status("numberAvailable")),
+      Col("Node Selector", "string",
+          [](const json& o) {
+            return SelectorString(Get(o, {"spec", "template", "spec", "nodeSelector"}));
+          }),
+      AgeCol()};
+  AddTemplateColumns(cols, true);
+  return cols;
+}
+
+// kubectl's "a,b,c + N more..." lists (at most three items, "<unset>" when empty).
+std::string ListWithMore(const std::vector<std::string>& items, const char* empty) {
+  if (items.empty()) return empty;
+  std::vector<std::string> head(items.begin(), items.begin() + std::min<size_t>(3, items.size()));
+  std::string out = Join(head, ",");
+  if (items.size() > 3) out += " + " + std::to_string(items.size() - 3) + " more...";
+  return out;
+}
+
+std::vector<Column> EndpointSliceColumns() {
+  return {
+      NameCol(),
+      Col("AddressType", "string", [](const json& o) { return o.value("addressType", json()); }),
+      Col("Ports", "string",
+          [](const json& o) {
+            std::vector<std::string> out;
+            const json& ports = o.value("ports", json::array());
+            if (ports.is_array())
+              for (const auto& p : ports)
+                out.push_back(p.contains("port") && p["port"].is_number()
+                                  ? std::to_string(Int(p["port"]))
+                                  : Str(p.value("name", json()), "*"));
+            return ListWithMore(out, "<unset>");
+          }),
+      Col("Endpoints", "string",
+          [](const json& o) {
+            std::vector<std::string> out;
+            const json& eps = o.value("endpoints", json::array());
+            if (eps.is_array())
+              for (const auto& e : eps)
+                for (const auto& a : e.value("addresses", json::array())) out.push_back(Str(a));
+            return ListWithMore(out, "<unset>");
+          }),
+      AgeCol()};
+}
+
+std::vector<Column> EndpointsColumns() {
+  return {NameCol(),
+          Col("Endpoints", "string",
+              [](const json& o) {
+                std::vector<std::string> out;
+                const json& subsets = o.value("subsets", json::array());
+                if (subsets.is_array())
+                  for (const auto& s : subsets) {
+                    const json& ports = s.value("ports", json::array());
+                    const json& addrs = s.value("addresses", json::array());
+                    if (!ports.is_array() || ports.empty()) {
+                      for (const auto& a : addrs) out.push_back(Str(a.value("ip", json())));
+                      continue;
+                    }
+                    for (const auto& p : ports)
+                      for (const auto& a : addrs)
+                        out.push_back(Str(a.value("ip", json())) + ":" +
+                                      std::to_string(Int(p.value("port", json()))));
+                  }
+                return ListWithMore(out, "<none>");
+              }),
+          AgeCol()};
+}
+
+// One HPA metric as kubectl's TARGETS column prints it ("450/500", "<unknown>/500",
+// "2/1 (avg)", "cpu: <unknown>/80%").
+std::string HpaTarget(const json& spec, const json& status) {
+  std::string type = Str(spec.value("type", json()));
+  auto quantity = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  auto current = [&](const char* src, const char* field) -> std::string {
+    const json& cur = status.is_object() ? Get(status, {src, "current", field}) : json();
+    return cur.is_null() ? "<unknown>" : quantity(cur);
+  };
+  auto value_or_avg = [&](const char* src) {
+    const json& target = Get(spec, {src, "target"});
+    if (target.contains("averageValue"))
+      return current(src, "averageValue") + "/" + quantity(target["averageValue"]) + " (avg)";
+    return current(src, "value") + "/" + quantity(target.value("value", json("")));
+  };
+  if (type == "External") return value_or_avg("external");
+  if (type == "Object") return value_or_avg("object");
+  if (type == "Pods")
+    return current("pods", "averageValue") + "/" +
+           quantity(Get(spec, {"pods", "target", "averageValue"}));
+  if (type == "Resource" || type == "ContainerResource") {
+    const char* src = type == "Resource" ? "resource" : "containerResource";
+    const json& target = Get(spec, {src, "target"});
+    std::string res = Str(Get(spec, {src, "name"}));
+    std::string text;
+    if (target.contains("averageValue")) {
+      text = current(src, "averageValue") + "/" + quantity(target["averageValue"]);
+    } else {
+      const json& cur =
+          status.is_object() ? Get(status, {src, "current", "averageUtilization"}) : json();
+      text = (cur.is_number() ? std::to_string(Int(cur)) + "%" : std::string("<unknown>")) + "/" +
+             (target.contains("averageUtilization")
+                  ? std::to_string(Int(target["averageUtilization"])) + "%"
+                  : std::string("<auto>"));
+    }
+    if (type == "ContainerResource")
+      return Str(Get(spec, {src, "container"})) + ": " + res + " " + text;
+    return res + ": " + text;
+  }
+  return "<unknown type>";
+}
+
+std::vector<Column> HpaColumns() {
+  return {NameCol(),
+          Col("Reference", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "scaleTargetRef", "kind"})) + "/" +
+                       Str(Get(o, {"spec", "scaleTargetRef", "name"}));
+              }),
+          Col("Targets", "string",
+              [](const json& o) {
+                const json& specs = Get(o, {"spec", "metrics"});
+                const json& statuses = Get(o, {"status", "currentMetrics"});
+                if (!specs.is_array() || specs.empty()) return std::string("<none>");
+                std::vector<std::string> out;
+                for (size_t i = 0; i < specs.size(); ++i)
+                  out.push_back(HpaTarget(
+                      specs[i], statuses.is_array() && i < statuses.size() ? statuses[i] : json()));
+                std::vector<std::string> head(out.begin(),
+                                              out.begin() + std::min<size_t>(2, out.size()));
+                std::string text = Join(head, ", ");
+                if (out.size() > 2) text += " + " + std::to_string(out.size() - 2) + " more...";
+                return text;
+              }),
+          Col("MinPods", "string",
+              [](const json& o) {
+                const json& v = Get(o, {"spec", "minReplicas"});
+                return v.is_number() ? std::to_string(Int(v)) : std::string("<unset>");
+              }),
+          Col("MaxPods", "integer",
+              [](const json& o) {
+                return Int(Get(o, {"spec", "maxReplicas"}));
+              }),
+          Col("Replicas", "integer",
+              [](const json& o) {
+                return Int(Get(o, {"status", "currentReplicas"}));
+              }),
+          AgeCol()};
+}
+
+std::vector<Column> ControllerRevisionColumns() {
+  return {
+      NameCol(),
+      Col("Controller", "string",
+          [](const json& o) {
+            const json& refs = Get(o, {"metadata", "ownerReferences"});
+            if (refs.is_array())
+              for (const auto& r : refs) {
+                if (!r.value("controller", false)) continue;
+                std::string api = Str(r.value("apiVersion", json()));
+                std::string group =
+                    api.find('/') == std::string::npos ? "" : "." + api.substr(0, api.find('/'));
+                std::string kind = Str(r.value("kind", json()));
+                for (auto& ch : kind) ch = static_cast<char>(std::tolower(ch));
+                return kind + group + "/" + Str(r.value("name", json()));
+              }
+            return std::string("<none>");
+          }),
+      Col("Revision", "integer", [](const json& o) { return Int(o.value("revision", json())); }),
+      AgeCol()};
+}
+
+std::vector<Column> PvcColumns() {
+  return {NameCol(),
+          Col("Status", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "phase"}));
+              }),
+          Col("Volume", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "volumeName"}));
+              }),
+          Col("Capacity", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "capacity", "storage"}));
+              }),
+          Col("Access Modes", "string",
+              [](const json& o) {
+                std::vector<std::string> out;
+                const json& modes = Get(o, {"status", "accessModes"});
+                if (modes.is_array())
+                  for (const auto& m : modes) {
+                    std::string s = Str(m);
+                    out.push_back(s == "ReadWriteOnce"      ? "RWO"
+                                  : s == "ReadOnlyMany"     ? "ROX"
+                                  : s == "ReadWriteMany"    ? "RWX"
+                                  : s == "ReadWriteOncePod" ? "RWOP"
+                                                            : s);
+                  }
+                return Join(out, ",");
+              }),
+          Col("StorageClass", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "storageClassName"}));
+              }),
+          Col("VolumeAttributesClass", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "volumeAttributesClassName"}), "<unset>");
+              }),
+          AgeCol(),
+          Col(
+              "VolumeMode", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "volumeMode"}));
+              },
+              1)};
 }
 
 std::vector<Column> ServiceColumns() {
@@ -253,20 +505,9 @@ std::vector<ResourceType> MakeBuiltins() {
       true);
   add(T("", "v1", "Pod", "pods", {"po"}, true, PodColumns()), true, false, true);
   add(T("", "v1", "Service", "services", {"svc"}, true, ServiceColumns()), true, false, true);
-  add(T("", "v1", "Endpoints", "endpoints", {"ep"}, true,
-        {NameCol(),
-         Col("Endpoints", "string",
-             [](const json& o) {
-               std::vector<std::string> out;
-               const json& subsets = o.value("subsets", json::array());
-               for (const auto& s : subsets)
-                 for (const auto& a : s.value("addresses", json::array()))
-                   for (const auto& p : s.value("ports", json::array()))
-                     out.push_back(Str(a.value("ip", json())) + ":" +
-                                   std::to_string(Int(p.value("port", json()))));
-               return out.empty() ? std::string("<none>") : Join(out, ",");
-             }),
-         AgeCol()}));
+  add(T("", "v1", "Endpoints", "endpoints", {"ep"}, true, EndpointsColumns()));
+  add(T("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", {"pvc"}, true, PvcColumns()),
+      true);
   add(T("", "v1", "ConfigMap", "configmaps", {"cm"}, true,
         {NameCol(),
          Col("Data", "integer",
@@ -292,41 +533,14 @@ std::vector<ResourceType> MakeBuiltins() {
       true, true);
   add(T("apps", "v1", "StatefulSet", "statefulsets", {"sts"}, true, WorkloadColumns(false)), true,
       true, true);
-  add(T("apps", "v1", "ReplicaSet", "replicasets", {"rs"}, true,
-        {NameCol(),
-         Col("Desired", "integer",
-             [](const json& o) {
-               return Int(Get(o, {"spec", "replicas"}));
-             }),
-         Col("Current", "integer",
-             [](const json& o) {
-               return Int(Get(o, {"status", "replicas"}));
-             }),
-         Col("Ready", "integer",
-             [](const json& o) {
-               return Int(Get(o, {"status", "readyReplicas"}));
-             }),
-         AgeCol()}),
-      true, true, true);
+  add(T("apps", "v1", "ReplicaSet", "replicasets", {"rs"}, true, ReplicaSetColumns()), true, true,
+      true);
+  add(T("apps", "v1", "DaemonSet", "daemonsets", {"ds"}, true, DaemonSetColumns()), true, false,
+      true);
+  add(T("apps", "v1", "ControllerRevision", "controllerrevisions", {}, true,
+        ControllerRevisionColumns()));
   add(T("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", {}, true,
-        {NameCol(),
-         Col("AddressType", "string", [](const json& o) { return o.value("addressType", json()); }),
-         Col("Ports", "string",
-             [](const json& o) {
-               std::vector<std::string> out;
-               for (const auto& p : o.value("ports", json::array()))
-                 out.push_back(std::to_string(Int(p.value("port", json()))));
-               return out.empty() ? std::string("<unset>") : Join(out, ",");
-             }),
-         Col("Endpoints", "string",
-             [](const json& o) {
-               std::vector<std::string> out;
-               const json& eps = o.value("endpoints", json::array());
-               for (const auto& e : eps)
-                 for (const auto& a : e.value("addresses", json::array())) out.push_back(Str(a));
-               return out.empty() ? std::string("<unset>") : Join(out, ",");
-             }),
-         AgeCol()}));
+        EndpointSliceColumns()));
   add(T("coordination.k8s.io", "v1", "Lease", "leases", {}, true,
         {NameCol(),
          Col("Holder", "string",
@@ -334,29 +548,7 @@ std::vector<ResourceType> MakeBuiltins() {
                return Get(o, {"spec", "holderIdentity"});
              }),
          AgeCol()}));
-  std::vector<Column> hpa_cols = {
-      NameCol(),
-      Col("Reference", "string",
-          [](const json& o) {
-            return Str(Get(o, {"spec", "scaleTargetRef", "kind"})) + "/" +
-                   Str(Get(o, {"spec", "scaleTargetRef", "name"}));
-          }),
-      Col("Targets", "string", [](const json& o) { return std::string("<unknown>"); }),
-      Col("MinPods", "string",
-          [](const json& o) {
-            return std::to_string(Get(o, {"spec", "minReplicas"}).is_number()
-                                      ? Int(Get(o, {"spec", "minReplicas"}))
-                                      : 1);
-          }),
-      Col("MaxPods", "integer",
-          [](const json& o) {
-            return Int(Get(o, {"spec", "maxReplicas"}));
-          }),
-      Col("Replicas", "integer",
-          [](const json& o) {
-            return Int(Get(o, {"status", "currentReplicas"}));
-          }),
-      AgeCol()};
+  std::vector<Column> hpa_cols = HpaColumns();
   add(T("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", {"hpa"}, true,
         hpa_cols),
       true, false, true);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/http/client.h"
 #include "common/log/log.h"
 #include "hack/kube-sim/certs.h"
 
@@ -42,6 +43,17 @@ Status Simulator::Start() {
   controllers_.Add(NewGarbageCollector(cluster_));
   controllers_.Add(NewNamespaceController(cluster_, options_.namespace_deletion_delay_ms));
   controllers_.Add(NewStatefulSetController(cluster_));
+  controllers_.Add(NewReplicaSetController(cluster_));
+  controllers_.Add(NewDeploymentController(cluster_));
+  controllers_.Add(NewDaemonSetController(cluster_));
+  controllers_.Add(NewEndpointSliceController(cluster_));
+  controllers_.Add(NewEndpointsController(cluster_));
+  controllers_.Add(NewPdbController(cluster_));
+  HpaOptions hpa;
+  hpa.sync_period = options_.hpa_sync_period;
+  hpa.metrics = options_.metrics_getter;
+  if (!hpa.metrics) hpa.metrics = [this](const std::string& path) { return GetOwnApi(path); };
+  controllers_.Add(NewHpaController(cluster_, std::move(hpa)));
   controllers_.Start();
 
   ApiServerOptions api_opts;
@@ -81,6 +93,7 @@ Status Simulator::Start() {
     SHARDWISE_RETURN_IF_ERROR(https_->Start());
   }
   started_ = true;
+  serving_ = true;
   if (!options_.state_file.empty()) {
     saved_rv_ = cluster_.store().ResourceVersion();
     persist_thread_ = std::thread([this] { PersistLoop(); });
@@ -92,6 +105,7 @@ Status Simulator::Start() {
 void Simulator::Stop() {
   if (!started_) return;
   started_ = false;
+  serving_ = false;
   api_->Shutdown();
   controllers_.Stop();
   cluster_.store().CloseAll();  // wakes watch streams so their connections can close
@@ -139,6 +153,20 @@ std::string Simulator::Kubeconfig(bool tls, const std::string& user) const {
 Status Simulator::WriteKubeconfig(const std::string& path, bool tls,
                                   const std::string& user) const {
   return WriteFile(path, Kubeconfig(tls, user), true);
+}
+
+Result<std::pair<int, std::string>> Simulator::GetOwnApi(const std::string& path_and_query) {
+  if (!serving_) return Status::Unavailable("the simulator is not serving");
+  if (!metrics_client_) metrics_client_ = std::make_unique<http::Client>();
+  http::ClientRequest req;
+  req.url = (http_ ? url() : tls_url()) + path_and_query;
+  req.timeout = std::chrono::seconds(5);
+  if (!http_) req.tls.ca_pem = ca_pem_;
+  // The first configured user's token: the admin of the kubeconfig.
+  if (!options_.tokens.empty()) req.bearer_token = options_.tokens.begin()->second;
+  auto r = metrics_client_->DoSync(std::move(req));
+  if (!r.ok()) return r.status();
+  return std::make_pair(r->status, std::move(r->body));
 }
 
 Status Simulator::SaveState() {

@@ -13,11 +13,13 @@
 #include <string>
 #include <thread>
 
+#include "common/http/client.h"
 #include "common/http/server.h"
 #include "common/status.h"
 #include "hack/kube-sim/api_server.h"
 #include "hack/kube-sim/cluster.h"
 #include "hack/kube-sim/controller.h"
+#include "hack/kube-sim/hpa_controller.h"
 
 namespace shardwise::kubesim {
 
@@ -32,6 +34,12 @@ struct SimulatorOptions {
   std::chrono::milliseconds bookmark_interval{10000};
   size_t watch_history = 20000;      // events kept for resuming watches
   bool aggregated_discovery = true;  // false: legacy discovery only
+  // How often the HPA controller syncs each HorizontalPodAutoscaler.
+  std::chrono::milliseconds hpa_sync_period{15000};
+  // How the HPA controller reads custom and external metrics. Unset: a GET of the path on
+  // this simulator's own listener (plain HTTP if on, else HTTPS), which the aggregation
+  // layer routes to the APIService that serves it.
+  MetricsGetter metrics_getter;
 };
 
 class Simulator {
@@ -61,6 +69,8 @@ class Simulator {
 
  private:
   Status LoadState();
+  // The default MetricsGetter: a loopback GET on our own listener.
+  Result<std::pair<int, std::string>> GetOwnApi(const std::string& path_and_query);
   void PersistLoop();
 
   SimulatorOptions options_;
@@ -74,8 +84,10 @@ class Simulator {
   std::condition_variable persist_cv_;
   bool stopping_ = false;
   bool started_ = false;
+  std::atomic<bool> serving_{false};  // read by the HPA controller's thread
   uint64_t saved_rv_ = 0;
   std::thread persist_thread_;
+  std::unique_ptr<http::Client> metrics_client_;  // used by the controller thread only
 };
 
 }  // namespace shardwise::kubesim

@@ -565,7 +565,8 @@ TEST_F(KubectlTest, DiscoveryDrivenCommands) {
 TEST_F(KubectlTest, StatefulSetControllerManagesPods) {
   std::string sts =
       "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n  namespace: " + ns_ +
-      "\nspec:\n  replicas: 3\n  serviceName: web\n  selector:\n    matchLabels: {app: web}\n"
+      "\nspec:\n  replicas: 3\n  serviceName: web\n  podManagementPolicy: Parallel\n"
+      "  selector:\n    matchLabels: {app: web}\n"
       "  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
       "      - name: c\n        image: busybox\n";
   CommandResult r = Kubectl({"apply", "-f", WriteManifest("sts.yaml", sts)});
