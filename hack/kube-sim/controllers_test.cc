@@ -50,6 +50,7 @@ class ControllersTest : public ::testing::Test {
     hpa.metrics = [this](const std::string& path) -> Result<std::pair<int, std::string>> {
       std::lock_guard<std::mutex> lock(metrics_mu_);
       metric_paths_.insert(path);
+      if (metrics_fn_) return metrics_fn_(path);
       return std::make_pair(metrics_code_, metrics_body_);
     };
     manager_->Add(NewHpaController(cluster_, hpa));
@@ -149,6 +150,7 @@ class ControllersTest : public ::testing::Test {
   std::string metrics_body_ =
       R"({"kind":"Status","message":"the server could not find the requested resource"})";
   std::set<std::string> metric_paths_;
+  std::function<std::pair<int, std::string>(const std::string&)> metrics_fn_;
 };
 
 // The status of `o`, an empty object if it has none (or `o` is null).
@@ -599,6 +601,71 @@ TEST_F(ControllersTest, HpaScalesOnPodsMetricAndReportsFailures) {
       if (e == "SuccessfulRescale: New size: 2; reason: All metrics below target") return true;
     return false;
   }));
+}
+
+TEST_F(ControllersTest, HpaScalesACustomResourceOnObjectAndExternalMetrics) {
+  Create("apiextensions.k8s.io", "customresourcedefinitions", json::parse(R"({
+    "apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"pools.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"pools","singular":"pool","kind":"Pool"},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "subresources":{"status":{},"scale":{"specReplicasPath":".spec.replicas",
+          "statusReplicasPath":".status.replicas","labelSelectorPath":".status.selector"}},
+        "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})"));
+  Create("example.com", "pools",
+         {{"apiVersion", "example.com/v1"},
+          {"kind", "Pool"},
+          {"metadata", {{"name", "p"}}},
+          {"spec", {{"replicas", 2}}}});
+  WriteContext ctx;
+  json pool = Get("example.com", "pools", "p");
+  pool["status"] = {{"replicas", 2}, {"selector", "app=pool"}};
+  ASSERT_TRUE(
+      cluster_.Update(*Type("example.com", "pools"), "default", "p", pool, ctx, "status").ok());
+  for (const char* name : {"pool-0", "pool-1"}) {
+    Create("", "pods",
+           {{"metadata", {{"name", name}, {"labels", {{"app", "pool"}}}}},
+            {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "x"}}})}}}});
+    SetPodStatus(name, true);
+  }
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    metrics_fn_ = [](const std::string& path) {
+      if (path.find("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pools.example.com/p/"
+                    "queue") == 0)
+        return std::make_pair(200, std::string(R"({"items":[{"value":"3k"}]})"));
+      if (path.find("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/backlog") == 0)
+        return std::make_pair(200, std::string(R"({"items":[{"value":"40"},{"value":"20"}]})"));
+      return std::make_pair(404, std::string("{}"));
+    };
+  }
+  // Object: 3k / 1k = 3 over 2 ready pods -> 6; External average: 60 / 10 -> 6; capped
+  // at maxReplicas 5.
+  Create("autoscaling", "horizontalpodautoscalers", json::parse(R"({"metadata":{"name":"p"},"spec":{
+           "scaleTargetRef":{"apiVersion":"example.com/v1","kind":"Pool","name":"p"},
+           "minReplicas":1,"maxReplicas":5,
+           "metrics":[
+             {"type":"Object","object":{"describedObject":{"apiVersion":"example.com/v1","kind":"Pool","name":"p"},
+               "metric":{"name":"queue"},"target":{"type":"Value","value":"1k"}}},
+             {"type":"External","external":{"metric":{"name":"backlog","selector":{"matchLabels":{"q":"a"}}},
+               "target":{"type":"AverageValue","averageValue":"10"}}}],
+           "behavior":{"scaleUp":{"policies":[{"type":"Pods","value":10,"periodSeconds":15}]}}}})"),
+         "v2");
+  ASSERT_TRUE(WaitFor([&] {
+    return Get("example.com", "pools", "p")["spec"].value("replicas", 0) == 5;
+  })) << Get("autoscaling", "horizontalpodautoscalers", "p", "v2").dump();
+  json hpa = Get("autoscaling", "horizontalpodautoscalers", "p", "v2");
+  const json* limited = Condition(hpa, "ScalingLimited");
+  ASSERT_NE(limited, nullptr);
+  EXPECT_EQ(limited->value("reason", ""), "TooManyReplicas");
+  EXPECT_EQ(hpa["status"]["currentMetrics"][0]["object"]["current"]["value"], "3k");
+  EXPECT_EQ(hpa["status"]["currentMetrics"][1]["external"]["current"]["averageValue"], "30");
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  EXPECT_EQ(
+      metric_paths_.count(
+          "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/backlog?labelSelector=q%3Da"),
+      1u);
 }
 
 }  // namespace

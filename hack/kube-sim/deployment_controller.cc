@@ -136,8 +136,12 @@ class DeploymentController : public ReconcileController {
       bool scaled_old = false;
       for (json* rs : old)
         if (SpecReplicas(*rs) > 0) scaled_old |= Scale(d, *rs, 0);
+      // Old pods still terminating count too: Recreate never runs two templates at once.
       bool old_pods = false;
-      for (json* rs : old) old_pods |= StatusInt(*rs, "replicas") > 0;
+      std::vector<json> pods = ListObjects(cluster_, "", "pods", ns);
+      for (json* rs : old)
+        for (const auto& p : pods)
+          old_pods |= ControlledBy(p, (*rs)["metadata"].value("uid", "")) && !PodTerminal(p);
       if (!scaled_old && !old_pods && new_rs && SpecReplicas(*new_rs) != replicas_)
         Scale(d, *new_rs, replicas_);
     } else if (new_rs) {
