@@ -1,6 +1,7 @@
 #include "hack/kube-sim/cluster.h"
 
 #include "common/base64.h"
+#include "common/quantity.h"
 
 #include <algorithm>
 #include <cctype>
@@ -129,6 +130,23 @@ void ApplyHpaDefaults(json& obj, bool v2) {
         {{{"type", "Resource"},
           {"resource",
            {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 80}}}}}}});
+  // Quantities are stored in canonical form ("0.5" -> "500m"), as kubectl then prints them.
+  if (spec["metrics"].is_array()) {
+    for (auto& m : spec["metrics"]) {
+      if (!m.is_object()) continue;
+      for (const char* src : {"pods", "object", "external", "resource", "containerResource"}) {
+        if (!m.contains(src) || !m[src].is_object() || !m[src].contains("target")) continue;
+        json& target = m[src]["target"];
+        if (!target.is_object()) continue;
+        for (const char* field : {"value", "averageValue"}) {
+          if (!target.contains(field)) continue;
+          json& v = target[field];
+          auto q = ParseQuantity(v.is_string() ? v.get<std::string>() : v.dump());
+          if (q.ok()) v = FormatQuantity(q.value());
+        }
+      }
+    }
+  }
   if (!spec.contains("behavior") || !spec["behavior"].is_object()) return;
   json& b = spec["behavior"];
   auto fill = [](json& rules, const json& dflt_policies, std::optional<int> window) {

@@ -544,7 +544,7 @@ TEST_F(ControllersTest, HpaScalesOnPodsMetricAndReportsFailures) {
           json::array({{{"type", "Pods"},
                         {"pods",
                          {{"metric", {{"name", "rps"}}},
-                          {"target", {{"type", "AverageValue"}, {"averageValue", "500m"}}}}}}})},
+                          {"target", {{"type", "AverageValue"}, {"averageValue", "0.5"}}}}}}})},
          {"behavior", {{"scaleDown", {{"stabilizationWindowSeconds", 1}}}}}}}},
       "v2");
   // No metrics API yet: ScalingActive=False with the real reason.
@@ -555,6 +555,8 @@ TEST_F(ControllersTest, HpaScalesOnPodsMetricAndReportsFailures) {
   })) << Get("autoscaling", "horizontalpodautoscalers", "web", "v2").dump();
   json hpa = Get("autoscaling", "horizontalpodautoscalers", "web", "v2");
   EXPECT_EQ(hpa["spec"]["behavior"]["scaleUp"]["policies"].size(), 2u) << "API defaults";
+  EXPECT_EQ(hpa["spec"]["metrics"][0]["pods"]["target"]["averageValue"], "500m")
+      << "quantities are stored in canonical form";
   EXPECT_EQ(hpa["spec"]["behavior"]["scaleDown"]["selectPolicy"], "Max");
   EXPECT_EQ(hpa["status"]["currentReplicas"], 2);
   {
