@@ -338,9 +338,12 @@ TEST_F(ControllersTest, EndpointSlicesFollowPodReadiness) {
   std::string ip0 = ep0["addresses"][0];
 
   // Endpoints (v1) agree.
-  json eps = Get("", "endpoints", "web");
-  ASSERT_EQ(eps["subsets"].size(), 1u) << eps.dump();
-  EXPECT_EQ(eps["subsets"][0]["addresses"].size(), 2u);
+  json eps;
+  ASSERT_TRUE(WaitFor([&] {
+    eps = Get("", "endpoints", "web");
+    return eps.value("subsets", json::array()).size() == 1 &&
+           eps["subsets"][0].value("addresses", json::array()).size() == 2;
+  })) << eps.dump();
   EXPECT_EQ(eps["subsets"][0]["ports"][0]["port"], 8080);
 
   // Not ready: ready=false, serving=false; Endpoints moves it to notReadyAddresses.
@@ -412,7 +415,11 @@ TEST_F(ControllersTest, PublishNotReadyAddressesAndHeadlessServices) {
         if (e["conditions"].value("ready", false) && e.value("hostname", "") == "db-0") return true;
     return false;
   }));
-  json eps = Get("", "endpoints", "db");
+  json eps;
+  ASSERT_TRUE(WaitFor([&] {
+    eps = Get("", "endpoints", "db");
+    return !eps.value("subsets", json::array()).empty();
+  })) << eps.dump();
   EXPECT_EQ(eps["metadata"]["labels"].count("service.kubernetes.io/headless"), 1u);
   EXPECT_EQ(eps["subsets"][0]["addresses"][0]["hostname"], "db-0");
 }
@@ -587,7 +594,11 @@ TEST_F(ControllersTest, HpaScalesOnPodsMetricAndReportsFailures) {
       if (e == "SuccessfulRescale: New size: 6; reason: pods metric rps above target") return true;
     return false;
   }));
-  hpa = Get("autoscaling", "horizontalpodautoscalers", "web", "v2");
+  // The status is written just after /scale.
+  ASSERT_TRUE(WaitFor([&] {
+    hpa = Get("autoscaling", "horizontalpodautoscalers", "web", "v2");
+    return StatusOf(hpa).value("desiredReplicas", 0) == 6;
+  })) << hpa.dump();
   EXPECT_EQ(hpa["status"]["currentMetrics"][0]["pods"]["current"]["averageValue"], "1500m");
   EXPECT_EQ(Condition(hpa, "ScalingActive")->value("reason", ""), "ValidMetricFound");
   EXPECT_TRUE(hpa["status"].contains("lastScaleTime"));
@@ -657,7 +668,11 @@ TEST_F(ControllersTest, HpaScalesACustomResourceOnObjectAndExternalMetrics) {
   ASSERT_TRUE(WaitFor([&] {
     return Get("example.com", "pools", "p")["spec"].value("replicas", 0) == 5;
   })) << Get("autoscaling", "horizontalpodautoscalers", "p", "v2").dump();
-  json hpa = Get("autoscaling", "horizontalpodautoscalers", "p", "v2");
+  json hpa;
+  ASSERT_TRUE(WaitFor([&] {
+    hpa = Get("autoscaling", "horizontalpodautoscalers", "p", "v2");
+    return StatusOf(hpa).value("desiredReplicas", 0) == 5;
+  })) << hpa.dump();
   const json* limited = Condition(hpa, "ScalingLimited");
   ASSERT_NE(limited, nullptr);
   EXPECT_EQ(limited->value("reason", ""), "TooManyReplicas");

@@ -209,8 +209,13 @@ TEST_F(ControllersE2eTest, EndpointSlicesFollowPodReadiness) {
   r = Kubectl({"get", "endpointslices", "-l", "kubernetes.io/service-name=web"});
   EXPECT_THAT(r.out, ContainsRegex("NAME +ADDRESSTYPE +PORTS +ENDPOINTS +AGE"));
   EXPECT_THAT(r.out, ContainsRegex("web-[a-z0-9]+ +IPv4 +8080 +127\\.0\\.1\\.[0-9]+,"));
-  r = Kubectl({"get", "endpoints", "web"});
-  EXPECT_THAT(r.out, ContainsRegex("web +127\\.0\\.1\\.[0-9]+:8080,"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        r = Kubectl({"get", "endpoints", "web"});
+        return ::testing::Matches(ContainsRegex("web +127\\.0\\.1\\.[0-9]+:8080,"))(r.out);
+      },
+      std::chrono::seconds(20)))
+      << r.Describe();
 
   // One pod turns NotReady: its endpoint is ready=false.
   r = Kubectl({"get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"});
@@ -279,11 +284,10 @@ TEST_F(ControllersE2eTest, HpaScalesADeploymentAndShowsTargets) {
       [&] {
         serve("1");
         r = Kubectl({"get", "hpa", "web"});
-        return r.out.find("1/500m") != std::string::npos;
+        return ::testing::Matches(ContainsRegex("web +Deployment/web +1/500m +2 +10 +6 +"))(r.out);
       },
       std::chrono::seconds(20)))
       << r.Describe();
-  EXPECT_THAT(r.out, ContainsRegex("web +Deployment/web +1/500m +2 +10 +[36] +"));
   r = Kubectl({"describe", "hpa", "web"});
   EXPECT_THAT(r.out, HasSubstr("SuccessfulRescale"));
   EXPECT_THAT(r.out, HasSubstr("New size: 6; reason: pods metric rps above target"));
