@@ -50,10 +50,11 @@ int main(int argc, char** argv) {
   f.Duration("storage.tsdb.retention.time", &retention, "How long samples stay in the head.");
   f.Int("storage.tsdb.wal-segment-size", &wal_segment_bytes, "WAL segment size in bytes.");
   f.Int("storage.tsdb.wal-max-size", &wal_max_bytes,
-        "Cap on the WAL segments' bytes on disk (0: none). Past it the oldest segments are "
-        "deleted even if remote write has not sent them (counted in "
+        "Cap on the WAL's bytes on disk: segments, checkpoint and the space reserved for the "
+        "next checkpoint (0: none). Past it the oldest segments are deleted even if remote "
+        "write has not sent them (counted in "
         "shardwise_tsdb_wal_segments_dropped_unacknowledged_total), so a dead receiver "
-        "cannot fill the disk.");
+        "cannot fill the disk. A segment size above a quarter of the cap is lowered to it.");
   f.String("storage.tsdb.wal-fsync", &wal_fsync,
            "When the WAL is fsynced: \"batch\" (every scrape's commit) or a duration such as "
            "\"1s\" (at most that much committed data is lost on a machine crash).");
@@ -167,16 +168,13 @@ int main(int argc, char** argv) {
     oo.scrape_slots = static_cast<double>(scrape_workers);
     oo.base_config = config;
     oo.FromEnvironment();
-    // The receiver lag of the slowest endpoint: how far behind the newest scraped sample
-    // its newest delivered sample is.
+    // The slowest endpoint's shardwise_remote_write_lag_seconds (now minus its newest
+    // acknowledged sample); 0 while no endpoint has had a sample acknowledged.
     oo.remote_write_lag_seconds = [&writer] {
       double lag = 0;
       for (const auto* q : writer.queues()) {
         auto st = q->Stats();
-        if (st.highest_read_timestamp_ms > st.highest_sent_timestamp_ms) {
-          lag =
-              std::max(lag, (st.highest_read_timestamp_ms - st.highest_sent_timestamp_ms) / 1000.0);
-        }
+        if (st.lag_seconds) lag = std::max(lag, *st.lag_seconds);
       }
       return lag;
     };
@@ -188,6 +186,7 @@ int main(int argc, char** argv) {
   }
 
   tsdb::api::RegisterHttpHandlers(app.server(), db);
+  app.AddReadinessDetail([&db] { return db.wal_health().ToString(); });
   app.server().HandleExact("/api/v1/targets", http::Simple([&](const http::Request&) {
                              return http::Response::Json(200, manager.TargetsJson());
                            }));

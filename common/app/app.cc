@@ -76,8 +76,13 @@ std::optional<int> App::Init(int argc, char** argv) {
                          return http::Response::Text(200, "ok\n");
                        }));
   server_->HandleExact("/readyz", http::Simple([this](const http::Request&) {
-                         return ready_ ? http::Response::Text(200, "ready\n")
-                                       : http::Response::Text(503, "not ready\n");
+                         std::string details;
+                         for (const auto& detail : readiness_details_) {
+                           std::string line = detail();
+                           if (!line.empty()) details += "degraded: " + line + "\n";
+                         }
+                         return ready_ ? http::Response::Text(200, "ready\n" + details)
+                                       : http::Response::Text(503, "not ready\n" + details);
                        }));
   return std::nullopt;
 }

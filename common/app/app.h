@@ -12,9 +12,11 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/flags/flags.h"
 #include "common/http/server.h"
@@ -40,6 +42,12 @@ class App {
   Status StartServer();
   void SetReady(bool ready) { ready_ = ready; }
   bool ready() const { return ready_; }
+  // A component's degraded state for /readyz: `detail` returns a line to show (e.g. "WAL
+  // disk full since ..."), or "" when healthy. Readiness itself is unchanged. Call before
+  // StartServer.
+  void AddReadinessDetail(std::function<std::string()> detail) {
+    readiness_details_.push_back(std::move(detail));
+  }
   const std::string& listen_address() const { return listen_address_; }
 
   // Blocks until SIGTERM or SIGINT. Returns the signal number.
@@ -57,6 +65,7 @@ class App {
   std::string log_format_ = "logfmt";
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
+  std::vector<std::function<std::string()>> readiness_details_;
 };
 
 }  // namespace shardwise

@@ -1,7 +1,10 @@
 // A remote-write endpoint's durable cursor: the WAL position up to which the receiver has
-// acknowledged everything. Stored as one small text file beside the WAL, replaced
-// atomically (write temp, fsync, rename, fsync dir) so a crash leaves the old or the new
-// cursor, never a torn one. A checksum line guards against anything else.
+// acknowledged everything. Stored in a small preallocated file beside the WAL with two
+// checksummed, sequence-numbered slots; each store overwrites the older slot in place and
+// fdatasyncs. So storing never needs free space (it works on a full disk, when the cursor
+// matters most: a restart must not resend what was acknowledged), and a torn write
+// leaves the other slot. The file is created once (temp, fsync, rename, fsync dir);
+// version 1 files (one line each of magic, position, checksum) are still read.
 #pragma once
 
 #include <optional>

@@ -1,6 +1,11 @@
 // HttpTransport and QueueManager against a loopback receiver (common/http/server.h).
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -261,6 +266,46 @@ TEST_F(HttpTransportTest, QueueHonoursRetryAfterOverItsBackoff) {
   auto times = rx.attempt_times();
   ASSERT_EQ(times.size(), 2u);
   EXPECT_GE(times[1] - times[0], 900ms);  // waited as told, not less
+}
+
+// A receiver that accepts connections (the kernel completes the handshake) and never
+// answers: the drain deadline must still hold, by cancelling the request in flight.
+TEST(HttpDrainTest, StopCancelsARequestToAHangingReceiver) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+
+  http::Client client;
+  MemoryWal wal;
+  QueueOptions o;
+  o.endpoint.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/api/v1/write";
+  o.endpoint.name = "hanging";
+  o.endpoint.remote_timeout = 10min;  // only cancellation can end the request in time
+  o.endpoint.queue.batch_send_deadline = 5ms;
+  QueueManager q(o, wal, std::make_unique<HttpTransport>(o.endpoint, client));
+  ASSERT_TRUE(q.Start().ok());
+  wal.AppendSeries({{1, Labels{{"__name__", "up"}}}});
+  wal.AppendSamples({{1, 1000, 1}});
+  // The request is on the wire once its connection arrives.
+  pollfd pfd{listener, POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 10'000), 1);
+  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  // The drain deadline passes with the request still unanswered.
+  EXPECT_EQ(q.Flush(Clock::now() + 100ms).code(), Status::Code::kDeadlineExceeded);
+  q.Stop();  // returns only because the request is cancelled
+  QueueStats st = q.Stats();
+  EXPECT_EQ(st.requests_cancelled, 1u);
+  EXPECT_EQ(st.samples_sent, 0u);
+  EXPECT_LT(st.cursor, wal.End());  // the sample is not acknowledged: sent again next start
+  ::close(conn);
+  ::close(listener);
 }
 
 }  // namespace

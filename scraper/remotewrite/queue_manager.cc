@@ -19,6 +19,9 @@ namespace {
 constexpr uint64_t kNoSeq = UINT64_MAX;
 
 int64_t NowMs() { return duration_cast<milliseconds>(Clock::now().time_since_epoch()).count(); }
+int64_t WallMs() {
+  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 void AtomicMax(std::atomic<int64_t>& a, int64_t v) {
   int64_t cur = a.load(std::memory_order_relaxed);
@@ -86,6 +89,9 @@ Status QueueManager::Start() {
 
 void QueueManager::Stop() {
   if (!started_ || stop_.exchange(true)) return;
+  // The drain deadline is over: abort what is on the wire instead of waiting for it
+  // (also a reshard in the reader may be waiting for a send).
+  counters_.requests_cancelled += transport_->CancelAll();
   { std::lock_guard lock(progress_mu_); }
   progress_cv_.notify_all();
   {
@@ -537,6 +543,12 @@ QueueStats QueueManager::Stats() const {
   s.pending_samples = counters_.pending;
   s.highest_read_timestamp_ms = counters_.highest_read_ts;
   s.highest_sent_timestamp_ms = counters_.highest_sent_ts;
+  if (s.highest_sent_timestamp_ms != 0) {
+    const int64_t now = options_.now_ms ? options_.now_ms() : WallMs();
+    s.lag_seconds =
+        std::max<double>(0, static_cast<double>(now - s.highest_sent_timestamp_ms) / 1e3);
+  }
+  s.requests_cancelled = counters_.requests_cancelled;
   s.current_shards = counters_.current_shards;
   s.desired_shards = desired_shards_;
   s.series = counters_.series;

@@ -55,6 +55,7 @@ struct QueueOptions {
   std::chrono::milliseconds cursor_sync_interval{1000};
   std::chrono::milliseconds reshard_interval{10000};
   std::chrono::milliseconds wal_poll_interval{200};  // longest wait for WAL appends
+  std::function<int64_t()> now_ms;                   // wall clock in ms; null: system clock
 };
 
 // Counters and gauges for metrics; a consistent-enough snapshot, not a transaction.
@@ -69,7 +70,11 @@ struct QueueStats {
   uint64_t batches_failed = 0;
   int64_t pending_samples = 0;  // in shard queues or in flight
   int64_t highest_read_timestamp_ms = 0;
-  int64_t highest_sent_timestamp_ms = 0;
+  int64_t highest_sent_timestamp_ms = 0;  // newest sample the receiver acknowledged; 0: none
+  // now - highest_sent_timestamp_ms: rises while nothing newer is acknowledged (an
+  // outage); absent until the first sample is acknowledged.
+  std::optional<double> lag_seconds;
+  uint64_t requests_cancelled = 0;  // in flight when Stop() ran (drain deadline passed)
   int current_shards = 0;
   int desired_shards = 0;
   WalPosition cursor;  // last acknowledged position
@@ -88,9 +93,10 @@ class QueueManager {
   // Sends everything written to the WAL before the call and persists the cursor.
   // DeadlineExceeded when the deadline passes first (what was delivered stays delivered).
   Status Flush(std::chrono::steady_clock::time_point deadline);
-  // Stops all threads without waiting for deliveries (an HTTP request already on the wire
-  // may take up to remote_timeout to return) and persists the cursor. Batches in flight
-  // are not acknowledged: they are sent again after a restart. Idempotent.
+  // Stops all threads without waiting for deliveries: requests in flight are cancelled
+  // (counted in requests_cancelled), so Stop returns promptly even with a receiver that
+  // never answers. Persists the cursor. Batches in flight are not acknowledged: they are
+  // sent again after a restart. Idempotent.
   void Stop();
 
   QueueStats Stats() const;
@@ -169,7 +175,8 @@ class QueueManager {
 
   struct Counters {
     std::atomic<uint64_t> samples_in{0}, samples_sent{0}, samples_failed{0}, samples_retried{0},
-        samples_dropped{0}, wal_segments_skipped{0}, bytes_sent{0}, batches_failed{0}, series{0};
+        samples_dropped{0}, wal_segments_skipped{0}, bytes_sent{0}, batches_failed{0}, series{0},
+        requests_cancelled{0};
     std::atomic<int64_t> pending{0}, highest_read_ts{0}, highest_sent_ts{0};
     std::atomic<int> current_shards{0};
   } counters_;

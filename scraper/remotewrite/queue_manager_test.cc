@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/relabel/parse.h"
+#include "common/testing/test_util.h"
 #include "scraper/remotewrite/cursor.h"
 #include "scraper/remotewrite/memory_wal.h"
 #include "scraper/remotewrite/test_receiver.h"
@@ -313,6 +314,48 @@ TEST_F(QueueManagerTest, GrowsShardsWhileBehindAndShrinksWhenCaughtUp) {
   ASSERT_TRUE(q.Flush(Clock::now() + 30s).ok());
   EXPECT_EQ(got.size(), 10000u);
   EXPECT_TRUE(Eventually([&] { return q.Stats().current_shards == 1; }));
+}
+
+TEST_F(QueueManagerTest, LagIsAbsentBeforeTheFirstAckAndRisesThroughAnOutage) {
+  Collector got;
+  std::atomic<bool> up{false};
+  std::atomic<int64_t> now_ms{100'000};
+  QueueOptions o = Options(1);
+  o.now_ms = [&] { return now_ms.load(); };
+  auto transport = std::make_unique<FakeTransport>(
+      &got, [&](const prometheus::WriteRequest&, int) -> SendAttempt {
+        if (up) return {{SendOutcome::kDelivered, {}}, 204, ""};
+        return {{SendOutcome::kRetry, {}}, 503, "HTTP 503"};
+      });
+  FakeTransport* fake = transport.get();
+  QueueManager q(o, wal_, std::move(transport));
+  ASSERT_TRUE(q.Start().ok());
+  DefineSeries(5);
+  AppendStep(5, 1);  // t = 1000
+  ASSERT_TRUE(shardwise::testing::WaitFor([&] { return fake->attempts() >= 2; }));
+  // Nothing acknowledged yet: no lag at all (not "now - 0").
+  EXPECT_FALSE(q.Stats().lag_seconds.has_value());
+
+  up = true;
+  ASSERT_TRUE(shardwise::testing::WaitFor([&] { return got.size() >= 5; }));
+  ASSERT_TRUE(shardwise::testing::WaitFor([&] { return q.Stats().lag_seconds.has_value(); }));
+  EXPECT_DOUBLE_EQ(*q.Stats().lag_seconds, 99.0);  // now - 1 s
+
+  // An outage: newer samples are read but not acknowledged, and the lag keeps rising
+  // with the clock.
+  up = false;
+  const int before = fake->attempts();
+  AppendStep(5, 2);  // t = 2000
+  ASSERT_TRUE(shardwise::testing::WaitFor([&] { return fake->attempts() > before + 1; }));
+  now_ms += 120'000;
+  EXPECT_DOUBLE_EQ(*q.Stats().lag_seconds, 219.0);
+  now_ms += 60'000;
+  EXPECT_DOUBLE_EQ(*q.Stats().lag_seconds, 279.0);
+
+  up = true;
+  ASSERT_TRUE(q.Flush(Clock::now() + 10s).ok());
+  EXPECT_DOUBLE_EQ(*q.Stats().lag_seconds, 278.0);  // now - 2 s
+  q.Stop();
 }
 
 }  // namespace

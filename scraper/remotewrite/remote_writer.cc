@@ -107,59 +107,91 @@ void WriteMetrics(const std::vector<const QueueManager*>& queues, metrics::Write
     const char* name;
     const char* help;
     const char* type;
-    double (*get)(const QueueStats&);
+    std::optional<double> (*get)(const QueueStats&);
   };
   static const Def kDefs[] = {
       {"shardwise_remote_write_samples_in_total",
        "Samples read from the WAL for this endpoint (after the resume cursor).", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.samples_in); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.samples_in);
+       }},
       {"shardwise_remote_write_samples_sent_total", "Samples delivered (2xx).", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.samples_sent); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.samples_sent);
+       }},
       {"shardwise_remote_write_samples_failed_total",
        "Samples dropped because the receiver rejected them with a non-retryable status.", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.samples_failed); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.samples_failed);
+       }},
       {"shardwise_remote_write_samples_retried_total",
        "Samples resent after a retryable failure (5xx, 429, network).", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.samples_retried); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.samples_retried);
+       }},
       {"shardwise_remote_write_samples_dropped_total",
        "Samples never sent: series unknown or removed by write relabeling.", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.samples_dropped); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.samples_dropped);
+       }},
       {"shardwise_remote_write_wal_segments_skipped_total",
        "WAL segments deleted by the size cap before this endpoint sent them (data lost).",
-       "counter", [](const QueueStats& s) { return static_cast<double>(s.wal_segments_skipped); }},
+       "counter",
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.wal_segments_skipped);
+       }},
       {"shardwise_remote_write_bytes_sent_total", "Compressed request bytes delivered.", "counter",
-       [](const QueueStats& s) { return static_cast<double>(s.bytes_sent); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.bytes_sent);
+       }},
       {"shardwise_remote_write_pending_samples", "Samples queued or in flight.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.pending_samples); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.pending_samples);
+       }},
       {"shardwise_remote_write_highest_timestamp_read_seconds",
        "Newest sample timestamp read from the WAL.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.highest_read_timestamp_ms) / 1e3; }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.highest_read_timestamp_ms) / 1e3;
+       }},
       {"shardwise_remote_write_highest_timestamp_sent_seconds",
        "Newest sample timestamp delivered.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.highest_sent_timestamp_ms) / 1e3; }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.highest_sent_timestamp_ms) / 1e3;
+       }},
       {"shardwise_remote_write_lag_seconds",
-       "Newest timestamp read minus newest delivered: how far this endpoint is behind.", "gauge",
-       [](const QueueStats& s) {
-         return std::max<double>(
-             0,
-             static_cast<double>(s.highest_read_timestamp_ms - s.highest_sent_timestamp_ms) / 1e3);
+       "Now minus the timestamp of the newest sample the receiver acknowledged; absent until "
+       "the first is.",
+       "gauge", [](const QueueStats& s) { return s.lag_seconds; }},
+      {"shardwise_remote_write_requests_cancelled_total",
+       "Requests in flight aborted at shutdown (the drain deadline passed).", "counter",
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.requests_cancelled);
        }},
       {"shardwise_remote_write_shards", "Current number of sending shards.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.current_shards); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.current_shards);
+       }},
       {"shardwise_remote_write_shards_desired", "Shards the queue would like to run.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.desired_shards); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.desired_shards);
+       }},
       {"shardwise_remote_write_cursor_segment", "WAL segment of the acknowledged cursor.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.cursor.segment); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.cursor.segment);
+       }},
       {"shardwise_remote_write_cursor_offset", "Offset in that segment of the cursor.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.cursor.offset); }},
+       [](const QueueStats& s) -> std::optional<double> {
+         return static_cast<double>(s.cursor.offset);
+       }},
       {"shardwise_remote_write_series", "Series known to this endpoint's WAL reader.", "gauge",
-       [](const QueueStats& s) { return static_cast<double>(s.series); }},
+       [](const QueueStats& s) -> std::optional<double> { return static_cast<double>(s.series); }},
   };
   for (const Def& d : kDefs) {
     w.Family(d.name, d.help, d.type);
     for (size_t i = 0; i < queues.size(); ++i) {
-      w.Sample(d.name, {{"remote_name", queues[i]->name()}, {"url", queues[i]->url()}},
-               d.get(stats[i]));
+      std::optional<double> v = d.get(stats[i]);
+      if (!v) continue;
+      w.Sample(d.name, {{"remote_name", queues[i]->name()}, {"url", queues[i]->url()}}, *v);
     }
   }
 }

@@ -57,8 +57,9 @@ TEST(RemoteWriterTest, FansOutToEveryEndpointWithExternalAndReplicaLabels) {
                                  "url=\"http://a/write\"} 2\n"));
   EXPECT_THAT(w.out(), HasSubstr("shardwise_remote_write_highest_timestamp_sent_seconds{"
                                  "remote_name=\"b\",url=\"http://b/write\"} 2\n"));
+  // The samples are stamped 1970: the lag is the whole time since.
   EXPECT_THAT(w.out(), HasSubstr("shardwise_remote_write_lag_seconds{remote_name=\"a\","
-                                 "url=\"http://a/write\"} 0\n"));
+                                 "url=\"http://a/write\"} 17"));
 
   metrics::Registry registry;
   rw.RegisterMetrics(registry);

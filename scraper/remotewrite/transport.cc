@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <future>
+#include <memory>
+
 #include "common/http/client_config.h"
 
 namespace shardwise::remotewrite {
@@ -33,7 +36,33 @@ SendAttempt HttpTransport::Send(std::string_view snappy_body) {
   Result<http::ClientRequest> req = BuildRequest(snappy_body);
   // A missing secret file may appear later (a Secret being mounted): retry.
   if (!req.ok()) return {{SendOutcome::kRetry, {}}, 0, req.status().ToString()};
-  Result<http::ClientResponse> resp = client_.DoSync(std::move(*req));
+  // A stream, not DoSync, so that Stop can cancel it: the drain deadline is hard.
+  struct Pending {
+    std::string body;
+    std::promise<Result<http::ClientResponse>> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  auto future = pending->done.get_future();
+  http::Client::StreamId id;
+  {
+    // Registered under the lock, so CancelAll never misses a request once it started.
+    std::lock_guard lock(mu_);
+    if (cancelled_) return {{SendOutcome::kRetry, {}}, 0, "cancelled: remote write is stopping"};
+    id = client_.DoStream(
+        std::move(*req),
+        [pending](std::string_view data) {
+          if (pending->body.size() < 4096) pending->body.append(data.substr(0, 4096));
+          return true;
+        },
+        [pending](Result<http::ClientResponse> r) { pending->done.set_value(std::move(r)); });
+    inflight_.insert(id);
+  }
+  Result<http::ClientResponse> resp = future.get();
+  {
+    std::lock_guard lock(mu_);
+    inflight_.erase(id);
+  }
+  if (resp.ok()) resp->body = std::move(pending->body);
   if (!resp.ok()) {
     return {ClassifyTransportError(resp.status()), 0, resp.status().ToString()};
   }
@@ -46,6 +75,13 @@ SendAttempt HttpTransport::Send(std::string_view snappy_body) {
     attempt.error = fmt::format("HTTP {}: {}", resp->status, resp->body.substr(0, 256));
   }
   return attempt;
+}
+
+uint64_t HttpTransport::CancelAll() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  for (http::Client::StreamId id : inflight_) client_.Cancel(id);
+  return inflight_.size();
 }
 
 }  // namespace shardwise::remotewrite

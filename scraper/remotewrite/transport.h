@@ -4,6 +4,8 @@
 // endpoint's auth, custom headers, TLS and timeout.
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,9 @@ class Transport {
   virtual ~Transport() = default;
   // Thread-safe: shards call it concurrently.
   virtual SendAttempt Send(std::string_view snappy_body) = 0;
+  // Aborts the requests in flight (their Send returns a retry verdict at once) and makes
+  // later Sends fail the same way: the queue is stopping. Returns how many it aborted.
+  virtual uint64_t CancelAll() { return 0; }
 };
 
 class HttpTransport : public Transport {
@@ -31,6 +36,7 @@ class HttpTransport : public Transport {
   // `client` must outlive the transport.
   HttpTransport(EndpointConfig config, http::Client& client);
   SendAttempt Send(std::string_view snappy_body) override;
+  uint64_t CancelAll() override;
 
   // The request Send would make (body included), for tests and debugging. Credentials
   // files are read here, on every call, so rotated secrets are picked up.
@@ -39,6 +45,9 @@ class HttpTransport : public Transport {
  private:
   EndpointConfig config_;
   http::Client& client_;
+  std::mutex mu_;
+  bool cancelled_ = false;                     // guarded by mu_
+  std::set<http::Client::StreamId> inflight_;  // guarded by mu_
 };
 
 // "shardwise/<version>"

@@ -278,5 +278,36 @@ TEST(TsdbWalSourceCapTest, DeadReceiverPastTheCapThenBack) {
   q.Stop();
 }
 
+// Remote write carries what the head accepted, nothing else: one sample from 2001 and a
+// duplicate (same series, labels in another order, another value) in a scrape are
+// rejected, and the other samples of that scrape are all delivered.
+TEST_F(TsdbWalSourceTest, RejectedSamplesAreNotForwardedAndTheirBatchIs) {
+  Collector got;
+  QueueManager q(Options(), *source_, std::make_unique<FakeTransport>(&got));
+  ASSERT_TRUE(q.Start().ok());
+  const int64_t t0 = 1'780'000'000'000;
+  std::vector<ReceivedSample> want = Scrape(t0);
+  auto app = db_->NewAppender();
+  for (int i = 0; i < kSeries; ++i) {
+    storage::SeriesRef ref = 0;
+    ASSERT_TRUE(app->Append(ref, SeriesLabels(i), t0 + 15'000, i).ok());
+    want.push_back({SeriesString(i), t0 + 15'000, static_cast<double>(i)});
+    if (i == 7) {
+      storage::SeriesRef old = 0, dup = 0;
+      Status st = app->Append(old, Labels{{"__name__", "rw_old"}}, 1'000'000'000'000, 1);
+      EXPECT_EQ(storage::RejectionOf(st), storage::Rejection::kOutOfBounds);
+      st = app->Append(dup,
+                       Labels::FromUnsorted(
+                           {{"instance", "host-" + std::to_string(i)}, {"__name__", "rw_test"}}),
+                       t0 + 15'000, 99);
+      EXPECT_EQ(storage::RejectionOf(st), storage::Rejection::kDuplicate);
+    }
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(q.Flush(Clock::now() + 10s).ok());
+  EXPECT_EQ(SortedSamples(got.Samples()), SortedSamples(want));
+  q.Stop();
+}
+
 }  // namespace
 }  // namespace shardwise::remotewrite

@@ -143,7 +143,22 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
           "sample_limit exceeded (limit: " + std::to_string(sample_limit) + ")");
     }
     Status st = AppendSample(app, e, t, parser->Value());
-    if (st.code() == Status::Code::kInvalidArgument) continue;  // out of order: skip it
+    if (st.code() == Status::Code::kInvalidArgument) {  // too old, out of order: skip it
+      switch (storage::RejectionOf(st)) {
+        case storage::Rejection::kOutOfBounds:
+          ++r.samples_out_of_bounds;
+          break;
+        case storage::Rejection::kOutOfOrder:
+          ++r.samples_out_of_order;
+          break;
+        case storage::Rejection::kDuplicate:
+          ++r.samples_duplicate;
+          break;
+        default:
+          break;
+      }
+      continue;
+    }
     if (!st.ok()) return st.WithContext("storage");
     ++r.samples_post_relabel;
   }

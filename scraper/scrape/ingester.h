@@ -49,6 +49,10 @@ struct IngestResult {
   size_t samples_post_relabel = 0;
   size_t series_added = 0;
   size_t stale_markers = 0;
+  // Samples the storage refused (the scrape goes on without them), by reason.
+  size_t samples_out_of_bounds = 0;
+  size_t samples_out_of_order = 0;
+  size_t samples_duplicate = 0;
 };
 
 class Ingester {

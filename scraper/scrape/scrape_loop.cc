@@ -218,6 +218,13 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
   m.duration.With({job_}).Observe(seconds);
   if (result.status.ok()) {
     m.samples_scraped.With({job_}).Inc(static_cast<double>(result.samples_scraped));
+    const std::pair<const char*, size_t> rejected[] = {
+        {"out_of_bounds", result.samples_out_of_bounds},
+        {"out_of_order", result.samples_out_of_order},
+        {"duplicate", result.samples_duplicate}};
+    for (const auto& [reason, n] : rejected) {
+      if (n > 0) m.samples_rejected.With({job_, reason}).Inc(static_cast<double>(n));
+    }
   } else {
     m.scrapes_failed.With({job_}).Inc();
     if (!result.limit.empty()) m.limit_hits.With({job_, std::string(result.limit)}).Inc();

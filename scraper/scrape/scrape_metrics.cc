@@ -25,6 +25,10 @@ ScrapeMetrics& ScrapeMetrics::Get() {
         r.AddCounterFamily("shardwise_scrape_skipped_ticks_total",
                            "Scrape ticks skipped because the previous scrape was still running.",
                            {"scrape_job"}),
+        r.AddCounterFamily("shardwise_scrape_samples_rejected_total",
+                           "Scraped samples the storage refused: out_of_bounds (older than the "
+                           "head accepts), out_of_order, duplicate (same timestamp, other value).",
+                           {"scrape_job", "reason"}),
     };
   }();
   return *m;

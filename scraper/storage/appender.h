@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "common/labels.h"
 #include "common/status.h"
@@ -36,12 +37,31 @@ inline bool IsStaleNaN(double v) {
   return bits == kStaleNaNBits;
 }
 
+// Why a storage refused one sample (the batch goes on without it): the InvalidArgument
+// message starts with one of these (Prometheus's error texts). RejectionOf() classifies.
+inline constexpr std::string_view kErrOutOfBounds = "out of bounds";
+inline constexpr std::string_view kErrOutOfOrder = "out of order sample";
+inline constexpr std::string_view kErrDuplicate = "duplicate sample for timestamp";
+
+enum class Rejection { kNone, kOutOfBounds, kOutOfOrder, kDuplicate, kOther };
+inline Rejection RejectionOf(const Status& st) {
+  if (st.ok()) return Rejection::kNone;
+  if (st.code() != Status::Code::kInvalidArgument) return Rejection::kOther;
+  std::string_view m = st.message();
+  if (m.starts_with(kErrOutOfBounds)) return Rejection::kOutOfBounds;
+  if (m.starts_with(kErrOutOfOrder)) return Rejection::kOutOfOrder;
+  if (m.starts_with(kErrDuplicate)) return Rejection::kDuplicate;
+  return Rejection::kOther;
+}
+
 class Appender {
  public:
   virtual ~Appender() = default;
   // Appends (t_ms, v) to the series. `ref` is in/out: see the file comment.
-  // Errors: InvalidArgument for an out-of-order or duplicate sample (the sample is
-  // skipped, the batch continues), ResourceExhausted when a series limit is hit.
+  // Errors: InvalidArgument for an out-of-bounds (too old), out-of-order or duplicate
+  // sample (the sample is skipped, the batch continues; RejectionOf() tells which),
+  // ResourceExhausted when a series limit is hit. Commit fails (nothing of the batch is
+  // stored) when the storage cannot write, e.g. its disk is full.
   virtual Status Append(SeriesRef& ref, const Labels& labels, int64_t t_ms, double v) = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;

@@ -35,34 +35,67 @@ wal::Position WalConsumer::acknowledged() const {
 // ---------------------------------------------------------------------------------------
 // Appender
 
+int64_t SaturatingSub(int64_t a, int64_t b) {
+  return a < std::numeric_limits<int64_t>::min() + b ? std::numeric_limits<int64_t>::min() : a - b;
+}
+
 class DBAppender : public storage::Appender {
  public:
-  explicit DBAppender(DB* db) : db_(db) {}
+  explicit DBAppender(DB* db) : db_(db), window_(db->options_.out_of_bounds_window.count()) {
+    // Fixed for the appender's life, as in Prometheus: concurrent commits moving the
+    // head's max time do not change what this batch may hold.
+    HeadStats hs = db_->head_.Stats();
+    if (hs.max_time != std::numeric_limits<int64_t>::min()) {
+      min_valid_ = SaturatingSub(hs.max_time, window_);
+    }
+  }
   ~DBAppender() override = default;
 
   Status Append(storage::SeriesRef& ref, const Labels& labels, int64_t t_ms, double v) override {
+    auto& m = TsdbMetrics::Get();
+    if (!min_valid_) {
+      // An empty head: the first sample sets its time range (as Prometheus's initTime).
+      min_valid_ = SaturatingSub(std::min(t_ms, db_->head_.TimeCeiling()), window_);
+    }
+    if (t_ms < *min_valid_) {
+      m.out_of_bound.Inc();
+      return Status::InvalidArgument(std::string(storage::kErrOutOfBounds) + ": sample at " +
+                                     std::to_string(t_ms) + " is older than the head accepts (" +
+                                     std::to_string(*min_valid_) + ")");
+    }
     bool needs_record = false;
     AppendOutcome outcome = AppendOutcome::kNotFound;
     if (ref != 0) outcome = db_->head_.Check(ref, t_ms, &needs_record);
     if (outcome == AppendOutcome::kNotFound) {
       if (labels.empty()) return Status::NotFound("unknown series ref " + std::to_string(ref));
-      auto created = db_->head_.GetOrCreate(labels);
-      if (!created.ok()) {
-        if (created.status().code() == Status::Code::kResourceExhausted) {
-          TsdbMetrics::Get().series_limit_hits.Inc();
-        }
-        return created.status();
+      bool created = false;
+      auto got = db_->head_.GetOrCreate(labels, &created);
+      if (!got.ok()) {
+        if (got.status().code() == Status::Code::kResourceExhausted) m.series_limit_hits.Inc();
+        return got.status();
       }
-      ref = *created;
+      if (created) m.series_created.Inc();
+      ref = *got;
       outcome = db_->head_.Check(ref, t_ms, &needs_record);
     }
+    if (outcome == AppendOutcome::kOk) {
+      // Samples of this batch are not in the head yet: compare with them too.
+      auto [it, inserted] = pending_max_.try_emplace(ref, t_ms);
+      if (!inserted) {
+        if (t_ms < it->second) outcome = AppendOutcome::kOutOfOrder;
+        if (t_ms == it->second) outcome = AppendOutcome::kDuplicate;
+        if (outcome == AppendOutcome::kOk) it->second = t_ms;
+      }
+    }
     if (outcome == AppendOutcome::kOutOfOrder) {
-      TsdbMetrics::Get().out_of_order.Inc();
-      return Status::InvalidArgument("out-of-order sample at " + std::to_string(t_ms));
+      m.out_of_order.Inc();
+      return Status::InvalidArgument(std::string(storage::kErrOutOfOrder) + " at " +
+                                     std::to_string(t_ms));
     }
     if (outcome == AppendOutcome::kDuplicate) {
-      TsdbMetrics::Get().duplicates.Inc();
-      return Status::InvalidArgument("duplicate sample at " + std::to_string(t_ms));
+      m.duplicates.Inc();
+      return Status::InvalidArgument(std::string(storage::kErrDuplicate) + " at " +
+                                     std::to_string(t_ms));
     }
     pending_.push_back({ref, t_ms, v});
     if (needs_record) maybe_unlogged_.push_back(ref);
@@ -71,22 +104,29 @@ class DBAppender : public storage::Appender {
 
   Status Commit() override {
     Status st = db_->CommitBatch(pending_, maybe_unlogged_);
-    pending_.clear();
-    maybe_unlogged_.clear();
+    Reset();
     return st;
   }
 
   void Rollback() override {
     // Series created for this batch stay in the head without samples; retention removes
     // them once they have been idle for the retention period.
-    pending_.clear();
-    maybe_unlogged_.clear();
+    Reset();
   }
 
  private:
+  void Reset() {
+    pending_.clear();
+    maybe_unlogged_.clear();
+    pending_max_.clear();
+  }
+
   DB* db_;
+  const int64_t window_;
+  std::optional<int64_t> min_valid_;
   std::vector<SampleRecord> pending_;
   std::vector<SeriesRef> maybe_unlogged_;
+  std::unordered_map<SeriesRef, int64_t> pending_max_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -96,9 +136,21 @@ DB::DB(std::string dir, DBOptions options)
     : dir_(std::move(dir)),
       wal_dir_(dir_ + "/wal"),
       options_(options),
-      head_(Head::Options{.max_series = options.max_series}) {}
+      head_(Head::Options{.max_series = options.max_series,
+                          .future_grace_ms = options.future_grace.count(),
+                          .now_ms = options.now_ms}) {}
 
 Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
+  // A cap smaller than a few segments could never be kept (the segment being written is
+  // never deleted): size segments from the cap.
+  if (options.max_wal_bytes > 0 && options.wal_segment_size > options.max_wal_bytes / 4) {
+    const uint64_t adjusted = std::max<uint64_t>(options.max_wal_bytes / 4, 1024);
+    log::Warn("WAL segment size lowered to a quarter of the WAL size cap",
+              {{"segment_size", options.wal_segment_size},
+               {"max_wal_bytes", options.max_wal_bytes},
+               {"adjusted_segment_size", adjusted}});
+    options.wal_segment_size = adjusted;
+  }
   std::unique_ptr<DB> db(new DB(std::move(dir), options));
   std::error_code ec;
   std::filesystem::create_directories(db->wal_dir_, ec);
@@ -109,6 +161,8 @@ Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
   db->writer_ = std::move(*writer);
   db->wal_end_ = db->writer_->End();
   db->segment_max_t_.emplace(db->wal_end_.segment, std::numeric_limits<int64_t>::min());
+  db->EnsureCheckpointReserve();
+  TsdbMetrics::Get().wal_disk_full.Set(0);
   db->PublishGauges();
   if (options.fsync_policy == FsyncPolicy::kInterval) {
     db->sync_thread_ = std::thread([d = db.get()] { d->SyncLoop(); });
@@ -254,6 +308,13 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   if (samples.empty()) return Status::OK();
   auto& m = TsdbMetrics::Get();
   std::unique_lock lock(commit_mu_);
+  // Another appender may have committed newer samples of the same series since these
+  // were checked: the WAL must hold only what the head accepts.
+  uint64_t late = 0, repeated = 0;
+  head_.RemoveUnappendable(&samples, &late, &repeated);
+  if (late > 0) m.out_of_order.Inc(static_cast<double>(late));
+  if (repeated > 0) m.duplicates.Inc(static_cast<double>(repeated));
+  if (samples.empty()) return Status::OK();
   std::vector<SeriesRef> new_series;
   for (SeriesRef ref : maybe_unlogged) {
     if (head_.MarkSeriesLogged(ref)) new_series.push_back(ref);
@@ -279,9 +340,21 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
     m.wal_write_failures.Inc();
     // The series records did not make it; the next batch must write them.
     for (SeriesRef ref : new_series) head_.MarkSeriesLogged(ref, false);
-    log::Error("WAL write failed", {{"err", st}});
+    const bool no_space = writer_->last_error_no_space();
+    NoteWalFailure(st, no_space);
+    if (no_space && writer_->End().offset > 0) {
+      // Close the partly filled segment (a new empty file needs no data blocks), so it
+      // can be deleted once every consumer has acknowledged it.
+      if (writer_->NextSegment().ok()) {
+        wal_end_ = writer_->End();
+        segment_max_t_.emplace(wal_end_.segment, std::numeric_limits<int64_t>::min());
+      }
+    }
+    lock.unlock();
+    RequestCapCheck();  // frees acknowledged segments
     return st;
   }
+  if (wal_failing_.load(std::memory_order_relaxed)) NoteWalSuccess();
   dirty_ = options_.fsync_policy != FsyncPolicy::kEveryBatch;
   m.wal_bytes.Inc(static_cast<double>(writer_->bytes_written() - before));
   int64_t max_t = std::numeric_limits<int64_t>::min();
@@ -303,19 +376,65 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   m.commits.Inc();
   m.samples_appended.Inc(
       static_cast<double>(after.samples_appended - before_stats.samples_appended));
-  if (after.out_of_order != before_stats.out_of_order) {
-    m.out_of_order.Inc(static_cast<double>(after.out_of_order - before_stats.out_of_order));
-  }
-  if (after.duplicates != before_stats.duplicates) {
-    m.duplicates.Inc(static_cast<double>(after.duplicates - before_stats.duplicates));
-  }
-  if (after.series_created != before_stats.series_created) {
-    m.series_created.Inc(static_cast<double>(after.series_created - before_stats.series_created));
-  }
   m.head_series.Set(static_cast<double>(after.series));
   m.head_chunks.Set(static_cast<double>(after.chunks));
   m.head_max_time.Set(static_cast<double>(after.max_time));
   return Status::OK();
+}
+
+std::string WalHealth::ToString() const {
+  if (!writes_failing) return "";
+  return std::string(disk_full ? "WAL disk full" : "WAL writes failing") + " since " +
+         std::to_string(failing_since_ms) + " (Unix ms): " + std::to_string(failed_commits) +
+         " commits not stored; last error: " + error;
+}
+
+WalHealth DB::wal_health() const {
+  std::lock_guard lock(commit_mu_);
+  return health_;
+}
+
+void DB::NoteWalFailure(const Status& st, bool no_space) {
+  auto now = Clock::now();
+  if (!health_.writes_failing || health_.disk_full != no_space) {
+    health_.writes_failing = true;
+    health_.disk_full = no_space;
+    health_.failing_since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    health_.failed_commits = 0;
+    wal_failing_ = true;
+    last_failure_summary_ = now;
+    failures_since_summary_ = 0;
+    TsdbMetrics::Get().wal_disk_full.Set(no_space ? 1 : 0);
+    log::Error(no_space ? "WAL disk full: scrapes are not stored until space is freed; "
+                          "acknowledged WAL segments are being deleted"
+                        : "WAL writes failing: scrapes are not stored",
+               {{"dir", wal_dir_}, {"err", st}});
+  }
+  health_.error = st.ToString();
+  ++health_.failed_commits;
+  ++failures_since_summary_;
+  // One summary line every 5 minutes while it lasts, not one per scrape.
+  if (now - last_failure_summary_ >= std::chrono::minutes(5)) {
+    log::Error("WAL writes still failing",
+               {{"dir", wal_dir_},
+                {"failed_commits_since_last_log", failures_since_summary_},
+                {"failed_commits", health_.failed_commits},
+                {"disk_full", no_space},
+                {"err", st}});
+    last_failure_summary_ = now;
+    failures_since_summary_ = 0;
+  }
+}
+
+void DB::NoteWalSuccess() {
+  log::Info("WAL writes resumed", {{"dir", wal_dir_},
+                                   {"failed_commits", health_.failed_commits},
+                                   {"failing_since_ms", health_.failing_since_ms}});
+  health_ = WalHealth{};
+  wal_failing_ = false;
+  TsdbMetrics::Get().wal_disk_full.Set(0);
 }
 
 void DB::SyncLoop() {
@@ -381,8 +500,11 @@ void DB::RetentionLoop() {
   std::unique_lock lock(cap_mu_);
   while (!cap_stopping_) {
     auto woken = [&] { return cap_stopping_ || cap_check_requested_; };
-    if (interval.count() > 0) {
-      cap_cv_.wait_until(lock, next_retention, woken);
+    // While WAL writes fail, look every second for acknowledged segments to free.
+    auto until = Clock::now() + std::chrono::seconds(1);
+    if (interval.count() > 0 && (!wal_failing_ || next_retention < until)) until = next_retention;
+    if (interval.count() > 0 || wal_failing_) {
+      cap_cv_.wait_until(lock, until, woken);
     } else {
       cap_cv_.wait(lock, woken);
     }
@@ -400,8 +522,27 @@ void DB::RetentionLoop() {
 Result<RetentionResult> DB::ApplyRetention() { return Retain(/*truncate_head=*/true); }
 
 Result<RetentionResult> DB::EnforceWalSizeCap() {
-  if (options_.max_wal_bytes == 0) return RetentionResult{};
+  if (options_.max_wal_bytes == 0 && !wal_failing_) return RetentionResult{};
   return Retain(/*truncate_head=*/false);
+}
+
+uint64_t DB::CheckpointBytes() const {
+  uint64_t total = 0;
+  auto checkpoint = LatestCheckpoint(wal_dir_);
+  if (checkpoint.ok() && checkpoint->has_value()) {
+    auto size = wal::FileSize((*checkpoint)->path);
+    if (size.ok()) total += *size;
+  }
+  auto reserve = wal::FileSize(CheckpointReservePath(wal_dir_));
+  if (reserve.ok()) total += *reserve;
+  return total;
+}
+
+void DB::EnsureCheckpointReserve() {
+  // Twice what a checkpoint of every series would take, so growth between passes fits.
+  const uint64_t want = 2 * head_.Stats().label_bytes + 4096;
+  Status st = tsdb::EnsureCheckpointReserve(wal_dir_, want);
+  if (!st.ok()) log::Debug("WAL checkpoint reserve not grown yet", {{"err", st}});
 }
 
 uint64_t DB::WalBytes() const {
@@ -410,7 +551,7 @@ uint64_t DB::WalBytes() const {
     std::lock_guard lock(commit_mu_);
     for (const auto& [segment, max_t] : segment_max_t_) segments.push_back(segment);
   }
-  uint64_t total = 0;
+  uint64_t total = CheckpointBytes();
   for (uint32_t segment : segments) {
     auto size = wal::FileSize(wal::SegmentPath(wal_dir_, segment));
     if (size.ok()) total += *size;
@@ -424,7 +565,8 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
   RetentionResult result;
   HeadStats hs = head_.Stats();
   const bool empty_head = hs.max_time == std::numeric_limits<int64_t>::min();
-  if (empty_head && options_.max_wal_bytes == 0) return result;
+  const bool failing = wal_failing_;
+  if (empty_head && options_.max_wal_bytes == 0 && !failing) return result;
   std::optional<int64_t> cutoff;
   if (!empty_head && truncate_head) {
     result.cutoff = hs.max_time - options_.retention.count();
@@ -458,13 +600,13 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
     uint64_t bytes = 0;
   };
   std::vector<Segment> closed;  // ascending; the segment being written is not in it
-  uint64_t total = 0;
+  uint64_t total = CheckpointBytes();
   {
     std::lock_guard lock(commit_mu_);
     for (const auto& [segment, max_t] : segment_max_t_) {
       if (segment < wal_end_.segment) closed.push_back({segment, max_t});
     }
-    total = wal_end_.offset;  // the segment being written
+    total += wal_end_.offset;  // the segment being written
   }
   for (Segment& s : closed) {
     auto size = wal::FileSize(wal::SegmentPath(wal_dir_, s.number));
@@ -486,14 +628,26 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
       ++by_retention;
     }
   }
+  // Writes failing (disk full): every segment all consumers are done with goes, whatever
+  // the retention cutoff, to make room. The head keeps the samples.
+  size_t by_ack = 0;
+  if (failing) {
+    for (const Segment& s : closed) {
+      bool consumed = std::all_of(acks.begin(), acks.end(),
+                                  [&](const auto& a) { return acknowledged_by(s, a.second); });
+      if (!consumed) break;
+      ++by_ack;
+    }
+  }
   // The size cap: the shortest prefix whose removal brings the rest under the cap.
   size_t by_cap = 0;
   if (options_.max_wal_bytes > 0) {
     uint64_t left = total;
     while (left > options_.max_wal_bytes && by_cap < closed.size()) left -= closed[by_cap++].bytes;
   }
-  const size_t n = std::max(by_retention, by_cap);
+  const size_t n = std::max({by_retention, by_cap, by_ack});
   if (n == 0) {
+    EnsureCheckpointReserve();
     PublishGauges();
     m.wal_size_bytes.Set(static_cast<double>(total));
     if (truncate_head) {
@@ -521,6 +675,7 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
     if (unacked) unacknowledged.push_back(closed[i].number);
   }
   SHARDWISE_RETURN_IF_ERROR(DeleteSegments(deletable, &result));
+  EnsureCheckpointReserve();
   uint64_t deleted_bytes = 0;
   for (uint32_t segment : result.segments_deleted) {
     deleted_bytes += bytes_of[segment];
@@ -541,11 +696,13 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
   }
   PublishGauges();
   if (truncate_head || !result.segments_deleted.empty()) {
-    log::Info("TSDB retention applied", {{"cutoff_ms", result.cutoff},
-                                         {"chunks_removed", result.chunks_removed},
-                                         {"series_removed", result.series_removed},
-                                         {"segments_deleted", result.segments_deleted.size()},
-                                         {"by_size_cap", by_cap > by_retention}});
+    log::Info("TSDB retention applied",
+              {{"cutoff_ms", result.cutoff},
+               {"chunks_removed", result.chunks_removed},
+               {"series_removed", result.series_removed},
+               {"segments_deleted", result.segments_deleted.size()},
+               {"by_size_cap", by_cap > by_retention},
+               {"to_free_space", by_ack > std::max(by_cap, by_retention)}});
   }
   return result;
 }

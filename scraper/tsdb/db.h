@@ -11,12 +11,28 @@
 //               than that and acknowledged by every registered WAL consumer, after
 //               writing a checkpoint with the series records that must survive them.
 //   Size cap    with max_wal_bytes set, the same pass (and a background check after every
-//               segment cut) also deletes the oldest closed segments while the segments
-//               on disk exceed the cap, acknowledged or not: a dead receiver must not
-//               fill the disk or block scraping. Dropping unacknowledged data is counted
+//               segment cut) also deletes the oldest closed segments while the WAL on disk
+//               (segments + checkpoint + the space reserved for the next checkpoint)
+//               exceeds the cap, acknowledged or not: a dead receiver must not fill the
+//               disk or block scraping. Dropping unacknowledged data is counted
 //               (shardwise_tsdb_wal_{segments,bytes}_dropped_unacknowledged_total) and
 //               logged, naming the lagging consumers. Under the cap nothing unacknowledged
-//               is ever deleted.
+//               is ever deleted. A segment size above a quarter of the cap is lowered to it.
+//   Bounds      a sample older than the head's max time - out_of_bounds_window (Prometheus:
+//               half the chunk range, 1 h) is rejected as out of bounds before anything
+//               else; an empty head takes its first sample's time as its max time. The
+//               head's time range never passes now + future_grace (see head.h). An
+//               appender also rejects out-of-order and duplicate samples within its own
+//               batch, and Commit re-checks against the head, so the WAL (and remote write)
+//               carries exactly what the head accepted.
+//   Disk full   a failed WAL write fails the commit (nothing of the batch is stored, as in
+//               Prometheus); the state is exported (shardwise_tsdb_wal_disk_full,
+//               wal_health(), one log line per change and a summary every 5 minutes), the
+//               partly written segment is closed, and every pass while failing deletes the
+//               closed segments every consumer has acknowledged, whatever the retention
+//               cutoff. The checkpoint that must precede a deletion is written into space
+//               reserved for it beforehand (wal/checkpoint.reserve), so it needs no free
+//               space. Writes resume with the next commit once space is back.
 //
 // WAL consumers (remote write) tail <dir>/wal themselves with wal::Tailer. To start (or
 // restart from a persisted cursor): read LatestCheckpoint() if any, then the segments from
@@ -30,6 +46,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,8 +85,23 @@ struct DBOptions {
   // Upper bound on the bytes of WAL segments on disk; 0: unlimited. Checked after every
   // segment cut and by each retention pass; the oldest closed segments go (checkpointed
   // first) until the rest fit, so the WAL stays within the cap plus the segment being
-  // written. Checkpoints (series labels only) are not counted.
+  // written. The checkpoint and the space reserved for the next one count too.
   uint64_t max_wal_bytes = 0;
+  // Out-of-bounds limit: samples older than head max time - this are rejected.
+  std::chrono::milliseconds out_of_bounds_window = std::chrono::hours(1);
+  // How far past the wall clock the head's time range may move.
+  std::chrono::milliseconds future_grace = std::chrono::minutes(10);
+  std::function<int64_t()> now_ms;  // wall clock in ms; null: the system clock (tests set it)
+};
+
+// The WAL's write health, for /readyz and logs.
+struct WalHealth {
+  bool writes_failing = false;
+  bool disk_full = false;        // the failure is ENOSPC/EDQUOT
+  std::string error;             // the last failure
+  int64_t failing_since_ms = 0;  // Unix ms of the first failure of this episode
+  uint64_t failed_commits = 0;   // in this episode
+  std::string ToString() const;  // "" when healthy
 };
 
 struct SeriesSamples {
@@ -138,8 +170,10 @@ class DB : public storage::Appendable {
   // Only the size cap: deletes the oldest closed segments while over max_wal_bytes. What
   // the background check runs after a segment cut; the head is not touched.
   Result<RetentionResult> EnforceWalSizeCap();
-  // Bytes of the WAL segments on disk (the quantity max_wal_bytes bounds).
+  // Bytes of the WAL on disk: segments, checkpoint and checkpoint reserve (the quantity
+  // max_wal_bytes bounds).
   uint64_t WalBytes() const;
+  WalHealth wal_health() const;
 
   // --- WAL consumers ---
   // Registers a consumer that holds back segment deletion until it acknowledges. A
@@ -168,6 +202,13 @@ class DB : public storage::Appendable {
   void LogUnacknowledgedDrop(const RetentionResult& result);
   void RequestCapCheck();
   Status CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef>& maybe_unlogged);
+  // Under commit_mu_: a WAL write failed / succeeded (state changes are logged once).
+  void NoteWalFailure(const Status& st, bool no_space);
+  void NoteWalSuccess();
+  // Bytes of the newest checkpoint and of the reserve.
+  uint64_t CheckpointBytes() const;
+  // Grows the checkpoint reserve to what a checkpoint of the head would need.
+  void EnsureCheckpointReserve();
   void SyncLoop();
   void RetentionLoop();
   void PublishGauges();
@@ -214,6 +255,12 @@ class DB : public storage::Appendable {
   bool cap_check_requested_ = false;  // guarded by cap_mu_
   bool cap_stopping_ = false;         // guarded by cap_mu_
   std::atomic<uint64_t> rejected_at_append_out_of_order_{0};
+
+  // WAL write health; guarded by commit_mu_ (wal_failing_ is also read without it).
+  std::atomic<bool> wal_failing_{false};
+  WalHealth health_;
+  std::chrono::steady_clock::time_point last_failure_summary_{};
+  uint64_t failures_since_summary_ = 0;
 };
 
 }  // namespace shardwise::tsdb

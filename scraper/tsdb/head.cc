@@ -1,6 +1,7 @@
 #include "scraper/tsdb/head.h"
 
 #include <algorithm>
+#include <chrono>
 #include <new>
 #include <set>
 #include <unordered_set>
@@ -80,9 +81,26 @@ void Head::EraseLocked(Series* s) {
   SeriesDeleter()(s);
 }
 
-void Head::NoteTime(int64_t t) {
+uint64_t Head::LabelBytes(const Series& s) {
+  uint64_t n = 16;  // ref and counts, as a series record encodes them
+  for (uint32_t i = 0; i < 2 * s.num_labels; ++i) n += s.labels()[i]->view().size() + 2;
+  return n;
+}
+
+void Head::NoteTime(int64_t t, int64_t ceiling) {
+  t = std::min(t, ceiling);
   AtomicMin(min_time_, t);
   AtomicMax(max_time_, t);
+}
+
+int64_t Head::TimeCeiling() const {
+  int64_t now = options_.now_ms ? options_.now_ms()
+                                : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+  return now > std::numeric_limits<int64_t>::max() - options_.future_grace_ms
+             ? std::numeric_limits<int64_t>::max()
+             : now + options_.future_grace_ms;
 }
 
 Head::Series* Head::FindLocked(SeriesRef ref) const {
@@ -123,6 +141,7 @@ Head::Series* Head::CreateLocked(SeriesRef ref, const Labels& labels, uint64_t h
   Series* raw = s;
   InsertLocked(s);
   num_series_.fetch_add(1, std::memory_order_relaxed);
+  label_bytes_.fetch_add(LabelBytes(*s), std::memory_order_relaxed);
   series_created_.fetch_add(1, std::memory_order_relaxed);
   return raw;
 }
@@ -184,7 +203,7 @@ AppendOutcome Head::Check(SeriesRef ref, int64_t t, bool* needs_series_record) c
   return AppendOutcome::kOk;
 }
 
-AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v) {
+AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v, int64_t ceiling) {
   if (t < s->max_t) {
     out_of_order_.fetch_add(1, std::memory_order_relaxed);
     return AppendOutcome::kOutOfOrder;
@@ -209,7 +228,7 @@ AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v) {
   s->head_chunk.Append(t, v);
   s->max_t = t;
   samples_appended_.fetch_add(1, std::memory_order_relaxed);
-  NoteTime(t);
+  NoteTime(t, ceiling);
   return AppendOutcome::kOk;
 }
 
@@ -218,11 +237,38 @@ AppendOutcome Head::Append(SeriesRef ref, int64_t t, double v) {
   Series* s = FindLocked(ref);
   if (!s) return AppendOutcome::kNotFound;
   std::lock_guard series_lock(StripeFor(ref));
-  return AppendToSeries(s, t, v);
+  return AppendToSeries(s, t, v, TimeCeiling());
+}
+
+void Head::RemoveUnappendable(std::vector<SampleRecord>* samples, uint64_t* out_of_order,
+                              uint64_t* duplicates) {
+  std::shared_lock lock(index_mu_);
+  size_t kept = 0;
+  for (size_t i = 0; i < samples->size(); ++i) {
+    const SampleRecord& r = (*samples)[i];
+    Series* s = FindLocked(r.ref);
+    if (!s) continue;
+    {
+      std::lock_guard series_lock(StripeFor(r.ref));
+      if (r.t < s->max_t) {
+        out_of_order_.fetch_add(1, std::memory_order_relaxed);
+        ++*out_of_order;
+        continue;
+      }
+      if (r.t == s->max_t) {
+        duplicates_.fetch_add(1, std::memory_order_relaxed);
+        ++*duplicates;
+        continue;
+      }
+    }
+    (*samples)[kept++] = r;
+  }
+  samples->resize(kept);
 }
 
 void Head::AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected) {
   uint64_t bad = 0;
+  const int64_t ceiling = TimeCeiling();
   std::shared_lock lock(index_mu_);
   for (const auto& r : samples) {
     Series* s = FindLocked(r.ref);
@@ -231,7 +277,7 @@ void Head::AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected
       continue;
     }
     std::lock_guard series_lock(StripeFor(r.ref));
-    if (AppendToSeries(s, r.t, r.v) != AppendOutcome::kOk) ++bad;
+    if (AppendToSeries(s, r.t, r.v, ceiling) != AppendOutcome::kOk) ++bad;
   }
   if (rejected) *rejected += bad;
 }
@@ -439,6 +485,7 @@ void Head::RemoveLocked(const std::vector<Series*>& doomed) {
   for (const auto& [name, value] : pairs) postings_.Remove(name, value, refs);
   postings_.RemoveFromAll(refs);
   for (Series* s : doomed) {
+    label_bytes_.fetch_sub(LabelBytes(*s), std::memory_order_relaxed);
     for (uint32_t i = 0; i < 2 * s->num_labels; ++i) strings_.Release(s->labels()[i]);
     EraseLocked(s);  // frees s
   }
@@ -449,6 +496,7 @@ void Head::RemoveLocked(const std::vector<Series*>& doomed) {
 HeadStats Head::Stats() const {
   HeadStats st;
   st.series = num_series_.load();
+  st.label_bytes = label_bytes_.load();
   st.chunks = num_chunks_.load();
   st.samples_appended = samples_appended_.load();
   st.out_of_order = out_of_order_.load();

@@ -7,6 +7,10 @@
 // out of order, one at the same timestamp is a duplicate; both are rejected and counted.
 // A max-series limit refuses new series with ResourceExhausted.
 //
+// The head's time range never moves past the wall clock because of a sample's timestamp:
+// a sample stamped in the future is stored, but the head's min/max time (which drive
+// retention and the out-of-bounds limit, see db.h) take at most now + future_grace.
+//
 // Thread-safety: all methods may be called concurrently. The index sits behind a
 // reader/writer lock; sample data behind striped per-series locks.
 #pragma once
@@ -55,6 +59,7 @@ struct HeadStats {
   uint64_t series_removed = 0;
   uint64_t series_limit_hits = 0;
   uint64_t interned_strings = 0;  // distinct label names and values
+  uint64_t label_bytes = 0;       // about what a series record of every series takes
   int64_t min_time = std::numeric_limits<int64_t>::max();
   int64_t max_time = std::numeric_limits<int64_t>::min();
 };
@@ -63,6 +68,8 @@ class Head {
  public:
   struct Options {
     size_t max_series = 0;  // 0: unlimited
+    int64_t future_grace_ms = 10 * 60 * 1000;
+    std::function<int64_t()> now_ms;  // wall clock in ms; null: the system clock
   };
   explicit Head(Options options);
   ~Head();
@@ -84,6 +91,11 @@ class Head {
   // series still needs its WAL series record.
   AppendOutcome Check(SeriesRef ref, int64_t t, bool* needs_series_record = nullptr) const;
   AppendOutcome Append(SeriesRef ref, int64_t t, double v);
+  // Removes the samples that would not be accepted now (unknown ref, out of order,
+  // duplicate), counting them like Append does; keeps the order of the rest. Samples of
+  // one ref must already be in increasing time order.
+  void RemoveUnappendable(std::vector<SampleRecord>* samples, uint64_t* out_of_order,
+                          uint64_t* duplicates);
   // Appends a batch under one index lock; outcome per sample is counted, not returned.
   void AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected = nullptr);
 
@@ -121,6 +133,8 @@ class Head {
   // Approximate heap bytes held by the head (index, strings, chunks).
   size_t MemoryBytes() const;
   SeriesRef max_ref() const { return next_ref_.load() - 1; }
+  // The latest time the head's range may reach now: wall clock + future grace.
+  int64_t TimeCeiling() const;
 
  private:
   struct Chunk {
@@ -173,10 +187,11 @@ class Head {
   Series* FindByLabelsLocked(const Labels& labels, uint64_t hash) const;
   Series* CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash);
   void RemoveLocked(const std::vector<Series*>& doomed);
-  AppendOutcome AppendToSeries(Series* s, int64_t t, double v);
+  AppendOutcome AppendToSeries(Series* s, int64_t t, double v, int64_t ceiling);
   void ReadSeries(const Series& s, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
   std::mutex& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes]; }
-  void NoteTime(int64_t t);
+  void NoteTime(int64_t t, int64_t ceiling);
+  static uint64_t LabelBytes(const Series& s);
 
   const Options options_;
   mutable std::shared_mutex index_mu_;
@@ -189,6 +204,7 @@ class Head {
 
   std::atomic<SeriesRef> next_ref_{1};
   std::atomic<uint64_t> num_series_{0};
+  std::atomic<uint64_t> label_bytes_{0};
   std::atomic<uint64_t> num_chunks_{0};
   std::atomic<uint64_t> chunk_bytes_{0};
   std::atomic<uint64_t> samples_appended_{0};

@@ -41,6 +41,14 @@ TsdbMetrics& TsdbMetrics::Get() {
       r.AddCounter("shardwise_tsdb_wal_bytes_dropped_unacknowledged_total",
                    "Bytes of the WAL segments counted in "
                    "shardwise_tsdb_wal_segments_dropped_unacknowledged_total."),
+      r.AddCounter("shardwise_tsdb_out_of_bound_samples_total",
+                   "Samples rejected for being older than the head accepts (head max time "
+                   "minus half the chunk range)."),
+      r.AddGauge("shardwise_tsdb_wal_disk_full",
+                 "1 while WAL writes fail for lack of space (scrapes are not stored), else 0."),
+      r.AddCounter("shardwise_tsdb_wal_segments_deleted_without_checkpoint_total",
+                   "Acknowledged WAL segments deleted without a new checkpoint (no series "
+                   "they define is still needed), e.g. to free space on a full disk."),
   };
   return m;
 }

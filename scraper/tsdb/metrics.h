@@ -32,6 +32,9 @@ struct TsdbMetrics {
   metrics::Gauge& wal_size_bytes;
   metrics::Counter& wal_segments_dropped_unacknowledged;
   metrics::Counter& wal_bytes_dropped_unacknowledged;
+  metrics::Counter& out_of_bound;
+  metrics::Gauge& wal_disk_full;
+  metrics::Counter& wal_segments_deleted_without_checkpoint;
 
   static TsdbMetrics& Get();
 };

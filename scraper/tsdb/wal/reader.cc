@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+
+#include "scraper/tsdb/wal/record_reader.h"
 
 namespace shardwise::tsdb::wal {
 
@@ -14,14 +18,6 @@ std::string Damage::ToString() const {
          ", " + std::to_string(lost_bytes) + " bytes " + (torn_tail ? "truncated" : "skipped") +
          ")";
 }
-
-namespace {
-
-const char* Describe(FrameResult r) {
-  return r == FrameResult::kIncomplete ? "incomplete record" : "checksum or length mismatch";
-}
-
-}  // namespace
 
 Result<ReplayReport> Replay(const std::string& dir, const ReplayOptions& options,
                             const RecordFn& fn) {
@@ -43,113 +39,121 @@ Result<ReplayReport> Replay(const std::string& dir, const ReplayOptions& options
                                    SegmentName(seg - 1) + " missing"});
     }
     std::string path = SegmentPath(dir, seg);
-    auto data = ReadFileFrom(path, 0);
-    if (!data.ok()) return data.status();
-    std::string_view rest = *data;
-    uint64_t offset = 0;
+    auto size = FileSize(path);
+    if (!size.ok()) return size.status();
     report.segments.push_back(seg);
-    while (!rest.empty()) {
-      std::string_view payload;
-      size_t size = 0;
-      FrameResult r = ParseFrame(rest, &payload, &size);
-      if (r != FrameResult::kRecord) {
-        Damage d{{seg, offset}, rest.size(), last, Describe(r)};
-        if (last && options.repair) {
-          if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) {
-            return Status::IOError("truncate " + path + ": " + std::strerror(errno));
+    RecordReader reader(path, 0);
+    // Damage in the last segment followed by nothing readable is a torn tail: the segment
+    // is cut back to the last good record. Followed by good records it is corruption.
+    std::optional<Damage> pending;
+    for (bool done = false; !done;) {
+      auto r = reader.Next();
+      if (!r.ok()) return r.status();
+      switch (*r) {
+        case RecordReader::Outcome::kRecord:
+          if (pending) {
+            report.damage.push_back(std::move(*pending));
+            pending.reset();
           }
+          SHARDWISE_RETURN_IF_ERROR(fn({seg, reader.start()}, reader.record()));
+          ++report.records;
+          report.bytes += reader.offset() - reader.start();
+          break;
+        case RecordReader::Outcome::kCorrupt: {
+          if (pending) report.damage.push_back(std::move(*pending));
+          uint64_t to = std::min(reader.offset(), *size);
+          pending = Damage{{seg, reader.damage_start()},
+                           to - std::min(to, reader.damage_start()),
+                           false,
+                           reader.damage_reason()};
+          break;
         }
-        report.damage.push_back(std::move(d));
-        break;
+        case RecordReader::Outcome::kIncomplete:
+          if (!pending) {
+            pending =
+                Damage{{seg, reader.offset()}, *size - reader.offset(), false, "incomplete record"};
+          }
+          done = true;
+          break;
+        case RecordReader::Outcome::kEnd:
+          done = true;
+          break;
       }
-      SHARDWISE_RETURN_IF_ERROR(fn({seg, offset}, payload));
-      ++report.records;
-      report.bytes += size;
-      offset += size;
-      rest.remove_prefix(size);
     }
+    if (!pending) continue;
+    if (last) {
+      pending->torn_tail = true;
+      pending->lost_bytes = *size - pending->at.offset;
+      if (options.repair && ::truncate(path.c_str(), static_cast<off_t>(pending->at.offset)) != 0) {
+        return Status::IOError("truncate " + path + ": " + std::strerror(errno));
+      }
+    }
+    report.damage.push_back(std::move(*pending));
   }
   return report;
 }
 
 Status ReadAllRecords(const std::string& path, const std::function<Status(std::string_view)>& fn) {
-  auto data = ReadFileFrom(path, 0);
-  if (!data.ok()) return data.status();
-  std::string_view rest = *data;
-  uint64_t offset = 0;
-  while (!rest.empty()) {
-    std::string_view payload;
-    size_t size = 0;
-    FrameResult r = ParseFrame(rest, &payload, &size);
-    if (r != FrameResult::kRecord) {
-      return Status::Corruption(path + " at offset " + std::to_string(offset) + ": " + Describe(r));
+  RecordReader reader(path, 0);
+  for (;;) {
+    auto r = reader.Next();
+    if (!r.ok()) return r.status();
+    if (*r == RecordReader::Outcome::kEnd) return Status::OK();
+    if (*r == RecordReader::Outcome::kIncomplete) {
+      return Status::Corruption(path + " at offset " + std::to_string(reader.offset()) +
+                                ": incomplete record");
     }
-    SHARDWISE_RETURN_IF_ERROR(fn(payload));
-    offset += size;
-    rest.remove_prefix(size);
+    if (*r == RecordReader::Outcome::kCorrupt) {
+      return Status::Corruption(path + ": " + reader.damage_reason());
+    }
+    SHARDWISE_RETURN_IF_ERROR(fn(reader.record()));
   }
-  return Status::OK();
-}
-
-Status Tailer::Fill() {
-  // Keep what is unconsumed and read whatever the writer has appended since.
-  buf_.erase(0, consumed_);
-  consumed_ = 0;
-  auto more = ReadFileFrom(SegmentPath(dir_, pos_.segment), pos_.offset + buf_.size());
-  if (!more.ok()) return more.status();
-  buf_ += *more;
-  return Status::OK();
 }
 
 Result<std::optional<Tailer::Record>> Tailer::Next() {
   for (;;) {
-    std::string_view rest = std::string_view(buf_).substr(consumed_);
-    std::string_view payload;
-    size_t size = 0;
-    FrameResult r = ParseFrame(rest, &payload, &size);
-    if (r == FrameResult::kRecord) {
-      Record rec{pos_, payload};
-      consumed_ += size;
-      pos_.offset += size;
-      return std::optional<Record>(rec);
+    if (!reader_ || reader_->path() != SegmentPath(dir_, pos_.segment)) {
+      reader_ = std::make_unique<RecordReader>(SegmentPath(dir_, pos_.segment), pos_.offset);
     }
-    if (r == FrameResult::kIncomplete) {
-      // Read what the writer added. Check for a next segment *before* re-reading so a
-      // segment that was finished in between is read to its true end.
-      std::error_code ec;
-      bool finished = std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec);
-      size_t before = buf_.size() - consumed_;
-      Status st = Fill();
-      if (!st.ok()) {
-        // The segment may have been deleted by retention after we were told to resume
-        // there; anything else is a real error.
-        if (!std::filesystem::exists(SegmentPath(dir_, pos_.segment), ec) && finished) {
-          damage_.push_back({pos_, 0, false, "segment deleted before it was read"});
-          pos_ = {pos_.segment + 1, 0};
-          buf_.clear();
-          consumed_ = 0;
-          continue;
+    // Check for a next segment *before* reading, so a segment finished in between is
+    // read to its true end before we move on.
+    std::error_code ec;
+    const bool finished = std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec);
+    auto r = reader_->Next();
+    if (!r.ok()) {
+      // The segment may have been deleted by retention after we were told to resume
+      // there; anything else is a real error.
+      if (!std::filesystem::exists(SegmentPath(dir_, pos_.segment), ec) && finished) {
+        damage_.push_back({pos_, 0, false, "segment deleted before it was read"});
+        pos_ = {pos_.segment + 1, 0};
+        reader_.reset();
+        continue;
+      }
+      return r.status();
+    }
+    switch (*r) {
+      case RecordReader::Outcome::kRecord:
+        pos_.offset = reader_->offset();
+        return std::optional<Record>(Record{{pos_.segment, reader_->start()}, reader_->record()});
+      case RecordReader::Outcome::kCorrupt:
+        damage_.push_back({{pos_.segment, reader_->damage_start()},
+                           reader_->offset() - reader_->damage_start(),
+                           false,
+                           reader_->damage_reason()});
+        pos_.offset = reader_->offset();
+        continue;
+      case RecordReader::Outcome::kIncomplete:
+      case RecordReader::Outcome::kEnd:
+        if (!finished) return std::optional<Record>();
+        if (*r == RecordReader::Outcome::kIncomplete) {
+          auto size = FileSize(SegmentPath(dir_, pos_.segment));
+          damage_.push_back({pos_, size.ok() && *size > pos_.offset ? *size - pos_.offset : 0,
+                             false, "incomplete record"});
         }
-        return st;
-      }
-      if (buf_.size() - consumed_ > before) continue;
-      if (!finished) return std::optional<Record>();
-      if (buf_.size() > consumed_) {
-        damage_.push_back({pos_, buf_.size() - consumed_, false, Describe(r)});
-      }
-    } else {
-      damage_.push_back({pos_, buf_.size() - consumed_, false, Describe(r)});
-      std::error_code ec;
-      // In the segment still being written, a bad frame can only be damage too, but we
-      // cannot skip past it until the writer moves on; report and wait.
-      if (!std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec)) {
-        damage_.pop_back();
-        return Status::Corruption("WAL " + Damage{pos_, 0, false, Describe(r)}.ToString());
-      }
+        pos_ = {pos_.segment + 1, 0};
+        reader_.reset();
+        continue;
     }
-    pos_ = {pos_.segment + 1, 0};
-    buf_.clear();
-    consumed_ = 0;
   }
 }
 

@@ -1,20 +1,23 @@
 // Reading the WAL back: Replay() for recovery on open, Tailer for consumers that follow
 // the log while it is written (remote write).
 //
-// Replay reads segments in order and hands every intact record to a callback. Damage is
-// never fatal: in the last segment it is a torn tail (a crash mid-write, or bytes that
-// never reached the disk), so the segment is truncated at the last good record; in an
-// earlier segment it is corruption, reported with segment and offset, and replay goes on
-// with the next segment. Either way the report says exactly what was lost.
+// Replay reads segments in order, as streams (one page and one record in memory), and
+// hands every intact record to a callback. Damage is never fatal: a damaged page costs
+// that page (reading resumes at the next one, see record_reader.h); damage at the end of
+// the last segment with nothing readable after it is a torn tail (a crash mid-write, or
+// bytes that never reached the disk), so the segment is truncated at the last good
+// record. The report says exactly what was lost.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "scraper/tsdb/wal/record_reader.h"
 #include "scraper/tsdb/wal/segment.h"
 
 namespace shardwise::tsdb::wal {
@@ -46,14 +49,16 @@ struct ReplayOptions {
 Result<ReplayReport> Replay(const std::string& dir, const ReplayOptions& options,
                             const RecordFn& fn);
 
-// Reads every record of one framed file (a segment or a checkpoint). Any damage is an
-// error: checkpoints are written whole and renamed into place, so they cannot be torn.
+// Reads every record of one paged file (a segment or a checkpoint), streaming. Any damage
+// is an error: checkpoints are written whole and renamed into place, so they cannot be
+// torn.
 Status ReadAllRecords(const std::string& path, const std::function<Status(std::string_view)>& fn);
 
-// Follows the WAL from a position. Next() returns the next complete record, or nullopt
-// when the writer has not produced one yet (poll again later, e.g. after
-// DB::WaitForWal). When a segment is finished (a later one exists) the tailer moves on;
-// damage in a finished segment is reported through damage() and skipped.
+// Follows the WAL from a position (a record boundary). Next() returns the next complete
+// record, or nullopt when the writer has not produced one yet (poll again later, e.g.
+// after DB::WaitForWal). When a segment is finished (a later one exists) the tailer moves
+// on; damage is reported through damage() and skipped (to the next page, or past an
+// incomplete record at the end of a finished segment).
 class Tailer {
  public:
   Tailer(std::string dir, Position start) : dir_(std::move(dir)), pos_(start) {}
@@ -68,11 +73,9 @@ class Tailer {
   const std::vector<Damage>& damage() const { return damage_; }
 
  private:
-  Status Fill();
   std::string dir_;
   Position pos_;
-  std::string buf_;  // bytes of segment pos_.segment starting at pos_.offset
-  size_t consumed_ = 0;
+  std::unique_ptr<RecordReader> reader_;  // over segment pos_.segment
   std::vector<Damage> damage_;
 };
 

@@ -55,51 +55,53 @@ Result<std::vector<uint32_t>> ListSegments(std::string_view dir) {
   return out;
 }
 
-void AppendFrame(std::string* out, std::string_view payload) {
-  PutFixed32(out, static_cast<uint32_t>(payload.size()));
-  PutFixed32(out, Crc32c(payload));
-  out->append(payload);
+void AppendRecord(std::string* out, uint64_t offset, std::string_view payload) {
+  uint64_t at = offset + out->size();
+  bool first = true;
+  for (;;) {
+    const size_t left = kPageSize - at % kPageSize;
+    if (left <= kFragmentHeaderSize) {
+      out->append(left, '\0');
+      at += left;
+      continue;
+    }
+    const size_t n = std::min(payload.size(), left - kFragmentHeaderSize);
+    const bool last = n == payload.size();
+    FragmentType type = first ? (last ? FragmentType::kFull : FragmentType::kFirst)
+                              : (last ? FragmentType::kLast : FragmentType::kMiddle);
+    out->push_back(static_cast<char>(type));
+    out->push_back(static_cast<char>(n & 0xFF));
+    out->push_back(static_cast<char>(n >> 8));
+    PutFixed32(out, Crc32c(payload.data(), n));
+    out->append(payload.substr(0, n));
+    at += kFragmentHeaderSize + n;
+    payload.remove_prefix(n);
+    first = false;
+    if (last) return;
+  }
 }
 
-FrameResult ParseFrame(std::string_view in, std::string_view* payload, size_t* frame_size) {
-  if (in.size() < kRecordHeaderSize) return FrameResult::kIncomplete;
-  uint32_t length = DecodeFixed32(in.data());
-  uint32_t crc = DecodeFixed32(in.data() + 4);
-  if (length == 0 || length > kMaxRecordSize) return FrameResult::kCorrupt;
-  if (in.size() - kRecordHeaderSize < length) return FrameResult::kIncomplete;
-  std::string_view body = in.substr(kRecordHeaderSize, length);
-  if (Crc32c(body) != crc) return FrameResult::kCorrupt;
-  *payload = body;
-  *frame_size = kRecordHeaderSize + length;
-  return FrameResult::kRecord;
-}
-
-Result<std::string> ReadFileFrom(const std::string& path, uint64_t offset) {
+Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::string* out) {
+  out->clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Status::IOError("stat " + path + ": " + std::strerror(errno));
-  }
-  std::string out;
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (offset < size) out.resize(size - offset);
+  out->resize(n);
   size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
+  while (done < n) {
+    ssize_t r = ::pread(fd, out->data() + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      std::string err = std::strerror(errno);
       ::close(fd);
-      return Status::IOError("read " + path + ": " + std::strerror(errno));
+      out->clear();
+      return Status::IOError("read " + path + ": " + err);
     }
-    if (n == 0) break;  // the file shrank under us
-    done += static_cast<size_t>(n);
+    if (r == 0) break;  // end of file
+    done += static_cast<size_t>(r);
   }
-  out.resize(done);
+  out->resize(done);
   ::close(fd);
-  return out;
+  return Status::OK();
 }
 
 Result<uint64_t> FileSize(const std::string& path) {

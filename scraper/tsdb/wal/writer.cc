@@ -11,11 +11,16 @@
 namespace shardwise::tsdb::wal {
 namespace {
 
-Status WriteAll(int fd, const char* p, size_t n, const std::string& what) {
+bool IsNoSpace(int err) { return err == ENOSPC || err == EDQUOT; }
+
+Status WriteAll(int fd, const char* p, size_t n, const std::string& what, int* err) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return Status::IOError("write " + what + ": " + std::strerror(errno));
+    if (w < 0) {
+      *err = errno;
+      return Status::IOError("write " + what + ": " + std::strerror(errno));
+    }
     p += w;
     n -= static_cast<size_t>(w);
   }
@@ -66,18 +71,31 @@ Status Writer::NextSegment() {
 }
 
 Status Writer::Write(const std::vector<std::string_view>& payloads, Position* start) {
-  buf_.clear();
   for (auto p : payloads) {
     if (p.empty() || p.size() > kMaxRecordSize) {
       return Status::InvalidArgument("WAL record of " + std::to_string(p.size()) + " bytes");
     }
-    AppendFrame(&buf_, p);
   }
-  if (offset_ > 0 && offset_ + buf_.size() > options_.segment_size) {
-    SHARDWISE_RETURN_IF_ERROR(NextSegment());
+  // Fragmenting depends on where the batch starts, so it is laid out for the segment
+  // it goes to.
+  auto layout = [&](uint64_t at) {
+    buf_.clear();
+    for (auto p : payloads) AppendRecord(&buf_, at, p);
+  };
+  layout(offset_);
+  // fd_ < 0: opening the next segment failed earlier (no space for a new file).
+  if (fd_ < 0 || (offset_ > 0 && offset_ + buf_.size() > options_.segment_size)) {
+    Status cut = NextSegment();
+    if (!cut.ok()) {
+      last_error_no_space_ = IsNoSpace(errno);
+      return cut;
+    }
+    layout(0);
   }
   if (start) *start = End();
-  Status st = WriteAll(fd_, buf_.data(), buf_.size(), SegmentPath(dir_, segment_));
+  int err = 0;
+  Status st = WriteAll(fd_, buf_.data(), buf_.size(), SegmentPath(dir_, segment_), &err);
+  last_error_no_space_ = IsNoSpace(err);
   if (!st.ok()) {
     // Never leave a half-written batch in front of later ones: cut back to the last
     // good record, or move on to a fresh segment if even that fails.
@@ -94,6 +112,7 @@ Status Writer::Write(const std::vector<std::string_view>& payloads, Position* st
 
 Status Writer::Sync() {
   if (::fdatasync(fd_) != 0) {
+    last_error_no_space_ = IsNoSpace(errno);
     return Status::IOError("fsync segment " + SegmentName(segment_) + ": " + std::strerror(errno));
   }
   return Status::OK();

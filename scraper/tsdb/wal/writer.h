@@ -44,6 +44,8 @@ class Writer {
   // The position just past the last written record.
   Position End() const { return {segment_, offset_}; }
   uint64_t bytes_written() const { return bytes_written_; }
+  // Whether the last failed Write/Sync failed for lack of space (ENOSPC, EDQUOT).
+  bool last_error_no_space() const { return last_error_no_space_; }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -56,6 +58,7 @@ class Writer {
   uint32_t segment_ = 0;
   uint64_t offset_ = 0;
   uint64_t bytes_written_ = 0;
+  bool last_error_no_space_ = false;
   std::string buf_;
 };
 
