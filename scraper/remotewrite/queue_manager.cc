@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "common/log/log.h"
 #include "scraper/remotewrite/cursor.h"
@@ -73,6 +74,17 @@ Status QueueManager::Start() {
   }
   acked_ = persisted_ = resume_from_;
   last_persist_ = Clock::now();
+  if (!cursor_path_.empty()) {
+    // Create the cursor file now, while there is space: later stores rewrite it in place
+    // and need none (a full disk must not stop acknowledgements from being persisted).
+    std::error_code ec;
+    std::filesystem::create_directories(options_.cursor_dir, ec);
+    Status st = StoreCursor(cursor_path_, resume_from_);
+    if (!st.ok()) {
+      log::Warn("remote write: cannot create the cursor file yet",
+                {{"remote_name", name()}, {"err", st}});
+    }
+  }
   // Register with the WAL before reading: retention must keep what we have not sent.
   wal_.Acknowledge(ConsumerName(), resume_from_);
   started_ = true;
@@ -443,7 +455,14 @@ void QueueManager::Persist(WalPosition pos) {
   if (!cursor_path_.empty()) {
     Status st = StoreCursor(cursor_path_, pos);
     if (!st.ok()) {
-      log::Error("remote write: cannot persist the cursor", {{"remote_name", name()}, {"err", st}});
+      // Persisting is retried with every commit: say so once a minute, not every time.
+      auto now = Clock::now();
+      if (last_persist_error_log_ == Clock::time_point{} ||
+          now - last_persist_error_log_ >= std::chrono::minutes(1)) {
+        log::Error("remote write: cannot persist the cursor",
+                   {{"remote_name", name()}, {"err", st}});
+        last_persist_error_log_ = now;
+      }
       return;
     }
   }

@@ -158,6 +158,7 @@ class QueueManager {
   WalPosition acked_;      // guarded by commit_mu_
   WalPosition persisted_;  // guarded by commit_mu_
   std::chrono::steady_clock::time_point last_persist_;
+  std::chrono::steady_clock::time_point last_persist_error_log_{};  // guarded by commit_mu_
 
   std::mutex progress_mu_;  // with progress_cv_: wakes Flush and the committer
   std::condition_variable progress_cv_;

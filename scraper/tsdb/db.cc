@@ -167,9 +167,9 @@ Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
   if (options.fsync_policy == FsyncPolicy::kInterval) {
     db->sync_thread_ = std::thread([d = db.get()] { d->SyncLoop(); });
   }
-  if (options.retention_interval.count() > 0 || options.max_wal_bytes > 0) {
-    db->retention_thread_ = std::thread([d = db.get()] { d->RetentionLoop(); });
-  }
+  // Always: besides retention and the size cap it keeps the checkpoint reserve sized
+  // and frees acknowledged segments when the disk is full.
+  db->retention_thread_ = std::thread([d = db.get()] { d->RetentionLoop(); });
   return db;
 }
 
@@ -345,10 +345,11 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
     if (no_space && writer_->End().offset > 0) {
       // Close the partly filled segment (a new empty file needs no data blocks), so it
       // can be deleted once every consumer has acknowledged it.
-      if (writer_->NextSegment().ok()) {
-        wal_end_ = writer_->End();
-        segment_max_t_.emplace(wal_end_.segment, std::numeric_limits<int64_t>::min());
-      }
+      writer_->NextSegment();
+    }
+    if (writer_->End() != wal_end_) {  // a new segment (here or after a partial write)
+      wal_end_ = writer_->End();
+      segment_max_t_.emplace(wal_end_.segment, std::numeric_limits<int64_t>::min());
     }
     lock.unlock();
     RequestCapCheck();  // frees acknowledged segments
@@ -369,9 +370,9 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   wal_end_ = writer_->End();
   lock.unlock();
   wal_cv_.notify_all();
-  // A new segment: the closed ones may now exceed the cap. Checked in the background so
-  // a commit never waits for a checkpoint.
-  if (inserted && options_.max_wal_bytes > 0) RequestCapCheck();
+  // A new segment: the closed ones may now exceed the cap, and the checkpoint reserve
+  // may need to grow. Done in the background so a commit never waits for either.
+  if (inserted) RequestCapCheck();
 
   m.commits.Inc();
   m.samples_appended.Inc(
@@ -514,7 +515,14 @@ void DB::RetentionLoop() {
     const bool retention_due = interval.count() > 0 && Clock::now() >= next_retention;
     Result<RetentionResult> r = retention_due ? ApplyRetention() : EnforceWalSizeCap();
     if (retention_due) next_retention = Clock::now() + interval;
-    if (!r.ok()) log::Error("TSDB retention failed", {{"err", r.status()}});
+    if (!r.ok()) {
+      // While the disk is full this may fail every second: say so once a minute.
+      if (last_retention_error_log_ == Clock::time_point{} ||
+          Clock::now() - last_retention_error_log_ >= std::chrono::minutes(1)) {
+        log::Error("TSDB retention failed", {{"err", r.status()}});
+        last_retention_error_log_ = Clock::now();
+      }
+    }
     lock.lock();
   }
 }
@@ -522,7 +530,10 @@ void DB::RetentionLoop() {
 Result<RetentionResult> DB::ApplyRetention() { return Retain(/*truncate_head=*/true); }
 
 Result<RetentionResult> DB::EnforceWalSizeCap() {
-  if (options_.max_wal_bytes == 0 && !wal_failing_) return RetentionResult{};
+  if (options_.max_wal_bytes == 0 && !wal_failing_) {
+    EnsureCheckpointReserve();
+    return RetentionResult{};
+  }
   return Retain(/*truncate_head=*/false);
 }
 

@@ -261,6 +261,7 @@ class DB : public storage::Appendable {
   WalHealth health_;
   std::chrono::steady_clock::time_point last_failure_summary_{};
   uint64_t failures_since_summary_ = 0;
+  std::chrono::steady_clock::time_point last_retention_error_log_{};  // RetentionLoop only
 };
 
 }  // namespace shardwise::tsdb

@@ -46,9 +46,6 @@ TsdbMetrics& TsdbMetrics::Get() {
                    "minus half the chunk range)."),
       r.AddGauge("shardwise_tsdb_wal_disk_full",
                  "1 while WAL writes fail for lack of space (scrapes are not stored), else 0."),
-      r.AddCounter("shardwise_tsdb_wal_segments_deleted_without_checkpoint_total",
-                   "Acknowledged WAL segments deleted without a new checkpoint (no series "
-                   "they define is still needed), e.g. to free space on a full disk."),
   };
   return m;
 }

@@ -34,7 +34,6 @@ struct TsdbMetrics {
   metrics::Counter& wal_bytes_dropped_unacknowledged;
   metrics::Counter& out_of_bound;
   metrics::Gauge& wal_disk_full;
-  metrics::Counter& wal_segments_deleted_without_checkpoint;
 
   static TsdbMetrics& Get();
 };

@@ -1,6 +1,7 @@
 #include "scraper/tsdb/wal/record_reader.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "scraper/tsdb/encoding.h"
 #include "scraper/tsdb/wal/crc32c.h"
@@ -27,6 +28,17 @@ RecordReader::Outcome RecordReader::Corrupt(uint64_t at, std::string reason) {
 }
 
 Result<RecordReader::Outcome> RecordReader::Next() {
+  auto r = Read();
+  if (r.ok() && (*r == Outcome::kEnd || *r == Outcome::kIncomplete)) {
+    // The writer may cut back a failed write and write other bytes there: never parse
+    // cached bytes from beyond the last consumed record again.
+    page_.clear();
+    page_offset_ = 0;
+  }
+  return r;
+}
+
+Result<RecordReader::Outcome> RecordReader::Read() {
   record_.clear();
   uint64_t at = offset_;
   bool in_record = false;
@@ -60,7 +72,9 @@ Result<RecordReader::Outcome> RecordReader::Next() {
       continue;
     }
     if (*got < kFragmentHeaderSize) return Outcome::kIncomplete;
-    const char* h = Bytes(at);
+    char header[kFragmentHeaderSize];
+    std::memcpy(header, Bytes(at), kFragmentHeaderSize);
+    const char* h = header;
     const size_t length =
         static_cast<uint8_t>(h[1]) | static_cast<size_t>(static_cast<uint8_t>(h[2])) << 8;
     const uint32_t crc = DecodeFixed32(h + 3);
@@ -84,6 +98,7 @@ Result<RecordReader::Outcome> RecordReader::Next() {
     got = Ensure(at, kFragmentHeaderSize + length);
     if (!got.ok()) return got.status();
     if (*got < kFragmentHeaderSize + length) return Outcome::kIncomplete;
+    if (std::memcmp(Bytes(at), header, kFragmentHeaderSize) != 0) continue;  // re-read: parse again
     const char* payload = Bytes(at) + kFragmentHeaderSize;
     if (Crc32c(payload, length) != crc) return Corrupt(at, "checksum mismatch");
     if (!in_record) start_ = offset_;

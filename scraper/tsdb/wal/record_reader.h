@@ -40,6 +40,7 @@ class RecordReader {
   const std::string& path() const { return path_; }
 
  private:
+  Result<Outcome> Read();
   // Makes bytes [at, at + n) available in page_ if the file has them (n never crosses a
   // page); returns how many of them it has.
   Result<size_t> Ensure(uint64_t at, size_t n);

@@ -13,7 +13,8 @@ namespace {
 
 bool IsNoSpace(int err) { return err == ENOSPC || err == EDQUOT; }
 
-Status WriteAll(int fd, const char* p, size_t n, const std::string& what, int* err) {
+Status WriteAll(int fd, const char* p, size_t n, const std::string& what, int* err,
+                size_t* written) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
@@ -23,6 +24,7 @@ Status WriteAll(int fd, const char* p, size_t n, const std::string& what, int* e
     }
     p += w;
     n -= static_cast<size_t>(w);
+    *written += static_cast<size_t>(w);
   }
   return Status::OK();
 }
@@ -94,13 +96,16 @@ Status Writer::Write(const std::vector<std::string_view>& payloads, Position* st
   }
   if (start) *start = End();
   int err = 0;
-  Status st = WriteAll(fd_, buf_.data(), buf_.size(), SegmentPath(dir_, segment_), &err);
+  size_t written = 0;
+  Status st = WriteAll(fd_, buf_.data(), buf_.size(), SegmentPath(dir_, segment_), &err, &written);
   last_error_no_space_ = IsNoSpace(err);
   if (!st.ok()) {
-    // Never leave a half-written batch in front of later ones: cut back to the last
-    // good record, or move on to a fresh segment if even that fails.
-    if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0 ||
-        ::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0) {
+    // Never leave a half-written batch in front of later ones: cut back to the last good
+    // record. A reader may already have seen part of it, so nothing new is ever written
+    // at those offsets again: the segment ends here and the next batch starts a new one.
+    if (written > 0) {
+      [[maybe_unused]] int rc = ::ftruncate(fd_, static_cast<off_t>(offset_));
+      [[maybe_unused]] off_t pos = ::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET);
       NextSegment();
     }
     return st;

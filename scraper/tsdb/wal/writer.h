@@ -1,7 +1,9 @@
-// Writer appends framed records to the WAL's newest segment, starting a new segment when
+// Writer appends paged records to the WAL's newest segment, starting a new segment when
 // a batch would overflow the size limit (a batch larger than the limit gets a segment of
 // its own). Opening a Writer always starts a fresh segment after the last existing one,
-// so a repaired (truncated) tail is never appended to. Not thread-safe: the DB serialises
+// so a repaired (truncated) tail is never appended to. A write that fails after writing
+// part of a batch is cut back and the segment is closed, so no later record lands at
+// offsets a reader may already have looked at. Not thread-safe: the DB serialises
 // writes. Sync() makes everything written so far durable; the previous segment is synced
 // when a new one is started.
 #pragma once
