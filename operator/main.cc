@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "common/app/app.h"
 #include "common/log/log.h"
+#include "operator/certs/serving_certs.h"
 #include "operator/discovery/cache_trim.h"
 #include "operator/endpoint/discovery_endpoint.h"
 #include "operator/kube/client.h"
@@ -23,6 +27,8 @@
 namespace {
 
 using namespace shardwise;
+
+const kube::GroupVersionResource kHpas{"autoscaling", "v2", "horizontalpodautoscalers"};
 
 struct Watched {
   kube::GroupVersionResource gvr;
@@ -48,6 +54,12 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds heartbeat_timeout{std::chrono::seconds(20)};
   std::chrono::milliseconds rebuild_wait{std::chrono::seconds(15)};
   std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
+  std::string operator_namespace;
+  std::string service_name = "shardwise-operator";
+  std::string tls_cert_dir = "/tmp/shardwise-operator-tls";
+  std::string tls_secret = certs::kDefaultSecretName;
+  bool tls_user_provided = false;
+  std::chrono::milliseconds tls_leaf_validity{std::chrono::hours(24 * 90)};
   FlagSet& f = app.flags();
   f.String(
       "kubeconfig", &kubeconfig,
@@ -72,6 +84,20 @@ int main(int argc, char** argv) {
   f.Duration("rebuild-wait", &rebuild_wait,
              "After a start or leader change, how long to wait for the scrapers' reports "
              "before assigning targets (placement is rebuilt from them).");
+  f.String("operator-namespace", &operator_namespace,
+           "Namespace the operator runs in: its TLS Secret and CA ConfigMap live there "
+           "(default: $POD_NAMESPACE, else the kubeconfig's namespace).");
+  f.String("service-name", &service_name,
+           "Name of the operator's Service; its DNS names are the serving certificate's SANs.");
+  f.String("tls.cert-dir", &tls_cert_dir,
+           "Directory the serving certificate, key and CA bundle are written to.");
+  f.String("tls.secret", &tls_secret,
+           "Secret holding the serving certificate (tls.crt, tls.key, ca.crt). Operator-managed "
+           "unless --tls.user-provided.");
+  f.Bool("tls.user-provided", &tls_user_provided,
+         "The --tls.secret Secret is provided by the user (e.g. cert-manager): only read it.");
+  f.Duration("tls.leaf-validity", &tls_leaf_validity,
+             "Lifetime of operator-issued serving certificates (renewed at two thirds).");
   if (auto code = app.Init(argc, argv)) return *code;
 
   auto config = kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig(kubeconfig);
@@ -92,6 +118,40 @@ int main(int argc, char** argv) {
     identity = pod ? pod : std::string(host) + "-" + std::to_string(getpid());
   }
 
+  if (operator_namespace.empty()) {
+    const char* ns = std::getenv("POD_NAMESPACE");
+    operator_namespace = ns && *ns ? ns : client.DefaultNamespace();
+  }
+  // The serving certificates: reconciled now and then in the background, well before the
+  // leaf is due (custom metrics API, discovery endpoint HTTPS, CA for the scrapers).
+  certs::ServingCertificates::Options co;
+  co.ns = operator_namespace;
+  co.secret_name = tls_secret;
+  co.user_provided = tls_user_provided;
+  co.dns_names = certs::ServiceDnsNames(service_name, operator_namespace);
+  co.cert_dir = tls_cert_dir;
+  co.leaf_validity = std::chrono::duration_cast<std::chrono::seconds>(tls_leaf_validity);
+  co.api_services = {"v1beta2.custom.metrics.k8s.io", "v1beta1.custom.metrics.k8s.io"};
+  certs::ServingCertificates serving_certs(client, co);
+  std::vector<std::function<void()>> on_certs_changed;  // listeners reload their TLS
+  std::mutex tls_mu;
+  std::condition_variable tls_cv;
+  bool tls_stop = false;
+  auto reconcile_certs = [&]() -> bool {
+    bool changed = false;
+    Status s = serving_certs.Reconcile(&changed);
+    if (!s.ok()) {
+      log::Warn("serving certificates not reconciled; retrying", {{"err", s}});
+      return false;
+    }
+    if (changed) {
+      log::Info("serving certificates written", {{"dir", tls_cert_dir}});
+      for (auto& fn : on_certs_changed) fn();
+    }
+    return true;
+  };
+  reconcile_certs();
+
   endpoint::PlanStore plans;
   endpoint::ReportStore reports;
   endpoint::DiscoveryEndpoint discovery(plans, reports);
@@ -111,7 +171,7 @@ int main(int argc, char** argv) {
        {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
         kube::resources::kPodMonitors, kube::resources::kNamespaces, kube::resources::kServices,
         kube::resources::kEndpointSlices, kube::resources::kPods, kube::resources::kSecrets,
-        kube::resources::kConfigMaps}) {
+        kube::resources::kConfigMaps, kHpas}) {
     bool cluster_scoped = gvr == kube::resources::kNamespaces;
     std::string ns = cluster_scoped ? "" : watch_namespace;
     kube::Informer::Options io;
@@ -131,7 +191,7 @@ int main(int argc, char** argv) {
       store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
       store(kube::resources::kServices),    store(kube::resources::kEndpointSlices),
       store(kube::resources::kPods),        store(kube::resources::kSecrets),
-      store(kube::resources::kConfigMaps)};
+      store(kube::resources::kConfigMaps), store(kHpas)};
   kube::EventRecorder events(&client, {});
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
@@ -139,6 +199,7 @@ int main(int argc, char** argv) {
   po.resync = resync;
   po.heartbeat_timeout = heartbeat_timeout;
   po.rebuild_wait = rebuild_wait;
+  po.ca_bundle = [&serving_certs] { return serving_certs.ca_bundle(); };
   pool::PoolController controller(client, caches, plans, reports, events, po);
 
   // Handlers only enqueue. A pool change enqueues that pool; anything else may affect any
@@ -218,9 +279,32 @@ int main(int argc, char** argv) {
   };
   std::thread starter(start);
 
+  std::thread tls_loop([&] {
+    std::unique_lock lock(tls_mu);
+    while (!tls_stop) {
+      lock.unlock();
+      bool ok = reconcile_certs();
+      auto renew = serving_certs.renew_at();
+      lock.lock();
+      // Every minute (a deleted Secret or APIService comes back soon), sooner when due.
+      auto wait = ok ? std::chrono::milliseconds(std::chrono::minutes(1))
+                     : std::chrono::milliseconds(std::chrono::seconds(10));
+      auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(
+          renew - std::chrono::system_clock::now());
+      if (until_due.count() > 0) wait = std::min(wait, until_due);
+      tls_cv.wait_for(lock, wait, [&] { return tls_stop; });
+    }
+  });
+
   app.WaitForShutdown();
   stopping = true;
   starter.join();
+  {
+    std::lock_guard lock(tls_mu);
+    tls_stop = true;
+  }
+  tls_cv.notify_all();
+  tls_loop.join();
   app.SetReady(false);
   if (elector) elector->Stop();
   controller.Stop();

@@ -282,6 +282,9 @@ json ToJson(const LoadReport& r) {
               {"scrapeErrors", r.scrape_errors},
               {"remoteWriteLagSeconds", r.remote_write_lag_seconds},
               {"saturation", r.saturation},
+              {"skippedTicks", r.skipped_ticks},
+              {"memoryBytes", r.memory_bytes},
+              {"memoryLimitBytes", r.memory_limit_bytes},
               {"perTarget", std::move(per)}};
   if (!r.plan_error.empty()) {
     out["planError"] = r.plan_error;
@@ -307,6 +310,9 @@ Result<LoadReport> ReportFromJson(const json& j) {
   SHARDWISE_RETURN_IF_ERROR(Get(j, "saturation", &r.saturation, "report"));
   SHARDWISE_RETURN_IF_ERROR(Get(j, "planError", &r.plan_error, "report"));
   SHARDWISE_RETURN_IF_ERROR(Get(j, "failedPlanGeneration", &r.failed_plan_generation, "report"));
+  SHARDWISE_RETURN_IF_ERROR(Get(j, "skippedTicks", &r.skipped_ticks, "report"));
+  SHARDWISE_RETURN_IF_ERROR(Get(j, "memoryBytes", &r.memory_bytes, "report"));
+  SHARDWISE_RETURN_IF_ERROR(Get(j, "memoryLimitBytes", &r.memory_limit_bytes, "report"));
   if (r.pod.empty()) return Status::InvalidArgument("report.pod is required");
   const json& per = j.value("perTarget", json::array());
   if (!per.is_array()) return Status::InvalidArgument("report.perTarget must be an array");

@@ -113,6 +113,10 @@ struct LoadReport {
   uint64_t scrape_errors = 0;  // failed scrapes in the last report interval
   double remote_write_lag_seconds = 0;
   double saturation = 0;  // 0..1: share of the scrape budget used
+  uint64_t skipped_ticks =
+      0;                    // scrape ticks skipped (previous scrape still running), last interval
+  double memory_bytes = 0;  // the scraper's resident memory
+  double memory_limit_bytes = 0;  // its pod's memory limit; 0 = unknown
   std::vector<TargetLoad> per_target;
   // Why the newest plan the scraper received could not be applied ("" = applied; it then
   // runs plan_generation). The scraper retries with backoff.

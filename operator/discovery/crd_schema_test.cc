@@ -170,6 +170,13 @@ TEST(CrdSchemaTest, ControllerStatusSurvivesPruning) {
     "observedGeneration": 3, "shards": 2, "desiredShards": 3, "readyShards": 2,
     "availableShards": 2, "selector": "app.kubernetes.io/name=shardwise-scraper",
     "targets": 120, "monitors": 4, "series": 50000, "samplesPerSecond": 1666.5,
+    "autoscaling": {"mode": "Operator", "desiredShards": 3, "recommendedShards": 3,
+                    "reason": "50k series over a target of 20k per shard",
+                    "held": "scale-down to 2 waits for the 600s stabilization window",
+                    "lastScaleTime": "2026-11-21T08:00:00Z",
+                    "lastScaleReason": "2 -> 3: 50k series over a target of 20k per shard",
+                    "recommendations": [{"time": "2026-11-21T08:00:00Z", "shards": 3,
+                                         "reason": "50k series over a target of 20k per shard"}]},
     "conditions": [{"type": "Available", "status": "True", "reason": "AllShardsReporting",
                     "message": "2 of 2 shards report load",
                     "lastTransitionTime": "2026-11-21T08:00:00Z"}]})");

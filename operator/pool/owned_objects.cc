@@ -164,6 +164,8 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
     json claim = pool.volume_claim_template;
     claim["metadata"]["name"] = "data";
     spec["volumeClaimTemplates"] = json::array({std::move(claim)});
+    spec["persistentVolumeClaimRetentionPolicy"] = {{"whenScaled", pool.pvc_when_scaled},
+                                                    {"whenDeleted", pool.pvc_when_deleted}};
   }
   return {{"apiVersion", "apps/v1"},
           {"kind", "StatefulSet"},

@@ -9,6 +9,8 @@
 #include "common/metrics/registry.h"
 #include "operator/assign/assigner.h"
 #include "operator/assign/target_id.h"
+#include "operator/autoscale/pool_load.h"
+#include "operator/certs/serving_certs.h"
 #include "operator/discovery/discover.h"
 #include "operator/discovery/monitor.h"
 #include "operator/endpoint/naming.h"
@@ -596,6 +598,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     return Status::OK();
   };
   SHARDWISE_RETURN_IF_ERROR(apply(kConfigMaps, BuildConfigMap(spec)));
+  if (options_.ca_bundle) {
+    if (std::string ca = options_.ca_bundle(); !ca.empty()) {
+      SHARDWISE_RETURN_IF_ERROR(apply(kConfigMaps, certs::BuildCaConfigMap(spec.ns, ca)));
+    }
+  }
   SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kServices, BuildService(spec)));
   SHARDWISE_RETURN_IF_ERROR(
       apply(kube::resources::kPodDisruptionBudgets, BuildPodDisruptionBudget(spec)));
@@ -747,6 +754,51 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     }
   }
 
+  // 8. Autoscaling, on the de-duplicated load of the fresh reports.
+  autoscale::PoolLoad load =
+      autoscale::MeasurePool(reports_.All(), spec.ns, spec.name, now, options_.heartbeat_timeout);
+  PoolAutoscaling::Input as_in;
+  as_in.spec = &spec;
+  as_in.load = &load;
+  as_in.handoff_in_flight = draining > 0 || !assignment.handoffs.empty();
+  as_in.shard_lost = lost > 0;
+  as_in.now = options_.now();
+  as_in.previous_status = pool_json.value("status", json::object()).value("autoscaling", json());
+  if (caches_.hpas != nullptr) {
+    for (const auto& h : caches_.hpas->List()) {
+      if (kube::NamespaceOf(*h) != spec.ns) continue;
+      const json& ref = h->value("spec", json::object()).value("scaleTargetRef", json::object());
+      if (ref.value("kind", "") == "ScrapePool" && ref.value("name", "") == spec.name &&
+          ref.value("apiVersion", "").rfind("shardwise.io/", 0) == 0) {
+        as_in.hpas.push_back(kube::KeyOf(*h));
+      }
+    }
+  }
+  PoolAutoscaling::Output as_out;
+  json autoscaling_status;
+  {
+    std::lock_guard relock(mu_);
+    as_out = state_[pool_key].autoscaling.Step(as_in);
+  }
+  for (const auto& e : as_out.events) events_.Record(pool_ref, e.type, e.reason, e.message);
+  if (as_out.scale_to) {
+    auto scale = client_.GetScale(kube::resources::kScrapePools, spec.ns, spec.name);
+    if (!scale.ok()) return scale.status().WithContext("read ScrapePool scale");
+    int from = (*scale).value("spec", json::object()).value("replicas", spec.shards);
+    (*scale)["spec"]["replicas"] = *as_out.scale_to;
+    auto w = client_.UpdateScale(kube::resources::kScrapePools, spec.ns, *scale);
+    if (!w.ok()) return w.status().WithContext("write ScrapePool scale");
+    std::lock_guard relock(mu_);
+    auto ev = state_[pool_key].autoscaling.Committed(from, *as_out.scale_to, as_out.scale_reason,
+                                                     as_in.now);
+    events_.Record(pool_ref, ev.type, ev.reason, ev.message);
+    log::Info("autoscaled shards", {{"pool", pool_key}, {"event", ev.message}});
+  }
+  {
+    std::lock_guard relock(mu_);
+    autoscaling_status = state_[pool_key].autoscaling.Status();
+  }
+
   std::string invalid_msg;
   for (const auto& m : invalid) invalid_msg += (invalid_msg.empty() ? "" : "; ") + m;
   for (const auto& e : plan_errors) invalid_msg += (invalid_msg.empty() ? "" : "; ") + e;
@@ -774,6 +826,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
        Condition("MonitorsValid", invalid.empty() && plan_errors.empty(),
                  invalid.empty() && plan_errors.empty() ? "AllValid" : "InvalidMonitors",
                  invalid_msg, prev_conditions)});
+  for (const auto& c : as_out.conditions) {
+    conditions.push_back(Condition(c.type, c.status, c.reason, c.message, prev_conditions));
+  }
   json status = {{"observedGeneration", spec.generation},
                  {"shards", static_cast<int64_t>(shard_count) - draining},
                  {"scraperShards", shard_count},
@@ -786,6 +841,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                  {"series", static_cast<int64_t>(total_series)},
                  {"samplesPerSecond", std::round(total_sps * 10) / 10},
                  {"conditions", conditions}};
+  if (!autoscaling_status.is_null()) status["autoscaling"] = autoscaling_status;
   PoolTargets().With({spec.ns, spec.name}).Set(static_cast<double>(targets.size()));
   PoolShards().With({spec.ns, spec.name, "ready"}).Set(ready);
   PoolShards().With({spec.ns, spec.name, "lost"}).Set(lost);

@@ -18,7 +18,9 @@
 //      StatefulSet per replica set, one ScrapeShard per shard) when they differ from what it
 //      last applied (and every `reapply` to heal drift), and deletes surplus ScrapeShards;
 //   6. writes ScrapeShard and ScrapePool status only when it changed, and Events on
-//      transitions; requeues itself after `resync` so heartbeat loss is noticed.
+//      transitions; requeues itself after `resync` so heartbeat loss is noticed;
+//   7. steps the pool's autoscaling (pool/autoscaling.h): in mode Operator a new shard count
+//      is written through the scale subresource, which enqueues the pool again.
 //
 // Restarts and leader changes: the first reconcile of a pool that already has shards waits
 // (at most `rebuild_wait`) for every scraper's report and rebuilds the placement from them
@@ -38,6 +40,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +54,7 @@
 #include "operator/kube/event_recorder.h"
 #include "operator/kube/store.h"
 #include "operator/kube/workqueue.h"
+#include "operator/pool/autoscaling.h"
 #include "operator/pool/owned_objects.h"
 
 namespace shardwise::pool {
@@ -67,6 +71,8 @@ struct Caches {
   // Read for monitors' credentials and TLS material; null: read on demand (tests).
   const kube::Store* secrets = nullptr;
   const kube::Store* config_maps = nullptr;
+  // HorizontalPodAutoscalers (optional): one targeting a pool in Operator mode is a conflict.
+  const kube::Store* hpas = nullptr;
 };
 
 class PoolController {
@@ -82,6 +88,13 @@ class PoolController {
     std::chrono::milliseconds reapply{std::chrono::minutes(10)};
     // See assign::AssignOptions::cutover_delay.
     std::chrono::milliseconds cutover_delay{std::chrono::seconds(3)};
+    // The operator's CA bundle (optional): published as ConfigMap shardwise-ca in every
+    // pool's namespace, for scraper pods to mount.
+    std::function<std::string()> ca_bundle;
+    // The clock autoscaling decisions are taken by (tests inject one).
+    std::function<std::chrono::system_clock::time_point()> now = [] {
+      return std::chrono::system_clock::now();
+    };
   };
 
   PoolController(kube::Client& client, Caches caches, endpoint::PlanStore& plans,
@@ -113,6 +126,7 @@ class PoolController {
     std::map<int, std::string> shard_phase;  // last phase per shard, for Events
     nlohmann::json last_status;
     int last_shard_count = -1;
+    PoolAutoscaling autoscaling;
   };
 
   void Work();

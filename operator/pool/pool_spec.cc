@@ -67,6 +67,16 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
         NumberField(*it, "targetSeriesPerShard", "spec.autoscaling", &s.target_series_per_shard));
     SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "targetSamplesPerSecondPerShard", "spec.autoscaling",
                                           &s.target_samples_per_second_per_shard));
+    SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "scaleUpStabilizationSeconds", "spec.autoscaling",
+                                          &s.scale_up_stabilization_seconds));
+    SHARDWISE_RETURN_IF_ERROR(NumberField(*it, "scaleDownStabilizationSeconds", "spec.autoscaling",
+                                          &s.scale_down_stabilization_seconds));
+    if (s.scale_up_stabilization_seconds < 0 || s.scale_down_stabilization_seconds < 0) {
+      return Status::InvalidArgument(
+          "spec.autoscaling: stabilization seconds must not be negative");
+    }
+    if (s.min_shards < 1)
+      return Status::InvalidArgument("spec.autoscaling.minShards: must be at least 1");
     if (s.max_shards != 0 && s.max_shards < s.min_shards) {
       return Status::InvalidArgument("spec.autoscaling.maxShards: must not be below minShards");
     }
@@ -120,6 +130,20 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
   if (auto it = spec.find("storage"); it != spec.end() && it->is_object()) {
     SHARDWISE_RETURN_IF_ERROR(DurationField(*it, "retention", "spec.storage", &s.retention));
     s.volume_claim_template = it->value("volumeClaimTemplate", json());
+    if (auto p = it->find("persistentVolumeClaimRetentionPolicy");
+        p != it->end() && p->is_object()) {
+      for (auto [key, out] : {std::pair{"whenScaled", &s.pvc_when_scaled},
+                              std::pair{"whenDeleted", &s.pvc_when_deleted}}) {
+        auto v = p->find(key);
+        if (v == p->end() || v->is_null()) continue;
+        if (!v->is_string() || (*v != "Retain" && *v != "Delete")) {
+          return Status::InvalidArgument(
+              std::string("spec.storage.persistentVolumeClaimRetentionPolicy.") + key +
+              ": supported values: \"Retain\", \"Delete\"");
+        }
+        *out = v->get<std::string>();
+      }
+    }
   }
   s.scraper = spec.value("scraper", json::object());
   return s;

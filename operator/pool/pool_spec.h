@@ -36,6 +36,8 @@ struct PoolSpec {
   int max_shards = 0;  // 0 = unbounded
   double target_series_per_shard = 0;
   double target_samples_per_second_per_shard = 0;
+  int scale_up_stabilization_seconds = 60;
+  int scale_down_stabilization_seconds = 600;
 
   std::string strategy = "consistent-bounded";
   double load_factor = 1.10;
@@ -47,7 +49,10 @@ struct PoolSpec {
   nlohmann::json remote_write = nlohmann::json::array();  // as written in the CR
   std::chrono::milliseconds retention{std::chrono::hours(2)};
   nlohmann::json volume_claim_template;  // null = emptyDir
-  nlohmann::json scraper;                // image, resources, args, env, nodeSelector, tolerations
+  // StatefulSet persistentVolumeClaimRetentionPolicy: "Retain" or "Delete".
+  std::string pvc_when_scaled = "Delete";   // a drained shard's data is already sent
+  std::string pvc_when_deleted = "Retain";  // deleting the pool keeps unsent data
+  nlohmann::json scraper;  // image, resources, args, env, nodeSelector, tolerations
 };
 
 Result<PoolSpec> ParsePoolSpec(const nlohmann::json& pool);

@@ -56,5 +56,28 @@ TEST(PoolSpecTest, ReportsFieldPaths) {
   EXPECT_FALSE(label.ok());
 }
 
+TEST(PoolSpecTest, AutoscalingWindowsAndPvcRetention) {
+  auto d =
+      ParsePoolSpec(Pool({{"storage", {{"volumeClaimTemplate", {{"spec", json::object()}}}}}}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->scale_up_stabilization_seconds, 60);
+  EXPECT_EQ(d->scale_down_stabilization_seconds, 600);
+  EXPECT_EQ(d->pvc_when_scaled, "Delete");
+  EXPECT_EQ(d->pvc_when_deleted, "Retain");
+  auto s = ParsePoolSpec(Pool(
+      {{"autoscaling", {{"scaleUpStabilizationSeconds", 5}, {"scaleDownStabilizationSeconds", 20}}},
+       {"storage", {{"persistentVolumeClaimRetentionPolicy", {{"whenScaled", "Retain"}}}}}}));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->scale_up_stabilization_seconds, 5);
+  EXPECT_EQ(s->scale_down_stabilization_seconds, 20);
+  EXPECT_EQ(s->pvc_when_scaled, "Retain");
+  EXPECT_EQ(s->pvc_when_deleted, "Retain");
+  auto bad = ParsePoolSpec(
+      Pool({{"storage", {{"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", "Keep"}}}}}}));
+  EXPECT_NE(bad.status().message().find("whenDeleted"), std::string::npos);
+  auto neg = ParsePoolSpec(Pool({{"autoscaling", {{"scaleUpStabilizationSeconds", -1}}}}));
+  EXPECT_FALSE(neg.ok());
+}
+
 }  // namespace
 }  // namespace shardwise::pool

@@ -1,8 +1,11 @@
 #include "scraper/operator_client/load_reporter.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 
 #include "common/log/log.h"
+#include "common/metrics/registry.h"
 #include "scraper/operator_client/client_metrics.h"
 #include "scraper/scrape/scrape_metrics.h"
 
@@ -27,6 +30,16 @@ double Delta(metrics::CounterFamily& family, const std::set<std::string>& jobs,
     before = now;
   }
   return total;
+}
+
+// cgroup v2's limit of this process's memory, 0 when unlimited or unreadable.
+double CgroupMemoryLimit() {
+  std::ifstream f("/sys/fs/cgroup/memory.max");
+  std::string v;
+  if (!(f >> v) || v == "max") return 0;
+  char* end = nullptr;
+  double limit = std::strtod(v.c_str(), &end);
+  return end != v.c_str() && limit > 0 ? limit : 0;
 }
 
 }  // namespace
@@ -134,14 +147,19 @@ plan::LoadReport LoadReporter::BuildReport() {
   const auto now = std::chrono::steady_clock::now();
   const double samples = Delta(sm.samples_scraped, jobs, samples_baseline_);
   const double errors = Delta(sm.scrapes_failed, jobs, failures_baseline_);
+  const double skipped = Delta(sm.skipped_ticks, jobs, skipped_baseline_);
   // The first report only sets the baselines: the counters are process-wide and may hold
   // counts from before this reporter existed.
   if (last_report_.time_since_epoch().count() != 0) {
     r.scrape_errors = static_cast<uint64_t>(errors);
+    r.skipped_ticks = static_cast<uint64_t>(skipped);
     double seconds = std::chrono::duration<double>(now - last_report_).count();
     if (seconds > 0) r.samples_per_second = samples / seconds;
   }
   last_report_ = now;
+  r.memory_bytes = metrics::ProcessResidentBytes();
+  r.memory_limit_bytes =
+      options_.memory_limit_bytes > 0 ? options_.memory_limit_bytes : CgroupMemoryLimit();
   if (options_.remote_write_lag_seconds) {
     r.remote_write_lag_seconds = options_.remote_write_lag_seconds();
   }

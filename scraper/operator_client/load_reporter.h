@@ -45,6 +45,8 @@ class LoadReporter {
     std::chrono::milliseconds interval{std::chrono::seconds(5)};
     double scrape_slots = 2;  // concurrent scrapes the budget allows (worker threads)
     std::function<double()> remote_write_lag_seconds;  // optional
+    // The pod's memory limit; 0 = read the cgroup's memory.max (unknown when unlimited).
+    double memory_limit_bytes = 0;
     std::string bearer_token;
     http::TlsOptions tls;
   };
@@ -78,6 +80,7 @@ class LoadReporter {
   std::chrono::steady_clock::time_point last_report_{};
   std::map<std::string, double> samples_baseline_;  // by scrape job
   std::map<std::string, double> failures_baseline_;
+  std::map<std::string, double> skipped_baseline_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
