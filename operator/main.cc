@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -15,6 +17,9 @@
 #include "common/app/app.h"
 #include "common/log/log.h"
 #include "operator/certs/serving_certs.h"
+#include "operator/custommetrics/api.h"
+#include "operator/custommetrics/fleet_provider.h"
+#include "operator/custommetrics/server.h"
 #include "operator/discovery/cache_trim.h"
 #include "operator/endpoint/discovery_endpoint.h"
 #include "operator/kube/client.h"
@@ -56,10 +61,12 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
   std::string operator_namespace;
   std::string service_name = "shardwise-operator";
-  std::string tls_cert_dir = "/tmp/shardwise-operator-tls";
+  std::string tls_cert_dir;
   std::string tls_secret = certs::kDefaultSecretName;
   bool tls_user_provided = false;
   std::chrono::milliseconds tls_leaf_validity{std::chrono::hours(24 * 90)};
+  std::string custom_metrics_address = ":6443";
+  std::chrono::milliseconds authz_cache_ttl{std::chrono::seconds(10)};
   FlagSet& f = app.flags();
   f.String(
       "kubeconfig", &kubeconfig,
@@ -90,7 +97,8 @@ int main(int argc, char** argv) {
   f.String("service-name", &service_name,
            "Name of the operator's Service; its DNS names are the serving certificate's SANs.");
   f.String("tls.cert-dir", &tls_cert_dir,
-           "Directory the serving certificate, key and CA bundle are written to.");
+           "Directory the serving certificate, key and CA bundle are written to "
+           "(default: a directory of this process under $TMPDIR).");
   f.String("tls.secret", &tls_secret,
            "Secret holding the serving certificate (tls.crt, tls.key, ca.crt). Operator-managed "
            "unless --tls.user-provided.");
@@ -98,6 +106,11 @@ int main(int argc, char** argv) {
          "The --tls.secret Secret is provided by the user (e.g. cert-manager): only read it.");
   f.Duration("tls.leaf-validity", &tls_leaf_validity,
              "Lifetime of operator-issued serving certificates (renewed at two thirds).");
+  f.String("custom-metrics.listen-address", &custom_metrics_address,
+           "HTTPS address of the custom metrics API (custom.metrics.k8s.io v1beta2/v1beta1, "
+           "for HPAs through the aggregation layer); empty turns it off.");
+  f.Duration("custom-metrics.authorization-cache-ttl", &authz_cache_ttl,
+             "How long a SubjectAccessReview decision is reused.");
   if (auto code = app.Init(argc, argv)) return *code;
 
   auto config = kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig(kubeconfig);
@@ -118,6 +131,11 @@ int main(int argc, char** argv) {
     identity = pod ? pod : std::string(host) + "-" + std::to_string(getpid());
   }
 
+  if (tls_cert_dir.empty()) {
+    tls_cert_dir = (std::filesystem::temp_directory_path() /
+                    ("shardwise-operator-tls-" + std::to_string(getpid())))
+                       .string();
+  }
   if (operator_namespace.empty()) {
     const char* ns = std::getenv("POD_NAMESPACE");
     operator_namespace = ns && *ns ? ns : client.DefaultNamespace();
@@ -279,11 +297,66 @@ int main(int argc, char** argv) {
   };
   std::thread starter(start);
 
+  // The custom metrics API: fleet metrics from the load reports, front-proxy authentication
+  // configured from kube-system/extension-apiserver-authentication, SubjectAccessReviews.
+  custommetrics::FleetMetricsProvider fleet_metrics(store(kube::resources::kScrapePools),
+                                                    store(kube::resources::kPods), &reports,
+                                                    heartbeat_timeout);
+  custommetrics::RequestHeaderAuthenticator request_header;
+  custommetrics::SubjectAccessReviewAuthorizer sar(client, authz_cache_ttl);
+  custommetrics::CustomMetricsApi metrics_api({&fleet_metrics}, &request_header, &sar);
+  const std::string requestheader_ca_file = tls_cert_dir + "/requestheader-ca.crt";
+  std::unique_ptr<custommetrics::CustomMetricsServer> metrics_server;
+  if (!custom_metrics_address.empty()) {
+    metrics_server = std::make_unique<custommetrics::CustomMetricsServer>(
+        custommetrics::CustomMetricsServer::Options{
+            custom_metrics_address, serving_certs.cert_file(), serving_certs.key_file(),
+            requestheader_ca_file},
+        &metrics_api);
+  }
+  std::atomic<bool> metrics_tls_changed{false};
+  on_certs_changed.push_back([&] { metrics_tls_changed = true; });
+  std::string requestheader_ca;
+  // Reads the front-proxy configuration; (re)starts the HTTPS listener when its TLS changed.
+  auto refresh_custom_metrics = [&] {
+    if (!metrics_server) return;
+    auto cm = client.Get(kube::resources::kConfigMaps, "kube-system",
+                         "extension-apiserver-authentication");
+    if (!cm.ok()) {
+      log::Warn("custom metrics API waits for kube-system/extension-apiserver-authentication",
+                {{"err", cm.status()}});
+      return;
+    }
+    auto config = custommetrics::RequestHeaderConfig::FromConfigMap(*cm);
+    if (!config.ok()) {
+      log::Warn("custom metrics API: no front-proxy configuration", {{"err", config.status()}});
+      return;
+    }
+    if (config->client_ca_pem != requestheader_ca) {
+      std::ofstream(requestheader_ca_file, std::ios::trunc) << config->client_ca_pem;
+      requestheader_ca = config->client_ca_pem;
+      metrics_tls_changed = true;
+    }
+    request_header.Update(*config);
+    if (serving_certs.ca_bundle().empty()) return;  // no serving certificate yet
+    if (!metrics_server->running() || metrics_tls_changed.exchange(false)) {
+      Status s = metrics_server->running() ? metrics_server->Reload() : metrics_server->Start();
+      if (!s.ok()) {
+        log::Error("cannot start the custom metrics API", {{"err", s}});
+        metrics_tls_changed = true;
+      } else {
+        log::Info("custom metrics API serving",
+                  {{"port", metrics_server->port()}, {"group", custommetrics::kGroup}});
+      }
+    }
+  };
+
   std::thread tls_loop([&] {
     std::unique_lock lock(tls_mu);
     while (!tls_stop) {
       lock.unlock();
       bool ok = reconcile_certs();
+      refresh_custom_metrics();
       auto renew = serving_certs.renew_at();
       lock.lock();
       // Every minute (a deleted Secret or APIService comes back soon), sooner when due.
@@ -305,6 +378,7 @@ int main(int argc, char** argv) {
   }
   tls_cv.notify_all();
   tls_loop.join();
+  if (metrics_server) metrics_server->Stop();
   app.SetReady(false);
   if (elector) elector->Stop();
   controller.Stop();

@@ -1,0 +1,42 @@
+// CustomMetricsServer: the HTTPS listener of the custom metrics API. TLS material is read
+// from files at Start(); Reload() re-reads them (a rotated serving certificate, a new
+// requestheader CA) by restarting the listener on the same port — the aggregator retries
+// the few requests that hit the gap. Client certificates are requested, not required: the
+// API answers 401 to a request without a valid front-proxy certificate.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/http/server.h"
+#include "operator/custommetrics/api.h"
+
+namespace shardwise::custommetrics {
+
+class CustomMetricsServer {
+ public:
+  struct Options {
+    std::string listen_address = ":6443";
+    std::string cert_file, key_file;
+    std::string client_ca_file;  // the requestheader CA bundle
+  };
+  CustomMetricsServer(Options options, CustomMetricsApi* api);
+  ~CustomMetricsServer();
+
+  Status Start();
+  Status Reload();
+  void Stop();
+  bool running() const;
+  int port() const;
+
+ private:
+  Status StartLocked();
+  Options options_;
+  CustomMetricsApi* api_;
+  mutable std::mutex mu_;
+  std::unique_ptr<http::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace shardwise::custommetrics
