@@ -1,6 +1,7 @@
 #include "operator/custommetrics/api.h"
 
 #include "common/log/log.h"
+#include "common/quantity.h"
 #include "operator/discovery/label_selector_text.h"
 #include "operator/kube/time_format.h"
 
@@ -63,7 +64,7 @@ json ValueJson(const std::string& version, const MetricValue& v) {
   json item = {{"describedObject", std::move(obj)},
                {"timestamp", kube::FormatTime(v.timestamp)},
                {"windowSeconds", v.window_seconds},
-               {"value", FormatQuantity(v.milli_value)}};
+               {"value", shardwise::FormatQuantity(v.milli_value)}};
   if (version == "v1beta2") {
     item["metric"] = {{"name", v.metric}, {"selector", nullptr}};
   } else {

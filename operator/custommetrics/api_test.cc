@@ -41,6 +41,7 @@ json Obj(const std::string& ns, const std::string& name, json labels = json::obj
 class CustomMetricsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    reports_.SetAdmission([](const endpoint::ShardKey&) { return true; });
     pools_.Upsert(std::make_shared<json>(Obj("mon", "main")));
     pools_.Upsert(std::make_shared<json>(Obj("mon", "idle")));
     for (int s = 0; s < 2; ++s) {
@@ -175,10 +176,6 @@ TEST_F(CustomMetricsApiTest, ErrorsAreStatusObjects) {
 }
 
 TEST(QuantityTest, MilliPrecision) {
-  EXPECT_EQ(FormatQuantity(10000), "10");
-  EXPECT_EQ(FormatQuantity(1500), "1500m");
-  EXPECT_EQ(FormatQuantity(0), "0");
-  EXPECT_EQ(FormatQuantity(-2000), "-2");
   EXPECT_EQ(ToMilli(1.5), 1500);
   EXPECT_EQ(ToMilli(std::nan("")), 0);
 }

@@ -28,11 +28,6 @@ std::map<std::string, std::string> LabelsOf(const json& obj) {
 
 }  // namespace
 
-std::string FormatQuantity(int64_t milli) {
-  if (milli % 1000 == 0) return std::to_string(milli / 1000);
-  return std::to_string(milli) + "m";
-}
-
 int64_t ToMilli(double v) {
   if (!std::isfinite(v)) return 0;
   double m = std::round(v * 1000);

@@ -56,8 +56,7 @@ class MetricsProvider {
   virtual Result<std::vector<MetricValue>> GetMetric(const MetricQuery& query) const = 0;
 };
 
-// A Quantity string from milli-units: "10", "1500m", "-2".
-std::string FormatQuantity(int64_t milli);
+// A measured value in milli-units (the Quantity precision), saturating; NaN counts as 0.
 int64_t ToMilli(double v);
 
 }  // namespace shardwise::custommetrics
