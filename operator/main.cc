@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
       store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
       store(kube::resources::kServices),    store(kube::resources::kEndpointSlices),
       store(kube::resources::kPods),        store(kube::resources::kSecrets),
-      store(kube::resources::kConfigMaps), store(kHpas)};
+      store(kube::resources::kConfigMaps),  store(kHpas)};
   kube::EventRecorder events(&client, {});
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
