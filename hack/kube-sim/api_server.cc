@@ -245,8 +245,10 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
   const ResourceType& t = *tp;
   if (!t.namespaced && !route.ns.empty()) return SendError(w, ApiError::PathNotFound());
   const std::string& sub = route.subresource;
+  const bool core_pod = t.group.empty() && t.kind == "Pod";
   if (!sub.empty() && !(sub == "status" && t.has_status) && !(sub == "scale" && t.has_scale) &&
-      !(sub == "finalize" && t.kind == "Namespace")) {
+      !(sub == "finalize" && t.kind == "Namespace") &&
+      !(core_pod && (sub == "log" || sub == "binding"))) {
     return SendError(w, ApiError::PathNotFound());
   }
   const std::string& m = req.method;
@@ -285,6 +287,42 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
     respond_object(r.value().object, r.value().code, ctx.warnings);
   };
 
+  if (core_pod && sub == "log") {
+    if (m != "GET") return SendError(w, ApiError::MethodNotAllowed());
+    if (!options_.pod_log) return SendError(w, ApiError::PathNotFound());
+    return options_.pod_log(req, w, route.ns, route.name);
+  }
+  if (core_pod && sub == "binding") {
+    // The Binding subresource: what the scheduler posts to put a pod on a node.
+    if (m != "POST") return SendError(w, ApiError::MethodNotAllowed());
+    auto body = ParseBody(req);
+    if (!body.ok()) return SendError(w, body.error());
+    const json& b = body.value();
+    std::string node = b.is_object() ? b.value("target", json::object()).value("name", "") : "";
+    if (node.empty())
+      return SendError(w, ApiError::BadRequest("Binding.target.name: Required value"));
+    auto pod = cluster_.Get(t, route.ns, route.name);
+    if (!pod.ok()) return SendError(w, pod.error());
+    std::string current = pod.value().value("spec", json::object()).value("nodeName", "");
+    if (!current.empty()) {
+      return SendError(
+          w, ApiError(409, "Conflict",
+                      "Operation cannot be fulfilled on pods/binding \"" + route.name + "\": pod " +
+                          route.name + " is already assigned to node \"" + current + "\"",
+                      json{{"name", route.name}, {"kind", "pods/binding"}}));
+    }
+    WriteContext ctx = ContextFrom(req);
+    auto r = cluster_.Patch(t, route.ns, route.name, PatchType::kMerge,
+                            json{{"spec", {{"nodeName", node}}}}, ctx);
+    if (!r.ok()) return SendError(w, r.error());
+    return SendJson(w, 201,
+                    {{"kind", "Status"},
+                     {"apiVersion", "v1"},
+                     {"metadata", json::object()},
+                     {"status", "Success"},
+                     {"code", 201}});
+  }
+
   if (m == "GET") {
     if (item) {
       if (sub == "scale") {
@@ -322,12 +360,21 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
         del.precondition_uid = pre.value("uid", "");
         del.precondition_rv = pre.value("resourceVersion", "");
       }
+      if (b.contains("gracePeriodSeconds") && b["gracePeriodSeconds"].is_number_integer())
+        del.grace_period_seconds = b["gracePeriodSeconds"].get<long long>();
       if (b.value("dryRun", json::array()).is_array())
         for (const auto& d : b.value("dryRun", json::array()))
           if (d == "All") del.dry_run = true;
     }
     if (!req.Param("propagationPolicy").empty()) del.propagation = req.Param("propagationPolicy");
     if (req.Param("dryRun") == "All") del.dry_run = true;
+    if (!req.Param("gracePeriodSeconds").empty()) {
+      try {
+        del.grace_period_seconds = std::stoll(req.Param("gracePeriodSeconds"));
+      } catch (...) {
+        return SendError(w, ApiError::BadRequest("invalid gracePeriodSeconds"));
+      }
+    }
     if (item) {
       auto r = cluster_.Delete(t, route.ns, route.name, del);
       if (!r.ok()) return SendError(w, r.error());

@@ -30,6 +30,10 @@ struct ApiServerOptions {
   std::chrono::milliseconds bookmark_interval{10000};
   // false: always answer /api and /apis with legacy discovery (as pre-1.26 servers do).
   bool aggregated_discovery = true;
+  // Serves GET .../pods/NAME/log (the kubelet's container logs). Unset: 404.
+  std::function<void(const http::Request&, http::ResponseWriter&, const std::string& ns,
+                     const std::string& name)>
+      pod_log;
 };
 
 class ApiServer {

@@ -513,9 +513,11 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
         if (current && current->contains("spec") && (*current)["spec"].contains("clusterIP")) {
           spec["clusterIP"] = (*current)["spec"]["clusterIP"];
         } else {
+          // A loopback range: the simulated kube-proxy listens on these addresses, and no
+          // traffic may leave the machine.
           uint32_t n = cluster_ip_counter_++;
           spec["clusterIP"] =
-              "10.96." + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
+              "127.96." + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
         }
       }
       if (!spec.contains("clusterIPs")) spec["clusterIPs"] = json::array({spec["clusterIP"]});
@@ -545,8 +547,34 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
     ApplyHpaDefaults(obj, t.version == "v2");
   } else if (IsKind(t, "", "Pod")) {
     if (!current && !obj.contains("status")) obj["status"] = {{"phase", "Pending"}};
+    if (!obj["spec"].is_object()) obj["spec"] = json::object();
+    json& spec = obj["spec"];
+    if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+    if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+    if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
+    if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
+    if (!spec.contains("serviceAccountName"))
+      spec["serviceAccountName"] = spec.value("serviceAccount", json("default"));
+    if (!spec.contains("serviceAccount")) spec["serviceAccount"] = spec["serviceAccountName"];
+    if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
     if (current && !obj.contains("status") && current->contains("status"))
       obj["status"] = (*current)["status"];
+  } else if (IsKind(t, "", "PersistentVolumeClaim")) {
+    if (!obj["spec"].is_object()) obj["spec"] = json::object();
+    if (!obj["spec"].contains("volumeMode")) obj["spec"]["volumeMode"] = "Filesystem";
+    if (!obj.contains("status") || !obj["status"].is_object()) {
+      obj["status"] = current && current->contains("status") ? (*current)["status"]
+                                                             : json{{"phase", "Pending"}};
+    }
+  } else if (IsKind(t, "", "PersistentVolume")) {
+    if (!obj["spec"].is_object()) obj["spec"] = json::object();
+    if (!obj["spec"].contains("persistentVolumeReclaimPolicy"))
+      obj["spec"]["persistentVolumeReclaimPolicy"] = "Retain";
+    if (!obj["spec"].contains("volumeMode")) obj["spec"]["volumeMode"] = "Filesystem";
+    if (!obj.contains("status") || !obj["status"].is_object()) {
+      obj["status"] = current && current->contains("status") ? (*current)["status"]
+                                                             : json{{"phase", "Available"}};
+    }
   } else if (t.kind == "Event" && (t.group.empty() || t.group == "events.k8s.io")) {
     // Both shapes are kept so each API group reads what it expects.
     if (obj.contains("regarding") && !obj.contains("involvedObject"))
@@ -684,6 +712,34 @@ ApiResult<WriteResult> Cluster::Delete(const ResourceType& t, const std::string&
         obj = txn.Put(t.StorageKey(), obj);
       }
       return WriteResult{obj, 200};
+    }
+    if (IsKind(t, "", "Pod") && graceful_pod_deletion_) {
+      // The pod strategy: only a pod on a node that has not finished needs its kubelet.
+      const json& spec = obj.value("spec", json::object());
+      std::string phase = obj.value("status", json::object()).value("phase", "");
+      json default_grace = spec.value("terminationGracePeriodSeconds", json(30));
+      long long grace = opts.grace_period_seconds.value_or(
+          default_grace.is_number_integer() ? default_grace.get<long long>() : 30);
+      if (grace < 0) grace = 0;
+      bool needs_kubelet =
+          !spec.value("nodeName", "").empty() && phase != "Succeeded" && phase != "Failed";
+      if (needs_kubelet && grace > 0) {
+        json current_grace = md.value("deletionGracePeriodSeconds", json(-1));
+        long long current = current_grace.is_number_integer() ? current_grace.get<long long>() : -1;
+        if (!md.contains("deletionTimestamp") || grace < current) {
+          md["deletionTimestamp"] = Rfc3339At(NowSeconds() + grace);
+          md["deletionGracePeriodSeconds"] = grace;
+          if (opts.propagation == "Foreground" || opts.propagation == "Orphan") {
+            std::vector<std::string> f = md.value("finalizers", std::vector<std::string>{});
+            std::string want = opts.propagation == "Foreground" ? "foregroundDeletion" : "orphan";
+            if (std::find(f.begin(), f.end(), want) == f.end()) f.push_back(want);
+            md["finalizers"] = f;
+          }
+          if (opts.dry_run) return WriteResult{obj, 200};
+          obj = txn.Put(t.StorageKey(), obj);
+        }
+        return WriteResult{obj, 200};
+      }
     }
     std::vector<std::string> finalizers = md.value("finalizers", std::vector<std::string>{});
     auto add = [&](const char* f) {

@@ -8,6 +8,7 @@
 // fed by the store's watch; see controller.h.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,8 @@ struct DeleteOptions {
   std::string precondition_uid;
   std::string precondition_rv;
   bool dry_run = false;
+  // gracePeriodSeconds from the request; unset = the object's default.
+  std::optional<long long> grace_period_seconds;
 };
 
 // The outcome of a write: the object and the HTTP status (200 or 201).
@@ -100,6 +103,11 @@ class Cluster {
   // Rewrites apiVersion/kind for `t` (storage may hold another served version).
   static json AsVersion(const ResourceType& t, json object);
 
+  // With a kubelet, deleting a pod bound to a node is graceful: the pod gets
+  // deletionTimestamp (now + grace) and stays until the kubelet has stopped its containers
+  // and deletes it again with grace 0. Off (the default): pods go at once.
+  void set_graceful_pod_deletion(bool on) { graceful_pod_deletion_ = on; }
+
   // Persistence: the store snapshot; Restore() re-registers CRDs.
   json Snapshot();
   void Restore(const json& snapshot);
@@ -126,6 +134,7 @@ class Cluster {
   mutable std::mutex types_mu_;
   std::vector<TypePtr> types_;
   uint32_t cluster_ip_counter_ = 10;
+  std::atomic<bool> graceful_pod_deletion_{false};
 };
 
 std::string NewUid();

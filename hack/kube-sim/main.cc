@@ -2,23 +2,30 @@
 // (apiserver 1.32 surface: discovery, OpenAPI v3, Tables, list/watch, patch and server-side
 // apply, CRDs with schema validation, finalizers, garbage collection, namespaces, and the
 // Deployment, ReplicaSet, StatefulSet, DaemonSet, EndpointSlice, Endpoints, PDB and HPA
-// controllers). Stops cleanly on SIGTERM/SIGINT.
+// controllers; with --nodes, a scheduler and a kubelet that runs pods as real processes).
+// Stops cleanly on SIGTERM/SIGINT.
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "common/app/app.h"
 #include "common/log/log.h"
+#include "hack/kube-sim/kubelet/launcher.h"
 #include "hack/kube-sim/simulator.h"
 
 int main(int argc, char** argv) {
   using namespace shardwise;
+  // The container launcher: single-threaded, before anything else starts.
+  if (argc >= 2 && std::string(argv[1]) == "pod-exec") return kubesim::PodExecMain(argc, argv);
   App app(
       "shardwise-kube-sim",
       "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
       "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
       "finalizers, garbage collection, namespaces and the workload, endpoint, disruption-budget "
-      "and HPA controllers.",
+      "and HPA controllers; with --nodes, a scheduler and a kubelet that runs pods as real "
+      "processes.",
       /*default_listen_address=*/"");
   kubesim::SimulatorOptions opts;
   std::string kubeconfig_out;
@@ -48,6 +55,23 @@ int main(int argc, char** argv) {
              "BOOKMARK period for watches that allow them.");
   f.Duration("hpa-sync-period", &hpa_sync_period,
              "How often the HorizontalPodAutoscaler controller syncs each HPA.");
+  int64_t nodes = 0;
+  std::string image_map;
+  f.Int("nodes", &nodes,
+        "Simulated Nodes (node-1 ... node-N) with a scheduler and a kubelet that runs each "
+        "pod's containers as real processes (needs root). 0: pods stay Pending.");
+  f.String("image-map", &image_map,
+           "YAML file mapping container images (without tag) to their entrypoint and default "
+           "args; see docs/local-cluster.md.");
+  f.String("data-dir", &opts.kubelet.data_dir,
+           "Where pod directories, container logs and PersistentVolumeClaim data live "
+           "(default: a new temporary directory).");
+  f.String("node-cpu", &opts.kubelet.node_cpu, "Each node's cpu capacity and allocatable.");
+  f.String("node-memory", &opts.kubelet.node_memory,
+           "Each node's memory capacity and allocatable.");
+  f.String("node-max-pods", &opts.kubelet.node_pods, "Pods per node.");
+  f.Double("restart-backoff-scale", &opts.kubelet.backoff_scale,
+           "Multiplies the CrashLoopBackOff delays (10s doubling to 300s); e.g. 0.1 in tests.");
   if (auto code = app.Init(argc, argv)) return *code;
 
   if (opts.listen_address == "off") opts.listen_address.clear();
@@ -71,6 +95,31 @@ int main(int argc, char** argv) {
   if (opts.listen_address.empty() && opts.tls_listen_address.empty()) {
     std::fprintf(stderr, "shardwise-kube-sim: both listeners are off\n");
     return 2;
+  }
+
+  if (nodes < 0 || nodes > 250) {
+    std::fprintf(stderr, "shardwise-kube-sim: --nodes must be between 0 and 250\n");
+    return 2;
+  }
+  opts.kubelet.nodes = static_cast<int>(nodes);
+  if (!image_map.empty()) {
+    auto images = kubesim::ImageMap::Load(image_map);
+    if (!images.ok()) {
+      std::fprintf(stderr, "shardwise-kube-sim: %s\n", images.status().ToString().c_str());
+      return 2;
+    }
+    opts.kubelet.images = std::move(images).value();
+  }
+  if (opts.kubelet.backoff_scale <= 0) {
+    std::fprintf(stderr, "shardwise-kube-sim: --restart-backoff-scale must be positive\n");
+    return 2;
+  }
+  if (nodes > 0) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) opts.kubelet.launcher.assign(self, static_cast<size_t>(n));
+    if (geteuid() != 0)
+      log::Warn("the simulated kubelet needs root for mount namespaces; containers will fail");
   }
 
   kubesim::Simulator sim(opts);

@@ -89,49 +89,232 @@ std::string ReadyOf(const json& o, const char* ready_field) {
                                                                  : 1);
 }
 
+// kubectl's pod printer: READY counts running+ready containers; STATUS is the phase,
+// overridden by init progress, a waiting/terminated container's reason and Terminating;
+// RESTARTS is "N (AGE ago)" once a container has a last termination.
+struct PodSummary {
+  int ready = 0;
+  int total = 0;
+  long long restarts = 0;
+  long long last_restart = 0;  // unix seconds, 0 = never
+  std::string reason;
+};
+
+PodSummary SummarizePod(const json& o) {
+  PodSummary s;
+  const json& containers = Get(o, {"spec", "containers"});
+  s.total = containers.is_array() ? static_cast<int>(containers.size()) : 0;
+  s.reason = Str(Get(o, {"status", "phase"}), "Pending");
+  if (!Str(Get(o, {"status", "reason"})).empty()) s.reason = Str(Get(o, {"status", "reason"}));
+  auto note_restart = [&](const json& c) {
+    s.restarts += Int(c.value("restartCount", json()));
+    auto t = ParseRfc3339(Str(Get(c, {"lastState", "terminated", "finishedAt"})));
+    if (t && *t > s.last_restart) s.last_restart = *t;
+  };
+  auto terminated_reason = [](const json& t, const std::string& prefix) {
+    if (!Str(t.value("reason", json())).empty()) return prefix + Str(t.value("reason", json()));
+    if (Int(t.value("signal", json())) != 0)
+      return prefix + "Signal:" + std::to_string(Int(t.value("signal", json())));
+    return prefix + "ExitCode:" + std::to_string(Int(t.value("exitCode", json())));
+  };
+  bool initializing = false;
+  const json& inits = Get(o, {"status", "initContainerStatuses"});
+  const json& init_specs = Get(o, {"spec", "initContainers"});
+  if (inits.is_array()) {
+    for (size_t i = 0; i < inits.size(); ++i) {
+      const json& c = inits[i];
+      note_restart(c);
+      const json& term = Get(c, {"state", "terminated"});
+      const json& wait = Get(c, {"state", "waiting"});
+      if (term.is_object() && Int(term.value("exitCode", json())) == 0) continue;
+      if (term.is_object()) {
+        s.reason = terminated_reason(term, "Init:");
+      } else if (wait.is_object() && !Str(wait.value("reason", json())).empty() &&
+                 Str(wait.value("reason", json())) != "PodInitializing") {
+        s.reason = "Init:" + Str(wait.value("reason", json()));
+      } else {
+        s.reason = "Init:" + std::to_string(i) + "/" +
+                   std::to_string(init_specs.is_array() ? init_specs.size() : 0);
+      }
+      initializing = true;
+      break;
+    }
+  }
+  bool initialized = false;
+  bool pod_ready = false;
+  const json& conds = Get(o, {"status", "conditions"});
+  if (conds.is_array()) {
+    for (const auto& c : conds) {
+      if (c.value("type", "") == "Initialized" && c.value("status", "") == "True")
+        initialized = true;
+      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") pod_ready = true;
+    }
+  }
+  if (!initializing || initialized) {
+    s.restarts = 0;
+    s.last_restart = 0;
+    if (inits.is_array())
+      for (const auto& c : inits) note_restart(c);
+    bool has_running = false;
+    const json& cs = Get(o, {"status", "containerStatuses"});
+    if (cs.is_array()) {
+      for (size_t k = cs.size(); k-- > 0;) {
+        const json& c = cs[k];
+        note_restart(c);
+        const json& wait = Get(c, {"state", "waiting"});
+        const json& term = Get(c, {"state", "terminated"});
+        if (wait.is_object() && !Str(wait.value("reason", json())).empty()) {
+          s.reason = Str(wait.value("reason", json()));
+        } else if (term.is_object()) {
+          s.reason = terminated_reason(term, "");
+        } else if (c.value("ready", false) && Get(c, {"state", "running"}).is_object()) {
+          has_running = true;
+          s.ready++;
+        }
+      }
+    }
+    if (s.reason == "Completed" && has_running) s.reason = pod_ready ? "Running" : "NotReady";
+  }
+  if (!Get(o, {"metadata", "deletionTimestamp"}).is_null()) s.reason = "Terminating";
+  return s;
+}
+
 std::vector<Column> PodColumns() {
+  return {NameCol(),
+          Col("Ready", "string",
+              [](const json& o) {
+                PodSummary s = SummarizePod(o);
+                return std::to_string(s.ready) + "/" + std::to_string(s.total);
+              }),
+          Col("Status", "string", [](const json& o) { return SummarizePod(o).reason; }),
+          Col("Restarts", "string",
+              [](const json& o) {
+                PodSummary s = SummarizePod(o);
+                std::string out = std::to_string(s.restarts);
+                if (s.last_restart > 0)
+                  out += " (" + HumanDuration(NowSeconds() - s.last_restart) + " ago)";
+                return out;
+              }),
+          AgeCol(),
+          Col(
+              "IP", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "podIP"}), "<none>");
+              },
+              1),
+          Col(
+              "Node", "string",
+              [](const json& o) {
+                return Str(Get(o, {"spec", "nodeName"}), "<none>");
+              },
+              1),
+          Col(
+              "Nominated Node", "string", [](const json& o) { return std::string("<none>"); }, 1),
+          Col(
+              "Readiness Gates", "string", [](const json& o) { return std::string("<none>"); }, 1)};
+}
+
+std::vector<Column> NodeColumns() {
+  return {NameCol(),
+          Col("Status", "string",
+              [](const json& o) {
+                std::string out = "Unknown";
+                const json& conds = Get(o, {"status", "conditions"});
+                if (conds.is_array())
+                  for (const auto& c : conds)
+                    if (c.value("type", "") == "Ready")
+                      out = c.value("status", "") == "True" ? "Ready" : "NotReady";
+                if (Get(o, {"spec", "unschedulable"}) == json(true)) out += ",SchedulingDisabled";
+                return out;
+              }),
+          Col("Roles", "string", [](const json& o) { return std::string("<none>"); }),
+          AgeCol(),
+          Col("Version", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "nodeInfo", "kubeletVersion"}));
+              }),
+          Col(
+              "Internal-IP", "string",
+              [](const json& o) {
+                const json& addrs = Get(o, {"status", "addresses"});
+                if (addrs.is_array())
+                  for (const auto& a : addrs)
+                    if (a.value("type", "") == "InternalIP") return Str(a.value("address", json()));
+                return std::string("<none>");
+              },
+              1),
+          Col(
+              "External-IP", "string", [](const json& o) { return std::string("<none>"); }, 1),
+          Col(
+              "OS-Image", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "nodeInfo", "osImage"}));
+              },
+              1),
+          Col(
+              "Kernel-Version", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "nodeInfo", "kernelVersion"}));
+              },
+              1),
+          Col(
+              "Container-Runtime", "string",
+              [](const json& o) {
+                return Str(Get(o, {"status", "nodeInfo", "containerRuntimeVersion"}));
+              },
+              1)};
+}
+
+std::string AccessModes(const json& modes) {
+  std::vector<std::string> out;
+  if (modes.is_array()) {
+    for (const auto& m : modes) {
+      std::string s = Str(m);
+      out.push_back(s == "ReadWriteOnce"      ? "RWO"
+                    : s == "ReadOnlyMany"     ? "ROX"
+                    : s == "ReadWriteMany"    ? "RWX"
+                    : s == "ReadWriteOncePod" ? "RWOP"
+                                              : s);
+    }
+  }
+  return Join(out, ",");
+}
+
+std::vector<Column> PvColumns() {
   return {
       NameCol(),
-      Col("Ready", "string",
+      Col("Capacity", "string",
           [](const json& o) {
-            const json& cs = Get(o, {"status", "containerStatuses"});
-            int ready = 0;
-            if (cs.is_array())
-              for (const auto& c : cs) ready += c.value("ready", false) ? 1 : 0;
-            size_t total = Get(o, {"spec", "containers"}).size();
-            return std::to_string(ready) + "/" + std::to_string(total);
+            return Str(Get(o, {"spec", "capacity", "storage"}));
+          }),
+      Col("Access Modes", "string",
+          [](const json& o) {
+            return AccessModes(Get(o, {"spec", "accessModes"}));
+          }),
+      Col("Reclaim Policy", "string",
+          [](const json& o) {
+            return Get(o, {"spec", "persistentVolumeReclaimPolicy"});
           }),
       Col("Status", "string",
           [](const json& o) {
-            if (!Get(o, {"metadata", "deletionTimestamp"}).is_null())
-              return std::string("Terminating");
-            return Str(Get(o, {"status", "reason"}), Str(Get(o, {"status", "phase"}), "Pending"));
+            return Get(o, {"status", "phase"});
           }),
-      Col("Restarts", "string",
+      Col("Claim", "string",
           [](const json& o) {
-            long long n = 0;
-            const json& cs = Get(o, {"status", "containerStatuses"});
-            if (cs.is_array())
-              for (const auto& c : cs) n += Int(c.value("restartCount", json()));
-            return std::to_string(n);
+            const json& ref = Get(o, {"spec", "claimRef"});
+            if (!ref.is_object()) return std::string();
+            return Str(ref.value("namespace", json())) + "/" + Str(ref.value("name", json()));
           }),
-      AgeCol(),
-      Col(
-          "IP", "string",
+      Col("StorageClass", "string",
           [](const json& o) {
-            return Str(Get(o, {"status", "podIP"}), "<none>");
-          },
-          1),
-      Col(
-          "Node", "string",
+            return Str(Get(o, {"spec", "storageClassName"}));
+          }),
+      Col("VolumeAttributesClass", "string", [](const json& o) { return std::string("<unset>"); }),
+      Col("Reason", "string",
           [](const json& o) {
-            return Str(Get(o, {"spec", "nodeName"}), "<none>");
-          },
-          1),
-      Col(
-          "Nominated Node", "string", [](const json& o) { return std::string("<none>"); }, 1),
-      Col(
-          "Readiness Gates", "string", [](const json& o) { return std::string("<none>"); }, 1)};
+            return Str(Get(o, {"status", "reason"}));
+          }),
+      AgeCol()};
 }
 
 void AddTemplateColumns(std::vector<Column>& cols, bool selector) {
@@ -504,6 +687,8 @@ std::vector<ResourceType> MakeBuiltins() {
          AgeCol()}),
       true);
   add(T("", "v1", "Pod", "pods", {"po"}, true, PodColumns()), true, false, true);
+  add(T("", "v1", "Node", "nodes", {"no"}, false, NodeColumns()), true);
+  add(T("", "v1", "PersistentVolume", "persistentvolumes", {"pv"}, false, PvColumns()), true);
   add(T("", "v1", "Service", "services", {"svc"}, true, ServiceColumns()), true, false, true);
   add(T("", "v1", "Endpoints", "endpoints", {"ep"}, true, EndpointsColumns()));
   add(T("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", {"pvc"}, true, PvcColumns()),

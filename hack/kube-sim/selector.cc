@@ -145,7 +145,53 @@ std::string Selector::FromMatchLabels(const json& match_labels) {
   return out;
 }
 
+Selector Selector::FromLabelSelector(const json& label_selector) {
+  Selector sel;
+  if (label_selector.is_null()) return sel;
+  if (!label_selector.is_object()) {
+    sel.match_nothing_ = true;
+    return sel;
+  }
+  const json& ml = label_selector.value("matchLabels", json::object());
+  if (ml.is_object()) {
+    for (auto& [k, v] : ml.items())
+      sel.requirements_.push_back(
+          {k, Op::kEquals, {v.is_string() ? v.get<std::string>() : v.dump()}});
+  }
+  const json& exprs = label_selector.value("matchExpressions", json::array());
+  if (!exprs.is_array()) {
+    sel.match_nothing_ = true;
+    return sel;
+  }
+  for (const auto& e : exprs) {
+    if (!e.is_object()) {
+      sel.match_nothing_ = true;
+      continue;
+    }
+    Requirement r;
+    r.key = e.value("key", "");
+    std::string op = e.value("operator", "");
+    if (op == "In") {
+      r.op = Op::kIn;
+    } else if (op == "NotIn") {
+      r.op = Op::kNotIn;
+    } else if (op == "Exists") {
+      r.op = Op::kExists;
+    } else if (op == "DoesNotExist") {
+      r.op = Op::kNotExists;
+    } else {
+      sel.match_nothing_ = true;
+      continue;
+    }
+    for (const auto& v : e.value("values", json::array()))
+      if (v.is_string()) r.values.push_back(v.get<std::string>());
+    sel.requirements_.push_back(std::move(r));
+  }
+  return sel;
+}
+
 bool Selector::Matches(const json& object) const {
+  if (match_nothing_) return false;
   static const json kEmpty = json::object();
   const json& labels = object.contains("metadata") && object["metadata"].contains("labels") &&
                                object["metadata"]["labels"].is_object()

@@ -20,6 +20,9 @@ class Selector {
   static ApiResult<Selector> ParseFields(std::string_view text);
   // A matchLabels map as an equality selector ("a=b,c=d").
   static std::string FromMatchLabels(const json& match_labels);
+  // A metav1.LabelSelector object (matchLabels + matchExpressions with In, NotIn, Exists,
+  // DoesNotExist). Null or {} matches everything; a malformed one matches nothing.
+  static Selector FromLabelSelector(const json& label_selector);
 
   bool Matches(const json& object) const;
   bool empty() const { return requirements_.empty(); }
@@ -32,6 +35,7 @@ class Selector {
     std::vector<std::string> values;
   };
   bool fields_ = false;
+  bool match_nothing_ = false;
   std::vector<Requirement> requirements_;
 };
 

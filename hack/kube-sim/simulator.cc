@@ -10,6 +10,7 @@
 #include "common/http/client.h"
 #include "common/log/log.h"
 #include "hack/kube-sim/certs.h"
+#include "hack/kube-sim/scheduler.h"
 
 namespace shardwise::kubesim {
 namespace {
@@ -54,12 +55,26 @@ Status Simulator::Start() {
   hpa.metrics = options_.metrics_getter;
   if (!hpa.metrics) hpa.metrics = [this](const std::string& path) { return GetOwnApi(path); };
   controllers_.Add(NewHpaController(cluster_, std::move(hpa)));
+  if (options_.kubelet.nodes > 0) controllers_.Add(NewScheduler(cluster_));
   controllers_.Start();
 
   ApiServerOptions api_opts;
   for (const auto& [user, token] : options_.tokens) api_opts.tokens[token] = user;
   api_opts.bookmark_interval = options_.bookmark_interval;
   api_opts.aggregated_discovery = options_.aggregated_discovery;
+  api_opts.pod_log = [this](const http::Request& req, http::ResponseWriter& w,
+                            const std::string& ns, const std::string& name) {
+    if (kubelet_) return kubelet_->ServeLog(req, w, ns, name);
+    json st = {
+        {"kind", "Status"},
+        {"apiVersion", "v1"},
+        {"metadata", json::object()},
+        {"status", "Failure"},
+        {"message", "pod " + name + " is not running on a node (the simulator has no nodes)"},
+        {"reason", "BadRequest"},
+        {"code", 400}};
+    w.Send(http::Response::Json(400, st.dump()));
+  };
   api_ = std::make_unique<ApiServer>(cluster_, std::move(api_opts));
 
   if (!options_.listen_address.empty()) {
@@ -92,6 +107,13 @@ Status Simulator::Start() {
     api_->Register(*https_);
     SHARDWISE_RETURN_IF_ERROR(https_->Start());
   }
+  if (options_.kubelet.nodes > 0) {
+    KubeletOptions kopts = options_.kubelet;
+    kopts.api_port = tls_port();
+    kopts.ca_pem = ca_pem_;
+    kubelet_ = std::make_unique<Kubelet>(cluster_, std::move(kopts));
+    SHARDWISE_RETURN_IF_ERROR(kubelet_->Start());
+  }
   started_ = true;
   serving_ = true;
   if (!options_.state_file.empty()) {
@@ -107,6 +129,7 @@ void Simulator::Stop() {
   started_ = false;
   serving_ = false;
   api_->Shutdown();
+  if (kubelet_) kubelet_->Stop();  // every pod stops within its grace period
   controllers_.Stop();
   cluster_.store().CloseAll();  // wakes watch streams so their connections can close
   if (http_) http_->Stop();

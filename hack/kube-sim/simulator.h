@@ -20,6 +20,7 @@
 #include "hack/kube-sim/cluster.h"
 #include "hack/kube-sim/controller.h"
 #include "hack/kube-sim/hpa_controller.h"
+#include "hack/kube-sim/kubelet/kubelet.h"
 
 namespace shardwise::kubesim {
 
@@ -40,6 +41,9 @@ struct SimulatorOptions {
   // this simulator's own listener (plain HTTP if on, else HTTPS), which the aggregation
   // layer routes to the APIService that serves it.
   MetricsGetter metrics_getter;
+  // Simulated nodes, scheduler and kubelet (kubelet.nodes > 0 turns them on). The
+  // simulator fills in api_port (its HTTPS listener) and ca_pem.
+  KubeletOptions kubelet;
 };
 
 class Simulator {
@@ -65,6 +69,8 @@ class Simulator {
   Status WriteKubeconfig(const std::string& path, bool tls, const std::string& user = "") const;
 
   Cluster& cluster() { return cluster_; }
+  // Null without nodes.
+  Kubelet* kubelet() { return kubelet_.get(); }
   Status SaveState();
 
  private:
@@ -79,6 +85,7 @@ class Simulator {
   std::unique_ptr<ApiServer> api_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<http::Server> https_;
+  std::unique_ptr<Kubelet> kubelet_;
   std::string ca_pem_;
   std::mutex persist_mu_;
   std::condition_variable persist_cv_;

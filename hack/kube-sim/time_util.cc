@@ -28,6 +28,32 @@ static std::string Format(long long seconds, int micros, bool with_micros) {
 
 std::string NowRfc3339() { return Format(NowSeconds(), 0, false); }
 
+std::string Rfc3339At(long long seconds) { return Format(seconds, 0, false); }
+
+std::string Rfc3339Nano(std::chrono::system_clock::time_point t) {
+  long long ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  std::string s = Format(ns / 1000000000, 0, false);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, ".%09lld", ns % 1000000000);
+  return s.substr(0, s.size() - 1) + buf + "Z";
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339Nano(std::string_view text) {
+  auto secs = ParseRfc3339(text);
+  if (!secs) return std::nullopt;
+  long long nanos = 0;
+  if (text.size() > 20 && text[19] == '.') {
+    long long scale = 100000000;
+    for (size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9' && scale > 0; ++i) {
+      nanos += (text[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(*secs) + std::chrono::nanoseconds(nanos)));
+}
+
 std::string NowMicroTime() {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::system_clock::now().time_since_epoch())

@@ -439,8 +439,8 @@ TEST_F(KubectlTest, BuiltinObjectsRoundTrip) {
   r = Kubectl({"get", "deploy,sts,svc,endpointslices,leases,hpa", "-n", ns_});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_THAT(r.out, ::testing::ContainsRegex("NAME +READY +UP-TO-DATE +AVAILABLE +AGE"));
-  EXPECT_THAT(
-      r.out, ::testing::ContainsRegex("service/web +ClusterIP +10\\.96\\.[0-9.]+ +<none> +80/TCP"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "service/web +ClusterIP +127\\.96\\.[0-9.]+ +<none> +80/TCP"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("lease.coordination.k8s.io/leader +pod-a"));
   EXPECT_THAT(r.out,
               ::testing::ContainsRegex("horizontalpodautoscaler.autoscaling/web +Deployment/web"));

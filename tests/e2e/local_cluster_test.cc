@@ -1,0 +1,60 @@
+// The local cluster runs a bare Pod of the sample app as a real process at its own pod IP.
+#include "tests/e2e/local_cluster.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/http/client.h"
+
+namespace shardwise::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSampleApp[] = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: sample
+  labels: {app: sample}
+spec:
+  containers:
+  - name: app
+    image: shardwise/sample-app:latest
+    args: ["--listen-address=$(POD_IP):8080"]
+    env:
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /readyz, port: http}
+      periodSeconds: 1
+)";
+
+TEST(LocalClusterTest, BarePodRunsAtItsPodIp) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.SimLog();
+  CommandResult r = cluster.Apply(kSampleApp);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(cluster.WaitForCondition("pod/sample", "Ready")) << cluster.SimLog();
+  std::string ip = cluster.PodIp("sample");
+  EXPECT_THAT(ip, ::testing::StartsWith("127.1."));
+  http::Client client;
+  http::ClientRequest req;
+  req.url = "http://" + ip + ":8080/metrics";
+  auto resp = client.DoSync(req);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_THAT(resp->body, HasSubstr("sample_app_scrapes_total 1"));
+
+  r = cluster.Kubectl({"get", "pod", "sample", "--no-headers"});
+  EXPECT_THAT(r.out, HasSubstr("1/1"));
+  EXPECT_THAT(r.out, HasSubstr("Running"));
+  pid_t pid = cluster.ContainerPid("sample", "app");
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(ProcessAlive(pid));
+  EXPECT_EQ(cluster.Stop(), 0);
+  EXPECT_FALSE(ProcessAlive(pid)) << "the container outlived the simulator";
+}
+
+}  // namespace
+}  // namespace shardwise::testing
