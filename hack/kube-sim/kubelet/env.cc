@@ -293,11 +293,14 @@ Result<std::vector<std::string>> BuildArgv(const json& container, const ImageMap
                                            const EnvList& env) {
   std::map<std::string, std::string> vars(env.begin(), env.end());
   std::vector<std::string> command, args;
+  // The image map is the registry: an image it does not know cannot be pulled, even when
+  // the container names its own command.
   auto image = images.Find(container.value("image", ""));
-  if (image) {
-    command = image->command;
-    args = image->args;
-  }
+  if (!image)
+    return Status::InvalidArgument("image \"" + container.value("image", "") +
+                                   "\" is not in the simulator's image map");
+  command = image->command;
+  args = image->args;
   auto strings = [](const json& v) {
     std::vector<std::string> out;
     if (v.is_array())
@@ -311,12 +314,7 @@ Result<std::vector<std::string>> BuildArgv(const json& container, const ImageMap
     args.clear();  // a command override drops the image's default args
   }
   if (container.contains("args") && container["args"].is_array()) args = strings(container["args"]);
-  if (command.empty()) {
-    if (!image && !has_command)
-      return Status::InvalidArgument("image \"" + container.value("image", "") +
-                                     "\" is not in the simulator's image map");
-    return Status::InvalidArgument("no command specified");
-  }
+  if (command.empty()) return Status::InvalidArgument("no command specified");
   std::vector<std::string> argv;
   for (const auto& c : command) argv.push_back(ExpandVars(c, vars));
   for (const auto& a : args) argv.push_back(ExpandVars(a, vars));

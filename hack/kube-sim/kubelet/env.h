@@ -50,8 +50,8 @@ EnvList ServiceLinkEnv(const std::vector<json>& services);
 // object or key is missing and not optional.
 Result<EnvList> BuildContainerEnv(const json& pod, const json& container, const EnvSources& src);
 
-// The argv to run, or InvalidArgument when neither the container nor the image map names a
-// program.
+// The argv to run, or InvalidArgument when the image is not in the image map (the
+// simulator's registry) or no command results.
 Result<std::vector<std::string>> BuildArgv(const json& container, const ImageMap& images,
                                            const EnvList& env);
 

@@ -14,13 +14,13 @@
 
 #include "common/base64.h"
 #include "common/log/log.h"
+#include "common/quantity.h"
 #include "hack/kube-sim/kubelet/container_log.h"
 #include "hack/kube-sim/kubelet/env.h"
 #include "hack/kube-sim/kubelet/events.h"
 #include "hack/kube-sim/kubelet/launcher.h"
 #include "hack/kube-sim/kubelet/prober.h"
 #include "hack/kube-sim/kubelet/proxy.h"
-#include "common/quantity.h"
 #include "hack/kube-sim/scheduler.h"
 #include "hack/kube-sim/time_util.h"
 
@@ -853,6 +853,14 @@ void Kubelet::StepPod(PodRt& p) {
     json grace_v = md.value("deletionGracePeriodSeconds", json(30));
     long long grace = grace_v.is_number_integer() ? grace_v.get<long long>() : 30;
     BeginTermination(p, grace);
+  }
+  if (p.terminating && p.deleting && md.contains("deletionTimestamp")) {
+    // A second delete may shorten the grace period (kubectl delete --grace-period=N).
+    json grace_v = md.value("deletionGracePeriodSeconds", json());
+    if (grace_v.is_number_integer()) {
+      auto deadline = Clock::now() + std::chrono::seconds(std::max(0LL, grace_v.get<long long>()));
+      if (deadline < p.term_deadline) p.term_deadline = deadline;
+    }
   }
   if (p.terminating) {
     StepTermination(p);
