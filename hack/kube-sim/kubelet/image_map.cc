@@ -30,6 +30,13 @@ std::string ImageMap::StripTag(const std::string& image) {
   return s;
 }
 
+std::string ImageMap::Canonical(const std::string& image) {
+  std::string s = StripTag(image);
+  if (s.rfind("docker.io/", 0) == 0) s = s.substr(10);
+  if (s.rfind("library/", 0) == 0) s = s.substr(8);
+  return s;
+}
+
 Result<ImageMap> ImageMap::Parse(const std::string& yaml_text) {
   YAML::Node root;
   try {
@@ -60,7 +67,7 @@ Result<ImageMap> ImageMap::Parse(const std::string& yaml_text) {
     e.args = std::move(args).value();
     if (e.command.empty())
       return Status::InvalidArgument("image map: " + name + ": command is required");
-    map.images_[StripTag(name)] = std::move(e);
+    map.images_[Canonical(name)] = std::move(e);
   }
   return map;
 }
@@ -76,16 +83,9 @@ Result<ImageMap> ImageMap::Load(const std::string& path) {
 }
 
 std::optional<ImageEntry> ImageMap::Find(const std::string& image) const {
-  std::string name = StripTag(image);
-  for (const std::string& candidate :
-       {name, name.rfind("docker.io/library/", 0) == 0 ? name.substr(18) : std::string(),
-        name.rfind("docker.io/", 0) == 0 ? name.substr(10) : std::string(), "docker.io/" + name,
-        "docker.io/library/" + name}) {
-    if (candidate.empty()) continue;
-    auto it = images_.find(candidate);
-    if (it != images_.end()) return it->second;
-  }
-  return std::nullopt;
+  auto it = images_.find(Canonical(image));
+  if (it == images_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace shardwise::kubesim

@@ -7,8 +7,8 @@
 //       command: [/work/build/hack/sample-app/shardwise-sample-app]
 //       args: ["--listen-address=$(POD_IP):8080"]
 //
-// "registry:5000/team/app:1.2@sha256:..." is looked up as "registry:5000/team/app", then
-// without a leading "docker.io/" or "docker.io/library/".
+// "registry:5000/team/app:1.2@sha256:..." is looked up as "registry:5000/team/app";
+// "docker.io/" and "library/" prefixes do not matter ("nginx" = "docker.io/library/nginx").
 #pragma once
 
 #include <map>
@@ -29,10 +29,14 @@ class ImageMap {
  public:
   static Result<ImageMap> Parse(const std::string& yaml_text);
   static Result<ImageMap> Load(const std::string& path);
-  void Add(const std::string& image, ImageEntry entry) { images_[image] = std::move(entry); }
+  void Add(const std::string& image, ImageEntry entry) {
+    images_[Canonical(image)] = std::move(entry);
+  }
   std::optional<ImageEntry> Find(const std::string& image) const;
   // "quay.io/x/y:1@sha256:.." -> "quay.io/x/y".
   static std::string StripTag(const std::string& image);
+  // StripTag without "docker.io/" and "library/": "docker.io/library/nginx:1" -> "nginx".
+  static std::string Canonical(const std::string& image);
 
  private:
   std::map<std::string, ImageEntry> images_;
