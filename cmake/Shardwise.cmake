@@ -14,6 +14,18 @@ target_compile_definitions(shardwise_options INTERFACE
 target_include_directories(shardwise_options INTERFACE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(shardwise_options INTERFACE SHARDWISE_VERSION="${PROJECT_VERSION}")
 
+# Sanitized builds (hack/sanitize.sh, the sanitizer stage of hack/test.sh):
+#   -DSHARDWISE_SANITIZE=address,undefined   or   -DSHARDWISE_SANITIZE=thread
+# Everything is instrumented, libraries and tests alike; UBSan findings are fatal.
+set(SHARDWISE_SANITIZE "" CACHE STRING "Sanitizers to build with (-fsanitize=...)")
+if(SHARDWISE_SANITIZE)
+  add_compile_options(-fsanitize=${SHARDWISE_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${SHARDWISE_SANITIZE})
+  if(SHARDWISE_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()
+
 
 # While several people add files at once, a target whose sources are not written yet is
 # skipped with a warning instead of breaking everyone's configure. CI sets

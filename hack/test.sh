@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs prerequisites, configures, builds (warnings are errors) and
-# runs every test with ctest, then a bounded fuzz run of the parsers.
+# runs every test with ctest, then the sanitizer stage (hack/sanitize.sh) and a bounded
+# fuzz run of the parsers.
 #   hack/test.sh                 # everything
 #   hack/test.sh -L integration  # extra arguments go to ctest
 set -euo pipefail
@@ -24,6 +25,12 @@ ninja -C "$BUILD_DIR" -j "$JOBS"
 
 # Tests that start servers pick free loopback ports, so they can run in parallel.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 "$@"
+
+# The sanitizer stage: ASan+UBSan over the unit and integration tests, TSan over the
+# concurrency tests, each in its own build directory (hack/sanitize.sh).
+if [[ $# -eq 0 && "${SKIP_SANITIZE:-0}" != 1 ]]; then
+  JOBS="$JOBS" bash hack/sanitize.sh
+fi
 
 if [[ $# -eq 0 && -x hack/fuzz.sh && "${SKIP_FUZZ:-0}" != 1 ]]; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash hack/fuzz.sh

@@ -217,6 +217,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
 
   std::unique_lock lock(mu_);
   PoolState& state = state_[pool_key];
+  // What this process last wrote wins over the cache, which may lag behind our own write;
+  // otherwise every condition would get a new transition time and the status would churn.
+  if (state.last_status.contains("conditions")) prev_conditions = state.last_status["conditions"];
 
   auto spec_or = ParsePoolSpec(pool_json);
   if (!spec_or.ok()) {
@@ -667,7 +670,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
         break;
       }
     }
-    if (phase == "Lost") lost_detail.push_back("shard " + std::to_string(s) + " (" + message + ")");
+    if (phase == "Lost") {
+      lost_detail.push_back("shard " + std::to_string(s) + " (" + reason + ": " + message + ")");
+    }
     json pods = json::array();
     for (int r = 0; r < replicas; ++r) pods.push_back(endpoint::PodName(spec.name, s, r));
     json st = {{"phase", phase},

@@ -1,0 +1,378 @@
+// The pool controller against the API simulator: liveness, scale-down drain, restarts and
+// writes. Informer caches are plain Stores filled by the test; scrapers are played by
+// reports put into the report store, as the discovery endpoint would.
+#include "operator/pool/pool_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/http/client.h"
+#include "common/testing/test_util.h"
+#include "hack/kube-sim/simulator.h"
+#include "operator/kube/config.h"
+#include "operator/kube/resource.h"
+
+namespace shardwise::pool {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::system_clock;
+
+constexpr int kTargets = 24;
+
+kube::ObjectPtr Ptr(json j) { return std::make_shared<const kube::Object>(std::move(j)); }
+
+int64_t UnixMs(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+class PoolControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sim_.Start().ok());
+    http::Client http;
+    const std::string crds = std::string(std::getenv("SHARDWISE_SOURCE_DIR") != nullptr
+                                             ? std::getenv("SHARDWISE_SOURCE_DIR")
+                                             : ".") +
+                             "/crds/shardwise.io/";
+    for (const char* f : {"scrapepools.yaml", "scrapeshards.yaml"}) {
+      std::ifstream in(crds + f);
+      std::stringstream body;
+      body << in.rdbuf();
+      auto r = http.DoSync(
+          {.method = "POST",
+           .url = sim_.url() + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+           .headers = {{"Content-Type", "application/yaml"}},
+           .body = body.str()});
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->status / 100, 2) << r->body;
+    }
+    kube::Config config;
+    config.server = sim_.url();
+    auto client = kube::Client::Connect(config);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(client).value();
+    events_ = std::make_unique<kube::EventRecorder>(client_.get(), kube::EventRecorder::Options{});
+    ASSERT_TRUE(
+        client_
+            ->Create(kube::resources::kNamespaces, "",
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "mon"}}}})
+            .ok());
+
+    namespaces_.Upsert(Ptr({{"metadata", {{"name", "mon"}}}}));
+    services_.Upsert(
+        Ptr({{"metadata", {{"name", "app"}, {"namespace", "mon"}, {"labels", {{"app", "x"}}}}},
+             {"spec", {{"ports", {{{"name", "metrics"}, {"port", 8080}}}}}}}));
+    json endpoints = json::array();
+    for (int i = 0; i < kTargets; ++i) {
+      endpoints.push_back(
+          {{"addresses", {"10.0.0." + std::to_string(i + 1)}}, {"conditions", {{"ready", true}}}});
+    }
+    slices_.Upsert(Ptr({{"metadata",
+                         {{"name", "app-1"},
+                          {"namespace", "mon"},
+                          {"labels", {{"kubernetes.io/service-name", "app"}}}}},
+                        {"addressType", "IPv4"},
+                        {"ports", {{{"name", "metrics"}, {"port", 8080}}}},
+                        {"endpoints", endpoints}}));
+    monitors_.Upsert(
+        Ptr({{"metadata", {{"name", "app"}, {"namespace", "mon"}, {"labels", {{"pool", "main"}}}}},
+             {"spec",
+              {{"selector", {{"matchLabels", {{"app", "x"}}}}},
+               {"endpoints", {{{"port", "metrics"}, {"interval", "10s"}}}}}}}));
+  }
+
+  void TearDown() override {
+    controller_.reset();
+    events_.reset();
+    sim_.Stop();
+  }
+
+  Caches MakeCaches() {
+    Caches c;
+    c.pools = &pools_;
+    c.service_monitors = &monitors_;
+    c.pod_monitors = &pod_monitors_;
+    c.namespaces = &namespaces_;
+    c.services = &services_;
+    c.endpoint_slices = &slices_;
+    c.pods = &pods_;
+    c.secrets = &secrets_;
+    c.config_maps = &config_maps_;
+    return c;
+  }
+
+  PoolController& NewController() {
+    controller_.reset();
+    plans_ = std::make_unique<endpoint::PlanStore>();
+    reports_ = std::make_unique<endpoint::ReportStore>();
+    PoolController::Options o;
+    o.heartbeat_timeout = 3s;
+    o.rebuild_wait = 30s;
+    o.cutover_delay = 0ms;
+    controller_ =
+        std::make_unique<PoolController>(*client_, MakeCaches(), *plans_, *reports_, *events_, o);
+    return *controller_;
+  }
+
+  void CreatePool(int shards) {
+    json pool = {
+        {"apiVersion", "shardwise.io/v1alpha1"},
+        {"kind", "ScrapePool"},
+        {"metadata", {{"name", "main"}, {"namespace", "mon"}}},
+        {"spec",
+         {{"shards", shards}, {"serviceMonitorSelector", {{"matchLabels", {{"pool", "main"}}}}}}}};
+    auto r = client_->Create(kube::resources::kScrapePools, "mon", pool);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    pools_.Upsert(Ptr(*r));
+  }
+  // The pool as the API has it now (status included), into the cache.
+  json RefreshPool() {
+    auto r = client_->Get(kube::resources::kScrapePools, "mon", "main");
+    EXPECT_TRUE(r.ok());
+    pools_.Upsert(Ptr(*r));
+    return *r;
+  }
+  void Scale(int shards) {
+    json pool = RefreshPool();
+    pool["spec"]["shards"] = shards;
+    auto r = client_->Update(kube::resources::kScrapePools, "mon", pool);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    pools_.Upsert(Ptr(*r));
+  }
+  void Reconcile() {
+    Status s = controller_->Reconcile("mon/main");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // What the scraper of (shard, replica) reports after running its current plan: every
+  // target scraped successfully at `at`.
+  void ReportRunning(int shard, int replica, Clock::time_point at = Clock::now()) {
+    endpoint::ShardKey key{"mon", "main", shard, replica};
+    auto plan = plans_->Get(key);
+    ASSERT_TRUE(plan) << key.ToString();
+    plan::LoadReport r;
+    r.pod = endpoint::PodName("main", shard, replica);
+    r.shard = shard;
+    r.replica = replica;
+    r.plan_generation = plan->generation;
+    for (const auto& t : plan->targets) {
+      r.per_target.push_back({.id = t.id,
+                              .series = 10,
+                              .last_success_unix_ms = UnixMs(at),
+                              .handoff = t.handoff,
+                              .cutover_unix_ms = t.cutover_unix_ms});
+    }
+    r.targets = r.per_target.size();
+    r.active_series = 10.0 * static_cast<double>(r.targets);
+    ASSERT_TRUE(reports_->Put(key, r));
+  }
+  void ReportAll(int shards) {
+    for (int s = 0; s < shards; ++s) ReportRunning(s, 0);
+  }
+
+  json ShardStatus(int shard) {
+    auto r = client_->Get(kube::resources::kScrapeShards, "mon", ScrapeShardName("main", shard));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->value("status", json::object()) : json::object();
+  }
+  static json ConditionOf(const json& status, const std::string& type) {
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return json::object();
+  }
+  std::map<uint64_t, int> Owners(int shards) {
+    std::map<uint64_t, int> out;
+    for (int s = 0; s < shards; ++s) {
+      auto p = plans_->Get({"mon", "main", s, 0});
+      if (!p) continue;
+      for (const auto& t : p->targets) {
+        if (t.handoff != plan::Handoff::kOutgoing) out[t.id] = s;
+      }
+    }
+    return out;
+  }
+
+  kubesim::Simulator sim_{kubesim::SimulatorOptions{}};
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  kube::Store pools_, monitors_, pod_monitors_, namespaces_, services_, slices_, pods_, secrets_,
+      config_maps_;
+  std::unique_ptr<endpoint::PlanStore> plans_;
+  std::unique_ptr<endpoint::ReportStore> reports_;
+  std::unique_ptr<PoolController> controller_;
+};
+
+json Pod(int shard, bool ready, bool terminated = false) {
+  json container = {{"name", "scraper"}, {"ready", ready}};
+  container["state"] = terminated ? json{{"terminated", {{"reason", "Error"}, {"exitCode", 137}}}}
+                                  : json{{"running", json::object()}};
+  return {{"metadata", {{"name", endpoint::PodName("main", shard, 0)}, {"namespace", "mon"}}},
+          {"spec", {{"containers", {{{"name", "scraper"}}}}}},
+          {"status",
+           {{"phase", "Running"},
+            {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}},
+            {"containerStatuses", {container}}}}};
+}
+
+TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
+  CreatePool(3);
+  NewController();
+  Reconcile();
+  for (int s = 0; s < 3; ++s) pods_.Upsert(Ptr(Pod(s, true)));
+  ReportAll(3);
+  Reconcile();
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Active");
+  EXPECT_EQ(RefreshPool()["status"].value("series", 0), kTargets * 10);
+
+  // kill -9: the container terminated; reports from before the kill are still fresh.
+  pods_.Upsert(Ptr(Pod(1, false, /*terminated=*/true)));
+  Reconcile();
+  const json st = ShardStatus(1);
+  EXPECT_EQ(st.value("phase", ""), "Lost");
+  EXPECT_EQ(st.value("activeSeries", -1), 0);
+  EXPECT_EQ(st.value("targets", -1), 0);
+  EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "ContainerTerminated");
+  const json pool = RefreshPool()["status"];
+  const json degraded = ConditionOf(pool, "Degraded");
+  EXPECT_EQ(degraded.value("status", ""), "True");
+  EXPECT_EQ(degraded.value("reason", ""), "ShardsLost");
+  EXPECT_NE(degraded.value("message", "").find("ContainerTerminated"), std::string::npos);
+  // Its targets went to the survivors at once, without a handoff (nobody forwards them).
+  auto owners = Owners(3);
+  EXPECT_EQ(owners.size(), static_cast<size_t>(kTargets));
+  for (const auto& [id, shard] : owners) EXPECT_NE(shard, 1);
+  for (int s : {0, 2}) {
+    const plan::ScrapePlan p = *plans_->Get({"mon", "main", s, 0});
+    for (const auto& t : p.targets) EXPECT_EQ(t.handoff, plan::Handoff::kNone);
+  }
+  ReportAll(1);  // shard 0 reports its new load; the pool total has no trace of shard 1
+  Reconcile();
+  EXPECT_EQ(RefreshPool()["status"].value("series", 0),
+            static_cast<int64_t>(plans_->Get({"mon", "main", 0, 0})->targets.size()) * 10 +
+                ShardStatus(2).value("activeSeries", 0));
+}
+
+TEST_F(PoolControllerTest, AShardNeverHeardFromIsLostAfterTheTimeout) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  ReportRunning(0, 0);
+  // Shard 1 never reports: Pending, then Lost; its targets move to shard 0.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        ReportRunning(0, 0);
+        Reconcile();
+        return ShardStatus(1).value("phase", "") == "Lost";
+      },
+      10s));
+  EXPECT_EQ(ConditionOf(ShardStatus(1), "Ready").value("reason", ""), "NeverReported");
+  EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
+  EXPECT_EQ(plans_->Get({"mon", "main", 1, 0})->targets.size(), 0u);
+}
+
+TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  ReportAll(2);
+  Reconcile();
+  const size_t moving = plans_->Get({"mon", "main", 1, 0})->targets.size();
+  ASSERT_GT(moving, 0u);
+
+  Scale(1);
+  Reconcile();
+  auto draining = plans_->Get({"mon", "main", 1, 0});
+  ASSERT_EQ(draining->targets.size(), moving);
+  for (const auto& t : draining->targets) EXPECT_EQ(t.handoff, plan::Handoff::kOutgoing);
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Draining");
+  // The new owner scrapes: a cutover is set; it scrapes after it: the handoff completes.
+  ReportAll(2);
+  Reconcile();
+  const plan::ScrapePlan incoming = *plans_->Get({"mon", "main", 0, 0});
+  for (const auto& t : incoming.targets) {
+    if (t.handoff == plan::Handoff::kIncoming) {
+      EXPECT_GT(t.cutover_unix_ms, 0);
+    }
+  }
+  ReportRunning(0, 0, Clock::now() + 1s);
+  Reconcile();
+
+  // The drained shard gets an empty plan (not a 404) and stays until it reports running it.
+  auto empty = plans_->Get({"mon", "main", 1, 0});
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->targets.empty());
+  auto sts =
+      client_->Get(kube::resources::kStatefulSets, "mon", endpoint::StatefulSetName("main", 0));
+  ASSERT_TRUE(sts.ok());
+  EXPECT_EQ((*sts)["spec"].value("replicas", 0), 2);
+  Reconcile();
+  EXPECT_TRUE(plans_->Get({"mon", "main", 1, 0}));
+
+  ReportRunning(1, 0);  // runs the empty plan
+  Reconcile();
+  EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0}));
+  sts = client_->Get(kube::resources::kStatefulSets, "mon", endpoint::StatefulSetName("main", 0));
+  EXPECT_EQ((*sts)["spec"].value("replicas", 0), 1);
+  EXPECT_FALSE(
+      client_->Get(kube::resources::kScrapeShards, "mon", ScrapeShardName("main", 1)).ok());
+  EXPECT_FALSE(reports_->Get({"mon", "main", 1, 0}));
+  EXPECT_EQ(Owners(1).size(), static_cast<size_t>(kTargets));
+}
+
+TEST_F(PoolControllerTest, ARestartedOperatorMovesNoTarget) {
+  CreatePool(3);
+  NewController();
+  Reconcile();
+  ReportAll(3);
+  Reconcile();
+  std::vector<plan::ScrapePlan> before;
+  for (int s = 0; s < 3; ++s) before.push_back(*plans_->Get({"mon", "main", s, 0}));
+  // Keep the reports the scrapers will send the new operator.
+  std::vector<endpoint::ReportStore::Entry> sent;
+  for (int s = 0; s < 3; ++s) sent.push_back(*reports_->Get({"mon", "main", s, 0}));
+
+  RefreshPool();
+  NewController();  // a new process: empty plan and report stores
+  Reconcile();
+  EXPECT_FALSE(plans_->Get({"mon", "main", 0, 0})) << "no plan before the scrapers reported";
+  for (int s = 0; s < 3; ++s) ASSERT_TRUE(reports_->Put({"mon", "main", s, 0}, sent[s].report));
+  Reconcile();
+  for (int s = 0; s < 3; ++s) {
+    auto now = plans_->Get({"mon", "main", s, 0});
+    ASSERT_TRUE(now);
+    plan::ScrapePlan a = before[static_cast<size_t>(s)], b = *now;
+    a.generation = b.generation = 0;
+    EXPECT_EQ(a, b) << "shard " << s;
+  }
+}
+
+TEST_F(PoolControllerTest, UnchangedStateWritesNothing) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  ReportAll(2);
+  Reconcile();
+  auto version = [&](const kube::GroupVersionResource& gvr, const std::string& name) {
+    auto r = client_->Get(gvr, "mon", name);
+    return r.ok() ? (*r)["metadata"].value("resourceVersion", "") : std::string();
+  };
+  const std::string shard = version(kube::resources::kScrapeShards, ScrapeShardName("main", 0));
+  const std::string sts =
+      version(kube::resources::kStatefulSets, endpoint::StatefulSetName("main", 0));
+  const std::string pool = version(kube::resources::kScrapePools, "main");
+  ReportAll(2);  // a new heartbeat, same load
+  Reconcile();
+  Reconcile();
+  EXPECT_EQ(version(kube::resources::kScrapeShards, ScrapeShardName("main", 0)), shard);
+  EXPECT_EQ(version(kube::resources::kStatefulSets, endpoint::StatefulSetName("main", 0)), sts);
+  EXPECT_EQ(version(kube::resources::kScrapePools, "main"), pool);
+}
+
+}  // namespace
+}  // namespace shardwise::pool
