@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kMaxPlanBytes = 64 << 20;
 constexpr std::chrono::seconds kFirstRequestTimeout{10};
 constexpr std::chrono::seconds kLongPollSlack{15};
+constexpr std::chrono::seconds kNoPlanRetry{2};
 
 double UnixSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -90,7 +91,11 @@ void PlanClient::Run() {
       failures_ = 0;
       continue;
     }
-    if (!SleepFor(NextBackoff())) return;
+    // No plan yet (a new pod, or an operator rebuilding its placement after a restart):
+    // ask again soon, the plan is usually seconds away.
+    auto wait = NextBackoff();
+    if (outcome == Outcome::kNoPlan) wait = std::min<std::chrono::milliseconds>(wait, kNoPlanRetry);
+    if (!SleepFor(wait)) return;
   }
 }
 
