@@ -1,5 +1,8 @@
 #include "scraper/remotewrite/tsdb_wal_source.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/log/log.h"
 #include "scraper/tsdb/checkpoint.h"
 #include "scraper/tsdb/record.h"
@@ -12,14 +15,23 @@ tsdb::wal::Position ToTsdb(WalPosition p) { return {p.segment, p.offset}; }
 WalPosition FromTsdb(tsdb::wal::Position p) { return {p.segment, p.offset}; }
 
 // The series of the newest checkpoint. Retention may replace it between listing and
-// reading (the older file is removed), so a failed read is retried on the newer one.
-Status ReadLatestCheckpoint(const std::string& wal_dir, std::vector<tsdb::SeriesRecord>* out) {
+// reading (the older file is removed), and a directory listing may miss a file renamed
+// while it runs: so a failed read, or a listing without the checkpoint that must exist
+// (segments before FirstSegment() were deleted, so one covers them), is tried again.
+Status ReadLatestCheckpoint(const tsdb::DB& db, std::vector<tsdb::SeriesRecord>* out) {
   Status last = Status::OK();
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
     out->clear();
-    auto checkpoint = tsdb::LatestCheckpoint(wal_dir);
+    const uint32_t first = db.FirstSegment();
+    auto checkpoint = tsdb::LatestCheckpoint(db.wal_dir());
     if (!checkpoint.ok()) return checkpoint.status();
-    if (!checkpoint->has_value()) return Status::OK();
+    if (!checkpoint->has_value() || (*checkpoint)->last_segment + 1 < first) {
+      if (first == 0) return Status::OK();  // nothing was ever deleted: no checkpoint needed
+      last = Status::Unavailable("no WAL checkpoint covering the segments before " +
+                                 std::to_string(first) + " found yet");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
     last = tsdb::ReadCheckpoint((*checkpoint)->path, out);
     if (last.ok()) return last;
   }
@@ -36,7 +48,7 @@ class TsdbWalReader : public WalReader {
       // Segments were skipped: the series they defined are in the checkpoint that was
       // written before they were deleted (or a newer one). Hand them out before any
       // sample that may refer to them.
-      SHARDWISE_RETURN_IF_ERROR(ReadLatestCheckpoint(db_.wal_dir(), &series_));
+      SHARDWISE_RETURN_IF_ERROR(ReadLatestCheckpoint(db_, &series_));
       need_checkpoint_ = false;
       WalRecord rec;
       rec.at = rec.next = FromTsdb(tailer_->position());
@@ -123,14 +135,13 @@ class TsdbWalReader : public WalReader {
 }  // namespace
 
 Result<WalPosition> TsdbWalSource::ReadCheckpoint(const std::function<void(WalSeries)>& fn) {
-  auto checkpoint = tsdb::LatestCheckpoint(db_.wal_dir());
-  if (!checkpoint.ok()) return checkpoint.status();
-  if (checkpoint->has_value()) {
-    std::vector<tsdb::SeriesRecord> series;
-    SHARDWISE_RETURN_IF_ERROR(tsdb::ReadCheckpoint((*checkpoint)->path, &series));
-    for (auto& s : series) fn({s.ref, std::move(s.labels)});
-  }
-  return WalPosition{db_.FirstSegment(), 0};
+  // FirstSegment() before the checkpoint: a checkpoint read later covers at least the
+  // segments deleted before that position.
+  const WalPosition start{db_.FirstSegment(), 0};
+  std::vector<tsdb::SeriesRecord> series;
+  SHARDWISE_RETURN_IF_ERROR(ReadLatestCheckpoint(db_, &series));
+  for (auto& s : series) fn({s.ref, std::move(s.labels)});
+  return start;
 }
 
 std::unique_ptr<WalReader> TsdbWalSource::NewReader(WalPosition from) {

@@ -550,8 +550,10 @@ uint64_t DB::CheckpointBytes() const {
 }
 
 void DB::EnsureCheckpointReserve() {
-  // Twice what a checkpoint of every series would take, so growth between passes fits.
-  const uint64_t want = 2 * head_.Stats().label_bytes + 4096;
+  // What a checkpoint of every series takes (label_bytes overestimates it) plus a quarter
+  // for series created before the next pass regrows it.
+  const uint64_t label_bytes = head_.Stats().label_bytes;
+  const uint64_t want = label_bytes + label_bytes / 4 + 512;
   Status st = tsdb::EnsureCheckpointReserve(wal_dir_, want);
   if (!st.ok()) log::Debug("WAL checkpoint reserve not grown yet", {{"err", st}});
 }
