@@ -2,6 +2,7 @@
 // if a WAL consumer has not acknowledged them; under it nothing unacknowledged goes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -185,6 +186,42 @@ TEST(WalCapTest, SegmentCutsTriggerTheCheckWithoutRetentionRunning) {
   size_t samples = 0;
   EXPECT_TRUE(EverySampleResolves(**db, &samples));
   EXPECT_GT(samples, 0u);
+}
+
+// The cap holds with any segment size: 64 MiB segments (the scraper's default) under a
+// 256 KiB cap are sized down to a quarter of the cap, and the bytes on disk -- segments,
+// checkpoint and the checkpoint reserve, every file in the WAL directory -- stay within
+// the cap plus one segment while checkpoints are written over and over.
+TEST(WalCapTest, SmallCapWithDefaultSegmentsCountsCheckpointsToo) {
+  TempDir dir("walcap_small");
+  DBOptions o = CapOptions();
+  o.wal_segment_size = 64 << 20;
+  o.max_wal_bytes = 256 << 10;
+  auto db = DB::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ((*db)->options().wal_segment_size, o.max_wal_bytes / 4);
+  auto stuck = (*db)->RegisterWalConsumer("remote_write/dead");
+  auto files_bytes = [&] {
+    uint64_t total = 0;
+    for (const auto& e : std::filesystem::directory_iterator((*db)->wal_dir())) {
+      total += e.file_size();
+    }
+    return total;
+  };
+  uint64_t worst = 0;
+  const double checkpoints_before = TsdbMetrics::Get().checkpoint_runs.Value();
+  for (int round = 0; round < 3000; ++round) {
+    Scrape(**db, 50, round, round * 15000);
+    if (round % 100 == 99) {
+      ASSERT_TRUE((*db)->EnforceWalSizeCap().ok());
+      worst = std::max(worst, files_bytes());
+    }
+  }
+  EXPECT_GT(TsdbMetrics::Get().checkpoint_runs.Value() - checkpoints_before, 3);
+  EXPECT_LE(worst, o.max_wal_bytes + o.max_wal_bytes / 4);
+  // The reserve is there, and the checkpoint counts.
+  EXPECT_TRUE(std::filesystem::exists(CheckpointReservePath((*db)->wal_dir())));
+  EXPECT_TRUE(LatestCheckpoint((*db)->wal_dir())->has_value());
 }
 
 }  // namespace
