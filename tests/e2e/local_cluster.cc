@@ -156,9 +156,17 @@ CommandResult LocalCluster::Apply(const std::string& yaml) const {
   return Kubectl({"apply", "-f", "-"}, std::chrono::seconds(30), yaml);
 }
 
+bool LocalCluster::WaitForExists(const std::string& resource, const std::string& ns,
+                                 std::chrono::seconds timeout) const {
+  if (resource.find("--all") != std::string::npos) return true;
+  return WaitFor([&] { return !JsonPath(resource, ".metadata.name", ns).empty(); }, timeout);
+}
+
 bool LocalCluster::WaitForJsonPath(const std::string& resource, const std::string& path,
                                    const std::string& value, const std::string& ns,
                                    std::chrono::seconds timeout) const {
+  // kubectl wait gives up at once on an object that does not exist yet.
+  if (!WaitForExists(resource, ns, timeout)) return false;
   std::vector<std::string> args = {"wait", "--for=jsonpath={" + path + "}=" + value,
                                    "--timeout=" + std::to_string(timeout.count()) + "s"};
   std::istringstream words(resource);
@@ -169,6 +177,7 @@ bool LocalCluster::WaitForJsonPath(const std::string& resource, const std::strin
 
 bool LocalCluster::WaitForCondition(const std::string& resource, const std::string& condition,
                                     const std::string& ns, std::chrono::seconds timeout) const {
+  if (!WaitForExists(resource, ns, timeout)) return false;
   std::vector<std::string> args = {"wait", "--for=condition=" + condition,
                                    "--timeout=" + std::to_string(timeout.count()) + "s"};
   std::istringstream words(resource);

@@ -55,11 +55,14 @@ class LocalCluster {
                         const std::string& stdin_data = "") const;
   // kubectl apply -f - with `yaml`.
   CommandResult Apply(const std::string& yaml) const;
-  // `kubectl wait --for=jsonpath={PATH}=VALUE RESOURCE`; true when it held in time.
+  // Polls `kubectl get` until RESOURCE ("pod/x", "pod x") exists.
+  bool WaitForExists(const std::string& resource, const std::string& ns = "default",
+                     std::chrono::seconds timeout = std::chrono::seconds(60)) const;
+  // `kubectl wait --for=jsonpath={PATH}=VALUE RESOURCE` once it exists; true when it held.
   bool WaitForJsonPath(const std::string& resource, const std::string& path,
                        const std::string& value, const std::string& ns = "default",
                        std::chrono::seconds timeout = std::chrono::seconds(60)) const;
-  // `kubectl wait --for=condition=COND RESOURCE`.
+  // `kubectl wait --for=condition=COND RESOURCE` once it exists.
   bool WaitForCondition(const std::string& resource, const std::string& condition,
                         const std::string& ns = "default",
                         std::chrono::seconds timeout = std::chrono::seconds(60)) const;
