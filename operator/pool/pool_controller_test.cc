@@ -162,13 +162,13 @@ class PoolControllerTest : public ::testing::Test {
     r.plan_generation = plan->generation;
     for (const auto& t : plan->targets) {
       r.per_target.push_back({.id = t.id,
-                              .series = 10,
+                              .series = series_per_target_,
                               .last_success_unix_ms = UnixMs(at),
                               .handoff = t.handoff,
                               .cutover_unix_ms = t.cutover_unix_ms});
     }
     r.targets = r.per_target.size();
-    r.active_series = 10.0 * static_cast<double>(r.targets);
+    r.active_series = series_per_target_ * static_cast<double>(r.targets);
     ASSERT_TRUE(reports_->Put(key, r));
   }
   void ReportAll(int shards) {
@@ -206,6 +206,7 @@ class PoolControllerTest : public ::testing::Test {
   std::unique_ptr<endpoint::PlanStore> plans_;
   std::unique_ptr<endpoint::ReportStore> reports_;
   std::unique_ptr<PoolController> controller_;
+  double series_per_target_ = 10;
 };
 
 json Pod(int shard, bool ready, bool terminated = false) {
@@ -372,6 +373,68 @@ TEST_F(PoolControllerTest, UnchangedStateWritesNothing) {
   EXPECT_EQ(version(kube::resources::kScrapeShards, ScrapeShardName("main", 0)), shard);
   EXPECT_EQ(version(kube::resources::kStatefulSets, endpoint::StatefulSetName("main", 0)), sts);
   EXPECT_EQ(version(kube::resources::kScrapePools, "main"), pool);
+}
+
+// Mode Operator: the autoscaler writes .spec.shards through the scale subresource with one
+// Event and status.autoscaling carrying the figures, and shrinks the pool again (here with
+// zero-length windows) once the handoffs of the scale-up are done.
+TEST_F(PoolControllerTest, OperatorModeScalesOutAndBackInThroughTheScaleSubresource) {
+  json pool = {{"apiVersion", "shardwise.io/v1alpha1"},
+               {"kind", "ScrapePool"},
+               {"metadata", {{"name", "main"}, {"namespace", "mon"}}},
+               {"spec",
+                {{"shards", 2},
+                 {"serviceMonitorSelector", {{"matchLabels", {{"pool", "main"}}}}},
+                 {"autoscaling",
+                  {{"mode", "Operator"},
+                   {"minShards", 1},
+                   {"maxShards", 8},
+                   {"targetSeriesPerShard", 50},
+                   {"scaleUpStabilizationSeconds", 0},
+                   {"scaleDownStabilizationSeconds", 0}}}}}};
+  auto created = client_->Create(kube::resources::kScrapePools, "mon", pool);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  pools_.Upsert(Ptr(*created));
+  for (int s = 0; s < 8; ++s) pods_.Upsert(Ptr(Pod(s, true)));
+  NewController();
+  auto report_all = [&] {
+    for (int s = 0; s < 8; ++s) {
+      if (plans_->Get({"mon", "main", s, 0})) ReportRunning(s, 0);
+    }
+  };
+  auto step = [&] {
+    report_all();
+    Reconcile();
+    return RefreshPool();
+  };
+  Reconcile();
+  json p = step();  // 24 targets x 10 series = 240 series over 50 per shard: 5 shards
+  EXPECT_EQ(p["spec"].value("shards", 0), 5);
+  const json& as = p["status"]["autoscaling"];
+  EXPECT_EQ(as.value("lastScaleReason", ""), "2 -> 5: 240 series over a target of 50 per shard");
+  EXPECT_EQ(as.value("desiredShards", 0), 5);
+  ASSERT_TRUE(events_->Flush(5s));
+  auto events = client_->List(kube::resources::kEvents, "mon");
+  ASSERT_TRUE(events.ok());
+  int scaled = 0;
+  for (const auto& e : events->items) {
+    if (e.value("reason", "") != "AutoscaledShards") continue;
+    ++scaled;
+    EXPECT_EQ(e.value("message", ""),
+              "scraper shards 2 -> 5: 240 series over a target of 50 per shard");
+  }
+  EXPECT_EQ(scaled, 1);
+
+  // The series shrink to 2 per target (48): once no handoff is in flight, 48 series fit
+  // 2 shards at 90 % of the target.
+  series_per_target_ = 2;
+  for (int i = 0; i < 20 && p["spec"].value("shards", 0) != 2; ++i) p = step();
+  EXPECT_EQ(p["spec"].value("shards", 0), 2);
+  EXPECT_EQ(p["status"]["autoscaling"].value("lastScaleReason", ""),
+            "5 -> 2: 48 series fit 2 shards at 90% of the target of 50 per shard");
+  // It stays there: the same load never asks for anything else.
+  for (int i = 0; i < 5; ++i) p = step();
+  EXPECT_EQ(p["spec"].value("shards", 0), 2);
 }
 
 }  // namespace
