@@ -42,6 +42,7 @@ class ControllersTest : public ::testing::Test {
     manager_->Add(NewReplicaSetController(cluster_));
     manager_->Add(NewDeploymentController(cluster_));
     manager_->Add(NewStatefulSetController(cluster_));
+    manager_->Add(NewDaemonSetController(cluster_));
     manager_->Add(NewEndpointSliceController(cluster_));
     manager_->Add(NewEndpointsController(cluster_));
     manager_->Add(NewPdbController(cluster_));
@@ -683,6 +684,76 @@ TEST_F(ControllersTest, HpaScalesACustomResourceOnObjectAndExternalMetrics) {
       metric_paths_.count(
           "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/backlog?labelSelector=q%3Da"),
       1u);
+}
+
+TEST_F(ControllersTest, DaemonSetRunsOnePodPerMatchingNode) {
+  WriteContext ctx;
+  TypePtr nodes = Type("", "nodes");
+  ASSERT_TRUE(nodes);
+  for (const char* n : {"ds-a", "ds-b"}) {
+    json node = {{"apiVersion", "v1"},
+                 {"kind", "Node"},
+                 {"metadata", {{"name", n}, {"labels", {{"kubernetes.io/hostname", n}}}}}};
+    if (std::string(n) == "ds-a") node["metadata"]["labels"]["role"] = "edge";
+    auto r = cluster_.Create(*nodes, "", node, ctx);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+  }
+  json ds = {{"apiVersion", "apps/v1"},
+             {"kind", "DaemonSet"},
+             {"metadata", {{"name", "ne"}}},
+             {"spec",
+              {{"selector", {{"matchLabels", {{"app", "ne"}}}}},
+               {"template",
+                {{"metadata", {{"labels", {{"app", "ne"}}}}},
+                 {"spec",
+                  {{"nodeSelector", {{"role", "edge"}}},
+                   {"containers", json::array({{{"name", "c"}, {"image", "ne:1"}}})}}}}}}}};
+  Create("apps", "daemonsets", ds);
+  auto ds_pods = [&] {
+    std::vector<json> out;
+    for (auto& p : List("", "pods"))
+      if (p["metadata"]["labels"].value("app", "") == "ne" &&
+          !p["metadata"].contains("deletionTimestamp"))
+        out.push_back(p);
+    return out;
+  };
+  ASSERT_TRUE(WaitFor([&] { return ds_pods().size() == 1; }));
+  json pod = ds_pods()[0];
+  EXPECT_EQ(pod["spec"]["nodeName"], "ds-a");
+  EXPECT_EQ(
+      pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+         ["nodeSelectorTerms"][0]["matchFields"][0],
+      json::parse(R"({"key":"metadata.name","operator":"In","values":["ds-a"]})"));
+  // The second node qualifies: a second pod.
+  json b = cluster_.Get(*nodes, "", "ds-b").value();
+  b["metadata"]["labels"]["role"] = "edge";
+  ASSERT_TRUE(cluster_.Update(*nodes, "", "ds-b", b, ctx).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& p : ds_pods()) SetPodStatus(p["metadata"]["name"], true);
+    json s = StatusOf(Get("apps", "daemonsets", "ne"));
+    return s.value("desiredNumberScheduled", 0) == 2 && s.value("numberAvailable", 0) == 2 &&
+           s.value("updatedNumberScheduled", 0) == 2;
+  })) << Get("apps", "daemonsets", "ne").dump();
+  // A new template rolls one node at a time.
+  Modify("apps", "daemonsets", "ne",
+         [](json& o) { o["spec"]["template"]["spec"]["containers"][0]["image"] = "ne:2"; });
+  size_t fewest_ready = 2;
+  ASSERT_TRUE(WaitFor([&] {
+    size_t ready = 0;
+    for (const auto& p : ds_pods()) {
+      json q = Get("", "pods", p["metadata"]["name"]);
+      for (const auto& c : StatusOf(q).value("conditions", json::array()))
+        if (c.value("type", "") == "Ready" && c.value("status", "") == "True") ++ready;
+    }
+    fewest_ready = std::min(fewest_ready, ready);
+    for (const auto& p : ds_pods()) SetPodStatus(p["metadata"]["name"], true);
+    json s = StatusOf(Get("apps", "daemonsets", "ne"));
+    json d = Get("apps", "daemonsets", "ne");
+    return s.value("observedGeneration", 0) == d["metadata"].value("generation", -1) &&
+           s.value("updatedNumberScheduled", 0) == 2 && s.value("numberAvailable", 0) == 2;
+  })) << Get("apps", "daemonsets", "ne").dump();
+  EXPECT_GE(fewest_ready, 1u) << "maxUnavailable 1";
+  for (const auto& p : ds_pods()) EXPECT_EQ(p["spec"]["containers"][0]["image"], "ne:2");
 }
 
 }  // namespace
