@@ -531,6 +531,8 @@ Result<RetentionResult> DB::ApplyRetention() { return Retain(/*truncate_head=*/t
 
 Result<RetentionResult> DB::EnforceWalSizeCap() {
   if (options_.max_wal_bytes == 0 && !wal_failing_) {
+    // Serialised with checkpoints, which rename the reserve away.
+    std::lock_guard retention_lock(retention_mu_);
     EnsureCheckpointReserve();
     return RetentionResult{};
   }

@@ -207,7 +207,8 @@ class DB : public storage::Appendable {
   void NoteWalSuccess();
   // Bytes of the newest checkpoint and of the reserve.
   uint64_t CheckpointBytes() const;
-  // Grows the checkpoint reserve to what a checkpoint of the head would need.
+  // Grows the checkpoint reserve to what a checkpoint of the head would need. Under
+  // retention_mu_ (or before the background thread starts).
   void EnsureCheckpointReserve();
   void SyncLoop();
   void RetentionLoop();
