@@ -4,8 +4,9 @@
 // as sent; odd, the rest snappy-compressed first, so the fuzzer reaches the protobuf and
 // matcher code without having to learn snappy's framing.
 //
-// Invariants: every body gets 200 or 400 and nothing crashes; a 200 answer is a
-// snappy-compressed ReadResponse with one result per query; a 400 answer says why.
+// Invariants: every body gets 200, 400 or 422 (over a query limit; small limits here so
+// the fuzzer reaches them) and nothing crashes; a 200 answer is a snappy-compressed
+// ReadResponse with one result per query; a 400 or 422 answer says why.
 #include <snappy.h>
 #include <stdlib.h>
 
@@ -76,8 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     request.body.assign(rest, size - 1);
   }
 
-  const shardwise::http::Response response = tsdb::api::RemoteRead(Database(), request);
-  if (response.status == 400) {
+  tsdb::api::QueryLimits limits{
+      .max_queries = 8, .max_series = 20, .max_samples = 50, .max_bytes = 4096};
+  const shardwise::http::Response response = tsdb::api::RemoteRead(Database(), request, limits);
+  if (response.status == 400 || response.status == 422) {
     Check(!response.body.empty(), "a rejected request says why");
     return 0;
   }

@@ -12,7 +12,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
-ALL_TARGETS="parser relabel plan wal_record chunk remote_read patch scrape_config"
+ALL_TARGETS="parser relabel plan wal_record chunk remote_read patch scrape_config query_api discovery reports"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 read -r -a TARGET_LIST <<<"$TARGETS"
 TOTAL_SECONDS="${FUZZ_SECONDS:-84}"
@@ -40,7 +40,7 @@ done
 
 dict_for() {
   case "$1" in
-    plan | patch) echo "-dict=$ROOT/fuzz/dicts/json.dict" ;;
+    plan | patch | reports) echo "-dict=$ROOT/fuzz/dicts/json.dict" ;;
     relabel | scrape_config) echo "-dict=$ROOT/fuzz/dicts/yaml.dict" ;;
   esac
 }

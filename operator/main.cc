@@ -22,6 +22,8 @@
 #include "operator/custommetrics/server.h"
 #include "operator/discovery/cache_trim.h"
 #include "operator/endpoint/discovery_endpoint.h"
+#include "operator/endpoint/scraper_auth.h"
+#include "operator/endpoint/token_review.h"
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/event_recorder.h"
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds tls_leaf_validity{std::chrono::hours(24 * 90)};
   std::string custom_metrics_address = ":6443";
   std::chrono::milliseconds authz_cache_ttl{std::chrono::seconds(10)};
+  std::string discovery_auth = "serviceaccount-token";
+  std::string operator_ca_config_map;
   FlagSet& f = app.flags();
   f.String(
       "kubeconfig", &kubeconfig,
@@ -84,6 +88,14 @@ int main(int argc, char** argv) {
            "This replica's identity (default: POD_NAME or hostname).");
   f.Duration("leader-election.lease-duration", &lease_duration, "Leader-election lease duration.");
   f.Duration("resync", &resync, "How often every pool is reconciled even without changes.");
+  f.String("discovery.authentication", &discovery_auth,
+           "How the discovery endpoint authenticates callers: \"serviceaccount-token\" (a "
+           "projected token with audience shardwise, verified by TokenReview; a scraper gets "
+           "only its own plan and reports only its own load) or \"none\" (anyone who reaches "
+           "the port; only for local development, see docs/security.md).");
+  f.String("scraper.operator-ca-configmap", &operator_ca_config_map,
+           "ConfigMap (key ca.crt, in each pool's namespace) with the CA of this operator's "
+           "HTTPS certificate, mounted into scraper pods for --operator.ca-file.");
   f.Duration("heartbeat-timeout", &heartbeat_timeout,
              "A scraper that sent no load report for this long is down; a shard is Lost when "
              "all its scrapers are (pod status marks them down at once). With the scrapers' "
@@ -173,6 +185,25 @@ int main(int argc, char** argv) {
   endpoint::PlanStore plans;
   endpoint::ReportStore reports;
   endpoint::DiscoveryEndpoint discovery(plans, reports);
+  std::unique_ptr<endpoint::TokenReviewer> reviewer;
+  std::unique_ptr<endpoint::ScraperAuth> scraper_auth;
+  if (discovery_auth == "serviceaccount-token") {
+    reviewer = std::make_unique<endpoint::TokenReviewer>(
+        endpoint::TokenReviewer::KubernetesReview(&client, pool::kTokenAudience),
+        endpoint::TokenReviewer::Options{});
+    scraper_auth = std::make_unique<endpoint::ScraperAuth>(*reviewer);
+    discovery.SetAuthorizer([&](const http::Request& r, const endpoint::Access& a) {
+      return scraper_auth->Check(r, a);
+    });
+  } else if (discovery_auth == "none") {
+    log::Warn(
+        "the discovery endpoint authenticates nobody: anyone reaching it reads every "
+        "scraper's plan, targets' credentials included (--discovery.authentication=none)");
+  } else {
+    log::Error("--discovery.authentication must be serviceaccount-token or none",
+               {{"value", discovery_auth}});
+    return 2;
+  }
   discovery.Register(app.server());
   if (auto s = app.StartServer(); !s.ok()) {
     log::Error("cannot start HTTP server", {{"err", s}});
@@ -214,6 +245,7 @@ int main(int argc, char** argv) {
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
   po.settings.default_image = scraper_image;
+  po.settings.operator_ca_config_map = operator_ca_config_map;
   po.resync = resync;
   po.heartbeat_timeout = heartbeat_timeout;
   po.rebuild_wait = rebuild_wait;

@@ -36,10 +36,17 @@ int main(int argc, char** argv) {
   std::string wal_fsync = "1s";
   int64_t max_series = 0;
   std::string operator_url;
+  std::string operator_token_file;
+  std::string operator_ca_file;
   std::string replica_label;
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds report_interval{std::chrono::seconds(5)};
   int64_t scrape_workers = 2;
+  tsdb::api::QueryLimits query_limits;
+  int64_t max_queries = static_cast<int64_t>(query_limits.max_queries);
+  int64_t max_query_series = static_cast<int64_t>(query_limits.max_series);
+  int64_t max_query_samples = static_cast<int64_t>(query_limits.max_samples);
+  int64_t max_query_bytes = static_cast<int64_t>(query_limits.max_bytes);
   FlagSet& f = app.flags();
   f.String("config.file", &config_file,
            "Prometheus-style YAML: global (scrape defaults, external_labels), scrape_configs, "
@@ -63,6 +70,12 @@ int main(int argc, char** argv) {
   f.String("operator-url", &operator_url,
            "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
            "POD_NAME and POD_NAMESPACE.");
+  f.String("operator.token-file", &operator_token_file,
+           "File with the token sent to the operator as Authorization: Bearer: the projected "
+           "ServiceAccount token with audience shardwise. Re-read when it changes (rotation).");
+  f.String("operator.ca-file", &operator_ca_file,
+           "PEM CA bundle that verifies the operator's HTTPS certificate (the CA ConfigMap the "
+           "operator publishes). Empty: the system roots.");
   f.Duration("operator.report-interval", &report_interval,
              "How often the load report (also the heartbeat) goes to the operator. Keep it "
              "well below the operator's --heartbeat-timeout (20s).");
@@ -71,7 +84,26 @@ int main(int argc, char** argv) {
   f.Duration("remote-write.drain-timeout", &drain_timeout,
              "On shutdown, how long to keep sending what is still unsent.");
   f.Int("scrape.workers", &scrape_workers, "Threads that parse and store scrapes.");
+  f.Int("query.max-queries", &max_queries,
+        "Remote read queries, or match[] selectors of /api/v1/series and labels, per request "
+        "(422 beyond; 0: no limit).");
+  f.Int("query.max-series", &max_query_series,
+        "Series one request may return, summed over a remote read's queries; also label names "
+        "or values returned (422 beyond; 0: no limit).");
+  f.Int("query.max-samples", &max_query_samples,
+        "Samples one remote read may return, summed over its queries (422 beyond; 0: no "
+        "limit).");
+  f.Int("query.max-bytes", &max_query_bytes,
+        "Bytes of one query API response before compression (422 beyond; 0: no limit).");
   if (auto code = app.Init(argc, argv)) return *code;
+  if (max_queries < 0 || max_query_series < 0 || max_query_samples < 0 || max_query_bytes < 0) {
+    log::Error("--query.* limits must not be negative");
+    return 2;
+  }
+  query_limits.max_queries = static_cast<size_t>(max_queries);
+  query_limits.max_series = static_cast<size_t>(max_query_series);
+  query_limits.max_samples = static_cast<size_t>(max_query_samples);
+  query_limits.max_bytes = static_cast<size_t>(max_query_bytes);
 
   scrape::Config config;
   if (!config_file.empty()) {
@@ -167,6 +199,10 @@ int main(int argc, char** argv) {
     oo.report_interval = report_interval;
     oo.scrape_slots = static_cast<double>(scrape_workers);
     oo.base_config = config;
+    if (!operator_token_file.empty()) {
+      oo.http.authorization = http::Authorization{.credentials_file = operator_token_file};
+    }
+    oo.http.tls_config.ca_file = operator_ca_file;
     oo.FromEnvironment();
     // The slowest endpoint's shardwise_remote_write_lag_seconds (now minus its newest
     // acknowledged sample); 0 while no endpoint has had a sample acknowledged.
@@ -185,11 +221,12 @@ int main(int argc, char** argv) {
     }
   }
 
-  tsdb::api::RegisterHttpHandlers(app.server(), db);
+  tsdb::api::RegisterHttpHandlers(app.server(), db, query_limits);
   app.AddReadinessDetail([&db] { return db.wal_health().ToString(); });
-  app.server().HandleExact("/api/v1/targets", http::Simple([&](const http::Request&) {
-                             return http::Response::Json(200, manager.TargetsJson());
-                           }));
+  app.server().HandleExact("/api/v1/targets",
+                           http::Methods({"GET", "HEAD"}, http::Simple([&](const http::Request&) {
+                                           return http::Response::Json(200, manager.TargetsJson());
+                                         })));
   if (auto s = app.StartServer(); !s.ok()) {
     log::Error("cannot start HTTP server", {{"err", s}});
     return 1;

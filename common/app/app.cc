@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/log/log.h"
@@ -21,6 +22,22 @@ App::App(std::string name, std::string description, std::string default_listen_a
                   "Address to listen on for /metrics, health and API endpoints.");
     flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
     flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
+    flags_.Int("web.max-connections", &max_connections_,
+               "Open connections at most. At the limit a new connection displaces the one idle "
+               "longest (or slowest to send its headers); it is refused only when all are busy.");
+    flags_.Int("web.max-header-bytes", &max_header_bytes_,
+               "Request line plus headers at most (431 beyond; a longer request target: 414).");
+    flags_.Int("web.max-request-body-bytes", &max_body_bytes_,
+               "Request body at most (413 beyond).");
+    flags_.Duration(
+        "web.read-header-timeout", &header_timeout_,
+        "A request's line and headers (and the TLS handshake) must arrive within this.");
+    flags_.Duration("web.read-timeout", &read_timeout_,
+                    "A request's body must arrive within this.");
+    flags_.Duration("web.write-timeout", &write_timeout_,
+                    "Each write of a response must complete within this.");
+    flags_.Duration("web.idle-timeout", &idle_timeout_,
+                    "Keep-alive connections idle this long between requests are closed.");
   }
   flags_.String("log.level", &log_level_,
                 "Only log messages at this level or above: debug, info, warn, error.");
@@ -64,26 +81,44 @@ std::optional<int> App::Init(int argc, char** argv) {
   o.listen_address = listen_address_;
   o.tls_cert_file = tls_cert_file_;
   o.tls_key_file = tls_key_file_;
+  if (max_connections_ < 1 || max_header_bytes_ < 1024 || max_body_bytes_ < 0) {
+    std::fprintf(stderr,
+                 "%s: --web.max-connections must be >= 1, --web.max-header-bytes >= 1024 and "
+                 "--web.max-request-body-bytes >= 0\n",
+                 name_.c_str());
+    return 2;
+  }
+  o.max_connections = static_cast<size_t>(max_connections_);
+  o.max_header_bytes = static_cast<size_t>(max_header_bytes_);
+  o.max_request_line_bytes = std::min(o.max_request_line_bytes, o.max_header_bytes);
+  o.max_body_bytes = static_cast<size_t>(max_body_bytes_);
+  o.header_timeout = header_timeout_;
+  o.read_timeout = read_timeout_;
+  o.write_timeout = write_timeout_;
+  o.idle_timeout = idle_timeout_;
   server_ = std::make_unique<http::Server>(o);
-  server_->HandleExact("/metrics", http::Simple([](const http::Request&) {
-                         http::Response r;
-                         r.headers.emplace_back("Content-Type",
-                                                "text/plain; version=0.0.4; charset=utf-8");
-                         r.body = metrics::Registry::Default().Expose();
-                         return r;
-                       }));
-  server_->HandleExact("/healthz", http::Simple([](const http::Request&) {
-                         return http::Response::Text(200, "ok\n");
-                       }));
-  server_->HandleExact("/readyz", http::Simple([this](const http::Request&) {
-                         std::string details;
-                         for (const auto& detail : readiness_details_) {
-                           std::string line = detail();
-                           if (!line.empty()) details += "degraded: " + line + "\n";
-                         }
-                         return ready_ ? http::Response::Text(200, "ready\n" + details)
-                                       : http::Response::Text(503, "not ready\n" + details);
-                       }));
+  const std::vector<std::string> get_head = {"GET", "HEAD"};
+  server_->HandleExact("/metrics", http::Methods(get_head, http::Simple([](const http::Request&) {
+                                                   http::Response r;
+                                                   r.headers.emplace_back(
+                                                       "Content-Type",
+                                                       "text/plain; version=0.0.4; charset=utf-8");
+                                                   r.body = metrics::Registry::Default().Expose();
+                                                   return r;
+                                                 })));
+  server_->HandleExact("/healthz", http::Methods(get_head, http::Simple([](const http::Request&) {
+                                                   return http::Response::Text(200, "ok\n");
+                                                 })));
+  server_->HandleExact(
+      "/readyz", http::Methods(get_head, http::Simple([this](const http::Request&) {
+                                 std::string details;
+                                 for (const auto& detail : readiness_details_) {
+                                   std::string line = detail();
+                                   if (!line.empty()) details += "degraded: " + line + "\n";
+                                 }
+                                 return ready_ ? http::Response::Text(200, "ready\n" + details)
+                                               : http::Response::Text(503, "not ready\n" + details);
+                               })));
   return std::nullopt;
 }
 

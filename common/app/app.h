@@ -1,6 +1,7 @@
 // App: what every Shardwise binary does the same way — the standard flags
-// (--web.listen-address, --log.level, --log.format, --help, --version), logging setup,
-// the HTTP server with /metrics, /healthz and /readyz, and shutdown on SIGTERM/SIGINT.
+// (--web.listen-address, --web.* TLS and limits, --log.level, --log.format, --help,
+// --version), logging setup, the HTTP server with /metrics, /healthz and /readyz (GET and
+// HEAD only), and shutdown on SIGTERM/SIGINT.
 //
 //   App app("shardwise-scraper", "Scrapes targets ...", ":9091");
 //   app.flags().String(...);                       // component flags
@@ -61,6 +62,13 @@ class App {
   std::string listen_address_;
   std::string tls_cert_file_;
   std::string tls_key_file_;
+  int64_t max_connections_ = 4096;
+  int64_t max_header_bytes_ = 64 << 10;
+  int64_t max_body_bytes_ = 64 << 20;
+  std::chrono::milliseconds header_timeout_{std::chrono::seconds(30)};
+  std::chrono::milliseconds read_timeout_{std::chrono::seconds(60)};
+  std::chrono::milliseconds write_timeout_{std::chrono::seconds(60)};
+  std::chrono::milliseconds idle_timeout_{std::chrono::seconds(120)};
   std::string log_level_ = "info";
   std::string log_format_ = "logfmt";
   std::unique_ptr<http::Server> server_;

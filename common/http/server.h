@@ -1,16 +1,37 @@
 // Server: the HTTP(S) server every component uses (operator endpoints, scraper /metrics,
-// remote read, the API simulator). Boost.Beast, one thread per connection, keep-alive.
+// remote read, the custom metrics API, the API simulator). Boost.Beast, keep-alive.
 //
-// Handlers run on the connection's thread and may block it (long polls, watch streams)
-// without affecting other connections. A handler either Send()s one response, or streams:
-// BeginStream() then Write() chunks until it is done or Write() returns false / ClientGone()
-// turns true (the peer went away). A handler that does neither gets a 500.
+// Threads: one event-loop thread accepts connections and watches idle ones (no thread per
+// idle connection); when a connection has bytes to read it gets a thread of its own until
+// its requests are answered and it is idle again. Handlers run on that thread and may block
+// it (long polls, watch streams) without affecting other connections. A handler either
+// Send()s one response, or streams: BeginStream() then Write() chunks until it is done or
+// Write() returns false / ClientGone() turns true (the peer went away). A handler that does
+// neither gets a 500; one that throws gets a 500 and the connection lives on.
 //
 // Routes: exact paths first, then the longest matching prefix. Unknown paths get 404.
+//
+// Limits (Options), answered before any handler runs:
+//   - malformed request line or header, a path that is not valid UTF-8 → 400, then close;
+//   - request target longer than max_request_line_bytes → 414; request line + headers over
+//     max_header_bytes → 431; body over max_body_bytes → 413 (all close the connection);
+//   - header_timeout: a request's line and headers (and the TLS handshake) must arrive within
+//     it, counted from its first byte, against slowloris; read_timeout: likewise its body;
+//     write_timeout: each write; idle_timeout: a keep-alive connection between requests, and
+//     a new connection before its first byte (capped at header_timeout).
+//   - max_connections: at the limit a new connection displaces the connection that has been
+//     idle longest (between requests or before its first request), else the oldest one still
+//     sending its request headers; only when every connection is inside a handler is the new
+//     one closed at once. So idle or slow connections can never starve real requests.
+// Counted in shardwise_http_server_connections (open) and
+// shardwise_http_server_connections_closed_total{reason} (limit|evicted|idle_timeout|
+// header_timeout|body_timeout) and shardwise_http_server_rejected_requests_total{code}.
+//
 // Stop() closes the listener and every open connection, then joins their threads.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +63,9 @@ using Handler = std::function<void(const Request&, ResponseWriter&)>;
 // Convenience for handlers that compute one response.
 using SimpleHandler = std::function<Response(const Request&)>;
 Handler Simple(SimpleHandler fn);
+// Answers 405 with an Allow header to methods not in `allowed` (HEAD is served like GET,
+// without the body, when GET is allowed and HEAD is listed).
+Handler Methods(std::vector<std::string> allowed, Handler handler);
 
 class Server {
  public:
@@ -58,9 +82,13 @@ class Server {
     std::string tls_client_ca_file;
     bool tls_client_cert_optional = false;
     size_t max_body_bytes = 64 << 20;
+    size_t max_header_bytes = 64 << 10;
+    size_t max_request_line_bytes = 16 << 10;
     size_t max_connections = 4096;
-    // Keep-alive connections idle this long are closed.
-    int idle_timeout_seconds = 300;
+    std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
+    std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
+    std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
+    std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
   };
 
   explicit Server(Options options);

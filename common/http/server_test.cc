@@ -1,6 +1,11 @@
 #include "common/http/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,14 +22,51 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds deadline = 5000ms) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
+using shardwise::testing::WaitFor;
+
+// A raw client for what the HTTP client cannot send: malformed, oversized, slow requests.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
-  return pred();
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(std::string_view data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // Reads until the server closes the connection (or 5 s pass); returns what arrived.
+  std::string ReadToClose() {
+    std::string out;
+    char buf[4096];
+    auto end = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  bool closed() const { return closed_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  bool closed_ = false;
+};
+
+std::string StatusLine(const std::string& response) {
+  return response.substr(0, response.find("\r\n"));
 }
 
 TEST(ServerTest, RoutesExactThenLongestPrefix) {
@@ -143,6 +185,125 @@ TEST(ServerTest, ServesTls) {
   named.tls.server_name = "not-in-the-cert.example";
   EXPECT_EQ(c.DoSync(named).status().code(), Status::Code::kUnavailable);
   std::filesystem::remove_all(dir);
+}
+
+TEST(ServerTest, OverlongRequestLineIs414AndOversizedHeadersAre431) {
+  Server::Options o;
+  o.max_header_bytes = 8 << 10;
+  o.max_request_line_bytes = 2 << 10;
+  Server s(o);
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "ok"); }));
+  ASSERT_TRUE(s.Start().ok());
+  {
+    RawConnection c(s.port());
+    ASSERT_TRUE(c.Send("GET /" + std::string(4000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string r = c.ReadToClose();
+    EXPECT_EQ(StatusLine(r), "HTTP/1.1 414 URI Too Long");
+    EXPECT_TRUE(c.closed());
+  }
+  {
+    RawConnection c(s.port());
+    ASSERT_TRUE(c.Send("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(StatusLine(c.ReadToClose()), "HTTP/1.1 414 URI Too Long");
+  }
+  {
+    RawConnection c(s.port());
+    ASSERT_TRUE(
+        c.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'b') + "\r\n\r\n"));
+    EXPECT_EQ(StatusLine(c.ReadToClose()), "HTTP/1.1 431 Request Header Fields Too Large");
+  }
+  Client client;  // the server still serves
+  EXPECT_EQ(client.DoSync({.url = "http://" + s.address() + "/"})->body, "ok");
+}
+
+TEST(ServerTest, MalformedRequestsAndNonUtf8PathsAre400) {
+  Server s({});
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "ok"); }));
+  ASSERT_TRUE(s.Start().ok());
+  for (std::string bad : {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9\r\n\r\n"),
+                          std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+                          std::string("GET /a%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n"),
+                          std::string("GET /a\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n"),
+                          std::string("GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
+                          std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n")}) {
+    RawConnection c(s.port());
+    ASSERT_TRUE(c.Send(bad));
+    EXPECT_EQ(StatusLine(c.ReadToClose()), "HTTP/1.1 400 Bad Request") << bad;
+  }
+  Client client;
+  EXPECT_EQ(client.DoSync({.url = "http://" + s.address() + "/%C3%A9"})->status, 200);
+}
+
+TEST(ServerTest, MethodsAnswers405WithAllowAndHeadHasNoBody) {
+  Server s({});
+  s.HandleExact("/metrics", Methods({"GET", "HEAD"}, Simple([](const Request&) {
+                                      return Response::Text(200, "metric 1\n");
+                                    })));
+  ASSERT_TRUE(s.Start().ok());
+  Client c;
+  std::string url = "http://" + s.address() + "/metrics";
+  auto post = c.DoSync({.method = "POST", .url = url, .body = "x"});
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->Header("Allow"), "GET, HEAD");
+  EXPECT_EQ(c.DoSync({.method = "DELETE", .url = url})->status, 405);
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.Send("HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string head = raw.ReadToClose();
+  EXPECT_EQ(StatusLine(head), "HTTP/1.1 200 OK");
+  EXPECT_NE(head.find("Content-Length: 9\r\n"), std::string::npos) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;  // no body
+  EXPECT_EQ(c.DoSync({.url = url})->body, "metric 1\n");
+}
+
+TEST(ServerTest, ThrowingHandlerGets500AndTheServerLivesOn) {
+  Server s({});
+  s.Handle("/throw", Simple([](const Request&) -> Response { throw std::runtime_error("boom"); }));
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "ok"); }));
+  ASSERT_TRUE(s.Start().ok());
+  Client c;
+  EXPECT_EQ(c.DoSync({.url = "http://" + s.address() + "/throw"})->status, 500);
+  EXPECT_EQ(c.DoSync({.url = "http://" + s.address() + "/"})->body, "ok");
+}
+
+TEST(ServerTest, SlowOrSilentClientsAreCutOff) {
+  Server::Options o;
+  o.header_timeout = 300ms;
+  o.read_timeout = 300ms;
+  o.idle_timeout = 300ms;
+  Server s(o);
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "ok"); }));
+  ASSERT_TRUE(s.Start().ok());
+  RawConnection silent(s.port());
+  RawConnection slow_header(s.port());
+  ASSERT_TRUE(slow_header.Send("GET / HTTP/1.1\r\nHost: x\r\n"));  // never ends the head
+  RawConnection slow_body(s.port());
+  ASSERT_TRUE(slow_body.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"));
+  RawConnection idle(s.port());
+  ASSERT_TRUE(idle.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));  // keep-alive, then quiet
+  for (auto* c : {&silent, &slow_header, &slow_body, &idle}) {
+    c->ReadToClose();
+    EXPECT_TRUE(c->closed());
+  }
+}
+
+TEST(ServerTest, AtTheConnectionLimitIdleConnectionsMakeRoom) {
+  Server::Options o;
+  o.max_connections = 8;
+  Server s(o);
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "ok"); }));
+  ASSERT_TRUE(s.Start().ok());
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 50; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(s.port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  Client c;
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.DoSync({.url = "http://" + s.address() + "/"});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "ok");
+  }
 }
 
 // A CA, a server certificate for 127.0.0.1 and client certificates, made with openssl.

@@ -82,6 +82,10 @@ void DiscoveryEndpoint::ServePlan(const http::Request& req, http::ResponseWriter
                                                         "(shardwise-<pool>-<replica>-<shard>)\n")));
     return;
   }
+  if (auto denied = Authorize(req, {"plans", seg[0], seg[1], key->pool})) {
+    w.Send(Count("plans", std::move(*denied)));
+    return;
+  }
   std::chrono::milliseconds wait{0};
   if (std::string ws = req.Param("wait"); !ws.empty()) {
     auto d = ParseDuration(ws);
@@ -125,6 +129,9 @@ http::Response DiscoveryEndpoint::ServeHttpSd(const http::Request& req) {
     std::from_chars(rs.data(), rs.data() + rs.size(), replica);
   }
   if (shard < 0) return Count("http_sd", http::Response::Text(400, "bad shard index\n"));
+  if (auto denied = Authorize(req, {"http_sd", seg[0], "", seg[1]})) {
+    return Count("http_sd", std::move(*denied));
+  }
   auto p = plans_.Get(ShardKey{seg[0], seg[1], shard, replica});
   nlohmann::json body = p ? plan::ToHttpSd(*p) : nlohmann::json::array();
   return Count("http_sd", http::Response::Json(200, body.dump()));
@@ -137,7 +144,14 @@ http::Response DiscoveryEndpoint::AcceptReport(const http::Request& req) {
     return Count("reports", http::Response::Text(400, "want /api/v1/reports/<namespace>/<pod>\n"));
   }
   auto key = ParsePodName(seg[0], seg[1]);
-  if (!key || !reports_.Admits(*key)) {
+  if (!key) {
+    return Count("reports", http::Response::Text(404, "pod " + seg[1].substr(0, 253) +
+                                                          " is no scraper of a known shard\n"));
+  }
+  if (auto denied = Authorize(req, {"reports", seg[0], seg[1], key->pool})) {
+    return Count("reports", std::move(*denied));
+  }
+  if (!reports_.Admits(*key)) {
     return Count("reports", http::Response::Text(404, "pod " + seg[1].substr(0, 253) +
                                                           " is no scraper of a known shard\n"));
   }

@@ -26,6 +26,10 @@ std::string ShardKey::ToString() const {
          std::to_string(replica);
 }
 
+std::string ScraperServiceAccountName(std::string_view pool) {
+  return std::string(kPrefix) + std::string(pool) + "-scraper";
+}
+
 std::string StatefulSetName(std::string_view pool, int replica) {
   return std::string(kPrefix) + std::string(pool) + "-" + std::to_string(replica);
 }

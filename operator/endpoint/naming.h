@@ -20,6 +20,9 @@ struct ShardKey {
 };
 
 std::string StatefulSetName(std::string_view pool, int replica);
+// The ServiceAccount every scraper pod of the pool runs as, `shardwise-<pool>-scraper`: the
+// identity the discovery endpoint checks scraper tokens against.
+std::string ScraperServiceAccountName(std::string_view pool);
 std::string PodName(std::string_view pool, int shard, int replica);
 std::optional<ShardKey> ParsePodName(std::string_view ns, std::string_view pod);
 

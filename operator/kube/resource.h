@@ -35,6 +35,7 @@ inline const GroupVersionResource kPods{"", "v1", "pods"};
 inline const GroupVersionResource kServices{"", "v1", "services"};
 inline const GroupVersionResource kSecrets{"", "v1", "secrets"};
 inline const GroupVersionResource kConfigMaps{"", "v1", "configmaps"};
+inline const GroupVersionResource kServiceAccounts{"", "v1", "serviceaccounts"};
 inline const GroupVersionResource kEvents{"", "v1", "events"};
 inline const GroupVersionResource kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices"};
 inline const GroupVersionResource kStatefulSets{"apps", "v1", "statefulsets"};

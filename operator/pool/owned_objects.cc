@@ -102,6 +102,10 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
   if (pool.replicas_per_shard > 1) {
     args.push_back("--remote-write.replica-label=shardwise_replica");
   }
+  args.push_back("--operator.token-file=" + std::string(kOperatorCredentialsDir) + "/token");
+  if (!settings.operator_ca_config_map.empty()) {
+    args.push_back("--operator.ca-file=" + std::string(kOperatorCredentialsDir) + "/ca.crt");
+  }
   for (const auto& a : sc.value("args", json::array())) args.push_back(a);
   json env = json::array(
       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
@@ -109,10 +113,26 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
         {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}}});
   for (const auto& e : sc.value("env", json::array())) env.push_back(e);
 
-  json mounts = json::array({{{"name", "data"}, {"mountPath", "/data"}},
-                             {{"name", "config"}, {"mountPath", "/etc/shardwise/config"}}});
-  json volumes =
-      json::array({{{"name", "config"}, {"configMap", {{"name", ConfigMapName(pool)}}}}});
+  json mounts =
+      json::array({{{"name", "data"}, {"mountPath", "/data"}},
+                   {{"name", "config"}, {"mountPath", "/etc/shardwise/config"}, {"readOnly", true}},
+                   {{"name", "operator-credentials"},
+                    {"mountPath", kOperatorCredentialsDir},
+                    {"readOnly", true}}});
+  // The only credential a scraper pod holds: a short-lived token for the discovery endpoint
+  // (audience shardwise, useless against the API server), plus the operator's CA.
+  json credentials = json::array({{{"serviceAccountToken",
+                                    {{"audience", kTokenAudience},
+                                     {"expirationSeconds", settings.token_expiration_seconds},
+                                     {"path", "token"}}}}});
+  if (!settings.operator_ca_config_map.empty()) {
+    credentials.push_back({{"configMap",
+                            {{"name", settings.operator_ca_config_map},
+                             {"items", json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}}}});
+  }
+  json volumes = json::array(
+      {{{"name", "config"}, {"configMap", {{"name", ConfigMapName(pool)}}}},
+       {{"name", "operator-credentials"}, {"projected", {{"sources", std::move(credentials)}}}}});
   std::set<std::string> secrets, config_maps;
   CollectRefs(pool.remote_write, &secrets, &config_maps);
   for (const auto& s : secrets) {
@@ -139,9 +159,21 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
        json::array({{{"name", "http"}, {"containerPort", kScraperPort}, {"protocol", "TCP"}}})},
       {"readinessProbe", {{"httpGet", {{"path", "/readyz"}, {"port", "http"}}}}},
       {"livenessProbe", {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}}}},
+      {"securityContext",
+       {{"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", true},
+        {"capabilities", {{"drop", json::array({"ALL"})}}}}},
       {"volumeMounts", std::move(mounts)}};
   if (sc.contains("resources")) container["resources"] = sc["resources"];
   json pod_spec = {
+      {"serviceAccountName", endpoint::ScraperServiceAccountName(pool.name)},
+      {"automountServiceAccountToken", false},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"runAsUser", 65532},
+        {"runAsGroup", 65532},
+        {"fsGroup", 65532},
+        {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
       {"terminationGracePeriodSeconds", settings.termination_grace_period_seconds},
       {"affinity",
        {{"podAntiAffinity",
@@ -171,6 +203,13 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
           {"kind", "StatefulSet"},
           {"metadata", Metadata(pool, name, {{kReplicaLabel, std::to_string(replica)}})},
           {"spec", std::move(spec)}};
+}
+
+json BuildServiceAccount(const PoolSpec& pool) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ServiceAccount"},
+          {"metadata", Metadata(pool, endpoint::ScraperServiceAccountName(pool.name), {})},
+          {"automountServiceAccountToken", false}};
 }
 
 json BuildService(const PoolSpec& pool) {

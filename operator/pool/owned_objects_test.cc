@@ -1,7 +1,9 @@
 #include "operator/pool/owned_objects.h"
 
 #include <gtest/gtest.h>
+
 #include <yaml-cpp/yaml.h>
+#include <set>
 
 namespace shardwise::pool {
 namespace {
@@ -54,6 +56,42 @@ TEST(OwnedObjectsTest, StatefulSetPerReplicaWithDownwardApiAndOwner) {
   for (const auto& m : c["volumeMounts"]) mounted |= m["mountPath"] == "/etc/shardwise/secrets/rw";
   EXPECT_TRUE(mounted);
   EXPECT_EQ(sts["spec"]["selector"]["matchLabels"]["shardwise.io/replica"], "1");
+}
+
+TEST(OwnedObjectsTest, ScraperPodsHoldOnlyAProjectedShardwiseTokenAndRunLocked) {
+  OperatorSettings settings;
+  settings.operator_url = "https://shardwise-operator.mon:8443";
+  settings.operator_ca_config_map = "shardwise-operator-ca";
+  json sts = BuildStatefulSet(Spec(), 0, 2, settings);
+  const json& pod = sts["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["serviceAccountName"], "shardwise-main-scraper");
+  EXPECT_EQ(pod["automountServiceAccountToken"], false);
+  EXPECT_EQ(pod["securityContext"]["runAsNonRoot"], true);
+  EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+  const json& c = pod["containers"][0];
+  EXPECT_EQ(c["securityContext"]["allowPrivilegeEscalation"], false);
+  EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(c["securityContext"]["capabilities"]["drop"], json::array({"ALL"}));
+  json projected;
+  for (const auto& v : pod["volumes"]) {
+    if (v["name"] == "operator-credentials") projected = v["projected"]["sources"];
+  }
+  ASSERT_EQ(projected.size(), 2u);
+  EXPECT_EQ(projected[0]["serviceAccountToken"]["audience"], "shardwise");
+  EXPECT_EQ(projected[0]["serviceAccountToken"]["path"], "token");
+  EXPECT_EQ(projected[1]["configMap"]["name"], "shardwise-operator-ca");
+  std::set<std::string> args(c["args"].begin(), c["args"].end());
+  EXPECT_TRUE(args.count("--operator.token-file=/var/run/secrets/shardwise.io/operator/token"));
+  EXPECT_TRUE(args.count("--operator.ca-file=/var/run/secrets/shardwise.io/operator/ca.crt"));
+  bool mounted_read_only = false;
+  for (const auto& m : c["volumeMounts"]) {
+    if (m["name"] == "operator-credentials") mounted_read_only = m["readOnly"] == true;
+  }
+  EXPECT_TRUE(mounted_read_only);
+  json sa = BuildServiceAccount(Spec());
+  EXPECT_EQ(sa["metadata"]["name"], "shardwise-main-scraper");
+  EXPECT_EQ(sa["automountServiceAccountToken"], false);
+  EXPECT_EQ(sa["metadata"]["ownerReferences"][0]["controller"], true);
 }
 
 TEST(OwnedObjectsTest, ScraperConfigTranslatesRemoteWrite) {

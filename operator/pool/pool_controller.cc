@@ -600,6 +600,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     state_[pool_key].applied[key] = {obj, steady};
     return Status::OK();
   };
+  SHARDWISE_RETURN_IF_ERROR(apply(kube::resources::kServiceAccounts, BuildServiceAccount(spec)));
   SHARDWISE_RETURN_IF_ERROR(apply(kConfigMaps, BuildConfigMap(spec)));
   if (options_.ca_bundle) {
     if (std::string ca = options_.ca_bundle(); !ca.empty()) {

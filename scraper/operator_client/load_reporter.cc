@@ -175,8 +175,10 @@ Status LoadReporter::SendOnce() {
   req.headers.emplace_back("Content-Type", "application/json");
   req.body = plan::ToJson(report).dump();
   req.timeout = std::min<std::chrono::milliseconds>(options_.interval, std::chrono::seconds(10));
-  req.tls = options_.tls;
-  req.bearer_token = options_.bearer_token;
+  if (Status st = http::ApplyTo(options_.http, req); !st.ok()) {
+    ClientMetrics::Get().reports.With({"error"}).Inc();
+    return st;
+  }
   Result<http::ClientResponse> resp = client_.DoSync(std::move(req));
   ClientMetrics& m = ClientMetrics::Get();
   if (!resp.ok()) {

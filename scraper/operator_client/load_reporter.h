@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "common/http/client.h"
+#include "common/http/client_config.h"
 #include "common/plan/plan.h"
 #include "scraper/operator_client/plan_applier.h"
 #include "scraper/scrape/scrape_manager.h"
@@ -47,8 +48,7 @@ class LoadReporter {
     std::function<double()> remote_write_lag_seconds;  // optional
     // The pod's memory limit; 0 = read the cgroup's memory.max (unknown when unlimited).
     double memory_limit_bytes = 0;
-    std::string bearer_token;
-    http::TlsOptions tls;
+    http::HttpClientConfig http;  // see PlanClient::Options::http
   };
 
   LoadReporter(Options options, const scrape::ScrapeManager& manager, const PlanApplier& applier,

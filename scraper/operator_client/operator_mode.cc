@@ -22,7 +22,7 @@ Status OperatorModeOptions::Validate() const {
   if (pod_name.empty()) return Status::InvalidArgument("pod name (POD_NAME) unset");
   if (data_dir.empty()) return Status::InvalidArgument("data dir unset");
   if (report_interval.count() <= 0) return Status::InvalidArgument("report interval must be > 0");
-  return Status::OK();
+  return http::ValidateHttpClientConfig(http, "operator");
 }
 
 namespace {
@@ -46,8 +46,7 @@ OperatorMode::OperatorMode(OperatorModeOptions options, scrape::ScrapeManager& m
   pc.data_dir = options_.data_dir;
   pc.wait = options_.plan_wait;
   pc.max_backoff = options_.max_backoff;
-  pc.bearer_token = options_.bearer_token;
-  pc.tls = options_.tls;
+  pc.http = options_.http;
   plan_client_ =
       std::make_unique<PlanClient>(std::move(pc), client, [this](const plan::ScrapePlan& p) {
         Status st = applier_.Apply(p);
@@ -64,8 +63,7 @@ OperatorMode::OperatorMode(OperatorModeOptions options, scrape::ScrapeManager& m
   lr.interval = options_.report_interval;
   lr.scrape_slots = options_.scrape_slots;
   lr.remote_write_lag_seconds = options_.remote_write_lag_seconds;
-  lr.bearer_token = options_.bearer_token;
-  lr.tls = options_.tls;
+  lr.http = options_.http;
   reporter_ = std::make_unique<LoadReporter>(std::move(lr), manager, applier_, client);
 }
 

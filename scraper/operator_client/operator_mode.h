@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/http/client.h"
+#include "common/http/client_config.h"
 #include "common/status.h"
 #include "scraper/operator_client/load_reporter.h"
 #include "scraper/operator_client/plan_applier.h"
@@ -30,7 +31,7 @@ struct OperatorModeOptions {
   std::string operator_url;  // http(s)://host:port of the operator's discovery endpoint
   std::string pod_namespace;
   std::string pod_name;
-  std::string data_dir;  // plan.json and tls/ live here
+  std::string data_dir;  // operator/plan.json lives here
   std::chrono::milliseconds plan_wait{std::chrono::seconds(30)};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
   std::chrono::milliseconds report_interval{std::chrono::seconds(5)};
@@ -40,8 +41,9 @@ struct OperatorModeOptions {
   // Optional: called after each plan is applied (e.g. to hand plan.external_labels to
   // remote write). Runs on the plan client's thread; keep it short.
   std::function<void(const plan::ScrapePlan&)> on_plan_applied;
-  std::string bearer_token;  // sent to the operator, if set
-  http::TlsOptions tls;      // for an https operator URL
+  // The operator's CA (https URLs) and the ServiceAccount token file the scraper
+  // authenticates with (docs/security.md).
+  http::HttpClientConfig http;
 
   // Sets pod_namespace/pod_name from POD_NAMESPACE/POD_NAME where they are empty.
   void FromEnvironment();

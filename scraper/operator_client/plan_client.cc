@@ -117,8 +117,11 @@ PlanClient::Outcome PlanClient::PollOnce(bool first) {
       req.timeout = options_.wait + kLongPollSlack;
     }
   }
-  req.tls = options_.tls;
-  req.bearer_token = options_.bearer_token;
+  if (Status st = http::ApplyTo(options_.http, req); !st.ok()) {
+    ClientMetrics::Get().plan_requests.With({"error"}).Inc();
+    log::Warn("scrape plan request not sent", {{"err", st}});
+    return Outcome::kFailed;
+  }
 
   auto ex = std::make_shared<Exchange>();
   http::Client::StreamId id = client_.DoStream(

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "common/http/client.h"
+#include "common/http/client_config.h"
 #include "common/plan/plan.h"
 #include "common/status.h"
 
@@ -43,8 +44,9 @@ class PlanClient {
     std::chrono::milliseconds wait{std::chrono::seconds(30)};  // long-poll wait
     std::chrono::milliseconds min_backoff{std::chrono::milliseconds(500)};
     std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
-    std::string bearer_token;  // optional, sent to the operator
-    http::TlsOptions tls;
+    // How to reach the operator: the CA of its serving certificate and the ServiceAccount
+    // token (a file re-read when the kubelet rotates it), applied to every request.
+    http::HttpClientConfig http;
   };
   using PlanCallback = std::function<Status(const plan::ScrapePlan&)>;
 

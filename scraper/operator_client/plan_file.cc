@@ -81,8 +81,16 @@ Status ValidatePlan(const plan::ScrapePlan& plan) {
 }
 
 std::string PlanPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "operator" / "plan.json").string();
+}
+
+namespace {
+
+std::string LegacyPlanPath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "plan.json").string();
 }
+
+}  // namespace
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode) {
   std::filesystem::path target(path);
@@ -108,12 +116,23 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, i
 }
 
 Status PersistPlan(const std::string& data_dir, const plan::ScrapePlan& plan) {
-  // 0600: the plan carries scrape credentials (bearer tokens, TLS keys).
-  return WriteFileAtomically(PlanPath(data_dir), plan::ToJson(plan).dump(), 0600);
+  // 0600 in a 0700 directory: the plan carries scrape credentials (bearer tokens, TLS keys).
+  const std::string path = PlanPath(data_dir);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("create " + dir + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0) return Errno("chmod " + dir);
+  SHARDWISE_RETURN_IF_ERROR(WriteFileAtomically(path, plan::ToJson(plan).dump(), 0600));
+  std::filesystem::remove(LegacyPlanPath(data_dir), ec);
+  return Status::OK();
 }
 
 Result<plan::ScrapePlan> LoadPersistedPlan(const std::string& data_dir) {
-  const std::string path = PlanPath(data_dir);
+  std::string path = PlanPath(data_dir);
+  if (!std::filesystem::exists(path) && std::filesystem::exists(LegacyPlanPath(data_dir))) {
+    path = LegacyPlanPath(data_dir);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("no persisted plan at " + path);
   std::stringstream buffer;

@@ -50,18 +50,36 @@ TEST(PlanFileTest, PersistReplacesThePreviousPlan) {
 TEST(PlanFileTest, MissingAndCorruptFilesAreErrors) {
   TempDir dir;
   EXPECT_EQ(LoadPersistedPlan(dir.path()).status().code(), Status::Code::kNotFound);
+  std::filesystem::create_directories(std::filesystem::path(PlanPath(dir.path())).parent_path());
   std::ofstream(PlanPath(dir.path())) << "{\"targets\": [";
   Result<plan::ScrapePlan> corrupt = LoadPersistedPlan(dir.path());
   EXPECT_FALSE(corrupt.ok());
   EXPECT_NE(corrupt.status().code(), Status::Code::kNotFound);
 }
 
-TEST(PlanFileTest, PlanFileIsPrivate) {
+TEST(PlanFileTest, PlanFileIsPrivateInAPrivateDirectory) {
   TempDir dir;
+  // A directory left world-readable (an older version, a volume's defaults) is tightened.
+  std::filesystem::create_directories(dir.path() + "/operator");
+  ::chmod((dir.path() + "/operator").c_str(), 0755);
   ASSERT_TRUE(PersistPlan(dir.path(), TwoTargets()).ok());
   struct stat st {};
-  ASSERT_EQ(::stat((dir.path() + "/plan.json").c_str(), &st), 0);
+  ASSERT_EQ(::stat((dir.path() + "/operator/plan.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "the plan carries credentials";
+  ASSERT_EQ(::stat((dir.path() + "/operator").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(PlanFileTest, APlanAtTheOldPlaceIsLoadedThenMoved) {
+  TempDir dir;
+  ASSERT_TRUE(
+      WriteFileAtomically(dir.path() + "/plan.json", plan::ToJson(TwoTargets()).dump(), 0600).ok());
+  auto loaded = LoadPersistedPlan(dir.path());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->targets.size(), 2u);
+  ASSERT_TRUE(PersistPlan(dir.path(), *loaded).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/plan.json"));
+  EXPECT_TRUE(LoadPersistedPlan(dir.path()).ok());
 }
 
 TEST(PlanFileTest, WriteFileAtomicallyAppliesTheModeDespiteTheUmask) {

@@ -15,6 +15,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/utf8.h"
+
 namespace shardwise::parse::lex {
 
 enum CharClass : uint8_t {
@@ -222,8 +224,8 @@ bool ParseTextTimestamp(std::string_view token, int64_t& out_ms);
 // An OpenMetrics timestamp: finite float seconds, rounded to the nearest millisecond.
 bool ParseOpenMetricsTimestamp(std::string_view token, int64_t& out_ms);
 
-// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view s);
+// RFC 3629 UTF-8 (common/utf8.h).
+using ::shardwise::IsValidUtf8;
 
 // Appends `raw` with \\ -> \, \n -> newline and, when `unescape_quote`, \" -> ".
 // Any other backslash sequence is kept as written, as Prometheus does.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "common/log/log.h"
 #include "scraper/tsdb/metrics.h"
@@ -831,10 +832,22 @@ std::vector<std::pair<SeriesRef, Labels>> DB::SelectSeries(
 
 std::vector<SeriesSamples> DB::Query(const std::vector<Matcher>& matchers, int64_t mint,
                                      int64_t maxt) const {
+  constexpr size_t kUnlimited = std::numeric_limits<size_t>::max();
+  return *QueryBounded(matchers, mint, maxt, kUnlimited, kUnlimited);
+}
+
+Result<std::vector<SeriesSamples>> DB::QueryBounded(const std::vector<Matcher>& matchers,
+                                                    int64_t mint, int64_t maxt, size_t max_series,
+                                                    size_t max_samples) const {
   std::vector<SeriesSamples> out;
-  for (auto& [ref, labels] : SelectSeries({matchers}, mint, maxt)) {
+  size_t samples = 0;
+  auto selected = SelectSeries({matchers}, mint, maxt);
+  if (selected.size() > max_series) return Status::ResourceExhausted("series");
+  for (auto& [ref, labels] : selected) {
     SeriesSamples s{std::move(labels), {}};
     head_.Samples(ref, mint, maxt, &s.samples);
+    samples += s.samples.size();
+    if (samples > max_samples) return Status::ResourceExhausted("samples");
     if (!s.samples.empty()) out.push_back(std::move(s));
   }
   return out;

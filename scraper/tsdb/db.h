@@ -154,6 +154,12 @@ class DB : public storage::Appendable {
   // samples in range are left out), sorted by labels.
   std::vector<SeriesSamples> Query(const std::vector<Matcher>& matchers, int64_t mint,
                                    int64_t maxt) const;
+  // Query with bounds for untrusted callers: ResourceExhausted ("series" or "samples") as
+  // soon as more than `max_series` series or `max_samples` samples would be returned, before
+  // their samples are all loaded.
+  Result<std::vector<SeriesSamples>> QueryBounded(const std::vector<Matcher>& matchers,
+                                                  int64_t mint, int64_t maxt, size_t max_series,
+                                                  size_t max_samples) const;
   // Label sets of the series matching any of the matcher sets with samples in range.
   std::vector<Labels> Series(const std::vector<std::vector<Matcher>>& selectors, int64_t mint,
                              int64_t maxt) const;

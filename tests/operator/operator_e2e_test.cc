@@ -112,7 +112,10 @@ class OperatorE2ETest : public ::testing::Test {
                                  "--operator-url=http://127.0.0.1:" + std::to_string(op_port_),
                                  "--leader-election.namespace=monitoring", "--resync=1s",
                                  "--heartbeat-timeout=" + heartbeat_timeout, "--rebuild-wait=10s",
-                                 "--leader-election.lease-duration=2s"},
+                                 "--leader-election.lease-duration=2s",
+                                 // The scrapers here are plain processes, without the projected
+                                 // ServiceAccount tokens pods get.
+                                 "--discovery.authentication=none"},
         std::map<std::string, std::string>{});
   }
 

@@ -9,9 +9,12 @@
 #include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/http/server.h"
+#include "common/metrics/registry.h"
 #include "common/prompb/remote.pb.h"
+#include "common/utf8.h"
 #include "scraper/tsdb/api/selector.h"
 
 namespace shardwise::tsdb::api {
@@ -20,16 +23,40 @@ namespace {
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
+// Never throws: input echoed in messages, and stored label values, may not be UTF-8.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 http::Response JsonError(int status, std::string_view type, const std::string& message) {
   nlohmann::json j = {{"status", "error"}, {"errorType", type}, {"error", message}};
-  return http::Response::Json(status, j.dump());
+  return http::Response::Json(status, Dump(j));
 }
 
 http::Response BadData(const std::string& message) { return JsonError(400, "bad_data", message); }
 
-http::Response JsonSuccess(nlohmann::json data) {
+void CountLimit(std::string_view api, std::string_view limit) {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_query_limit_exceeded_total",
+      "Query API requests refused (422) for exceeding a bound, by API and bound "
+      "(queries|series|samples|bytes).",
+      {"api", "limit"});
+  f.With({std::string(api), std::string(limit)}).Inc();
+}
+
+http::Response OverLimit(std::string_view api, std::string_view limit, const std::string& why) {
+  CountLimit(api, limit);
+  return JsonError(422, "execution", why);
+}
+
+http::Response JsonSuccess(std::string_view api, nlohmann::json data, const QueryLimits& limits) {
   nlohmann::json j = {{"status", "success"}, {"data", std::move(data)}};
-  return http::Response::Json(200, j.dump());
+  std::string body = Dump(j);
+  if (limits.max_bytes != 0 && body.size() > limits.max_bytes) {
+    return OverLimit(api, "bytes",
+                     "the response would exceed " + std::to_string(limits.max_bytes) + " bytes");
+  }
+  return http::Response::Json(200, std::move(body));
 }
 
 // Query parameters, plus form fields for POST (Prometheus accepts both).
@@ -41,6 +68,26 @@ std::vector<std::string> Params(const http::Request& r, std::string_view name) {
     out.insert(out.end(), form.begin(), form.end());
   }
   return out;
+}
+
+// Every parameter value must be UTF-8 (Prometheus rejects others the same way).
+Status CheckUtf8(const http::Request& r) {
+  std::string_view raw = r.query;
+  for (int pass = 0; pass < 2; ++pass) {
+    while (!raw.empty()) {
+      size_t amp = raw.find('&');
+      std::string part = http::PercentDecode(raw.substr(0, amp), true);
+      raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
+      if (!IsValidUtf8(part)) {
+        return Status::InvalidArgument("invalid parameter: not valid UTF-8");
+      }
+    }
+    if (r.method != "POST" ||
+        !r.Header("Content-Type").starts_with("application/x-www-form-urlencoded"))
+      break;
+    raw = r.body;
+  }
+  return Status::OK();
 }
 
 Status ParseRange(const http::Request& r, int64_t* start, int64_t* end) {
@@ -64,9 +111,14 @@ Status ParseRange(const http::Request& r, int64_t* start, int64_t* end) {
   return Status::OK();
 }
 
-Status ParseSelectors(const http::Request& r, bool require_non_empty,
+Status ParseSelectors(const http::Request& r, bool require_non_empty, const QueryLimits& limits,
                       std::vector<std::vector<Matcher>>* out) {
-  for (const auto& text : Params(r, "match[]")) {
+  auto texts = Params(r, "match[]");
+  if (limits.max_queries != 0 && texts.size() > limits.max_queries) {
+    return Status::ResourceExhausted("more than " + std::to_string(limits.max_queries) +
+                                     " match[] selectors");
+  }
+  for (const auto& text : texts) {
     auto m = ParseSelector(text);
     if (!m.ok()) return m.status();
     if (require_non_empty &&
@@ -180,7 +232,7 @@ Result<int64_t> ParseTime(std::string_view text) {
   return secs * 1000 + ms;
 }
 
-http::Response RemoteRead(const DB& db, const http::Request& request) {
+http::Response RemoteRead(const DB& db, const http::Request& request, const QueryLimits& limits) {
   // snappy allocates the length its header claims before decoding, so a few bytes could
   // ask for gigabytes; a ReadRequest is a handful of queries and never comes near this.
   constexpr size_t kMaxReadRequestBytes = size_t{32} << 20;
@@ -209,7 +261,16 @@ http::Response RemoteRead(const DB& db, const http::Request& request) {
           400, "remote read: none of the accepted response types is supported (only SAMPLES)\n");
     }
   }
+  auto over = [](std::string_view limit, const std::string& why) {
+    CountLimit("read", limit);
+    return http::Response::Text(422, "remote read: " + why + "\n");
+  };
+  if (limits.max_queries != 0 && static_cast<size_t>(req.queries_size()) > limits.max_queries) {
+    return over("queries", std::to_string(req.queries_size()) + " queries, more than the limit " +
+                               std::to_string(limits.max_queries));
+  }
   prometheus::ReadResponse resp;
+  size_t series = 0, samples = 0;
   for (const auto& q : req.queries()) {
     std::vector<Matcher> matchers;
     for (const auto& pm : q.matchers()) {
@@ -217,8 +278,23 @@ http::Response RemoteRead(const DB& db, const http::Request& request) {
       if (!m.ok()) return http::Response::Text(400, "remote read: " + m.status().message() + "\n");
       matchers.push_back(std::move(*m));
     }
+    // What is left of each budget (used never passes the limit: we stop when it would).
+    auto remaining = [](size_t limit, size_t used) {
+      return limit == 0 ? std::numeric_limits<size_t>::max() : limit - used;
+    };
+    auto got = db.QueryBounded(matchers, q.start_timestamp_ms(), q.end_timestamp_ms(),
+                               remaining(limits.max_series, series),
+                               remaining(limits.max_samples, samples));
+    if (!got.ok()) {
+      const std::string& what = got.status().message();  // "series" or "samples"
+      size_t limit = what == "series" ? limits.max_series : limits.max_samples;
+      return over(what, "the request selects more than " + std::to_string(limit) + " " + what +
+                            " (summed over its queries)");
+    }
     auto* result = resp.add_results();
-    for (auto& s : db.Query(matchers, q.start_timestamp_ms(), q.end_timestamp_ms())) {
+    for (auto& s : *got) {
+      ++series;
+      samples += s.samples.size();
       auto* ts = result->add_timeseries();
       for (const auto& l : s.labels) {
         auto* pl = ts->add_labels();
@@ -232,6 +308,10 @@ http::Response RemoteRead(const DB& db, const http::Request& request) {
         ps->set_value(sample.v);
       }
     }
+    if (limits.max_bytes != 0 && resp.ByteSizeLong() > limits.max_bytes) {
+      return over("bytes",
+                  "the response would exceed " + std::to_string(limits.max_bytes) + " bytes");
+    }
   }
   std::string encoded;
   resp.SerializeToString(&encoded);
@@ -242,61 +322,103 @@ http::Response RemoteRead(const DB& db, const http::Request& request) {
   return out;
 }
 
-http::Response SeriesApi(const DB& db, const http::Request& request) {
+// The parameters every JSON API takes: UTF-8 check, time range and match[] selectors. A
+// response when they are bad.
+std::optional<http::Response> ParseCommon(std::string_view api, const http::Request& request,
+                                          bool require_selector, const QueryLimits& limits,
+                                          int64_t* start, int64_t* end,
+                                          std::vector<std::vector<Matcher>>* selectors) {
+  if (Status st = CheckUtf8(request); !st.ok()) return BadData(st.message());
+  if (Status st = ParseRange(request, start, end); !st.ok()) return BadData(st.message());
+  if (require_selector && Params(request, "match[]").empty()) {
+    return BadData("no match[] parameter provided");
+  }
+  Status st = ParseSelectors(request, require_selector, limits, selectors);
+  if (st.code() == Status::Code::kResourceExhausted) {
+    return OverLimit(api, "queries", st.message());
+  }
+  if (!st.ok()) return BadData(st.message());
+  return std::nullopt;
+}
+
+std::optional<http::Response> CheckCount(std::string_view api, size_t n,
+                                         const QueryLimits& limits) {
+  if (limits.max_series != 0 && n > limits.max_series) {
+    return OverLimit(
+        api, "series",
+        std::to_string(n) + " results, more than the limit " + std::to_string(limits.max_series));
+  }
+  return std::nullopt;
+}
+
+http::Response SeriesApi(const DB& db, const http::Request& request, const QueryLimits& limits) {
   int64_t start, end;
   std::vector<std::vector<Matcher>> selectors;
-  if (Status st = ParseRange(request, &start, &end); !st.ok()) return BadData(st.message());
-  if (Params(request, "match[]").empty()) return BadData("no match[] parameter provided");
-  if (Status st = ParseSelectors(request, true, &selectors); !st.ok()) return BadData(st.message());
+  if (auto bad = ParseCommon("series", request, true, limits, &start, &end, &selectors))
+    return *bad;
+  auto series = db.Series(selectors, start, end);
+  if (auto over = CheckCount("series", series.size(), limits)) return *over;
   nlohmann::json data = nlohmann::json::array();
-  for (const auto& labels : db.Series(selectors, start, end)) {
+  for (const auto& labels : series) {
     nlohmann::json obj = nlohmann::json::object();
     for (const auto& l : labels) obj[l.name] = l.value;
     data.push_back(std::move(obj));
   }
-  return JsonSuccess(std::move(data));
+  return JsonSuccess("series", std::move(data), limits);
 }
 
-http::Response LabelNamesApi(const DB& db, const http::Request& request) {
+http::Response LabelNamesApi(const DB& db, const http::Request& request,
+                             const QueryLimits& limits) {
   int64_t start, end;
   std::vector<std::vector<Matcher>> selectors;
-  if (Status st = ParseRange(request, &start, &end); !st.ok()) return BadData(st.message());
-  if (Status st = ParseSelectors(request, false, &selectors); !st.ok())
-    return BadData(st.message());
-  return JsonSuccess(db.LabelNames(selectors, start, end));
+  if (auto bad = ParseCommon("labels", request, false, limits, &start, &end, &selectors))
+    return *bad;
+  auto names = db.LabelNames(selectors, start, end);
+  if (auto over = CheckCount("labels", names.size(), limits)) return *over;
+  return JsonSuccess("labels", std::move(names), limits);
 }
 
-http::Response LabelValuesApi(const DB& db, std::string_view name, const http::Request& request) {
+http::Response LabelValuesApi(const DB& db, std::string_view name, const http::Request& request,
+                              const QueryLimits& limits) {
   if (!IsValidLabelName(name)) return BadData("invalid label name: \"" + std::string(name) + "\"");
   int64_t start, end;
   std::vector<std::vector<Matcher>> selectors;
-  if (Status st = ParseRange(request, &start, &end); !st.ok()) return BadData(st.message());
-  if (Status st = ParseSelectors(request, false, &selectors); !st.ok())
-    return BadData(st.message());
-  return JsonSuccess(db.LabelValues(name, selectors, start, end));
+  if (auto bad = ParseCommon("label_values", request, false, limits, &start, &end, &selectors))
+    return *bad;
+  auto values = db.LabelValues(name, selectors, start, end);
+  if (auto over = CheckCount("label_values", values.size(), limits)) return *over;
+  return JsonSuccess("label_values", std::move(values), limits);
 }
 
-void RegisterHttpHandlers(http::Server& server, const DB& db) {
+void RegisterHttpHandlers(http::Server& server, const DB& db, QueryLimits limits) {
   const DB* d = &db;
-  server.HandleExact("/api/v1/read", http::Simple([d](const http::Request& r) {
-                       if (r.method != "POST") return http::Response::Text(405, "use POST\n");
-                       return RemoteRead(*d, r);
-                     }));
-  server.HandleExact("/api/v1/series",
-                     http::Simple([d](const http::Request& r) { return SeriesApi(*d, r); }));
-  server.HandleExact("/api/v1/labels",
-                     http::Simple([d](const http::Request& r) { return LabelNamesApi(*d, r); }));
-  server.Handle("/api/v1/label/", http::Simple([d](const http::Request& r) {
-                  constexpr std::string_view kPrefix = "/api/v1/label/";
-                  constexpr std::string_view kSuffix = "/values";
-                  std::string_view path = r.path;
-                  if (!path.ends_with(kSuffix) || path.size() <= kPrefix.size() + kSuffix.size()) {
-                    return JsonError(404, "not_found", "unknown path " + r.path);
-                  }
-                  std::string_view name =
-                      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-                  return LabelValuesApi(*d, name, r);
-                }));
+  server.HandleExact("/api/v1/read",
+                     http::Methods({"POST"}, http::Simple([d, limits](const http::Request& r) {
+                                     return RemoteRead(*d, r, limits);
+                                   })));
+  server.HandleExact(
+      "/api/v1/series",
+      http::Methods({"GET", "POST"}, http::Simple([d, limits](const http::Request& r) {
+                      return SeriesApi(*d, r, limits);
+                    })));
+  server.HandleExact(
+      "/api/v1/labels",
+      http::Methods({"GET", "POST"}, http::Simple([d, limits](const http::Request& r) {
+                      return LabelNamesApi(*d, r, limits);
+                    })));
+  server.Handle("/api/v1/label/",
+                http::Methods({"GET"}, http::Simple([d, limits](const http::Request& r) {
+                                constexpr std::string_view kPrefix = "/api/v1/label/";
+                                constexpr std::string_view kSuffix = "/values";
+                                std::string_view path = r.path;
+                                if (!path.ends_with(kSuffix) ||
+                                    path.size() <= kPrefix.size() + kSuffix.size()) {
+                                  return JsonError(404, "not_found", "unknown path " + r.path);
+                                }
+                                std::string_view name = path.substr(
+                                    kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+                                return LabelValuesApi(*d, name, r, limits);
+                              })));
 }
 
 }  // namespace shardwise::tsdb::api

@@ -217,5 +217,91 @@ TEST_F(ApiTest, LabelsAndLabelValues) {
   EXPECT_EQ(LabelValuesApi(*db_, "bad-name", Get("")).status, 400);
 }
 
+// Found by the issue: these aborted the scraper (the JSON error writer threw on the bytes).
+TEST_F(ApiTest, InvalidUtf8IsBadDataNeverAnException) {
+  http::Response r = LabelValuesApi(*db_, "\xff\xfe", Get(""));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["errorType"], "bad_data");
+  for (std::string q :
+       {"match[]=%ff%fe", "match[]=up&start=%ff", "match[]=up%7Bjob%3D%22%ff%22%7D"}) {
+    r = SeriesApi(*db_, Get(q));
+    EXPECT_EQ(r.status, 400) << q;
+    EXPECT_EQ(json::parse(r.body)["errorType"], "bad_data") << q;
+    EXPECT_EQ(LabelNamesApi(*db_, Get(q)).status, 400) << q;
+    EXPECT_EQ(LabelValuesApi(*db_, "job", Get(q)).status, 400) << q;
+  }
+}
+
+TEST_F(ApiTest, StoredLabelsThatAreNotUtf8AreReplacedNotThrown) {
+  auto app = db_->NewAppender();
+  storage::SeriesRef ref = 0;
+  ASSERT_TRUE(app->Append(ref, Labels{{"__name__", "odd"}, {"v", "\xff"}}, 1'000'000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  http::Response r = SeriesApi(*db_, Get("match[]=odd"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["data"][0]["v"], "\xef\xbf\xbd");
+  EXPECT_EQ(LabelValuesApi(*db_, "v", Get("")).status, 200);
+}
+
+prometheus::ReadRequest MatchAll(int queries) {
+  prometheus::ReadRequest req;
+  for (int i = 0; i < queries; ++i) {
+    auto* q = req.add_queries();
+    q->set_end_timestamp_ms(INT64_MAX);
+    auto* m = q->add_matchers();
+    m->set_type(prometheus::LabelMatcher::RE);
+    m->set_name("__name__");
+    m->set_value(".+");
+  }
+  return req;
+}
+
+http::Request ReadRequestOf(const prometheus::ReadRequest& req) {
+  std::string raw;
+  req.SerializeToString(&raw);
+  http::Request r;
+  r.method = "POST";
+  snappy::Compress(raw.data(), raw.size(), &r.body);
+  return r;
+}
+
+TEST_F(ApiTest, RemoteReadIsBoundedInQueriesSeriesSamplesAndBytes) {
+  // The fixture holds 5 series of 60 samples: 300 samples per match-all query.
+  QueryLimits limits{.max_queries = 3, .max_series = 100, .max_samples = 700, .max_bytes = 0};
+  EXPECT_EQ(RemoteRead(*db_, ReadRequestOf(MatchAll(2)), limits).status, 200);
+  auto queries = RemoteRead(*db_, ReadRequestOf(MatchAll(4)), limits);
+  EXPECT_EQ(queries.status, 422);
+  EXPECT_NE(queries.body.find("4 queries, more than the limit 3"), std::string::npos)
+      << queries.body;
+  auto samples = RemoteRead(*db_, ReadRequestOf(MatchAll(3)), limits);  // 900 samples
+  EXPECT_EQ(samples.status, 422);
+  EXPECT_NE(samples.body.find("more than 700 samples"), std::string::npos) << samples.body;
+  limits.max_samples = 0;
+  limits.max_series = 12;  // 15 series in 3 queries
+  auto series = RemoteRead(*db_, ReadRequestOf(MatchAll(3)), limits);
+  EXPECT_EQ(series.status, 422);
+  EXPECT_NE(series.body.find("more than 12 series"), std::string::npos) << series.body;
+  limits = {.max_queries = 0, .max_series = 0, .max_samples = 0, .max_bytes = 1000};
+  auto bytes = RemoteRead(*db_, ReadRequestOf(MatchAll(1)), limits);
+  EXPECT_EQ(bytes.status, 422);
+  EXPECT_NE(bytes.body.find("exceed 1000 bytes"), std::string::npos) << bytes.body;
+}
+
+TEST_F(ApiTest, JsonApisAreBoundedInSelectorsResultsAndBytes) {
+  QueryLimits limits{.max_queries = 2, .max_series = 3, .max_samples = 0, .max_bytes = 0};
+  auto r = SeriesApi(*db_, Get("match[]=up&match[]=up&match[]=up"), limits);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["errorType"], "execution");
+  r = SeriesApi(*db_, Get("match[]=%7B__name__%3D~%22.%2B%22%7D"), limits);  // 5 series
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find("more than the limit 3"),
+            std::string::npos);
+  EXPECT_EQ(SeriesApi(*db_, Get("match[]=up"), limits).status, 200);
+  limits.max_series = 2;
+  EXPECT_EQ(LabelNamesApi(*db_, Get(""), limits).status, 422);  // 3 names
+  limits = {.max_queries = 0, .max_series = 0, .max_samples = 0, .max_bytes = 20};
+  EXPECT_EQ(LabelValuesApi(*db_, "__name__", Get(""), limits).status, 422);
+}
+
 }  // namespace
 }  // namespace shardwise::tsdb::api
