@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -173,7 +174,9 @@ TEST_F(OperatorAuthTest, TheScraperAuthenticatesWithItsTokenFileAcrossRotation) 
     auto c = s.mode.applier().Current();
     return c && c->generation == gen;
   }));
-  ASSERT_TRUE(WaitFor([&] { return reports_.Get(endpoint::ShardKey{"mon", "main", 1, 0}); }));
+  ASSERT_TRUE(WaitFor([&] {
+    return reports_.Get(endpoint::ShardKey{"mon", "main", 1, 0}).has_value();
+  }));
 
   // The kubelet rotates the token; the old one stops being valid right after.
   Valid(second, kPod);
@@ -184,7 +187,7 @@ TEST_F(OperatorAuthTest, TheScraperAuthenticatesWithItsTokenFileAcrossRotation) 
   }
   reports_.Remove(endpoint::ShardKey{"mon", "main", 1, 0});
   EXPECT_TRUE(WaitFor([&] {
-    return reports_.Get(endpoint::ShardKey{"mon", "main", 1, 0});
+    return reports_.Get(endpoint::ShardKey{"mon", "main", 1, 0}).has_value();
   })) << "reports stopped after the token rotated";
 }
 
@@ -196,7 +199,9 @@ TEST_F(OperatorAuthTest, NoCredentialEverReachesALogLine) {
       "-----BEGIN PRIVATE KEY-----\nTARGETKEYSECRET3\n-----END PRIVATE KEY-----\n";
   // Targets that refuse every scrape (401), so the scraper logs failures that concern them.
   http::Server refusing({});
-  refusing.Handle("/", http::Simple([](const http::Request&) {
+  std::atomic<int> refused{0};
+  refusing.Handle("/", http::Simple([&](const http::Request&) {
+                    ++refused;
                     return http::Response::Text(401, "who are you\n");
                   }));
   ASSERT_TRUE(refusing.Start().ok());
@@ -212,6 +217,7 @@ TEST_F(OperatorAuthTest, NoCredentialEverReachesALogLine) {
                                  .key_pem = key_pem};
   uint64_t gen = Publish({with_bearer, with_basic, with_key});
 
+  bool applied = false, reported = false;
   CapturedOutput out(dir_.path() + "/log.txt");
   log::Setup("debug", "logfmt", "test");
   std::string token_file = dir_.File("token", scraper_token);
@@ -223,19 +229,24 @@ TEST_F(OperatorAuthTest, NoCredentialEverReachesALogLine) {
     Valid(scraper_token, "shardwise-main-0-2");  // then bound to another pod: 403s
     WaitFor([&] { return reviewer_.reviews() >= 6; }, 5s);
     Valid(scraper_token, kPod);  // then right: the plan, its scrapes and their failures
-    WaitFor(
+    applied = WaitFor(
         [&] {
           auto c = s.mode.applier().Current();
           return c && c->generation == gen;
         },
         10s);
-    WaitFor([&] { return refusing.port() > 0 && s.mode.reporter().reports_sent() >= 3; }, 10s);
+    reported = WaitFor([&] { return s.mode.reporter().reports_sent() >= 3; }, 10s);
+    // Every target has been scraped (and refused) a few times.
+    WaitFor([&] { return refused >= 6; }, 10s);
   }
   log::Setup("info", "logfmt", "test");
   std::string logs = out.Restore();
+  EXPECT_TRUE(applied) << logs;
+  EXPECT_TRUE(reported) << logs;
   // The failures were logged (the test saw what it greps)...
   EXPECT_NE(logs.find("scrape plan request failed"), std::string::npos) << logs;
   EXPECT_NE(logs.find("discovery endpoint request forbidden"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("scrape failed"), std::string::npos) << logs;
   // ...and no secret with them.
   for (const std::string& secret : {scraper_token, std::string("SIG-scraper-token-secret"), bearer,
                                     password, std::string("TARGETKEYSECRET3")}) {

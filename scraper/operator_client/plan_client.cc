@@ -67,7 +67,9 @@ std::chrono::milliseconds PlanClient::NextBackoff() {
   int exp = std::min(failures_, 16);
   auto cap = std::min<std::chrono::milliseconds>(options_.max_backoff,
                                                  options_.min_backoff * (int64_t{1} << exp));
-  std::uniform_int_distribution<int64_t> dist(options_.min_backoff.count() / 2, cap.count());
+  // A max_backoff below min_backoff/2 would make an empty (undefined) range: the cap wins.
+  std::uniform_int_distribution<int64_t> dist(
+      std::min(options_.min_backoff.count() / 2, cap.count()), cap.count());
   ++failures_;
   return std::chrono::milliseconds(dist(rng));
 }
