@@ -43,6 +43,7 @@ struct World {
       {}};
   endpoint::ScraperAuth auth{reviewer};
   World() {
+    reports.SetAdmission([](const endpoint::ShardKey& k) { return k.pool == "main"; });
     guarded.SetAuthorizer([this](const shardwise::http::Request& r, const endpoint::Access& a) {
       return auth.Check(r, a);
     });

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <list>
 #include <optional>
+#include <system_error>
 #include <unordered_map>
 
 #include <openssl/pem.h>
@@ -195,7 +196,9 @@ struct Server::Impl {
   void AcceptAll();
   void Activate(uint64_t id);
   void Sweep();
-  bool EvictOneLocked();
+  // Closes the connection idle longest; with `slow_too`, else dooms the oldest one still
+  // sending its request head. False when there was none.
+  bool EvictOneLocked(bool slow_too);
   void CloseIdleLocked(const std::shared_ptr<Connection>& c, const char* reason);
   void Doom(Connection& c, const char* reason);
   void SetPhase(Connection& c, Phase phase, std::chrono::milliseconds limit);
@@ -452,15 +455,17 @@ void Server::Impl::AcceptAll() {
         ec.value() == ENFILE) {
       // Out of file descriptors: an idle connection makes room, else stop accepting briefly
       // instead of spinning on a listener that stays readable.
+      // Only an idle connection frees a descriptor at once (a doomed one frees it when its
+      // thread ends), so only those are closed here.
       std::lock_guard lock(mu);
-      if (EvictOneLocked()) continue;
+      if (EvictOneLocked(/*slow_too=*/false)) continue;
       epoll_ctl(epoll_fd, EPOLL_CTL_DEL, acceptor.native_handle(), nullptr);
       accept_paused_until = Clock::now() + std::chrono::milliseconds(100);
       return;
     }
     if (ec) continue;  // e.g. the peer reset before we accepted
     std::lock_guard lock(mu);
-    if (conns.size() - doomed >= o.max_connections && !EvictOneLocked()) {
+    if (conns.size() - doomed >= o.max_connections && !EvictOneLocked(/*slow_too=*/true)) {
       Closed("limit").Inc();
       continue;  // every connection is inside a handler: the new one closes
     }
@@ -500,11 +505,19 @@ void Server::Impl::Activate(uint64_t id) {
   c->since = now;
   c->deadline = now + options().header_timeout;
   auto& w = workers.emplace_back();
-  w.thread = std::thread([this, c, &w] {
-    Serve(c);
-    std::lock_guard l(mu);
-    w.done = true;
-  });
+  try {
+    w.thread = std::thread([this, c, &w] {
+      Serve(c);
+      std::lock_guard l(mu);
+      w.done = true;
+    });
+  } catch (const std::system_error& e) {
+    // Out of threads: this connection is dropped, the server goes on.
+    workers.pop_back();
+    log::Error("HTTP server cannot start a connection thread", {{"err", e.what()}});
+    Closed("limit").Inc();
+    CloseIdleLocked(c, nullptr);
+  }
 }
 
 void Server::Impl::Serve(const std::shared_ptr<Connection>& c) {
@@ -571,7 +584,7 @@ void Server::Impl::Doom(Connection& c, const char* reason) {
   ::shutdown(c.fd, SHUT_RDWR);  // its thread's blocking read or write fails now
 }
 
-bool Server::Impl::EvictOneLocked() {
+bool Server::Impl::EvictOneLocked(bool slow_too) {
   std::shared_ptr<Connection> idle, slow;
   for (const auto& [id, c] : conns) {
     if (c->doomed) continue;
@@ -582,7 +595,7 @@ bool Server::Impl::EvictOneLocked() {
     CloseIdleLocked(idle, "evicted");
     return true;
   }
-  if (slow) {
+  if (slow && slow_too) {
     Doom(*slow, "evicted");
     return true;
   }

@@ -130,6 +130,7 @@ class ScraperAuthTest : public ::testing::Test {
     p.pool = "main";
     p.shard = 1;
     plans_.Publish(ShardKey{"mon", "main", 1, 0}, p);
+    reports_.SetAdmission([](const ShardKey&) { return true; });
     endpoint_.SetAuthorizer(
         [this](const http::Request& r, const Access& a) { return auth_.Check(r, a); });
     endpoint_.Register(server_);

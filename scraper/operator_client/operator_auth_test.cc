@@ -87,6 +87,7 @@ class CapturedOutput {
 class OperatorAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    reports_.SetAdmission([](const endpoint::ShardKey&) { return true; });
     endpoint_.SetAuthorizer(
         [this](const http::Request& r, const endpoint::Access& a) { return auth_.Check(r, a); });
     endpoint_.Register(server_);
