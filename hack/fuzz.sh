@@ -12,7 +12,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
-ALL_TARGETS="parser relabel plan wal_record chunk remote_read patch scrape_config query_api discovery reports"
+ALL_TARGETS="parser relabel plan wal_record chunk remote_read patch scrape_config query_api discovery reports custom_metrics"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 read -r -a TARGET_LIST <<<"$TARGETS"
 TOTAL_SECONDS="${FUZZ_SECONDS:-84}"

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
            "the port; only for local development, see docs/security.md).");
   f.String("scraper.operator-ca-configmap", &operator_ca_config_map,
            "ConfigMap (key ca.crt, in each pool's namespace) with the CA of this operator's "
-           "HTTPS certificate, mounted into scraper pods for --operator.ca-file.");
+           "HTTPS certificate, mounted into scraper pods for --operator.ca-file (default with an "
+           "https --operator-url: the operator's own, shardwise-ca).");
   f.Duration("heartbeat-timeout", &heartbeat_timeout,
              "A scraper that sent no load report for this long is down; a shard is Lost when "
              "all its scrapers are (pod status marks them down at once). With the scrapers' "
@@ -245,6 +246,11 @@ int main(int argc, char** argv) {
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;
   po.settings.default_image = scraper_image;
+  // Scrapers of an HTTPS operator verify it with the CA the operator publishes in every pool
+  // namespace (certs::BuildCaConfigMap), unless told otherwise.
+  if (operator_ca_config_map.empty() && operator_url.starts_with("https://")) {
+    operator_ca_config_map = certs::kCaConfigMapName;
+  }
   po.settings.operator_ca_config_map = operator_ca_config_map;
   po.resync = resync;
   po.heartbeat_timeout = heartbeat_timeout;
