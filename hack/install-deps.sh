@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-dev
+  build-essential cmake ninja-build pkg-config ccache clang clang-format libclang-rt-dev
   # libraries (see README: dependency table)
   libboost-dev libssl-dev zlib1g-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev
   libre2-dev libsnappy-dev libxxhash-dev libprotobuf-dev protobuf-compiler
