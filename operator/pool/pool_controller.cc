@@ -43,6 +43,34 @@ metrics::GaugeFamily& PoolShards() {
       "shardwise_pool_shards", "Shards of a pool by phase.", {"namespace", "pool", "phase"});
   return f;
 }
+// One gauge family per pool figure that dashboards and alerts read (the pool's status
+// carries the same figures for kubectl).
+metrics::GaugeFamily& PoolFigure(const char* name, const char* help) {
+  return metrics::Registry::Default().AddGaugeFamily(name, help, {"namespace", "pool"});
+}
+metrics::GaugeFamily& PoolSeries() {
+  static auto& f = PoolFigure("shardwise_pool_series", "Active series of a pool's live shards.");
+  return f;
+}
+metrics::GaugeFamily& PoolSamplesPerSecond() {
+  static auto& f = PoolFigure("shardwise_pool_samples_per_second",
+                              "Samples per second scraped by a pool's live shards.");
+  return f;
+}
+metrics::GaugeFamily& PoolDesiredShards() {
+  static auto& f = PoolFigure("shardwise_pool_desired_shards", "A pool's .spec.shards.");
+  return f;
+}
+metrics::GaugeFamily& PoolMaxShards() {
+  static auto& f = PoolFigure("shardwise_pool_max_shards",
+                              "The autoscaler's maxShards (0 when autoscaling is off).");
+  return f;
+}
+metrics::GaugeFamily& PoolTargetSeriesPerShard() {
+  static auto& f = PoolFigure("shardwise_pool_target_series_per_shard",
+                              "The autoscaler's targetSeriesPerShard (0 when unset).");
+  return f;
+}
 metrics::CounterFamily& Moves() {
   static auto& f = metrics::Registry::Default().AddCounterFamily(
       "shardwise_assignment_moved_targets_total", "Targets moved to another shard by reassignment.",
@@ -853,6 +881,14 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   PoolShards().With({spec.ns, spec.name, "lost"}).Set(lost);
   PoolShards().With({spec.ns, spec.name, "pending"}).Set(pending);
   PoolShards().With({spec.ns, spec.name, "draining"}).Set(draining);
+  PoolSeries().With({spec.ns, spec.name}).Set(static_cast<double>(total_series));
+  PoolSamplesPerSecond().With({spec.ns, spec.name}).Set(total_sps);
+  PoolDesiredShards().With({spec.ns, spec.name}).Set(spec.shards);
+  const bool autoscaled = spec.autoscaling != AutoscalingMode::kOff;
+  PoolMaxShards().With({spec.ns, spec.name}).Set(autoscaled ? spec.max_shards : 0);
+  PoolTargetSeriesPerShard()
+      .With({spec.ns, spec.name})
+      .Set(autoscaled ? static_cast<double>(spec.target_series_per_shard) : 0);
   {
     std::lock_guard relock(mu_);
     if (state_[pool_key].last_status == status) return Status::OK();
