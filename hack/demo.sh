@@ -2,7 +2,7 @@
 # The main job: the whole system on a local simulated cluster, on loopback only.
 #
 #   Kubernetes API simulator (hack/kube-sim)  ◄── real kubectl applies CRDs, a ScrapePool,
-#                                                  a Service + EndpointSlice + ServiceMonitor
+#                                                  a Service + Endpoints/EndpointSlice + ServiceMonitor
 #   shardwise-operator                        ◄── watches them, assigns targets to 3 shards,
 #                                                  serves plans, writes ScrapeShard status
 #   3 × shardwise-scraper (pods shardwise-main-0-{0,1,2}, run as local processes)
@@ -78,7 +78,7 @@ PIDS+=($!)
 wait_http "http://127.0.0.1:$VM_PORT/health" 20
 for i in $(seq 1 "$TARGETS"); do wait_http "http://127.0.1.$i:9100/metrics" 10; done
 
-step "Declaring what to scrape: a Service, its EndpointSlice, a ServiceMonitor and a ScrapePool"
+step "Declaring what to scrape: a Service, its Endpoints and EndpointSlice, a ServiceMonitor and a ScrapePool"
 {
   cat <<EOF
 apiVersion: v1
@@ -104,6 +104,20 @@ endpoints:
 EOF
   for i in $(seq 1 "$TARGETS"); do
     echo "  - {addresses: [\"127.0.1.$i\"], conditions: {ready: true}, nodeName: node-$i}"
+  done
+  # The Endpoints object a cluster keeps beside the slice; the pool's default
+  # serviceDiscoveryRole (Endpoints, as the Prometheus Operator's) reads this one.
+  cat <<EOF
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: node-exporter, namespace: monitoring, labels: {app: node-exporter}}
+subsets:
+- ports: [{name: metrics, port: 9100, protocol: TCP}]
+  addresses:
+EOF
+  for i in $(seq 1 "$TARGETS"); do
+    echo "  - {ip: \"127.0.1.$i\", nodeName: node-$i}"
   done
   cat <<EOF
 ---

@@ -220,8 +220,8 @@ int main(int argc, char** argv) {
   for (const auto& gvr :
        {kube::resources::kScrapePools, kube::resources::kServiceMonitors,
         kube::resources::kPodMonitors, kube::resources::kNamespaces, kube::resources::kServices,
-        kube::resources::kEndpointSlices, kube::resources::kPods, kube::resources::kSecrets,
-        kube::resources::kConfigMaps, kHpas}) {
+        kube::resources::kEndpointSlices, kube::resources::kEndpoints, kube::resources::kPods,
+        kube::resources::kSecrets, kube::resources::kConfigMaps, kHpas}) {
     bool cluster_scoped = gvr == kube::resources::kNamespaces;
     std::string ns = cluster_scoped ? "" : watch_namespace;
     kube::Informer::Options io;
@@ -241,7 +241,8 @@ int main(int argc, char** argv) {
       store(kube::resources::kPodMonitors), store(kube::resources::kNamespaces),
       store(kube::resources::kServices),    store(kube::resources::kEndpointSlices),
       store(kube::resources::kPods),        store(kube::resources::kSecrets),
-      store(kube::resources::kConfigMaps),  store(kHpas)};
+      store(kube::resources::kConfigMaps),  store(kHpas),
+      store(kube::resources::kEndpoints)};
   kube::EventRecorder events(&client, {});
   pool::PoolController::Options po;
   po.settings.operator_url = operator_url;

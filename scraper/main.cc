@@ -15,6 +15,7 @@
 #include "common/log/log.h"
 #include "scraper/operator_client/operator_mode.h"
 #include "scraper/remotewrite/config.h"
+#include "scraper/remotewrite/metadata_sender.h"
 #include "scraper/remotewrite/remote_writer.h"
 #include "scraper/remotewrite/tsdb_wal_source.h"
 #include "scraper/scrape/config.h"
@@ -191,6 +192,16 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Metric metadata per endpoint (metadata_config), from every active target.
+  std::vector<std::unique_ptr<remotewrite::MetadataSender>> metadata_senders;
+  for (const auto& ep : endpoints) {
+    if (!ep.metadata.send) continue;
+    metadata_senders.push_back(std::make_unique<remotewrite::MetadataSender>(
+        ep, std::make_unique<remotewrite::HttpTransport>(ep, client),
+        [&manager] { return manager.MetadataList(); }));
+    metadata_senders.back()->Start();
+  }
+
   std::unique_ptr<opclient::OperatorMode> operator_mode;
   if (!operator_url.empty()) {
     opclient::OperatorModeOptions oo;
@@ -238,6 +249,7 @@ int main(int argc, char** argv) {
 
   app.WaitForShutdown();
   if (operator_mode) operator_mode->Stop();
+  for (auto& sender : metadata_senders) sender->Stop();
   manager.Stop();
   auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
   if (auto s = writer.Flush(drain_deadline); !s.ok()) {

@@ -145,6 +145,8 @@ struct Client::Impl {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      r.timeout.count() > 0 ? static_cast<long>(r.timeout.count()) : 30000L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN,
+                     static_cast<long>(options.idle_connection_timeout.count()));
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     if (r.accept_gzip) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (r.method == "GET") {
@@ -196,6 +198,8 @@ struct Client::Impl {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     double secs = 0;
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &secs);
+    long new_connections = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &new_connections);
     curl_multi_remove_handle(multi, t->easy);
     curl_easy_cleanup(t->easy);
     t->easy = nullptr;
@@ -221,6 +225,7 @@ struct Client::Impl {
     }
     t->response.status = static_cast<int>(status);
     t->response.seconds = secs;
+    t->response.new_connection = new_connections > 0;
     done(std::move(t->response));
   }
 
@@ -303,6 +308,9 @@ Client::Client(Options options) : impl_(std::make_unique<Impl>()) {
   if (impl_->options.max_connections_per_host > 0) {
     curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       impl_->options.max_connections_per_host);
+  }
+  if (impl_->options.max_idle_connections > 0) {
+    curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, impl_->options.max_idle_connections);
   }
   if (impl_->options.max_total_connections > 0) {
     curl_multi_setopt(impl_->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,

@@ -50,7 +50,8 @@ struct ClientResponse {
   int status = 0;
   Headers headers;
   std::string body;
-  double seconds = 0;  // total transfer time
+  double seconds = 0;           // total transfer time
+  bool new_connection = false;  // false: it reused a kept-alive connection
   std::string_view Header(std::string_view name) const { return FindHeader(headers, name); }
 };
 
@@ -62,6 +63,12 @@ class Client {
     std::string user_agent = "shardwise/0.1.0";
     long max_connections_per_host = 0;  // 0 = libcurl default (unlimited)
     long max_total_connections = 0;
+    // Idle keep-alive connections kept for reuse (libcurl's own default shrinks to 4x the
+    // transfers in progress, so scrapes of many targets spread over an interval would each
+    // open a new connection). Scrapes rely on this for one connection per target.
+    long max_idle_connections = 10000;
+    // An idle connection older than this is not reused (Prometheus: 5 minutes).
+    std::chrono::seconds idle_connection_timeout{300};
   };
   Client();
   explicit Client(Options options);

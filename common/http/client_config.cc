@@ -85,7 +85,7 @@ Status ForEachField(const YAML::Node& n, const std::string& path,
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar();
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return Invalid(path, "unknown field \"" + key + "\"");
+      return Invalid(path + "." + key, "unknown field");
     }
     SHARDWISE_RETURN_IF_ERROR(fn(key, kv.second, path + "." + key));
   }

@@ -22,12 +22,37 @@ Result<T> YamlScalar(const YAML::Node& node, const std::string& field) {
 
 }  // namespace
 
+bool IsYamlField(std::string_view key) {
+  for (std::string_view known : {"source_labels", "separator", "regex", "modulus", "target_label",
+                                 "replacement", "action"}) {
+    if (key == known) return true;
+  }
+  return false;
+}
+
+Status CheckYamlFields(const YAML::Node& rules, const std::string& path) {
+  if (!rules.IsSequence()) return Status::OK();
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!rules[i].IsMap()) continue;
+    for (const auto& kv : rules[i]) {
+      const std::string key = kv.first.Scalar();
+      if (!IsYamlField(key)) {
+        return Status::InvalidArgument(path + "[" + std::to_string(i) + "]." + key +
+                                       ": unknown field");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Result<RelabelConfig> OneFromYaml(const YAML::Node& node) {
   if (!node.IsMap()) return Invalid("each rule must be a map");
   RelabelConfig c;
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
+    // Before the null check: an unknown key without a value is still a typo.
+    if (!IsYamlField(key)) return Invalid("unknown field \"" + key + "\"");
     if (v.IsNull()) continue;
     if (key == "source_labels") {
       if (!v.IsSequence()) return Invalid("source_labels must be a list");
@@ -58,8 +83,6 @@ Result<RelabelConfig> OneFromYaml(const YAML::Node& node) {
       auto a = ParseAction(*s);
       if (!a.ok()) return a.status();
       c.action = *a;
-    } else {
-      return Invalid("unknown field \"" + key + "\"");
     }
   }
   SHARDWISE_RETURN_IF_ERROR(Validate(c));

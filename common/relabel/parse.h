@@ -8,6 +8,7 @@
 // counts as absent, while a present separator or replacement is used even when empty.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,11 @@ Result<std::vector<RelabelConfig>> ParseYaml(std::string_view text);
 // A YAML sequence node (or a null node: no rules).
 Result<std::vector<RelabelConfig>> FromYaml(const YAML::Node& node);
 Result<RelabelConfig> OneFromYaml(const YAML::Node& node);
+// True for the YAML field names of one rule.
+bool IsYamlField(std::string_view key);
+// The first unknown field in a sequence of rules, as "<path>[i].<key>: unknown field"
+// (config files report the key's full path); OK when there is none.
+Status CheckYamlFields(const YAML::Node& rules, const std::string& path);
 
 // A JSON array of RelabelConfig objects (or null: no rules).
 Result<std::vector<RelabelConfig>> FromJson(const nlohmann::json& array);

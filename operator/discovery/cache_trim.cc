@@ -29,7 +29,16 @@ void TrimForDiscovery(json& object) {
       ann->erase("kubectl.kubernetes.io/last-applied-configuration");
     }
   }
-  // List items carry no kind; a Pod is recognisable by its containers.
+  // List items carry no kind; Endpoints are recognisable by their subsets. Their annotations
+  // (endpoints.kubernetes.io/last-change-trigger-time, rewritten on every change) are not
+  // read by the endpoints role.
+  if (object.value("kind", "") == "Endpoints" || object.contains("subsets")) {
+    if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
+      md->erase("annotations");
+    }
+    return;
+  }
+  // A Pod is recognisable by its containers.
   bool is_pod =
       object.value("kind", "") == "Pod" || (object.contains("spec") && object["spec"].is_object() &&
                                             object["spec"].contains("containers"));

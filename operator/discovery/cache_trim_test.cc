@@ -22,8 +22,10 @@ TEST(CacheTrimTest, DiscoveryIsUnchangedByTrimming) {
   json monitors = testing::LoadJson("monitors.json");
   int compared = 0;
   for (const auto& [name, monitor] : monitors.items()) {
-    auto a = Discover(monitor, full.view);
-    auto b = Discover(monitor, trimmed);
+    DiscoveryOptions slices;
+    slices.role = ServiceDiscoveryRole::kEndpointSlice;
+    auto a = Discover(monitor, full.view, slices);
+    auto b = Discover(monitor, trimmed, slices);
     ASSERT_EQ(a.ok(), b.ok()) << name;
     if (!a.ok()) {
       EXPECT_EQ(a.status().message(), b.status().message()) << name;
@@ -67,6 +69,21 @@ TEST(CacheTrimTest, DropsBulkyFieldsOnly) {
   EXPECT_EQ(pod["spec"]["nodeName"], "n1");
   EXPECT_EQ(pod["status"]["podIP"], "10.0.0.1");
   EXPECT_FALSE(pod["status"].contains("qosClass"));
+}
+
+TEST(CacheTrimTest, EndpointsKeepSubsetsAndLabels) {
+  json eps = {{"metadata",
+               {{"name", "web"},
+                {"labels", {{"app", "web"}}},
+                {"annotations", {{"endpoints.kubernetes.io/last-change-trigger-time", "t"}}},
+                {"managedFields", json::array({{{"manager", "kube-controller-manager"}}})}}},
+              {"subsets", json::array({{{"addresses", json::array({{{"ip", "10.0.0.1"}}})},
+                                        {"ports", json::array({{{"port", 8080}}})}}})}};
+  TrimForDiscovery(eps);
+  EXPECT_FALSE(eps["metadata"].contains("managedFields"));
+  EXPECT_FALSE(eps["metadata"].contains("annotations"));
+  EXPECT_EQ(eps["metadata"]["labels"]["app"], "web");
+  EXPECT_EQ(eps["subsets"][0]["addresses"][0]["ip"], "10.0.0.1");
 }
 
 }  // namespace

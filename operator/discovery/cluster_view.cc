@@ -35,6 +35,7 @@ const ClusterView::ByName& ClusterView::InNamespace(const Index& index, std::str
 
 void ClusterView::AddService(const nlohmann::json& o) { Put(services_, o); }
 void ClusterView::AddEndpointSlice(const nlohmann::json& o) { Put(endpoint_slices_, o); }
+void ClusterView::AddEndpoints(const nlohmann::json& o) { Put(endpoints_, o); }
 void ClusterView::AddPod(const nlohmann::json& o) { Put(pods_, o); }
 void ClusterView::AddSecret(const nlohmann::json& o) { Put(secrets_, o); }
 void ClusterView::AddConfigMap(const nlohmann::json& o) { Put(config_maps_, o); }
@@ -46,6 +47,8 @@ Status ClusterView::Add(const nlohmann::json& object) {
     AddService(object);
   } else if (kind == "EndpointSlice") {
     AddEndpointSlice(object);
+  } else if (kind == "Endpoints") {
+    AddEndpoints(object);
   } else if (kind == "Pod") {
     AddPod(object);
   } else if (kind == "Namespace") {
@@ -75,6 +78,9 @@ const nlohmann::json* ClusterView::ConfigMap(std::string_view ns, std::string_vi
 const ClusterView::ByName& ClusterView::EndpointSlices(std::string_view ns) const {
   return InNamespace(endpoint_slices_, ns);
 }
+const ClusterView::ByName& ClusterView::Endpoints(std::string_view ns) const {
+  return InNamespace(endpoints_, ns);
+}
 const ClusterView::ByName& ClusterView::Pods(std::string_view ns) const {
   return InNamespace(pods_, ns);
 }
@@ -85,7 +91,7 @@ const ClusterView::ByName& ClusterView::Services(std::string_view ns) const {
 std::vector<std::string> ClusterView::Namespaces() const {
   std::set<std::string> all;
   for (const auto& [name, _] : namespaces_) all.insert(name);
-  for (const Index* index : {&services_, &endpoint_slices_, &pods_}) {
+  for (const Index* index : {&services_, &endpoint_slices_, &endpoints_, &pods_}) {
     for (const auto& [ns, _] : *index) all.insert(ns);
   }
   return {all.begin(), all.end()};

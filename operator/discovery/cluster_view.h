@@ -1,6 +1,6 @@
 // ClusterView: a read-only index over the Kubernetes objects target discovery works from
-// (Services, EndpointSlices, Pods, Namespaces, Secrets, ConfigMaps), given as the JSON the
-// API server returns. It does not own the objects: the caller (an informer cache, a test
+// (Services, EndpointSlices, Endpoints, Pods, Namespaces, Secrets, ConfigMaps), given as the JSON
+// the API server returns. It does not own the objects: the caller (an informer cache, a test
 // fixture) keeps them alive and unchanged while the view is used. Iteration is ordered by
 // namespace then name, so discovery output is deterministic.
 #pragma once
@@ -23,6 +23,7 @@ class ClusterView {
   // Typed adds: list items carry no "kind", so the caller says what each object is.
   void AddService(const nlohmann::json& object);
   void AddEndpointSlice(const nlohmann::json& object);
+  void AddEndpoints(const nlohmann::json& object);
   void AddPod(const nlohmann::json& object);
   void AddNamespace(const nlohmann::json& object);
   void AddSecret(const nlohmann::json& object);
@@ -36,6 +37,7 @@ class ClusterView {
   const nlohmann::json* ConfigMap(std::string_view ns, std::string_view name) const;
   // Objects of one namespace, by name; empty when none.
   const ByName& EndpointSlices(std::string_view ns) const;
+  const ByName& Endpoints(std::string_view ns) const;
   const ByName& Pods(std::string_view ns) const;
   const ByName& Services(std::string_view ns) const;
   // Every namespace that holds an object or was added as a Namespace, sorted.
@@ -47,7 +49,7 @@ class ClusterView {
   static const nlohmann::json* Find(const Index& index, std::string_view ns, std::string_view name);
   static const ByName& InNamespace(const Index& index, std::string_view ns);
 
-  Index services_, endpoint_slices_, pods_, secrets_, config_maps_;
+  Index services_, endpoint_slices_, endpoints_, pods_, secrets_, config_maps_;
   std::map<std::string, const nlohmann::json*, std::less<>> namespaces_;
 };
 

@@ -11,6 +11,7 @@
 #include "operator/assign/target_id.h"
 #include "operator/discovery/generated_relabelings.h"
 #include "operator/discovery/kubernetes_sd.h"
+#include "operator/discovery/role_labels.h"
 
 namespace shardwise::opdiscovery {
 namespace {
@@ -194,7 +195,7 @@ Result<std::shared_ptr<ScrapeConfig>> BuildScrapeConfig(const Monitor& m, size_t
   c->honor_labels = ep.honor_labels;
   c->honor_timestamps = ep.honor_timestamps.value_or(true);
   c->limits = m.limits;
-  c->relabel_configs = GeneratedRelabelings(m, i);
+  c->relabel_configs = GeneratedRelabelings(m, i, options.role);
   c->metric_relabel_configs = ep.metric_relabelings;
   auto metric = relabel::Relabeler::Compile(c->metric_relabel_configs);
   if (!metric.ok()) return metric.status().WithContext(path + ".metricRelabelings");
@@ -319,7 +320,13 @@ Result<DiscoveryResult> Discover(const Monitor& m, const ClusterView& view,
   };
   std::vector<Labels> discovered;
   for (const auto& ns : namespaces) {
-    if (m.kind == Monitor::Kind::kServiceMonitor) {
+    if (m.kind == Monitor::Kind::kServiceMonitor &&
+        options.role == ServiceDiscoveryRole::kEndpoints) {
+      for (const auto& [name, endpoints] : view.Endpoints(ns)) {
+        auto targets = EndpointsTargets(*endpoints, view, selected);
+        std::move(targets.begin(), targets.end(), std::back_inserter(discovered));
+      }
+    } else if (m.kind == Monitor::Kind::kServiceMonitor) {
       for (const auto& [name, slice] : view.EndpointSlices(ns)) {
         auto targets = EndpointSliceTargets(*slice, view, selected);
         std::move(targets.begin(), targets.end(), std::back_inserter(discovered));
@@ -333,6 +340,7 @@ Result<DiscoveryResult> Discover(const Monitor& m, const ClusterView& view,
   }
 
   DiscoveryResult result;
+  result.warnings = MetaLabelsOutsideRole(m, options.role);
   LabelsBuilder lb;
   for (const Job& job : jobs) {
     const ScrapeConfig& c = *job.config;

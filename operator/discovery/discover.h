@@ -1,7 +1,8 @@
 // Target discovery for one ServiceMonitor or PodMonitor: a pure function of the monitor and
 // the cluster objects in a ClusterView, with the Prometheus Operator's generated relabeling
 // and Prometheus's target label rules (scrape/target.go PopulateLabels):
-//   1. Kubernetes SD label sets for the monitor's namespaces (endpointslice or pod role).
+//   1. Kubernetes SD label sets for the monitor's namespaces: the endpoints or endpointslice
+//      role (DiscoveryOptions::role) for ServiceMonitors, the pod role for PodMonitors.
 //   2. Scrape defaults added where unset: job (= job name), __scheme__, __metrics_path__,
 //      __scrape_interval__, __scrape_timeout__, and __param_<k> (first value of each param).
 //   3. The generated relabeling (generated_relabelings.h); a drop here is a dropped target.
@@ -29,6 +30,8 @@
 namespace shardwise::opdiscovery {
 
 struct DiscoveryOptions {
+  // The ScrapePool's serviceDiscoveryRole (ServiceMonitors only).
+  ServiceDiscoveryRole role = ServiceDiscoveryRole::kEndpoints;
   // The ScrapePool's scrapeDefaults.
   int64_t default_interval_ms = 30000;
   int64_t default_timeout_ms = 10000;
@@ -40,6 +43,8 @@ struct DiscoveryResult {
   std::vector<Target> targets;
   size_t dropped = 0;                      // discovered label sets dropped by relabeling
   std::vector<std::string> target_errors;  // targets rejected after relabeling, and why
+  // Relabelings reading __meta_kubernetes_* labels the role never produces (role_labels.h).
+  std::vector<std::string> warnings;
 };
 
 Result<DiscoveryResult> Discover(const Monitor& monitor, const ClusterView& view,

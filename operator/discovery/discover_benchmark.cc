@@ -10,6 +10,13 @@
 namespace shardwise::opdiscovery {
 namespace {
 
+// The synthetic cluster holds EndpointSlices.
+DiscoveryOptions SliceRole() {
+  DiscoveryOptions o;
+  o.role = ServiceDiscoveryRole::kEndpointSlice;
+  return o;
+}
+
 using nlohmann::json;
 
 struct Synthetic {
@@ -80,7 +87,7 @@ void BM_DiscoverOneService(benchmark::State& state) {
   Synthetic cluster(200, 10);
   json monitor = Monitor({{"matchLabels", {{"app", "svc-7"}}}});
   for (auto _ : state) {
-    auto r = Discover(monitor, cluster.view);
+    auto r = Discover(monitor, cluster.view, SliceRole());
     if (!r.ok() || r->targets.size() != 10) std::abort();
   }
 }
@@ -90,7 +97,7 @@ void BM_DiscoverAllServices(benchmark::State& state) {
   Synthetic cluster(200, 10);
   json monitor = Monitor({{"matchLabels", {{"tier", "backend"}}}});
   for (auto _ : state) {
-    auto r = Discover(monitor, cluster.view);
+    auto r = Discover(monitor, cluster.view, SliceRole());
     if (!r.ok() || r->targets.size() != 2000) std::abort();
   }
   state.SetItemsProcessed(state.iterations() * 2000);

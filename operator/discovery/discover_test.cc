@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "operator/discovery/testing.h"
@@ -13,10 +15,19 @@ namespace {
 using testing::Cluster;
 using testing::Render;
 
+// The fixtures hold EndpointSlices; the endpoints role is tested against Endpoints built
+// from them (EndpointsRoleFindsTheSameTargets).
+DiscoveryOptions SliceRole() {
+  DiscoveryOptions o;
+  o.role = ServiceDiscoveryRole::kEndpointSlice;
+  return o;
+}
+const DiscoveryOptions kSliceRole = SliceRole();
+
 class DiscoverTest : public ::testing::Test {
  protected:
   Result<DiscoveryResult> Run(const char* monitor) {
-    return Discover(monitors_[monitor], cluster_.view);
+    return Discover(monitors_[monitor], cluster_.view, kSliceRole);
   }
   std::vector<std::string> Rendered(const DiscoveryResult& r) {
     std::vector<std::string> out;
@@ -196,7 +207,7 @@ TEST_F(DiscoverTest, InvalidMonitorsGetTheirOwnStatus) {
   // The valid monitors in the same file are unaffected.
   size_t ok = 0;
   for (const auto& [name, monitor] : monitors_.items()) {
-    if (Discover(monitor, cluster_.view).ok()) ++ok;
+    if (Discover(monitor, cluster_.view, kSliceRole).ok()) ++ok;
   }
   EXPECT_EQ(ok, monitors_.size() - std::size(cases));
 }
@@ -207,7 +218,7 @@ TEST_F(DiscoverTest, RelabelingCanRejectTargetsAfterwards) {
   auto monitor = monitors_["db"];
   monitor["spec"]["endpoints"][0]["relabelings"] =
       nlohmann::json::parse(R"([{"targetLabel": "__scrape_interval__", "replacement": "never"}])");
-  auto r = Discover(monitor, cluster_.view);
+  auto r = Discover(monitor, cluster_.view, kSliceRole);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->targets.empty());
   ASSERT_EQ(r->target_errors.size(), 1u);
@@ -216,7 +227,7 @@ TEST_F(DiscoverTest, RelabelingCanRejectTargetsAfterwards) {
 
   monitor["spec"]["endpoints"][0]["relabelings"] =
       nlohmann::json::parse(R"([{"targetLabel": "__address__", "replacement": "db.example"}])");
-  r = Discover(monitor, cluster_.view);
+  r = Discover(monitor, cluster_.view, kSliceRole);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->targets.size(), 1u);
   // No port: Prometheus 2.x appends the scheme's default port.
@@ -233,6 +244,85 @@ TEST_F(DiscoverTest, DuplicateTargetsAreKeptOnce) {
   auto r = Run("db");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->targets.size(), 1u);
+}
+
+// What the endpoints controller would write for the same Service: one Endpoints object per
+// Service, ready addresses and notReadyAddresses per port.
+nlohmann::json EndpointsFromSlices(const nlohmann::json& items) {
+  std::map<std::pair<std::string, std::string>, nlohmann::json> by_service;
+  for (const auto& slice : items) {
+    if (slice["kind"] != "EndpointSlice") continue;
+    std::string ns = slice["metadata"]["namespace"];
+    std::string svc = slice["metadata"]["labels"]["kubernetes.io/service-name"];
+    nlohmann::json& eps = by_service[{ns, svc}];
+    if (eps.is_null()) {
+      eps = {{"kind", "Endpoints"},
+             {"metadata", {{"namespace", ns}, {"name", svc}, {"labels", {{"app", svc}}}}},
+             {"subsets", nlohmann::json::array()}};
+    }
+    nlohmann::json subset = {{"ports", nlohmann::json::array()}};
+    for (const auto& p : slice.value("ports", nlohmann::json::array())) {
+      nlohmann::json port = {{"port", p["port"]}, {"protocol", p.value("protocol", "TCP")}};
+      if (p.contains("name")) port["name"] = p["name"];
+      subset["ports"].push_back(port);
+    }
+    for (const auto& ep : slice.value("endpoints", nlohmann::json::array())) {
+      bool ready = ep.value("conditions", nlohmann::json::object()).value("ready", true);
+      for (const auto& ip : ep["addresses"]) {
+        nlohmann::json address = {{"ip", ip}};
+        if (ep.contains("targetRef")) address["targetRef"] = ep["targetRef"];
+        if (ep.contains("nodeName")) address["nodeName"] = ep["nodeName"];
+        if (ep.contains("hostname")) address["hostname"] = ep["hostname"];
+        subset[ready ? "addresses" : "notReadyAddresses"].push_back(address);
+      }
+    }
+    eps["subsets"].push_back(subset);
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [key, eps] : by_service) out.push_back(eps);
+  return out;
+}
+
+// The Prometheus Operator's generated relabelings turn either role's meta labels into the
+// same target labels, so a ServiceMonitor finds the same targets with either role.
+TEST_F(DiscoverTest, EndpointsRoleFindsTheSameTargets) {
+  nlohmann::json endpoints = EndpointsFromSlices(cluster_.objects["items"]);
+  ASSERT_FALSE(endpoints.empty());
+  for (const auto& e : endpoints) cluster_.view.AddEndpoints(e);
+  DiscoveryOptions endpoints_role;
+  endpoints_role.role = ServiceDiscoveryRole::kEndpoints;
+  int compared = 0;
+  for (const auto& [name, monitor] : monitors_.items()) {
+    if (monitor["kind"] != "ServiceMonitor") continue;
+    auto slices = Discover(monitor, cluster_.view, kSliceRole);
+    auto eps = Discover(monitor, cluster_.view, endpoints_role);
+    ASSERT_EQ(slices.ok(), eps.ok()) << name;
+    if (!slices.ok()) continue;
+    std::vector<std::string> a = Rendered(*slices), b = Rendered(*eps);
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    EXPECT_EQ(a, b) << name;
+    compared += a.empty() ? 0 : 1;
+  }
+  EXPECT_GT(compared, 0);
+}
+
+// A relabeling reading a label only the other role has is a warning, not silence.
+TEST_F(DiscoverTest, WarnsAboutMetaLabelsTheRoleNeverHas) {
+  auto monitor = monitors_["db"];
+  monitor["spec"]["endpoints"][0]["relabelings"] = nlohmann::json::parse(
+      R"([{"sourceLabels": ["__meta_kubernetes_endpoint_ready"], "regex": "true",
+           "action": "keep"}])");
+  auto r = Discover(monitor, cluster_.view, kSliceRole);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->targets.empty());
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("__meta_kubernetes_endpoint_ready"), std::string::npos);
+  DiscoveryOptions endpoints_role;
+  endpoints_role.role = ServiceDiscoveryRole::kEndpoints;
+  r = Discover(monitor, cluster_.view, endpoints_role);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->warnings.empty());
 }
 
 }  // namespace

@@ -76,10 +76,16 @@ RelabelConfig RunningFilter() {
   return Filter(Action::kDrop, {"__meta_kubernetes_pod_phase"}, "(Failed|Succeeded)");
 }
 
-RelabelConfig FromTargetRef(const std::string& kind, const std::string& target) {
+RelabelConfig FromTargetRef(const std::string& kind, const std::string& target,
+                            ServiceDiscoveryRole role) {
   RelabelConfig c;
-  c.source_labels = {"__meta_kubernetes_endpointslice_address_target_kind",
-                     "__meta_kubernetes_endpointslice_address_target_name"};
+  if (role == ServiceDiscoveryRole::kEndpoints) {
+    c.source_labels = {"__meta_kubernetes_endpoint_address_target_kind",
+                       "__meta_kubernetes_endpoint_address_target_name"};
+  } else {
+    c.source_labels = {"__meta_kubernetes_endpointslice_address_target_kind",
+                       "__meta_kubernetes_endpointslice_address_target_name"};
+  }
   c.separator = ";";
   c.regex = kind + ";(.*)";
   c.replacement = "${1}";
@@ -121,7 +127,8 @@ std::vector<RelabelConfig> SelectorRelabelings(const Monitor& m) {
   return out;
 }
 
-std::vector<RelabelConfig> GeneratedRelabelings(const Monitor& m, size_t endpoint_index) {
+std::vector<RelabelConfig> GeneratedRelabelings(const Monitor& m, size_t endpoint_index,
+                                                ServiceDiscoveryRole role) {
   const MonitorEndpoint& ep = m.endpoints.at(endpoint_index);
   std::vector<RelabelConfig> out;
   out.push_back(Copy("job", "__tmp_prometheus_job_name"));
@@ -129,12 +136,16 @@ std::vector<RelabelConfig> GeneratedRelabelings(const Monitor& m, size_t endpoin
   if (m.kind == Monitor::Kind::kServiceMonitor) {
     AppendSelector(m.selector, "__meta_kubernetes_service_", &out);
     if (!ep.port.empty()) {
-      out.push_back(Filter(Action::kKeep, {"__meta_kubernetes_endpointslice_port_name"}, ep.port));
+      out.push_back(Filter(
+          Action::kKeep,
+          {role == ServiceDiscoveryRole::kEndpoints ? "__meta_kubernetes_endpoint_port_name"
+                                                    : "__meta_kubernetes_endpointslice_port_name"},
+          ep.port));
     } else {
       AppendTargetPortFilter(ep, &out);
     }
-    out.push_back(FromTargetRef("Node", "node"));
-    out.push_back(FromTargetRef("Pod", "pod"));
+    out.push_back(FromTargetRef("Node", "node", role));
+    out.push_back(FromTargetRef("Pod", "pod", role));
     out.push_back(Copy("__meta_kubernetes_namespace", "namespace"));
     out.push_back(Copy("__meta_kubernetes_service_name", "service"));
     out.push_back(Copy("__meta_kubernetes_pod_name", "pod"));

@@ -2,7 +2,7 @@
 // (pkg/prometheus/promcfg.go: generateServiceMonitorConfig / generatePodMonitorConfig),
 // reproduced rule for rule, in order, followed by the endpoint's own relabelings:
 //
-// ServiceMonitor (endpointslice role)        PodMonitor (pod role)
+// ServiceMonitor (endpoints or endpointslice) PodMonitor (pod role)
 //  1 job -> __tmp_prometheus_job_name          1 job -> __tmp_prometheus_job_name
 //  2 keep/drop per selector term on the        2 drop pod phase Failed|Succeeded (filterRunning)
 //    Service's labels                          3 keep/drop per selector term on the Pod's labels
@@ -15,6 +15,10 @@
 //  8 job = Service name, then jobLabel         9 the endpoint's relabelings
 //  9 endpoint = port / targetPort
 // 10 the endpoint's relabelings
+//
+// The two ServiceMonitor roles differ only in the labels rules 3 and 4 read:
+// __meta_kubernetes_endpoint_port_name and __meta_kubernetes_endpoint_address_target_* for
+// endpoints, __meta_kubernetes_endpointslice_* for endpointslice, as the operator emits them.
 //
 // The operator's own sharding rules (hashmod on __address__, keep $(SHARD)) are left out:
 // Shardwise assigns targets to shards itself. Not-ready endpoints are not dropped: the
@@ -35,7 +39,8 @@ namespace shardwise::opdiscovery {
 std::string SanitizeLabelName(std::string_view name);
 
 std::vector<relabel::RelabelConfig> GeneratedRelabelings(const Monitor& monitor,
-                                                         size_t endpoint_index);
+                                                         size_t endpoint_index,
+                                                         ServiceDiscoveryRole role);
 
 // Just the selector rules (one keep/drop per selector term). They read only the Service's
 // (ServiceMonitor) or the Pod's (PodMonitor) labels, so discovery can apply them once per

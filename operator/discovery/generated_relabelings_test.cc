@@ -26,7 +26,7 @@ std::vector<relabel::RelabelConfig> MustYaml(const char* yaml) {
 // Written out from generateServiceMonitorConfig in the Prometheus Operator's promcfg.go
 // (endpointslice role, sharding rules left out) for testdata/monitors.json "web", endpoint 0.
 TEST(GeneratedRelabelingsTest, ServiceMonitorEndpoint) {
-  auto got = GeneratedRelabelings(MustParse("web"), 0);
+  auto got = GeneratedRelabelings(MustParse("web"), 0, ServiceDiscoveryRole::kEndpointSlice);
   auto want = MustYaml(R"(
 - {source_labels: [job], target_label: __tmp_prometheus_job_name}
 - {action: keep, source_labels: [__meta_kubernetes_service_label_app, __meta_kubernetes_service_labelpresent_app], regex: (web);true}
@@ -48,10 +48,30 @@ TEST(GeneratedRelabelingsTest, ServiceMonitorEndpoint) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << "rule " << i;
 }
 
+// The endpoints role (the operator's default): the same rules, reading the endpoints role's
+// port name and address target labels.
+TEST(GeneratedRelabelingsTest, ServiceMonitorEndpointsRole) {
+  auto slice = GeneratedRelabelings(MustParse("web"), 0, ServiceDiscoveryRole::kEndpointSlice);
+  auto got = GeneratedRelabelings(MustParse("web"), 0, ServiceDiscoveryRole::kEndpoints);
+  ASSERT_EQ(got.size(), slice.size());
+  auto want = MustYaml(R"(
+- {action: keep, source_labels: [__meta_kubernetes_endpoint_port_name], regex: http-metrics}
+- {source_labels: [__meta_kubernetes_endpoint_address_target_kind, __meta_kubernetes_endpoint_address_target_name], separator: ';', regex: Node;(.*), replacement: '${1}', target_label: node}
+- {source_labels: [__meta_kubernetes_endpoint_address_target_kind, __meta_kubernetes_endpoint_address_target_name], separator: ';', regex: Pod;(.*), replacement: '${1}', target_label: pod}
+)");
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (i >= 2 && i <= 4) {
+      EXPECT_EQ(got[i], want[i - 2]) << "rule " << i;
+    } else {
+      EXPECT_EQ(got[i], slice[i]) << "rule " << i;
+    }
+  }
+}
+
 // From generatePodMonitorConfig: running filter first, selector on pod labels, container
 // port name, then namespace/container/pod, podTargetLabels, job "<ns>/<name>" and jobLabel.
 TEST(GeneratedRelabelingsTest, PodMonitorEndpoint) {
-  auto got = GeneratedRelabelings(MustParse("sidecars"), 0);
+  auto got = GeneratedRelabelings(MustParse("sidecars"), 0, ServiceDiscoveryRole::kEndpointSlice);
   auto want = MustYaml(R"(
 - {source_labels: [job], target_label: __tmp_prometheus_job_name}
 - {action: drop, source_labels: [__meta_kubernetes_pod_phase], regex: (Failed|Succeeded)}
@@ -78,7 +98,7 @@ TEST(GeneratedRelabelingsTest, SelectorExpressionsAndTargetPort) {
         {"key": "legacy", "operator": "DoesNotExist"}]},
       "endpoints": [{"targetPort": "web"}, {"targetPort": 8080}]}})"));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  auto first = GeneratedRelabelings(*m, 0);
+  auto first = GeneratedRelabelings(*m, 0, ServiceDiscoveryRole::kEndpointSlice);
   auto want = MustYaml(R"(
 - {action: drop, source_labels: [__meta_kubernetes_service_label_app_kubernetes_io_name, __meta_kubernetes_service_labelpresent_app_kubernetes_io_name], regex: (a|b);true}
 - {action: keep, source_labels: [__meta_kubernetes_service_labelpresent_team], regex: 'true'}
@@ -87,7 +107,7 @@ TEST(GeneratedRelabelingsTest, SelectorExpressionsAndTargetPort) {
 )");
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(first[i + 1], want[i]) << "rule " << i + 1;
   EXPECT_EQ(first.back(), MustYaml("[{target_label: endpoint, replacement: web}]")[0]);
-  auto second = GeneratedRelabelings(*m, 1);
+  auto second = GeneratedRelabelings(*m, 1, ServiceDiscoveryRole::kEndpointSlice);
   EXPECT_EQ(second[4],
             MustYaml("[{action: keep, source_labels: "
                      "[__meta_kubernetes_pod_container_port_number], regex: '8080'}]")[0]);

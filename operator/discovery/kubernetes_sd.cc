@@ -1,5 +1,6 @@
 #include "operator/discovery/kubernetes_sd.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -290,6 +291,126 @@ std::vector<Labels> EndpointSliceTargets(const json& slice, const ClusterView& v
         LabelMap target = sp.labels;
         target["__address__"] = JoinHostPort(ip, number);
         AddContainerPortLabels(c, cport, &target);
+        out.push_back(Finish(group, target));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& view,
+                                     const GroupFilter& filter) {
+  std::vector<Labels> out;
+  const json& meta = Field(endpoints, "metadata");
+  const std::string ns = Str(meta, "namespace");
+  const std::string name = Str(meta, "name");
+  LabelMap group;
+  group[Meta("namespace")] = ns;
+  group[Meta("endpoints_name")] = name;
+  // The Service of the same name; Endpoints carry their own labels but not annotations.
+  if (const json* svc = view.Service(ns, name)) AddObjectMeta(*svc, "service", &group);
+  const json& labels = Field(meta, "labels");
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.items()) {
+      std::string ln = SanitizeLabelName(k);
+      group[Meta("endpoints_label_" + ln)] = v.is_string() ? v.get<std::string>() : "";
+      group[Meta("endpoints_labelpresent_" + ln)] = "true";
+    }
+  }
+  if (filter && !filter(Finish(group, {}))) return out;
+
+  std::vector<SeenPod> seen;
+  auto add = [&](const json& address, const json& port, const char* ready) {
+    const json& number = Field(port, "port");
+    const int64_t port_number = number.is_number_integer() ? number.get<int64_t>() : 0;
+    LabelMap target;
+    target["__address__"] = JoinHostPort(Str(address, "ip"), port_number);
+    target[Meta("endpoint_port_name")] = Str(port, "name");
+    target[Meta("endpoint_port_protocol")] = Str(port, "protocol");
+    target[Meta("endpoint_ready")] = ready;
+    const json& ref = Field(address, "targetRef");
+    if (ref.is_object()) {
+      target[Meta("endpoint_address_target_kind")] = Str(ref, "kind");
+      target[Meta("endpoint_address_target_name")] = Str(ref, "name");
+    }
+    if (Field(address, "nodeName").is_string()) {
+      target[Meta("endpoint_node_name")] = Str(address, "nodeName");
+    }
+    target[Meta("endpoint_hostname")] = Str(address, "hostname");
+    const json* pod = nullptr;
+    if (ref.is_object() && Str(ref, "kind") == "Pod") {
+      pod = view.Pod(Str(ref, "namespace"), Str(ref, "name"));
+    }
+    if (pod == nullptr) {
+      out.push_back(Finish(group, target));
+      return;
+    }
+    SeenPod* sp = nullptr;
+    for (auto& s : seen) {
+      if (s.pod == pod) sp = &s;
+    }
+    if (sp == nullptr) {
+      seen.push_back({pod, PodLabels(*pod), {}});
+      sp = &seen.back();
+    }
+    for (const auto& [k, v] : sp->labels) target[k] = v;
+    // Regular containers only; every one declaring the port is visited, the last one's
+    // labels stay. The protocol is the endpoint port's.
+    const json& containers = Field(Field(*pod, "spec"), "containers");
+    if (containers.is_array()) {
+      for (const auto& c : containers) {
+        const json& cports = Field(c, "ports");
+        if (!cports.is_array()) continue;
+        for (const auto& cport : cports) {
+          if (ContainerPort(cport) != port_number) continue;
+          target[Meta("pod_container_name")] = Str(c, "name");
+          target[Meta("pod_container_port_name")] = Str(cport, "name");
+          target[Meta("pod_container_port_number")] = std::to_string(port_number);
+          target[Meta("pod_container_port_protocol")] = Str(port, "protocol");
+          break;
+        }
+      }
+    }
+    sp->service_ports.push_back(port_number);
+    out.push_back(Finish(group, target));
+  };
+
+  const json& subsets = Field(endpoints, "subsets");
+  if (subsets.is_array()) {
+    for (const auto& subset : subsets) {
+      const json& ports = Field(subset, "ports");
+      if (!ports.is_array()) continue;
+      for (const auto& port : ports) {
+        for (const auto& [field, ready] :
+             {std::pair{"addresses", "true"}, std::pair{"notReadyAddresses", "false"}}) {
+          const json& addresses = Field(subset, field);
+          if (!addresses.is_array()) continue;
+          for (const auto& address : addresses) add(address, port, ready);
+        }
+      }
+    }
+  }
+
+  // Container ports of the pods seen that no endpoint port covered get targets of their own.
+  for (const SeenPod& sp : seen) {
+    const std::string ip = Str(Field(*sp.pod, "status"), "podIP");
+    const json& containers = Field(Field(*sp.pod, "spec"), "containers");
+    if (!containers.is_array()) continue;
+    for (const auto& c : containers) {
+      const json& cports = Field(c, "ports");
+      if (!cports.is_array()) continue;
+      for (const auto& cport : cports) {
+        const int64_t number = ContainerPort(cport);
+        if (std::find(sp.service_ports.begin(), sp.service_ports.end(), number) !=
+            sp.service_ports.end()) {
+          continue;
+        }
+        LabelMap target = sp.labels;
+        target["__address__"] = JoinHostPort(ip, number);
+        target[Meta("pod_container_name")] = Str(c, "name");
+        target[Meta("pod_container_port_name")] = Str(cport, "name");
+        target[Meta("pod_container_port_number")] = std::to_string(number);
+        target[Meta("pod_container_port_protocol")] = Str(cport, "protocol");
         out.push_back(Finish(group, target));
       }
     }

@@ -168,5 +168,77 @@ TEST(PodTargetsTest, PodWithoutIpHasNoTargets) {
   EXPECT_TRUE(PodTargets(pod).empty());
 }
 
+// Prometheus's endpoints role (discovery/kubernetes/endpoints.go) for an Endpoints object
+// of Service "web": group labels (namespace, endpoints name and labels, the Service's
+// metadata) + per port and address labels (ready ones first, then notReadyAddresses) + the
+// referenced Pod's podLabels() + the regular container declaring the port.
+TEST(EndpointsTargetsTest, ReadyAndNotReadyAddressesWithServiceAndPodLabels) {
+  Cluster cluster("cluster.json");
+  nlohmann::json eps = nlohmann::json::parse(R"({
+    "kind": "Endpoints",
+    "metadata": {"name": "web", "namespace": "default", "labels": {"app.kubernetes.io/x": "y"}},
+    "subsets": [{
+      "addresses": [{"ip": "10.0.0.1", "nodeName": "node-a",
+                     "targetRef": {"kind": "Pod", "namespace": "default", "name": "web-1"}}],
+      "notReadyAddresses": [{"ip": "10.9.9.9", "hostname": "h-9",
+                             "targetRef": {"kind": "Node", "name": "node-z"}}],
+      "ports": [{"name": "http-metrics", "port": 8080, "protocol": "TCP"}]
+    }]})");
+  std::vector<Labels> targets = EndpointsTargets(eps, cluster.view);
+  // 10.0.0.1:8080 (ready), 10.9.9.9:8080 (not ready), then web-1's uncovered ports 9000
+  // (app) and 15000 (sidecar).
+  ASSERT_EQ(targets.size(), 4u);
+  Labels group_and_service{
+      {"__meta_kubernetes_endpoints_label_app_kubernetes_io_x", "y"},
+      {"__meta_kubernetes_endpoints_labelpresent_app_kubernetes_io_x", "true"},
+      {"__meta_kubernetes_endpoints_name", "web"},
+      {"__meta_kubernetes_namespace", "default"},
+      {"__meta_kubernetes_service_annotation_prometheus_io_scrape", "true"},
+      {"__meta_kubernetes_service_annotationpresent_prometheus_io_scrape", "true"},
+      {"__meta_kubernetes_service_label_app", "web"},
+      {"__meta_kubernetes_service_label_app_kubernetes_io_team", "shop"},
+      {"__meta_kubernetes_service_label_tier", "frontend"},
+      {"__meta_kubernetes_service_labelpresent_app", "true"},
+      {"__meta_kubernetes_service_labelpresent_app_kubernetes_io_team", "true"},
+      {"__meta_kubernetes_service_labelpresent_tier", "true"},
+      {"__meta_kubernetes_service_name", "web"},
+  };
+  auto with = [&](std::initializer_list<Label> extra) {
+    LabelsBuilder b(group_and_service);
+    for (const auto& l : extra) b.Set(l.name, l.value);
+    return b.Build();
+  };
+  EXPECT_EQ(Render(targets[1]),
+            Render(with({{"__address__", "10.9.9.9:8080"},
+                         {"__meta_kubernetes_endpoint_address_target_kind", "Node"},
+                         {"__meta_kubernetes_endpoint_address_target_name", "node-z"},
+                         {"__meta_kubernetes_endpoint_hostname", "h-9"},
+                         {"__meta_kubernetes_endpoint_port_name", "http-metrics"},
+                         {"__meta_kubernetes_endpoint_port_protocol", "TCP"},
+                         {"__meta_kubernetes_endpoint_ready", "false"}})));
+  const Labels& ready = targets[0];
+  EXPECT_EQ(ready.Get("__address__"), "10.0.0.1:8080");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_endpoint_ready"), "true");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_endpoint_node_name"), "node-a");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_endpoint_address_target_kind"), "Pod");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_endpoint_address_target_name"), "web-1");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_name"), "web-1");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_ready"), "true");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_container_name"), "app");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_container_port_name"), "http-metrics");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_container_port_number"), "8080");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_pod_container_port_protocol"), "TCP");
+  EXPECT_EQ(ready.Get("__meta_kubernetes_endpoints_name"), "web");
+  // No endpointslice labels under this role.
+  for (const auto& l : ready) {
+    EXPECT_FALSE(l.name.starts_with("__meta_kubernetes_endpointslice_")) << l.name;
+  }
+  EXPECT_EQ(targets[2].Get("__address__"), "10.0.0.1:9000");
+  EXPECT_EQ(targets[2].Get("__meta_kubernetes_pod_container_port_name"), "admin");
+  EXPECT_EQ(targets[2].Get("__meta_kubernetes_endpoint_ready"), "");
+  EXPECT_EQ(targets[3].Get("__address__"), "10.0.0.1:15000");
+  EXPECT_EQ(targets[3].Get("__meta_kubernetes_pod_container_name"), "sidecar");
+}
+
 }  // namespace
 }  // namespace shardwise::opdiscovery

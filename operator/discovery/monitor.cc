@@ -7,6 +7,10 @@
 #include "common/relabel/parse.h"
 
 namespace shardwise::opdiscovery {
+
+const char* RoleName(ServiceDiscoveryRole role) {
+  return role == ServiceDiscoveryRole::kEndpoints ? "Endpoints" : "EndpointSlice";
+}
 namespace {
 
 using nlohmann::json;

@@ -17,6 +17,14 @@
 
 namespace shardwise::opdiscovery {
 
+// Which Kubernetes SD role ServiceMonitors use: the Prometheus Operator's
+// serviceDiscoveryRole (Prometheus CR spec; here the ScrapePool's), default Endpoints.
+// PodMonitors always use the pod role.
+enum class ServiceDiscoveryRole { kEndpoints, kEndpointSlice };
+
+// "Endpoints" / "EndpointSlice" as the CRD spells them.
+const char* RoleName(ServiceDiscoveryRole role);
+
 // A reference to one key of a Secret or ConfigMap in the monitor's namespace.
 struct KeyRef {
   std::string name;

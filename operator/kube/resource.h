@@ -38,6 +38,7 @@ inline const GroupVersionResource kConfigMaps{"", "v1", "configmaps"};
 inline const GroupVersionResource kServiceAccounts{"", "v1", "serviceaccounts"};
 inline const GroupVersionResource kEvents{"", "v1", "events"};
 inline const GroupVersionResource kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices"};
+inline const GroupVersionResource kEndpoints{"", "v1", "endpoints"};
 inline const GroupVersionResource kStatefulSets{"apps", "v1", "statefulsets"};
 inline const GroupVersionResource kDeployments{"apps", "v1", "deployments"};
 inline const GroupVersionResource kLeases{"coordination.k8s.io", "v1", "leases"};

@@ -350,7 +350,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     }
   };
   add_scoped(caches_.services, &opdiscovery::ClusterView::AddService);
-  add_scoped(caches_.endpoint_slices, &opdiscovery::ClusterView::AddEndpointSlice);
+  if (spec.service_discovery_role == opdiscovery::ServiceDiscoveryRole::kEndpoints) {
+    add_scoped(caches_.endpoints, &opdiscovery::ClusterView::AddEndpoints);
+  } else {
+    add_scoped(caches_.endpoint_slices, &opdiscovery::ClusterView::AddEndpointSlice);
+  }
   add_scoped(caches_.pods, &opdiscovery::ClusterView::AddPod);
   std::set<std::pair<std::string, std::string>> secret_refs, cm_refs;
   for (const auto& [m, _] : monitors) {
@@ -388,6 +392,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   opdiscovery::DiscoveryOptions dopts;
   dopts.default_interval_ms = spec.default_interval.count();
   dopts.default_timeout_ms = spec.default_timeout.count();
+  dopts.role = spec.service_discovery_role;
+  std::set<std::string> meta_warnings;
   std::vector<opdiscovery::Target> targets;
   std::set<uint64_t> seen_ids;
   for (const auto& [m, obj] : monitors) {
@@ -401,11 +407,21 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       }
       continue;
     }
+    // Relabelings that read labels the role never has: valid, but they would silently
+    // select nothing. Reported once per new message, as a condition and an Event.
+    for (const auto& w : r->warnings) {
+      std::string msg = m.Describe() + ": " + w;
+      if (!state.meta_label_warnings.count(msg)) {
+        events_.Record(pool_ref, "Warning", "MetaLabelNotInRole", msg);
+      }
+      meta_warnings.insert(std::move(msg));
+    }
     for (auto& t : r->targets) {
       if (seen_ids.insert(t.id).second) targets.push_back(std::move(t));
     }
   }
   state.invalid_monitors = invalid;
+  state.meta_label_warnings = meta_warnings;
 
   // 4. Liveness of every scraper pod, from its pod and its reports.
   const int replicas = spec.replicas_per_shard;
@@ -835,6 +851,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
 
   std::string invalid_msg;
   for (const auto& m : invalid) invalid_msg += (invalid_msg.empty() ? "" : "; ") + m;
+  std::string meta_msg;
+  for (const auto& m : meta_warnings) meta_msg += (meta_msg.empty() ? "" : "; ") + m;
   for (const auto& e : plan_errors) invalid_msg += (invalid_msg.empty() ? "" : "; ") + e;
   std::string lost_msg;
   for (const auto& d : lost_detail) lost_msg += (lost_msg.empty() ? "" : "; ") + d;
@@ -859,7 +877,14 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                  prev_conditions),
        Condition("MonitorsValid", invalid.empty() && plan_errors.empty(),
                  invalid.empty() && plan_errors.empty() ? "AllValid" : "InvalidMonitors",
-                 invalid_msg, prev_conditions)});
+                 invalid_msg, prev_conditions),
+       Condition("MetaLabelsAvailable", meta_warnings.empty(),
+                 meta_warnings.empty() ? "AllInRole" : "MetaLabelsNotInRole",
+                 meta_warnings.empty()
+                     ? std::string("relabelings read only labels of the ") +
+                           opdiscovery::RoleName(spec.service_discovery_role) + " role"
+                     : meta_msg,
+                 prev_conditions)});
   for (const auto& c : as_out.conditions) {
     conditions.push_back(Condition(c.type, c.status, c.reason, c.message, prev_conditions));
   }

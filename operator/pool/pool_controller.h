@@ -73,6 +73,7 @@ struct Caches {
   const kube::Store* config_maps = nullptr;
   // HorizontalPodAutoscalers (optional): one targeting a pool in Operator mode is a conflict.
   const kube::Store* hpas = nullptr;
+  const kube::Store* endpoints = nullptr;  // core/v1 Endpoints, for the Endpoints role
 };
 
 class PoolController {
@@ -122,8 +123,9 @@ class PoolController {
         applied;                                 // "resource/name" → last applied object, when
     std::map<int, nlohmann::json> shard_status;  // last written ScrapeShard status
     std::map<int, std::chrono::system_clock::time_point> heartbeat_written;
-    std::set<std::string> invalid_monitors;  // "Kind ns/name: message" last reported
-    std::map<int, std::string> shard_phase;  // last phase per shard, for Events
+    std::set<std::string> invalid_monitors;     // "Kind ns/name: message" last reported
+    std::set<std::string> meta_label_warnings;  // the same, for meta labels outside the role
+    std::map<int, std::string> shard_phase;     // last phase per shard, for Events
     nlohmann::json last_status;
     int last_shard_count = -1;
     PoolAutoscaling autoscaling;

@@ -94,6 +94,18 @@ Result<PoolSpec> ParsePoolSpec(const json& pool) {
     SHARDWISE_RETURN_IF_ERROR(
         DurationField(*it, "handoffTimeout", "spec.assignment", &s.handoff_timeout));
   }
+  if (auto it = spec.find("serviceDiscoveryRole"); it != spec.end() && !it->is_null()) {
+    std::string role = it->is_string() ? it->get<std::string>() : "";
+    if (role == "Endpoints") {
+      s.service_discovery_role = opdiscovery::ServiceDiscoveryRole::kEndpoints;
+    } else if (role == "EndpointSlice") {
+      s.service_discovery_role = opdiscovery::ServiceDiscoveryRole::kEndpointSlice;
+    } else {
+      return Status::InvalidArgument("spec.serviceDiscoveryRole: unsupported value \"" +
+                                     (it->is_string() ? role : it->dump()) +
+                                     "\": supported values: \"Endpoints\", \"EndpointSlice\"");
+    }
+  }
   if (auto it = spec.find("scrapeDefaults"); it != spec.end() && it->is_object()) {
     SHARDWISE_RETURN_IF_ERROR(
         DurationField(*it, "interval", "spec.scrapeDefaults", &s.default_interval));

@@ -13,6 +13,7 @@
 
 #include "common/labels.h"
 #include "common/status.h"
+#include "operator/discovery/monitor.h"
 
 namespace shardwise::pool {
 
@@ -42,6 +43,11 @@ struct PoolSpec {
   std::string strategy = "consistent-bounded";
   double load_factor = 1.10;
   std::chrono::milliseconds handoff_timeout{std::chrono::minutes(2)};
+
+  // How ServiceMonitors discover targets, as the Prometheus Operator's
+  // spec.serviceDiscoveryRole: "Endpoints" (its default) or "EndpointSlice".
+  opdiscovery::ServiceDiscoveryRole service_discovery_role =
+      opdiscovery::ServiceDiscoveryRole::kEndpoints;
 
   std::chrono::milliseconds default_interval{30000};
   std::chrono::milliseconds default_timeout{10000};

@@ -54,6 +54,18 @@ TEST(PoolSpecTest, ReportsFieldPaths) {
   EXPECT_NE(url.status().message().find("spec.remoteWrite[0].url"), std::string::npos);
   auto label = ParsePoolSpec(Pool({{"externalLabels", {{"bad-name", "x"}}}}));
   EXPECT_FALSE(label.ok());
+  auto role = ParsePoolSpec(Pool({{"serviceDiscoveryRole", "Endpoint"}}));
+  ASSERT_FALSE(role.ok());
+  EXPECT_NE(role.status().message().find("spec.serviceDiscoveryRole"), std::string::npos);
+}
+
+TEST(PoolSpecTest, ServiceDiscoveryRoleDefaultsToEndpoints) {
+  auto s = ParsePoolSpec(Pool(json::object()));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->service_discovery_role, opdiscovery::ServiceDiscoveryRole::kEndpoints);
+  s = ParsePoolSpec(Pool({{"serviceDiscoveryRole", "EndpointSlice"}}));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->service_discovery_role, opdiscovery::ServiceDiscoveryRole::kEndpointSlice);
 }
 
 TEST(PoolSpecTest, AutoscalingWindowsAndPvcRetention) {

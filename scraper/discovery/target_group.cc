@@ -88,7 +88,7 @@ Result<TargetGroup> TargetGroupFromYaml(const YAML::Node& node, std::string_view
       }
       group.labels = Labels::FromUnsorted(std::move(labels));
     } else {
-      return Status::InvalidArgument(path + ": unknown field \"" + key + "\"");
+      return Status::InvalidArgument(path + "." + key + ": unknown field");
     }
   }
   return group;

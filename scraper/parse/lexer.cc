@@ -81,11 +81,8 @@ bool ParseValue(std::string_view token, double& out) {
 bool ParseTextTimestamp(std::string_view token, int64_t& out_ms) {
   const char* p = token.data();
   const char* const end = p + token.size();
-  if (p < end && *p == '+') {
-    ++p;
-    if (p < end && *p == '-') return false;
-  }
-  if (p == end) return false;
+  // Digits only, as Prometheus's text lexer ({D}+): no sign, so no timestamp before 1970.
+  if (p == end || *p < '0' || *p > '9') return false;
   int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(p, end, v, 10);
   if (ec != std::errc() || ptr != end) return false;

@@ -218,7 +218,8 @@ inline const char* ParseDecimalPrefix(const char* p, const char* end, double& ou
   return q;
 }
 
-// A Prometheus-text timestamp: a signed decimal int64 of milliseconds.
+// A Prometheus-text timestamp: an unsigned decimal int64 of milliseconds (digits only, as
+// Prometheus's lexer: "-5" and "+7" are malformed).
 bool ParseTextTimestamp(std::string_view token, int64_t& out_ms);
 
 // An OpenMetrics timestamp: finite float seconds, rounded to the nearest millisecond.

@@ -64,13 +64,11 @@ TEST(TimestampTest, Text) {
   int64_t ms = 0;
   ASSERT_TRUE(ParseTextTimestamp("1700000000123", ms));
   EXPECT_EQ(ms, 1700000000123);
-  ASSERT_TRUE(ParseTextTimestamp("-5", ms));
-  EXPECT_EQ(ms, -5);
-  ASSERT_TRUE(ParseTextTimestamp("+7", ms));
-  EXPECT_EQ(ms, 7);
   ASSERT_TRUE(ParseTextTimestamp("9223372036854775807", ms));
   EXPECT_EQ(ms, std::numeric_limits<int64_t>::max());
-  for (std::string_view in : {"", "+", "+-1", "1.5", "1e3", "9223372036854775808", "12a", "NaN"}) {
+  // Prometheus's text lexer takes digits only: a sign is malformed input.
+  for (std::string_view in :
+       {"", "+", "+-1", "-5", "+7", "1.5", "1e3", "9223372036854775808", "12a", "NaN"}) {
     EXPECT_FALSE(ParseTextTimestamp(in, ms)) << in;
   }
 }

@@ -156,8 +156,8 @@ const FeatureCase kFeatureCases[] = {
       "S e | e{} = -0.5", "S f | f{} = 0.5", "END"}},
     {"text_timestamps",
      kText,
-     "a 1 1700000000123\nb 2 -5\n",
-     {"S a | a{} = 1 @1700000000123", "S b | b{} = 2 @-5", "END"}},
+     "a 1 1700000000123\nb 2 0\n",
+     {"S a | a{} = 1 @1700000000123", "S b | b{} = 2 @0", "END"}},
     {"text_metadata",
      kText,
      "# HELP foo Some \\\\ help\\nwith \\\"quotes\\\".\n# TYPE foo counter\n# random comment\n"
@@ -292,6 +292,8 @@ const ErrorCase kErrorCases[] = {
     {"bad_value", kText, "foo 1x\n", "line 1, column 5: invalid value \"1x\""},
     {"hex_value", kText, "foo 0x10\n", "line 1, column 5: invalid value \"0x10\""},
     {"bad_timestamp", kText, "foo 1 12a\n", "line 1, column 7: invalid timestamp \"12a\""},
+    // Prometheus's text lexer takes digits only ({D}+).
+    {"negative_timestamp", kText, "foo 1 -5\n", "line 1, column 7: invalid timestamp \"-5\""},
     {"float_timestamp_in_text", kText, "foo 1 1.5\n",
      "line 1, column 7: invalid timestamp \"1.5\""},
     {"timestamp_overflow", kText, "foo 1 9223372036854775808\n",

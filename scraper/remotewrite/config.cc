@@ -105,6 +105,16 @@ Status ParseQueue(const YAML::Node& n, const std::string& path, QueueConfig* q) 
   return Status::OK();
 }
 
+Status ParseMetadata(const YAML::Node& n, const std::string& path, MetadataConfig* m) {
+  SHARDWISE_RETURN_IF_ERROR(CheckKeys(n, path, {"send", "send_interval", "max_samples_per_send"}));
+  SHARDWISE_RETURN_IF_ERROR(GetBool(n, "send", path, &m->send));
+  SHARDWISE_RETURN_IF_ERROR(GetDuration(n, "send_interval", path, &m->send_interval));
+  SHARDWISE_RETURN_IF_ERROR(GetInt(n, "max_samples_per_send", path, &m->max_samples_per_send));
+  if (m->send_interval.count() <= 0) return Invalid(path + ".send_interval", "must be > 0");
+  if (m->max_samples_per_send < 1) return Invalid(path + ".max_samples_per_send", "must be >= 1");
+  return Status::OK();
+}
+
 Status ParseEndpoint(const YAML::Node& n, const std::string& path, EndpointConfig* ep) {
   SHARDWISE_RETURN_IF_ERROR(CheckKeys(
       n, path,
@@ -128,8 +138,12 @@ Status ParseEndpoint(const YAML::Node& n, const std::string& path, EndpointConfi
   if (const YAML::Node q = n["queue_config"]; q && !q.IsNull()) {
     SHARDWISE_RETURN_IF_ERROR(ParseQueue(q, path + ".queue_config", &ep->queue));
   }
+  if (const YAML::Node m = n["metadata_config"]; m && !m.IsNull()) {
+    SHARDWISE_RETURN_IF_ERROR(ParseMetadata(m, path + ".metadata_config", &ep->metadata));
+  }
   if (const YAML::Node r = n["write_relabel_configs"]; r && !r.IsNull()) {
     if (!r.IsSequence()) return Invalid(path + ".write_relabel_configs", "must be a list");
+    SHARDWISE_RETURN_IF_ERROR(relabel::CheckYamlFields(r, path + ".write_relabel_configs"));
     Result<std::vector<relabel::RelabelConfig>> configs = relabel::FromYaml(r);
     if (!configs.ok()) return Invalid(path + ".write_relabel_configs", configs.status().message());
     Result<relabel::Relabeler> compiled = relabel::Relabeler::Compile(std::move(*configs));

@@ -36,6 +36,15 @@ struct QueueConfig {
   bool retry_on_http_429 = true;
 };
 
+// Prometheus's metadata_config: every send_interval, the metadata of every active target
+// (# TYPE/HELP/UNIT per metric family) is sent in WriteRequests of at most
+// max_samples_per_send entries (scraper/remotewrite/metadata_sender.h).
+struct MetadataConfig {
+  bool send = true;
+  Millis send_interval{60000};
+  int max_samples_per_send = 500;
+};
+
 // Embeds the HTTP client settings (tls_config, basic_auth, authorization, bearer_token,
 // headers) as Prometheus's RemoteWriteConfig embeds HTTPClientConfig.
 struct EndpointConfig : http::HttpClientConfig {
@@ -43,6 +52,7 @@ struct EndpointConfig : http::HttpClientConfig {
   std::string name;  // defaults to a stable hash of the url; unique across endpoints
   Millis remote_timeout{30000};
   QueueConfig queue;
+  MetadataConfig metadata;
   relabel::Relabeler write_relabel_configs;  // compiled; empty keeps every series
 };
 

@@ -70,6 +70,20 @@ TEST(ConfigTest, LegacyBearerTokenBecomesAuthorization) {
   EXPECT_EQ((*cfg)[0].authorization->credentials, "s3cret");
 }
 
+TEST(ConfigTest, MetadataConfigDefaultsAndValues) {
+  auto cfg = ParseRemoteWriteConfig(
+      "- {url: 'http://a'}\n"
+      "- {url: 'http://b', metadata_config: {send: false, send_interval: 15s, "
+      "max_samples_per_send: 7}}");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_TRUE((*cfg)[0].metadata.send);
+  EXPECT_EQ((*cfg)[0].metadata.send_interval, std::chrono::minutes(1));
+  EXPECT_EQ((*cfg)[0].metadata.max_samples_per_send, 500);
+  EXPECT_FALSE((*cfg)[1].metadata.send);
+  EXPECT_EQ((*cfg)[1].metadata.send_interval, std::chrono::seconds(15));
+  EXPECT_EQ((*cfg)[1].metadata.max_samples_per_send, 7);
+}
+
 TEST(ConfigTest, EmptyOrMissingListIsNoEndpoints) {
   auto cfg = ParseRemoteWriteConfig("global: {}");
   ASSERT_TRUE(cfg.ok());
@@ -106,7 +120,19 @@ TEST(ConfigTest, ErrorsNameThePath) {
       {"- {url: 'http://a', tls_config: {cert_file: c}}",
        "remote_write[0].tls_config: a client certificate needs a key"},
       {"- {url: 'http://a', tls_config: {ca_file: c, cafile: d}}",
-       "remote_write[0].tls_config: unknown field"},
+       "remote_write[0].tls_config.cafile: unknown field"},
+      {"- {url: 'http://a', metadata_config: {sendd: true}}",
+       "remote_write[0].metadata_config.sendd: unknown field"},
+      {"- {url: 'http://a', metadata_config: {send_interval: 0s}}",
+       "remote_write[0].metadata_config.send_interval: must be > 0"},
+      {"- {url: 'http://a', metadata_config: {max_samples_per_send: 0}}",
+       "remote_write[0].metadata_config.max_samples_per_send: must be >= 1"},
+      {"- {url: 'http://a', metadata_config: {send: maybe}}",
+       "remote_write[0].metadata_config.send: must be true or false"},
+      {"- {url: 'http://a', write_relabel_configs: [{action: drop, regx: a}]}",
+       "remote_write[0].write_relabel_configs[0].regx: unknown field"},
+      {"- {url: 'http://a', queue_config: {capacity: 10, max_shard: 1}}",
+       "remote_write[0].queue_config.max_shard: unknown field"},
       {"- {url: 'http://a'}\n- {url: 'http://b', name: x}\n- {url: 'http://c', name: x}",
        "remote_write[2].name: duplicate"},
       {"remote_write: {url: 'http://a'}", "remote_write: must be a list"},

@@ -1,10 +1,12 @@
 // Scrape configuration: the subset of Prometheus's configuration file the scraper
 // understands (global + scrape_configs), with Prometheus's defaults and validation.
 //
-// Parsing is strict inside `global` and each scrape config (an unknown field is an error,
-// as in Prometheus, so a typo never silently changes behaviour) and tolerant at the top
-// level: other sections (remote_write, ...) are kept as raw YAML in `Config::raw` for their
-// own parsers. Errors name the YAML path: "scrape_configs[2].scrape_timeout: ...".
+// Parsing is strict everywhere, as Prometheus's: an unknown field is an error naming its
+// path ("scrape_configs[0].relabel_configs[1].regx: unknown field"), so a typo never
+// silently changes behaviour. At the top level Prometheus's other sections are accepted;
+// remote_write is kept as raw YAML in `Config::raw` for its own parser (which is as strict),
+// and the rest (rule_files, alerting, ...) is ignored. Errors name the YAML path:
+// "scrape_configs[2].scrape_timeout: ...".
 #pragma once
 
 #include <yaml-cpp/yaml.h>

@@ -7,6 +7,14 @@
 namespace shardwise::scrape {
 namespace {
 
+// The parser's type enum converts by value to the wire's.
+static_assert(static_cast<int>(parse::MetricType::kCounter) ==
+              static_cast<int>(storage::MetricType::kCounter));
+static_assert(static_cast<int>(parse::MetricType::kStateset) ==
+              static_cast<int>(storage::MetricType::kStateset));
+static_assert(static_cast<int>(parse::MetricType::kGaugeHistogram) ==
+              static_cast<int>(storage::MetricType::kGaugeHistogram));
+
 constexpr const char* kReportNames[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                                         "scrape_samples_post_metric_relabeling",
                                         "scrape_series_added"};
@@ -103,31 +111,56 @@ Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int
   return st;
 }
 
+void Ingester::RecordMetadata(parse::Entry kind, const parse::Parser& parser) {
+  switch (kind) {
+    case parse::Entry::kType:
+      metadata_.SetType(parser.FamilyName(), static_cast<storage::MetricType>(parser.Type()));
+      break;
+    case parse::Entry::kHelp:
+      metadata_.SetHelp(parser.FamilyName(), parser.Help());
+      break;
+    case parse::Entry::kUnit:
+      metadata_.SetUnit(parser.FamilyName(), parser.Unit());
+      break;
+    default:
+      break;
+  }
+}
+
 Status Ingester::AppendBody(std::string_view body, std::string_view content_type, int64_t ts_ms,
                             storage::Appender& app, IngestResult& r) {
   std::unique_ptr<parse::Parser> parser =
       parse::Parser::New(parse::FormatFromContentType(content_type), body);
   const uint64_t sample_limit = options_.sample_limit;
+  uint64_t appended = 0;  // samples handed to storage, what sample_limit counts
+  bool over_limit = false;
   for (;;) {
     parse::Entry kind = parser->Next();
     if (kind == parse::Entry::kEnd) break;
     if (kind == parse::Entry::kError) return parser->error();
-    if (kind != parse::Entry::kSeries) continue;
+    if (kind != parse::Entry::kSeries) {
+      RecordMetadata(kind, *parser);
+      continue;
+    }
     ++r.samples_scraped;
 
     std::string_view raw = parser->Series();
     ScrapeCache::Node* node = cache_.Find(raw);
+    bool new_series = false;
     if (node == nullptr) {
       ScrapeCache::Entry entry;
       SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, r));
       node = cache_.Add(raw, std::move(entry));
-      if (!node->second.dropped) ++r.series_added;
+      new_series = !node->second.dropped;
     }
     ScrapeCache::Entry& e = node->second;
     if (e.dropped) {
       cache_.MarkSeen(node, false);
       continue;
     }
+    // As Prometheus: every sample left after metric relabeling counts, whatever storage
+    // then makes of it (duplicate, out of order, over the sample limit).
+    ++r.samples_post_relabel;
     int64_t t = ts_ms;
     bool track = true;
     if (options_.honor_timestamps) {
@@ -137,11 +170,13 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
       }
     }
     if (!cache_.MarkSeen(node, track)) continue;  // duplicate series: the first one counts
-    if (sample_limit > 0 && r.samples_post_relabel >= sample_limit) {
-      r.limit = "sample_limit";
-      return Status::ResourceExhausted(
-          "sample_limit exceeded (limit: " + std::to_string(sample_limit) + ")");
+    // Over the limit, parsing goes on so that scrape_samples_scraped reports the whole body.
+    if (over_limit) continue;
+    if (sample_limit > 0 && appended >= sample_limit) {
+      over_limit = true;
+      continue;
     }
+    ++appended;
     Status st = AppendSample(app, e, t, parser->Value());
     if (st.code() == Status::Code::kInvalidArgument) {  // too old, out of order: skip it
       switch (storage::RejectionOf(st)) {
@@ -160,7 +195,12 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
       continue;
     }
     if (!st.ok()) return st.WithContext("storage");
-    ++r.samples_post_relabel;
+    if (new_series) ++r.series_added;
+  }
+  if (over_limit) {
+    r.limit = "sample_limit";
+    return Status::ResourceExhausted(
+        "sample_limit exceeded (limit: " + std::to_string(sample_limit) + ")");
   }
   return Status::OK();
 }
@@ -187,9 +227,10 @@ IngestResult Ingester::Ingest(std::string_view body, std::string_view content_ty
   std::unique_ptr<storage::Appender> app = storage_.NewAppender();
   cache_.Begin();
   r.status = AppendBody(body, content_type, ts_ms, *app, r);
+  metadata_.EndPass();
   if (!r.status.ok()) {
     app->Rollback();
-    return IngestFailure(r, ts_ms, duration_seconds);
+    return IngestFailure(r, ts_ms, duration_seconds, /*partial=*/true);
   }
   const double stale = storage::StaleNaN();
   cache_.Commit([&](ScrapeCache::Entry& e) {
@@ -205,18 +246,25 @@ IngestResult Ingester::IngestFailure(Status error, int64_t ts_ms, double duratio
   IngestResult r;
   r.status = std::move(error);
   cache_.Begin();
-  return IngestFailure(r, ts_ms, duration_seconds);
+  metadata_.EndPass();
+  return IngestFailure(r, ts_ms, duration_seconds, /*partial=*/false);
 }
 
-IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds) {
+IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds,
+                                     bool partial) {
   std::unique_ptr<storage::Appender> app = storage_.NewAppender();
   const double stale = storage::StaleNaN();
-  cache_.Fail([&](ScrapeCache::Entry& e) {
+  auto mark = [&](ScrapeCache::Entry& e) {
     if (AppendSample(*app, e, ts_ms, stale).ok()) ++r.stale_markers;
-  });
-  // Prometheus reports what it scraped before failing only for the sample count.
-  IngestResult report;
-  Status st = AppendReport(*app, ts_ms, false, duration_seconds, report);
+  };
+  if (partial) {
+    cache_.CommitPartial(mark);
+  } else {
+    cache_.Fail(mark);
+  }
+  // As Prometheus: the report carries what the failed pass counted before it stopped (the
+  // whole body for sample_limit), though none of it was stored.
+  Status st = AppendReport(*app, ts_ms, false, duration_seconds, r);
   if (st.ok()) st = app->Commit();
   r.samples_post_relabel = 0;
   r.series_added = 0;

@@ -7,9 +7,20 @@
 // scrape_samples_post_metric_relabeling, scrape_series_added) and commits, all in one
 // appender. Any error in the body — malformed exposition, sample limit, label limits, a
 // storage failure — discards the whole scrape: the appender is rolled back and a second one
-// holds only up=0, the other report series and staleness markers for the previous scrape's
-// series (a failed scrape counts as an empty one). IngestFailure() does the same for a
-// scrape that never got a body (network error, HTTP status, timeout).
+// holds only up=0, the other report series and staleness markers. As in Prometheus 2.42,
+// the markers go to the previous scrape's series that the failed body did not list before
+// its failure point; the ones it did list stay live (ScrapeCache::CommitPartial).
+// IngestFailure() is for a scrape that never got a body (network error, HTTP status,
+// timeout): an empty scrape, every series of the previous one gets a marker.
+//
+// Report series, as Prometheus 2.42: scrape_samples_scraped counts every sample line
+// parsed; scrape_samples_post_metric_relabeling every one metric relabeling kept, including
+// duplicates, out-of-order samples and those over sample_limit; scrape_series_added the
+// series new to this target's cache whose first sample storage accepted within the limit.
+// A scrape that fails in the body reports the counts up to the failure (the whole body for
+// sample_limit, whose parse goes on to the end); one without a body reports zeros.
+//
+// Metadata (# TYPE/HELP/UNIT) is kept per target in a MetadataCache (metadata()).
 //
 // honor_labels=false: target labels win; a clashing exposed label is kept as
 // exported_<name> (more "exported_" prefixes while that name is taken too).
@@ -27,6 +38,7 @@
 #include "common/relabel/relabeler.h"
 #include "common/status.h"
 #include "scraper/parse/parser.h"
+#include "scraper/scrape/metadata_cache.h"
 #include "scraper/scrape/scrape_cache.h"
 #include "scraper/storage/appender.h"
 
@@ -68,6 +80,7 @@ class Ingester {
   size_t cache_size() const { return cache_.size(); }
   size_t live_series() const { return cache_.LiveSeries(); }
   const Labels& target_labels() const { return target_labels_; }
+  const MetadataCache& metadata() const { return metadata_; }
 
  private:
   // Fills `result` counts; returns the error that fails the scrape.
@@ -75,8 +88,10 @@ class Ingester {
                     storage::Appender& app, IngestResult& result);
   // A series not in the cache: builds its final labels (or marks it dropped).
   Status NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result);
+  void RecordMetadata(parse::Entry kind, const parse::Parser& parser);
   Status AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int64_t t, double v);
-  IngestResult IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds);
+  // partial: the body was parsed up to a failure; the series seen so far stay live.
+  IngestResult IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds, bool partial);
   Status AppendReport(storage::Appender& app, int64_t ts_ms, bool up, double duration,
                       const IngestResult& r);
   Status CheckLabelLimits(const Labels& labels, IngestResult& result) const;
@@ -87,6 +102,7 @@ class Ingester {
   IngestOptions options_;
   storage::Appendable& storage_;
   ScrapeCache cache_;
+  MetadataCache metadata_;
   Labels report_labels_[kReportSeries];
   storage::SeriesRef report_refs_[kReportSeries] = {};
   LabelsBuilder builder_;  // reused on cache misses

@@ -99,26 +99,34 @@ TEST_F(IngesterTest, DisappearedSeriesGetStalenessMarkers) {
 
 TEST_F(IngesterTest, MalformedExpositionIngestsNothingButUpZeroAndStaleness) {
   Ingester ing = Make();
-  ASSERT_TRUE(ing.Ingest("a 1\n", kText, 1000, 0).status.ok());
+  ASSERT_TRUE(ing.Ingest("a 1\ngone 1\n", kText, 1000, 0).status.ok());
   IngestResult r = ing.Ingest("a 2\nnew_series 3\nbad{ 4\n", kText, 2000, 0.5);
   ASSERT_FALSE(r.status.ok());
   EXPECT_THAT(r.status.message(), HasSubstr("line 3"));
-  // Nothing from the failed scrape: a has its first sample and then a staleness marker.
+  // No sample of the failed scrape is stored. As in Prometheus 2.42, the series it listed
+  // before the bad line (a) still count as exposed: only `gone` gets a staleness marker.
   auto a = sink_.Samples(Series("a"));
-  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(a[0].v, 1);
-  EXPECT_TRUE(IsStaleNaN(a[1].v));
+  auto gone = sink_.Samples(Series("gone"));
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_TRUE(IsStaleNaN(gone[1].v));
   EXPECT_TRUE(sink_.Samples(Series("new_series")).empty());
   EXPECT_EQ(Last(sink_, Series("up")), 0);
   EXPECT_EQ(Last(sink_, Series("scrape_duration_seconds")), 0.5);
-  EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 0);
-  EXPECT_EQ(ing.cache_size(), 1u);  // new_series was not kept
-  EXPECT_EQ(ing.live_series(), 0u);
-  // Recovery: the series comes back; no duplicate marker in between.
+  // As Prometheus: the report counts what the failed pass parsed before the error.
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 2);
+  EXPECT_EQ(ing.live_series(), 2u);  // a and new_series
+  // Recovery: a comes back with no marker in between; new_series, listed only by the
+  // failed scrape, now counts as gone.
   ASSERT_TRUE(ing.Ingest("a 5\n", kText, 3000, 0).status.ok());
   a = sink_.Samples(Series("a"));
-  ASSERT_EQ(a.size(), 3u);
-  EXPECT_EQ(a[2].v, 5);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1].v, 5);
+  auto added = sink_.Samples(Series("new_series"));
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_TRUE(IsStaleNaN(added[0].v));
+  EXPECT_EQ(added[0].t_ms, 3000);
 }
 
 TEST_F(IngesterTest, InvalidLabelBlockIsNotCached) {
@@ -156,8 +164,61 @@ TEST_F(IngesterTest, SampleLimitFailsTheWholeScrape) {
   EXPECT_EQ(r.status.code(), Status::Code::kResourceExhausted);
   EXPECT_EQ(r.limit, "sample_limit");
   EXPECT_TRUE(sink_.Samples(Series("c")).empty());
-  EXPECT_TRUE(IsStaleNaN(Last(sink_, Series("a"))));
+  // a and b were listed: no staleness markers (Prometheus 2.42); c, never stored, neither.
+  EXPECT_EQ(Last(sink_, Series("a")), 1);
   EXPECT_EQ(Last(sink_, Series("up")), 0);
+  // As Prometheus: the body is parsed to the end and the report says what it held.
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_scraped")), 3);
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 3);
+  EXPECT_EQ(Last(sink_, Series("scrape_series_added")), 0);
+}
+
+TEST_F(IngesterTest, ReportCountsOutOfOrderAndDuplicateSamples) {
+  Ingester ing = Make();
+  ASSERT_TRUE(ing.Ingest("a 1 5000\n", kText, 1000, 0).status.ok());
+  // a@4000 is out of order (storage refuses it), b twice is a duplicate; all three count.
+  IngestResult r = ing.Ingest("a 2 4000\nb 1\nb 2\n", kText, 2000, 0);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_scraped")), 3);
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 3);
+  EXPECT_EQ(Last(sink_, Series("scrape_series_added")), 1);  // b
+}
+
+TEST_F(IngesterTest, FailedParseReportsCountsUpToTheError) {
+  Ingester ing = Make();
+  IngestResult r = ing.Ingest("a 1\nb 2\nc{ 3\nd 4\n", kText, 1000, 0);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(Last(sink_, Series("up")), 0);
+  // The malformed line is no sample: the parser fails on it before handing it out.
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_scraped")), 2);
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 2);
+  EXPECT_EQ(Last(sink_, Series("scrape_series_added")), 2);
+  EXPECT_TRUE(sink_.Samples(Series("a")).empty());
+  // A scrape without a body reports zeros.
+  ing.IngestFailure(Status::Unavailable("down"), 2000, 0);
+  EXPECT_EQ(Last(sink_, Series("scrape_samples_scraped")), 0);
+}
+
+TEST_F(IngesterTest, KeepsMetadataPerTarget) {
+  Ingester ing = Make();
+  ASSERT_TRUE(ing.Ingest("# HELP a_total Requests.\n# TYPE a_total counter\na_total 1\n"
+                         "# HELP h Only help.\nh 1\n# TYPE g gauge\ng 1\n",
+                         kText, 1000, 0)
+                  .status.ok());
+  std::vector<storage::MetricMetadata> got = ing.metadata().List();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0],
+            (storage::MetricMetadata{"a_total", storage::MetricType::kCounter, "Requests.", ""}));
+  EXPECT_EQ(got[1], (storage::MetricMetadata{"g", storage::MetricType::kGauge, "", ""}));
+  EXPECT_EQ(got[2],
+            (storage::MetricMetadata{"h", storage::MetricType::kUnknown, "Only help.", ""}));
+  // OpenMetrics UNIT.
+  ASSERT_TRUE(ing.Ingest("# TYPE s_seconds gauge\n# UNIT s_seconds seconds\ns_seconds 1\n# EOF\n",
+                         "application/openmetrics-text; version=1.0.0", 2000, 0)
+                  .status.ok());
+  got = ing.metadata().List();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3].unit, "seconds");
 }
 
 TEST_F(IngesterTest, SampleLimitCountsSamplesAfterMetricRelabeling) {
@@ -254,7 +315,9 @@ TEST_F(IngesterTest, DuplicateSeriesInOneScrapeKeepsTheFirst) {
   Ingester ing = Make();
   IngestResult r = ing.Ingest("a 1\na 2\n", kText, 1000, 0);
   ASSERT_TRUE(r.status.ok());
-  EXPECT_EQ(r.samples_post_relabel, 1u);
+  // Prometheus counts the duplicate as a sample left after relabeling.
+  EXPECT_EQ(r.samples_post_relabel, 2u);
+  EXPECT_EQ(r.series_added, 1u);
   ASSERT_EQ(sink_.Samples(Series("a")).size(), 1u);
   EXPECT_EQ(Last(sink_, Series("a")), 1);
 }

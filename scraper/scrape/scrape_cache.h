@@ -12,7 +12,9 @@
 // resynchronises the prediction.
 //
 // Scrape passes and staleness. Each scrape is one pass: Begin(), then Find()/Add()/MarkSeen()
-// per sample, then Commit() when the scrape is ingested or Fail() when it is discarded.
+// per sample, then Commit() when the scrape is ingested, CommitPartial() when its body was
+// discarded part way (what it saw still counts, as in Prometheus 2.42) or Fail() when there
+// was no body at all.
 // The "live set" is the series of the last committed pass. Commit() reports the series of
 // the previous live set missing from this pass (they get staleness markers) and evicts them;
 // Fail() reports the whole live set (a failed scrape is an empty scrape, as in Prometheus)
@@ -29,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/labels.h"
@@ -121,7 +124,20 @@ class ScrapeCache {
     RebuildLiveKeys();
   }
 
-  // The pass was discarded. Calls stale(Entry&) for each live series (once per outage).
+  // The pass was discarded after part of a body (parse error, limit): as Prometheus 2.42,
+  // the series it saw before the failure still count as exposed. Calls stale(Entry&) for
+  // the live series it did not see; the ones it saw become the live set. Entries first
+  // seen in it keep their labels but not their storage ref (their appender was rolled back).
+  template <typename Fn>
+  void CommitPartial(Fn&& stale) {
+    for (Node* n : touched_) {
+      if (n->second.live_pos == kNotLive) n->second.ref = 0;
+    }
+    Commit(std::forward<Fn>(stale));
+  }
+
+  // The pass was discarded without a body. Calls stale(Entry&) for each live series (once
+  // per outage).
   template <typename Fn>
   void Fail(Fn&& stale) {
     for (Node* n : touched_) {

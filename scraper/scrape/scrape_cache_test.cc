@@ -83,6 +83,19 @@ TEST(ScrapeCacheTest, DuplicateInOnePassIsRejected) {
   EXPECT_TRUE(cache.MarkSeen(n, true));
 }
 
+TEST(ScrapeCacheTest, CommitPartialKeepsWhatTheFailedPassSaw) {
+  ScrapeCache cache;
+  Pass(cache, {{"a", 1}, {"b", 2}});
+  Commit(cache);
+  Pass(cache, {{"a", 1}, {"new", 3}});
+  std::set<uint64_t> stale;
+  cache.CommitPartial([&](ScrapeCache::Entry& e) { stale.insert(e.ref); });
+  EXPECT_EQ(stale, (std::set<uint64_t>{2}));  // b only: a was seen before the failure
+  ASSERT_NE(cache.Find("new"), nullptr);
+  EXPECT_EQ(cache.Find("new")->second.ref, 0u);  // its appender was rolled back
+  EXPECT_EQ(cache.LiveSeries(), 2u);
+}
+
 TEST(ScrapeCacheTest, FailReportsTheLiveSetAndForgetsNewEntries) {
   ScrapeCache cache;
   Pass(cache, {{"a", 1}, {"b", 2}});

@@ -228,7 +228,20 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
   } else {
     m.scrapes_failed.With({job_}).Inc();
     if (!result.limit.empty()) m.limit_hits.With({job_, std::string(result.limit)}).Inc();
-    log::Debug("scrape failed", {{"job", job_}, {"target", target_.Url()}, {"err", result.status}});
+  }
+  switch (health_log_.Observe(result.status)) {
+    case HealthLog::Change::kFailing:
+    case HealthLog::Change::kErrorChanged:
+      log::Warn("scrape failing",
+                {{"job", job_}, {"target", target_.Url()}, {"err", result.status}});
+      break;
+    case HealthLog::Change::kRecovered:
+      log::Info(
+          "scrape recovered",
+          {{"job", job_}, {"target", target_.Url()}, {"failed_scrapes", health_log_.failures()}});
+      break;
+    case HealthLog::Change::kNone:
+      break;
   }
   size_t cache_size = ingester_.cache_size();
   m.cache_series.Add(static_cast<double>(cache_size) - static_cast<double>(reported_cache_size_));
@@ -255,6 +268,11 @@ void ScrapeLoop::Stop(bool stale_markers) {
       log::Warn("writing staleness markers failed", {{"target", target_.Url()}, {"err", st}});
     }
   }
+}
+
+std::vector<storage::MetricMetadata> ScrapeLoop::Metadata() const {
+  std::lock_guard lock(mu_);
+  return ingester_.metadata().List();
 }
 
 TargetStatus ScrapeLoop::Snapshot() const {

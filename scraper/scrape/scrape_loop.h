@@ -15,6 +15,9 @@
 // millisecond or two would otherwise make every delta-of-delta non-zero and roughly triple
 // the head's bytes per sample (docs/benchmarks-tsdb.md).
 //
+// Connections: the shared http::Client keeps each target's keep-alive connection for the
+// next scrape. Failures are logged once per change of state (HealthLog), not per scrape.
+//
 // Stop(stale_markers): no scrape is ingested after it returns. With stale_markers, every
 // series of the last scrape and the report series get staleness markers; without (a target
 // handed to another scraper), the loop lets go silently. A loop that never forwarded a
@@ -31,11 +34,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/http/client.h"
 #include "common/relabel/relabeler.h"
 #include "scraper/scrape/config.h"
 #include "scraper/scrape/forward_gate.h"
+#include "scraper/scrape/health_log.h"
 #include "scraper/scrape/ingester.h"
 #include "scraper/scrape/scheduler.h"
 #include "scraper/scrape/target.h"
@@ -71,6 +76,8 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   IngestResult ScrapeOnce();
 
   TargetStatus Snapshot() const;
+  // The target's metric metadata (# TYPE/HELP/UNIT), ordered by family.
+  std::vector<storage::MetricMetadata> Metadata() const;
   const Target& target() const { return target_; }
   uint64_t config_fingerprint() const { return config_.fingerprint; }
   // Delay from `now` to the target's next phase point (exposed for tests).
@@ -109,6 +116,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   bool forwarded_ = false;  // some scrape reached storage: stopping may need staleness markers
   std::chrono::system_clock::time_point timestamp_grid_{};  // see AlignScrapeTime
   TargetStatus status_;
+  HealthLog health_log_;
   size_t reported_cache_size_ = 0;  // this loop's share of the cache_series gauge
 };
 

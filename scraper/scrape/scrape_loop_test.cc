@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 
 #include "common/http/server.h"
 #include "scraper/parse/parser.h"
@@ -129,6 +130,40 @@ TEST_F(ScrapeLoopTest, ScrapesWithPrometheusHeaders) {
   EXPECT_EQ(st.series, 1u);
   EXPECT_GT(st.last_scrape.time_since_epoch().count(), 0);
   EXPECT_EQ(st.last_success, st.last_scrape);
+}
+
+// One keep-alive connection per target, reused by every scrape, however many targets the
+// shared client serves in turn (libcurl's default cache would keep only a few).
+TEST_F(ScrapeLoopTest, ReusesOneConnectionPerTarget) {
+  constexpr int kTargets = 12;
+  constexpr int kRounds = 4;
+  std::vector<std::unique_ptr<http::Server>> servers;
+  std::mutex peers_mu;
+  std::vector<std::set<std::string>> peers(kTargets);
+  std::vector<std::shared_ptr<ScrapeLoop>> loops;
+  ScrapeConfig config = ParseJob("{job_name: keepalive}");
+  auto metric = relabel::Relabeler::Compile({}).value();
+  for (int i = 0; i < kTargets; ++i) {
+    servers.push_back(std::make_unique<http::Server>(http::Server::Options{}));
+    servers.back()->Handle("/metrics", http::Simple([&, i](const http::Request& r) {
+                             std::lock_guard lock(peers_mu);
+                             peers[i].insert(r.remote_address);
+                             return http::Response::Text(200, kBody);
+                           }));
+    ASSERT_TRUE(servers.back()->Start().ok());
+    loops.push_back(std::make_shared<ScrapeLoop>(MakeTarget(config, servers.back()->address()),
+                                                 config, metric, scheduler_, client_, sink_));
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    for (auto& loop : loops) ASSERT_TRUE(loop->ScrapeOnce().status.ok());
+  }
+  {
+    std::lock_guard lock(peers_mu);
+    for (int i = 0; i < kTargets; ++i) {
+      EXPECT_EQ(peers[i].size(), 1u) << "target " << i << " saw a new connection per scrape";
+    }
+  }
+  for (auto& server : servers) server->Stop();
 }
 
 TEST_F(ScrapeLoopTest, HttpErrorStatusMeansDown) {

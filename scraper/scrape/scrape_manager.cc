@@ -181,6 +181,17 @@ std::vector<TargetStatus> ScrapeManager::ActiveTargets() const {
   return out;
 }
 
+std::vector<storage::MetricMetadata> ScrapeManager::MetadataList() const {
+  std::set<storage::MetricMetadata> unique;
+  std::lock_guard lock(mu_);
+  for (const auto& [name, job] : jobs_) {
+    job->pool->ForEachMetadata([&](const std::vector<storage::MetricMetadata>& list) {
+      unique.insert(list.begin(), list.end());
+    });
+  }
+  return {unique.begin(), unique.end()};
+}
+
 std::vector<DroppedTarget> ScrapeManager::DroppedTargets() const {
   std::lock_guard lock(mu_);
   std::vector<DroppedTarget> out;

@@ -65,6 +65,9 @@ class ScrapeManager {
 
   std::vector<TargetStatus> ActiveTargets() const;
   std::vector<DroppedTarget> DroppedTargets() const;
+  // The metadata of every active target, without duplicates (equal family, type, help and
+  // unit), ordered: what Prometheus's remote write sends under metadata_config.
+  std::vector<storage::MetricMetadata> MetadataList() const;
   // Prometheus's /api/v1/targets response body:
   // {"status":"success","data":{"activeTargets":[...],"droppedTargets":[...]}}
   // Each active target also carries "seriesCount" and "targetHash" (hex).

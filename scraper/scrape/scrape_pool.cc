@@ -131,6 +131,16 @@ std::vector<TargetStatus> ScrapePool::Active() const {
   return out;
 }
 
+void ScrapePool::ForEachMetadata(
+    const std::function<void(const std::vector<storage::MetricMetadata>&)>& fn) const {
+  std::vector<std::shared_ptr<ScrapeLoop>> loops;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [hash, loop] : loops_) loops.push_back(loop);
+  }
+  for (const auto& loop : loops) fn(loop->Metadata());
+}
+
 std::vector<DroppedTarget> ScrapePool::Dropped() const {
   std::lock_guard lock(mu_);
   return dropped_;

@@ -61,6 +61,9 @@ class ScrapePool {
   void Stop(bool stale_markers = true);
 
   std::vector<TargetStatus> Active() const;
+  // Calls fn(metadata list) for each active target.
+  void ForEachMetadata(
+      const std::function<void(const std::vector<storage::MetricMetadata>&)>& fn) const;
   std::vector<DroppedTarget> Dropped() const;
   std::shared_ptr<ScrapeLoop> Loop(uint64_t hash) const;
   size_t loops_started() const;

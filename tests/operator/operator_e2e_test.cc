@@ -1,5 +1,6 @@
 // End to end on the simulated cluster: real kubectl applies the CRDs, a ScrapePool with 3
-// shards, Services + EndpointSlices pointing at loopback targets and ServiceMonitors; the
+// shards, Services + Endpoints (+ EndpointSlices) pointing at loopback targets and
+// ServiceMonitors (default serviceDiscoveryRole: Endpoints); the
 // real operator binary reconciles; real scraper binaries (stand-ins for the pods, with
 // POD_NAME set as the StatefulSet would) fetch their plans and scrape.
 //
@@ -197,6 +198,14 @@ class OperatorE2ETest : public ::testing::Test {
     for (int i = 1; i <= kTargets; ++i) {
       y += "  - {addresses: [\"127.0.2." + std::to_string(i) + "\"], conditions: {ready: true}}\n";
     }
+    // The Endpoints object the cluster keeps beside the slice: what the pool's default
+    // serviceDiscoveryRole (Endpoints, as the Prometheus Operator's) reads.
+    y += "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: demo, namespace: monitoring}\n"
+         "subsets:\n- ports: [{name: metrics, port: " +
+         std::to_string(port_) + ", protocol: TCP}]\n  addresses:\n";
+    for (int i = 1; i <= kTargets; ++i) {
+      y += "  - {ip: \"127.0.2." + std::to_string(i) + "\"}\n";
+    }
     y += "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
          "metadata: {name: demo, namespace: monitoring, labels: {pool: main}}\n"
          "spec:\n  selector: {matchLabels: {app: demo}}\n  endpoints: [{port: metrics, interval: "
@@ -355,6 +364,32 @@ TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
       },
       30s));
   EXPECT_TRUE(EachTargetExactlyOnce());
+
+  // A monitor keeping on an EndpointSlice label under the (default) Endpoints role would
+  // silently find nothing: a warning condition and Event instead.
+  std::string other_role =
+      "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
+      "metadata: {name: slice-labels, namespace: monitoring, labels: {pool: main}}\n"
+      "spec:\n  selector: {matchLabels: {app: demo}}\n  endpoints:\n  - port: metrics\n"
+      "    relabelings: [{sourceLabels: [__meta_kubernetes_endpointslice_endpoint_conditions_"
+      "ready], regex: 'true', action: keep}]\n";
+  r = Kubectl({"apply", "-f", "-"}, other_role);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto p =
+            Kubectl({"get", "scrapepool/main", "-n", "monitoring", "-o",
+                     "jsonpath={.status.conditions[?(@.type==\"MetaLabelsAvailable\")].message}"});
+        return p.out.find("slice-labels") != std::string::npos &&
+               p.out.find("not produced by the Endpoints role") != std::string::npos;
+      },
+      30s));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto e = Kubectl({"get", "events", "-n", "monitoring", "-o", "json"});
+        return e.exit_code == 0 && e.out.find("MetaLabelNotInRole") != std::string::npos;
+      },
+      30s));
 }
 
 }  // namespace
