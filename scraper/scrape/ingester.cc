@@ -232,10 +232,8 @@ IngestResult Ingester::Ingest(std::string_view body, std::string_view content_ty
     app->Rollback();
     return IngestFailure(r, ts_ms, duration_seconds, /*partial=*/true);
   }
-  const double stale = storage::StaleNaN();
-  cache_.Commit([&](ScrapeCache::Entry& e) {
-    if (AppendSample(*app, e, ts_ms, stale).ok()) ++r.stale_markers;
-  });
+  StaleMarker mark(*this, *app, ts_ms, r);
+  cache_.Commit(mark);
   Status st = AppendReport(*app, ts_ms, true, duration_seconds, r);
   if (st.ok()) st = app->Commit();
   if (!st.ok()) r.status = st.WithContext("storage");
@@ -253,10 +251,7 @@ IngestResult Ingester::IngestFailure(Status error, int64_t ts_ms, double duratio
 IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds,
                                      bool partial) {
   std::unique_ptr<storage::Appender> app = storage_.NewAppender();
-  const double stale = storage::StaleNaN();
-  auto mark = [&](ScrapeCache::Entry& e) {
-    if (AppendSample(*app, e, ts_ms, stale).ok()) ++r.stale_markers;
-  };
+  StaleMarker mark(*this, *app, ts_ms, r);
   if (partial) {
     cache_.CommitPartial(mark);
   } else {
@@ -269,6 +264,13 @@ IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double durat
   r.samples_post_relabel = 0;
   r.series_added = 0;
   return r;
+}
+
+void Ingester::StaleMarker::operator()(ScrapeCache::Entry& e) {
+  // Series text written in two ways (labels in another order, or made equal by metric
+  // relabeling) is one series: one marker, as Prometheus keys staleness by labels.
+  if (!marked_.insert(e.labels.Hash()).second) return;
+  if (ingester_.AppendSample(app_, e, ts_ms_, storage::StaleNaN()).ok()) ++result_.stale_markers;
 }
 
 Status Ingester::WriteStaleMarkers(int64_t ts_ms) {

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "common/labels.h"
 #include "common/relabel/relabeler.h"
@@ -96,6 +97,21 @@ class Ingester {
                       const IngestResult& r);
   Status CheckLabelLimits(const Labels& labels, IngestResult& result) const;
   void MergeTargetLabels(LabelsBuilder& b) const;
+
+  // Appends one staleness marker per series (not per cache entry) in one pass.
+  class StaleMarker {
+   public:
+    StaleMarker(Ingester& ingester, storage::Appender& app, int64_t ts_ms, IngestResult& result)
+        : ingester_(ingester), app_(app), ts_ms_(ts_ms), result_(result) {}
+    void operator()(ScrapeCache::Entry& e);
+
+   private:
+    Ingester& ingester_;
+    storage::Appender& app_;
+    const int64_t ts_ms_;
+    IngestResult& result_;
+    std::unordered_set<uint64_t> marked_;  // label hashes
+  };
 
   enum { kUp, kDuration, kScraped, kPostRelabel, kSeriesAdded, kReportSeries };
   Labels target_labels_;

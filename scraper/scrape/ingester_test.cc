@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/relabel/parse.h"
@@ -182,6 +183,20 @@ TEST_F(IngesterTest, ReportCountsOutOfOrderAndDuplicateSamples) {
   EXPECT_EQ(Last(sink_, Series("scrape_samples_scraped")), 3);
   EXPECT_EQ(Last(sink_, Series("scrape_samples_post_metric_relabeling")), 3);
   EXPECT_EQ(Last(sink_, Series("scrape_series_added")), 1);  // b
+}
+
+TEST_F(IngesterTest, OneStalenessMarkerPerSeriesWrittenTwoWays) {
+  Ingester ing = Make();
+  ASSERT_TRUE(
+      ing.Ingest("a{x=\"1\",y=\"2\"} 1\na{y=\"2\",x=\"1\"} 2\n", kText, 1000, 0).status.ok());
+  IngestResult r = ing.Ingest("b 1\n", kText, 2000, 0);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.stale_markers, 1u);
+  auto a = sink_.Samples(Series("a", {{"x", "1"}, {"y", "2"}}));
+  ASSERT_FALSE(a.empty());
+  EXPECT_TRUE(IsStaleNaN(a.back().v));
+  EXPECT_EQ(
+      std::count_if(a.begin(), a.end(), [](const StoredSample& s) { return IsStaleNaN(s.v); }), 1);
 }
 
 TEST_F(IngesterTest, FailedParseReportsCountsUpToTheError) {
