@@ -881,8 +881,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
        Condition("MetaLabelsAvailable", meta_warnings.empty(),
                  meta_warnings.empty() ? "AllInRole" : "MetaLabelsNotInRole",
                  meta_warnings.empty()
-                     ? std::string("relabelings read only labels of the ") +
-                           opdiscovery::RoleName(spec.service_discovery_role) + " role"
+                     ? std::string("relabelings read only meta labels their role produces "
+                                   "(ServiceMonitors: ") +
+                           opdiscovery::RoleName(spec.service_discovery_role) + ")"
                      : meta_msg,
                  prev_conditions)});
   for (const auto& c : as_out.conditions) {
