@@ -89,7 +89,8 @@ apiVersion: v1
 kind: Service
 metadata: {name: node-exporter, namespace: monitoring, labels: {app: node-exporter}}
 spec:
-  selector: {app: node-exporter}
+  # No pod selector: the targets are loopback node exporters listed by hand in the
+  # Endpoints and EndpointSlice below, which the cluster's controllers leave alone.
   ports: [{name: metrics, port: 9100, targetPort: 9100}]
 ---
 apiVersion: discovery.k8s.io/v1

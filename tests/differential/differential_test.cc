@@ -51,6 +51,9 @@ const Expected kExpected[] = {
      "duplicate within a scrape: Prometheus sends the sample its head drops"},
     {R"re(^exposed t=\d+ \{__name__="dup_ts_(ooo|same)")re",
      "duplicate within a scrape: Prometheus sends the sample its head drops"},
+    // Two series made one by metric relabeling (labeldrop) are the same case.
+    {R"re(^relabel scrape #\d+ \{__name__="(collide|scrape_series_added)")re",
+     "duplicate within a scrape: Prometheus sends the sample its head drops"},
     // Prometheus's (gogo) protobuf encoding omits a zero value whatever its sign, so -0
     // arrives as 0; shardwise's encoder, byte-identical to libprotobuf, keeps the sign bit.
     {R"re(v="negzero"\}: prometheus \[0\] shardwise \[-0\])re", "-0 encoded as 0 by Prometheus"},

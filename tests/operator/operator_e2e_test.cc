@@ -187,7 +187,9 @@ class OperatorE2ETest : public ::testing::Test {
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\n"
         "apiVersion: v1\nkind: Service\nmetadata: {name: demo, namespace: monitoring, labels: "
         "{app: demo}}\n"
-        "spec:\n  selector: {app: demo}\n  ports: [{name: metrics, port: " +
+        // No pod selector: the targets are loopback addresses, listed by hand in the
+        // Endpoints and EndpointSlice below (the cluster's controllers leave those alone).
+        "spec:\n  ports: [{name: metrics, port: " +
         std::to_string(port_) +
         "}]\n---\n"
         "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: demo-1\n  "
