@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/log/log.h"
+#include "hack/kube-sim/auth/request_info.h"
 #include "hack/kube-sim/discovery.h"
 #include "hack/kube-sim/table.h"
 
@@ -96,7 +97,7 @@ ApiResult<json> ParseBody(const http::Request& req) {
 
 bool Truthy(const std::string& v) { return v == "true" || v == "1"; }
 
-ApiResult<ListOptions> ParseListOptions(const http::Request& req) {
+ApiResult<ListOptions> ParseListOptions(const http::Request& req, const ResourceType& t) {
   ListOptions o;
   auto labels = Selector::ParseLabels(req.Param("labelSelector"));
   if (!labels.ok()) return labels.error();
@@ -104,6 +105,7 @@ ApiResult<ListOptions> ParseListOptions(const http::Request& req) {
   auto fields = Selector::ParseFields(req.Param("fieldSelector"));
   if (!fields.ok()) return fields.error();
   o.fields = fields.value();
+  if (ApiError e = CheckFieldLabels(o.fields, t.group, t.kind, t.builtin); !e.ok()) return e;
   std::string limit = req.Param("limit");
   if (!limit.empty()) o.limit = std::atol(limit.c_str());
   o.continue_token = req.Param("continue");
@@ -147,23 +149,27 @@ void ApiServer::Register(http::Server& server) {
 
 void ApiServer::Shutdown() { shutting_down_ = true; }
 
-bool ApiServer::Authenticate(const http::Request& req, std::string* user) {
-  *user = "system:anonymous";
-  std::string_view auth = req.Header("Authorization");
-  if (auth.empty()) return true;
-  if (auth.rfind("Bearer ", 0) != 0) return options_.tokens.empty();
-  std::string token(auth.substr(7));
-  auto it = options_.tokens.find(token);
-  if (it == options_.tokens.end()) return options_.tokens.empty();
-  *user = it->second;
-  return true;
-}
+void SendApiObject(http::ResponseWriter& w, int code, const json& body) { SendJson(w, code, body); }
+
+void SendApiError(http::ResponseWriter& w, const ApiError& e) { SendError(w, e); }
 
 void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
-  std::string user;
-  if (!Authenticate(req, &user)) return SendError(w, ApiError::Unauthorized());
-  log::Debug("request",
-             {{"method", req.method}, {"path", req.path}, {"query", req.query}, {"user", user}});
+  UserInfo user{"system:unsecured", "", {kSystemMasters, kAuthenticated}, {}};
+  if (options_.authenticate) {
+    auto who = options_.authenticate(req);
+    if (!who.ok()) return SendError(w, who.error());
+    user = std::move(who.value());
+  }
+  log::Debug(
+      "request",
+      {{"method", req.method}, {"path", req.path}, {"query", req.query}, {"user", user.username}});
+  if (options_.authorize) {
+    Attributes attrs = RequestAttributes(req, user);
+    Decision d = options_.authorize(attrs);
+    if (!d.allowed) return SendError(w, Forbidden(attrs, d.reason));
+  }
+  for (const auto& handler : options_.handlers)
+    if (handler(req, user, w)) return;
   const std::vector<std::string> seg = Split(req.path);
   const std::string_view accept = req.Header("Accept");
   auto types = cluster_.Types();
@@ -199,15 +205,20 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
     } else if (accept.find("v=v2beta1;as=APIGroupDiscoveryList") != std::string_view::npos) {
       v = "v2beta1";
     }
+    std::vector<json> extra;
+    if (!core && options_.extra_discovery) extra = options_.extra_discovery();
     if (!v.empty()) {
-      return SendJson(w, 200, AggregatedDiscovery(types, core, v), {},
-                      v == "v2" ? kV2Discovery : kV2Beta1Discovery);
+      json doc = AggregatedDiscovery(types, core, v);
+      for (const auto& e : extra) doc["items"].push_back(AggregatedGroupEntry(e));
+      return SendJson(w, 200, doc, {}, v == "v2" ? kV2Discovery : kV2Beta1Discovery);
     }
     if (core) {
       std::string host(req.Header("Host"));
       return SendJson(w, 200, LegacyApiVersions(host.empty() ? "127.0.0.1" : host));
     }
-    return SendJson(w, 200, LegacyGroupList(types));
+    json doc = LegacyGroupList(types);
+    for (const auto& e : extra) doc["groups"].push_back(LegacyGroupEntry(e));
+    return SendJson(w, 200, doc);
   }
   Route route;
   size_t rest;
@@ -254,23 +265,6 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
   const std::string& m = req.method;
   const bool item = !route.name.empty();
   std::string_view accept = req.Header("Accept");
-
-  if (options_.authorize) {
-    std::string verb = m == "GET" ? (item ? "get" : (Truthy(req.Param("watch")) ? "watch" : "list"))
-                       : m == "POST"  ? "create"
-                       : m == "PUT"   ? "update"
-                       : m == "PATCH" ? "patch"
-                       : item         ? "delete"
-                                      : "deletecollection";
-    std::string user;
-    Authenticate(req, &user);
-    AccessRequest ar{user, verb, t.group, t.plural, sub, route.ns, route.name};
-    if (!options_.authorize(ar)) {
-      return SendError(
-          w, ApiError::Forbidden(QualifiedResource(t.group, t.plural) + " is forbidden: User \"" +
-                                 user + "\" cannot " + verb + " resource \"" + t.plural + "\""));
-    }
-  }
 
   auto respond_object = [&](const json& obj, int code, const std::vector<std::string>& warnings) {
     if (WantsTable(accept) && obj.value("kind", "") == t.kind) {
@@ -333,7 +327,7 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
       if (!obj.ok()) return SendError(w, obj.error());
       return respond_object(obj.value(), 200, {});
     }
-    auto opts = ParseListOptions(req);
+    auto opts = ParseListOptions(req, t);
     if (!opts.ok()) return SendError(w, opts.error());
     if (Truthy(req.Param("watch"))) return Watch(req, w, t, route.ns, opts.value());
     auto list = cluster_.List(t, route.ns, opts.value());
@@ -380,7 +374,7 @@ void ApiServer::HandleResource(const http::Request& req, http::ResponseWriter& w
       if (!r.ok()) return SendError(w, r.error());
       return SendJson(w, r.value().code, r.value().object);
     }
-    auto opts = ParseListOptions(req);
+    auto opts = ParseListOptions(req, t);
     if (!opts.ok()) return SendError(w, opts.error());
     auto r = cluster_.DeleteCollection(t, route.ns, opts.value(), del);
     return r.ok() ? SendJson(w, 200, r.value()) : SendError(w, r.error());

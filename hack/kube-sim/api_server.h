@@ -1,7 +1,9 @@
 // ApiServer: the Kubernetes REST surface of the simulator on shardwise::http::Server.
 // It parses paths (/api/v1/..., /apis/G/V/..., discovery, OpenAPI, /version), content
-// negotiation (Table, aggregated discovery, patch types), authentication by bearer
-// token, query options, and streams watches; Cluster does the semantics.
+// negotiation (Table, aggregated discovery, patch types), query options, and streams
+// watches; Cluster does the semantics. Every request is first authenticated and
+// authorized through the hooks (auth/), then offered to the extra handlers (auth
+// reviews, TokenRequest, APIService proxying) before the generic resource handling.
 #pragma once
 
 #include <atomic>
@@ -10,22 +12,25 @@
 #include <string>
 
 #include "common/http/server.h"
+#include "hack/kube-sim/auth/rbac.h"
 #include "hack/kube-sim/cluster.h"
 
 namespace shardwise::kubesim {
 
-// What an authorizer is asked (RBAC is not enforced yet; this is the hook).
-struct AccessRequest {
-  std::string user;
-  std::string verb;  // get, list, watch, create, update, patch, delete, deletecollection
-  std::string group, resource, subresource, ns, name;
-};
+// Serves `req` itself and returns true, or returns false to pass it on.
+using ExtraHandler =
+    std::function<bool(const http::Request&, const UserInfo&, http::ResponseWriter&)>;
 
 struct ApiServerOptions {
-  // Bearer token -> user name. Empty: every request is anonymous and allowed.
-  std::map<std::string, std::string> tokens;
-  // Returns false to deny (403). Unset: allow all.
-  std::function<bool(const AccessRequest&)> authorize;
+  // Who sent the request (401/403 errors end it). Unset: everyone is system:masters.
+  std::function<ApiResult<UserInfo>(const http::Request&)> authenticate;
+  // Unset: allow all.
+  std::function<Decision(const Attributes&)> authorize;
+  // Tried in order after authorization.
+  std::vector<ExtraHandler> handlers;
+  // Extra entries for discovery (aggregated APIs): each is {group, version, resources
+  // (an APIResourceList's "resources")}; called per discovery request.
+  std::function<std::vector<json>()> extra_discovery;
   // How often watches with allowWatchBookmarks=true get a BOOKMARK.
   std::chrono::milliseconds bookmark_interval{10000};
   // false: always answer /api and /apis with legacy discovery (as pre-1.26 servers do).
@@ -35,6 +40,10 @@ struct ApiServerOptions {
                      const std::string& name)>
       pod_log;
 };
+
+// JSON responses and metav1.Status errors, with the headers every API response has.
+void SendApiObject(http::ResponseWriter& w, int code, const json& body);
+void SendApiError(http::ResponseWriter& w, const ApiError& e);
 
 class ApiServer {
  public:
@@ -50,7 +59,6 @@ class ApiServer {
   void HandleResource(const http::Request& req, http::ResponseWriter& w, Route& route);
   void Watch(const http::Request& req, http::ResponseWriter& w, const ResourceType& t,
              const std::string& ns, const ListOptions& opts);
-  bool Authenticate(const http::Request& req, std::string* user);
 
   Cluster& cluster_;
   ApiServerOptions options_;

@@ -6,6 +6,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
+#include <ctime>
 #include <memory>
 
 namespace shardwise::kubesim {
@@ -62,47 +64,74 @@ Owned<X509> NewCert(EVP_PKEY* subject_key, const std::string& cn, long serial) {
   return cert;
 }
 
+Result<Owned<EVP_PKEY>> ReadKey(const std::string& pem) {
+  Owned<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  if (!key) return Status::InvalidArgument("bad private key PEM");
+  return Owned<EVP_PKEY>(key);
+}
+
+Result<Owned<X509>> ReadCert(const std::string& pem) {
+  Owned<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (!cert) return Status::InvalidArgument("bad certificate PEM");
+  return Owned<X509>(cert);
+}
+
+Result<CertKey> Pems(X509* cert, EVP_PKEY* key) {
+  auto cert_pem = CertPem(cert);
+  auto key_pem = KeyPem(key);
+  if (!cert_pem.ok()) return cert_pem.status();
+  if (!key_pem.ok()) return key_pem.status();
+  return CertKey{cert_pem.value(), key_pem.value()};
+}
+
+long NextSerial() {
+  static std::atomic<long> serial{static_cast<long>(time(nullptr)) * 1000};
+  return ++serial;
+}
+
 }  // namespace
 
-Result<ServingCerts> GenerateServingCerts(const std::vector<std::string>& ip_sans,
-                                          const std::vector<std::string>& dns_sans) {
-  Owned<EVP_PKEY> ca_key(EVP_EC_gen("P-256"));
+Result<CertKey> GenerateCa(const std::string& cn) {
   Owned<EVP_PKEY> key(EVP_EC_gen("P-256"));
-  if (!ca_key || !key) return Status::Internal("EC key generation failed");
-
-  Owned<X509> ca = NewCert(ca_key.get(), "shardwise-kube-sim-ca", 1);
+  if (!key) return Status::Internal("EC key generation failed");
+  Owned<X509> ca = NewCert(key.get(), cn, NextSerial());
   X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
   if (!AddExt(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE") ||
       !AddExt(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") ||
       !AddExt(ca.get(), ca.get(), NID_subject_key_identifier, "hash"))
     return Status::Internal("CA extensions failed");
-  if (!X509_sign(ca.get(), ca_key.get(), EVP_sha256()))
-    return Status::Internal("CA signing failed");
+  if (!X509_sign(ca.get(), key.get(), EVP_sha256())) return Status::Internal("CA signing failed");
+  return Pems(ca.get(), key.get());
+}
 
-  Owned<X509> cert = NewCert(key.get(), "kube-apiserver", 2);
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get()));
+Result<CertKey> IssueCert(const CertKey& ca_pems, const CertSpec& spec) {
+  auto ca = ReadCert(ca_pems.cert_pem);
+  auto ca_key = ReadKey(ca_pems.key_pem);
+  if (!ca.ok()) return ca.status();
+  if (!ca_key.ok()) return ca_key.status();
+  Owned<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  if (!key) return Status::Internal("EC key generation failed");
+  Owned<X509> cert = NewCert(key.get(), spec.cn, NextSerial());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  for (const auto& o : spec.orgs)
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.value().get()));
   std::string san;
-  for (const auto& ip : ip_sans) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
-  for (const auto& dns : dns_sans) san += (san.empty() ? "" : ",") + std::string("DNS:") + dns;
-  if (!AddExt(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE") ||
-      !AddExt(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
-      !AddExt(cert.get(), ca.get(), NID_ext_key_usage, "serverAuth") ||
-      (!san.empty() && !AddExt(cert.get(), ca.get(), NID_subject_alt_name, san)))
-    return Status::Internal("serving certificate extensions failed");
-  if (!X509_sign(cert.get(), ca_key.get(), EVP_sha256()))
-    return Status::Internal("serving certificate signing failed");
-
-  ServingCerts out;
-  auto ca_pem = CertPem(ca.get());
-  auto cert_pem = CertPem(cert.get());
-  auto key_pem = KeyPem(key.get());
-  if (!ca_pem.ok()) return ca_pem.status();
-  if (!cert_pem.ok()) return cert_pem.status();
-  if (!key_pem.ok()) return key_pem.status();
-  out.ca_pem = ca_pem.value();
-  out.cert_pem = cert_pem.value();
-  out.key_pem = key_pem.value();
-  return out;
+  for (const auto& ip : spec.ip_sans) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
+  for (const auto& dns : spec.dns_sans) san += (san.empty() ? "" : ",") + std::string("DNS:") + dns;
+  if (!AddExt(cert.get(), ca.value().get(), NID_basic_constraints, "critical,CA:FALSE") ||
+      !AddExt(cert.get(), ca.value().get(), NID_key_usage,
+              "critical,digitalSignature,keyEncipherment") ||
+      !AddExt(cert.get(), ca.value().get(), NID_ext_key_usage,
+              spec.client ? "clientAuth" : "serverAuth") ||
+      (!san.empty() && !AddExt(cert.get(), ca.value().get(), NID_subject_alt_name, san)))
+    return Status::Internal("certificate extensions failed");
+  if (!X509_sign(cert.get(), ca_key.value().get(), EVP_sha256()))
+    return Status::Internal("certificate signing failed");
+  return Pems(cert.get(), key.get());
 }
 
 }  // namespace shardwise::kubesim

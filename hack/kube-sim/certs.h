@@ -1,5 +1,7 @@
-// A throwaway PKI for the simulator's HTTPS listener: a self-signed CA and a serving
-// certificate for 127.0.0.1/localhost signed by it (ECDSA P-256, OpenSSL C API).
+// A throwaway PKI for the simulator (ECDSA P-256, OpenSSL C API): self-signed CAs and
+// certificates they sign — the HTTPS serving certificate, the admin's client
+// certificate, the aggregator's front-proxy client certificate — and test servers'
+// certificates.
 #pragma once
 
 #include <string>
@@ -9,14 +11,21 @@
 
 namespace shardwise::kubesim {
 
-struct ServingCerts {
-  std::string ca_pem;
-  std::string cert_pem;  // the serving certificate
-  std::string key_pem;   // its private key (PKCS#8)
+struct CertKey {
+  std::string cert_pem;
+  std::string key_pem;  // PKCS#8
 };
 
-// `ip_sans`/`dns_sans` name the server ("127.0.0.1", "localhost").
-Result<ServingCerts> GenerateServingCerts(const std::vector<std::string>& ip_sans,
-                                          const std::vector<std::string>& dns_sans);
+// A self-signed CA named `cn`.
+Result<CertKey> GenerateCa(const std::string& cn);
+
+struct CertSpec {
+  std::string cn;
+  std::vector<std::string> orgs;  // subject O entries (Kubernetes groups)
+  std::vector<std::string> ip_sans;
+  std::vector<std::string> dns_sans;
+  bool client = false;  // clientAuth instead of serverAuth
+};
+Result<CertKey> IssueCert(const CertKey& ca, const CertSpec& spec);
 
 }  // namespace shardwise::kubesim

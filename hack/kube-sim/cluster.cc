@@ -11,6 +11,7 @@
 #include "hack/kube-sim/json_path.h"
 #include "hack/kube-sim/managed_fields.h"
 #include "hack/kube-sim/patch.h"
+#include "hack/kube-sim/pod_defaults.h"
 #include "hack/kube-sim/schema.h"
 #include "hack/kube-sim/time_util.h"
 
@@ -497,6 +498,7 @@ ApiResult<WriteResult> Cluster::Write(const WriteSpec& spec, const Mutator& muta
 
 void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& obj) {
   json& md = obj["metadata"];
+  ApplyPodSpecDefaults(t, obj);
   if (IsKind(t, "", "Namespace")) {
     if (!current && !obj.contains("spec")) obj["spec"] = {{"finalizers", {"kubernetes"}}};
     if (!obj.contains("status") || !obj["status"].contains("phase")) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hack/kube-sim/openapi_schemas.h"
+
 namespace shardwise::kubesim {
 namespace {
 
@@ -30,7 +32,7 @@ json AggregatedResource(const ResourceType& t) {
             {"responseKind", {{"group", t.group}, {"version", t.version}, {"kind", t.kind}}},
             {"scope", t.namespaced ? "Namespaced" : "Cluster"},
             {"singularResource", t.singular},
-            {"verbs", kVerbs}};
+            {"verbs", t.verbs.empty() ? kVerbs : json(t.verbs)}};
   if (!t.short_names.empty()) r["shortNames"] = t.short_names;
   if (!t.categories.empty()) r["categories"] = t.categories;
   json subs = json::array();
@@ -127,7 +129,7 @@ json LegacyResourceList(const std::vector<TypePtr>& types, const std::string& gr
               {"singularName", t->singular},
               {"namespaced", t->namespaced},
               {"kind", t->kind},
-              {"verbs", kVerbs}};
+              {"verbs", t->verbs.empty() ? kVerbs : json(t->verbs)}};
     if (!t->short_names.empty()) r["shortNames"] = t->short_names;
     if (!t->categories.empty()) r["categories"] = t->categories;
     resources.push_back(r);
@@ -151,6 +153,32 @@ json LegacyResourceList(const std::vector<TypePtr>& types, const std::string& gr
           {"apiVersion", "v1"},
           {"groupVersion", group.empty() ? version : group + "/" + version},
           {"resources", resources}};
+}
+
+json AggregatedGroupEntry(const json& entry) {
+  std::string group = entry.value("group", ""), version = entry.value("version", "");
+  json resources = json::array();
+  const json& list = entry.value("resources", json::array());
+  if (list.is_array())
+    for (const auto& r : list) {
+      std::string name = r.is_object() ? r.value("name", "") : "";
+      // "pods/metric" style names are not resources of their own (kubectl hides them).
+      if (name.empty() || name.find('/') != std::string::npos) continue;
+      resources.push_back(
+          {{"resource", name},
+           {"responseKind",
+            {{"group", group}, {"version", version}, {"kind", r.value("kind", "")}}},
+           {"scope", r.value("namespaced", false) ? "Namespaced" : "Cluster"},
+           {"singularResource", r.value("singularName", "")},
+           {"verbs", r.value("verbs", json::array())}});
+    }
+  return {
+      {"metadata", {{"name", group}}},
+      {"versions", {{{"version", version}, {"freshness", "Current"}, {"resources", resources}}}}};
+}
+
+json LegacyGroupEntry(const json& entry) {
+  return GroupEntry(entry.value("group", ""), {entry.value("version", "")});
 }
 
 json OpenApiV3Index(const std::vector<TypePtr>& types) {
@@ -184,7 +212,7 @@ json OpenApiV3GroupVersion(const std::vector<TypePtr>& types, const std::string&
   if (!found) return nullptr;
   return {{"openapi", "3.0.0"},
           {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
-          {"components", {{"schemas", json::object()}}},
+          {"components", {{"schemas", OpenApiSchemas(types, group, version)}}},
           {"paths", paths}};
 }
 

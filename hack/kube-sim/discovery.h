@@ -20,6 +20,10 @@ json LegacyGroupList(const std::vector<TypePtr>& types);
 json LegacyApiGroup(const std::vector<TypePtr>& types, const std::string& group);
 json LegacyResourceList(const std::vector<TypePtr>& types, const std::string& group,
                         const std::string& version);
+// Discovery entries for a group-version served elsewhere (an aggregated APIService):
+// `entry` is {group, version, resources (an APIResourceList's resources)}.
+json AggregatedGroupEntry(const json& entry);
+json LegacyGroupEntry(const json& entry);
 json OpenApiV3Index(const std::vector<TypePtr>& types);
 json OpenApiV3GroupVersion(const std::vector<TypePtr>& types, const std::string& group,
                            const std::string& version);

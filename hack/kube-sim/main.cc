@@ -41,11 +41,14 @@ int main(int argc, char** argv) {
   f.String("cert-dir", &opts.cert_dir,
            "Where ca.crt, tls.crt and tls.key are written (default: a new temporary directory).");
   f.String("kubeconfig-out", &kubeconfig_out,
-           "Write a kubeconfig for the HTTP endpoint to PATH and, when HTTPS is on, one for the "
-           "HTTPS endpoint to PATH-tls.");
+           "Write an admin kubeconfig to PATH for the address the simulator listens on: the "
+           "HTTPS endpoint when it is on (then PATH-http gets the plain HTTP one, if that is "
+           "on too), else the HTTP endpoint.");
   f.StringList("token", &tokens,
-               "USER=TOKEN: accept bearer TOKEN as USER; the kubeconfig uses the first one. "
-               "Unknown tokens get 401 once any is set. RBAC is not enforced yet.");
+               "USER=TOKEN[=GROUP,...]: accept bearer TOKEN as USER, a member of the GROUPs "
+               "(RBAC applies) or, without groups, of system:masters (an admin). The "
+               "kubeconfig uses the first one; without any it carries the admin's client "
+               "certificate. Unknown tokens get 401.");
   f.String("state-file", &opts.state_file,
            "Load the cluster from PATH at start; save it there about once a second after "
            "changes and at shutdown.");
@@ -89,8 +92,26 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "shardwise-kube-sim: --token wants USER=TOKEN, got \"%s\"\n", t.c_str());
       return 2;
     }
-    opts.tokens[t.substr(0, eq)] = t.substr(eq + 1);
-    if (first_user.empty()) first_user = t.substr(0, eq);
+    std::string user = t.substr(0, eq), token = t.substr(eq + 1);
+    size_t eq2 = token.find('=');
+    if (eq2 != std::string::npos) {
+      std::string groups = token.substr(eq2 + 1);
+      token = token.substr(0, eq2);
+      auto& list = opts.token_groups[user];
+      size_t start = 0;
+      while (start <= groups.size()) {
+        size_t comma = groups.find(',', start);
+        if (comma == std::string::npos) comma = groups.size();
+        if (comma > start) list.push_back(groups.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    if (token.empty()) {
+      std::fprintf(stderr, "shardwise-kube-sim: --token wants USER=TOKEN, got \"%s\"\n", t.c_str());
+      return 2;
+    }
+    opts.tokens[user] = token;
+    if (first_user.empty()) first_user = user;
   }
   if (opts.listen_address.empty() && opts.tls_listen_address.empty()) {
     std::fprintf(stderr, "shardwise-kube-sim: both listeners are off\n");
@@ -129,10 +150,12 @@ int main(int argc, char** argv) {
   }
   if (!kubeconfig_out.empty()) {
     Status s;
-    if (sim.port()) s = sim.WriteKubeconfig(kubeconfig_out, false, first_user);
-    if (s.ok() && sim.tls_port()) {
-      s = sim.WriteKubeconfig(sim.port() ? kubeconfig_out + "-tls" : kubeconfig_out, true,
-                              first_user);
+    if (sim.tls_port()) {
+      s = sim.WriteKubeconfig(kubeconfig_out, true, first_user);
+      if (s.ok() && sim.port())
+        s = sim.WriteKubeconfig(kubeconfig_out + "-http", false, first_user);
+    } else {
+      s = sim.WriteKubeconfig(kubeconfig_out, false, first_user);
     }
     if (!s.ok()) {
       log::Error("writing kubeconfig failed", {{"err", s}});

@@ -1,8 +1,10 @@
 // The namespace controller: empties Terminating namespaces, then removes them.
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 #include "hack/kube-sim/controller.h"
+#include "hack/kube-sim/time_util.h"
 
 namespace shardwise::kubesim {
 namespace {
@@ -37,7 +39,10 @@ class NamespaceController : public Controller {
   }
 
  private:
-  // Deletes what is left in `ns`; true once the namespace itself is gone.
+  // Deletes what is left in `ns`; true once the namespace itself is gone. While content
+  // or finalizers remain, the namespace's conditions say what (as the real namespace
+  // controller reports them); with other spec.finalizers than "kubernetes", or
+  // metadata.finalizers, it stays Terminating until those are removed.
   bool Drain(const std::string& ns) {
     std::vector<std::pair<std::string, std::string>> objects;  // collection, name
     cluster_.store().Transact([&](ObjectStore::Txn& txn) {
@@ -48,24 +53,94 @@ class NamespaceController : public Controller {
       }
       return 0;
     });
-    bool left = false;
+    std::map<std::string, int> remaining;   // "resource.group" → count
+    std::map<std::string, int> finalizers;  // finalizer → count
     for (const auto& [collection, name] : objects) {
       TypePtr t = cluster_.TypeForStorage(collection);
       if (!t) continue;
       cluster_.Delete(*t, ns, name, DeleteOptions{});
-      left = left || cluster_.Get(*t, ns, name).ok();
+      auto left = cluster_.Get(*t, ns, name);
+      if (!left.ok()) continue;
+      remaining[t->plural + "." + t->group]++;
+      const json& f = left.value()["metadata"].value("finalizers", json::array());
+      if (f.is_array())
+        for (const auto& x : f)
+          if (x.is_string()) finalizers[x.get<std::string>()]++;
     }
-    if (left) return false;
-    // Contents gone: clear spec.finalizers and remove the namespace.
     return cluster_.store().Transact([&](ObjectStore::Txn& txn) {
       const json* nso = txn.Get("/namespaces", "", ns);
       if (!nso) return true;
-      if (nso->value("metadata", json::object()).contains("finalizers") &&
-          !(*nso)["metadata"]["finalizers"].empty())
-        return false;
-      txn.Remove("/namespaces", "", ns);
-      return true;
+      json updated = *nso;
+      updated["status"]["conditions"] = Conditions(remaining, finalizers, nso);
+      if (remaining.empty()) {
+        // Content gone: the "kubernetes" finalizer is this controller's to remove.
+        json spec_f = updated.value("spec", json::object()).value("finalizers", json::array());
+        json kept = json::array();
+        if (spec_f.is_array())
+          for (const auto& f : spec_f)
+            if (f != "kubernetes") kept.push_back(f);
+        if (kept.empty()) {
+          if (updated.contains("spec")) updated["spec"].erase("finalizers");
+        } else {
+          updated["spec"]["finalizers"] = kept;
+        }
+        const json& md_f = updated["metadata"].value("finalizers", json::array());
+        if (kept.empty() && (!md_f.is_array() || md_f.empty())) {
+          txn.Remove("/namespaces", "", ns);
+          return true;
+        }
+      }
+      if (updated != *nso) txn.Put("/namespaces", updated);
+      return false;
     });
+  }
+
+  static json Conditions(const std::map<std::string, int>& remaining,
+                         const std::map<std::string, int>& finalizers, const json* current) {
+    auto join = [](const std::map<std::string, int>& m, const char* fmt) {
+      std::string out;
+      for (const auto& [k, n] : m) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, fmt, n);
+        out += (out.empty() ? "" : ", ") + k + buf;
+      }
+      return out;
+    };
+    json conds = json::array();
+    auto add = [&](const char* type, bool status, const char* reason, const std::string& msg) {
+      std::string time = NowRfc3339();
+      const json& old = current->value("status", json::object()).value("conditions", json::array());
+      if (old.is_array())
+        for (const auto& c : old)
+          if (c.value("type", "") == type && c.value("status", "") == (status ? "True" : "False"))
+            time = c.value("lastTransitionTime", time);
+      conds.push_back({{"type", type},
+                       {"status", status ? "True" : "False"},
+                       {"lastTransitionTime", time},
+                       {"reason", reason},
+                       {"message", msg}});
+    };
+    add("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
+        "All resources successfully discovered");
+    add("NamespaceDeletionGroupVersionParsingFailure", false, "ParsedGroupVersions",
+        "All legacy kube types successfully parsed");
+    add("NamespaceDeletionContentFailure", false, "ContentDeleted",
+        "All content successfully deleted, may be waiting on finalization");
+    if (remaining.empty()) {
+      add("NamespaceContentRemaining", false, "ContentRemoved", "All content successfully removed");
+    } else {
+      add("NamespaceContentRemaining", true, "SomeResourcesRemain",
+          "Some resources are remaining: " + join(remaining, " has %d resource instances"));
+    }
+    if (finalizers.empty()) {
+      add("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers",
+          "All content-preserving finalizers finished");
+    } else {
+      add("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain",
+          "Some content in the namespace has finalizers remaining: " +
+              join(finalizers, " in %d resource instances"));
+    }
+    return conds;
   }
 
   Cluster& cluster_;

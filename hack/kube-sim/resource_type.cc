@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include "hack/kube-sim/json_path.h"
 #include "hack/kube-sim/time_util.h"
@@ -791,6 +792,18 @@ std::vector<ResourceType> MakeBuiltins() {
       true);
   add(T("events.k8s.io", "v1", "Event", "events", {"ev"}, true, EventColumns()));
   out.back().storage_override = "/events";
+  // Answered by auth/auth_api.cc, never stored.
+  for (auto [group, kind, plural, namespaced] :
+       std::vector<std::tuple<std::string, std::string, std::string, bool>>{
+           {"authentication.k8s.io", "TokenReview", "tokenreviews", false},
+           {"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false},
+           {"authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", true},
+           {"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false},
+           {"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false},
+           {"authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false}}) {
+    add(T(group, "v1", kind, plural, {}, namespaced));
+    out.back().verbs = {"create"};
+  }
   return out;
 }
 

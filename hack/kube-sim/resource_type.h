@@ -42,7 +42,10 @@ struct ResourceType {
   // Supports strategic-merge-patch (built-ins only).
   bool strategic = true;
   std::vector<Column> columns;  // empty: Name + Age
-  json schema;                  // CRD openAPIV3Schema, null when none
+  // Discovery verbs; empty = the full set. Review types (answered by auth/) are
+  // {"create"}: they are never stored.
+  std::vector<std::string> verbs;
+  json schema;  // CRD openAPIV3Schema, null when none
   // Set when another group's collection holds the objects (events.k8s.io Events live
   // with core Events so that `kubectl describe` sees them).
   std::string storage_override;

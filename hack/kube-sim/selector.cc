@@ -1,5 +1,8 @@
 #include "hack/kube-sim/selector.h"
 
+#include <map>
+#include <set>
+
 #include <algorithm>
 #include <optional>
 
@@ -227,6 +230,50 @@ bool Selector::Matches(const json& object) const {
     }
   }
   return true;
+}
+
+std::vector<std::string> Selector::Keys() const {
+  std::vector<std::string> out;
+  for (const auto& r : requirements_) out.push_back(r.key);
+  return out;
+}
+
+ApiError CheckFieldLabels(const Selector& fields, const std::string& group, const std::string& kind,
+                          bool builtin) {
+  static const std::map<std::string, std::set<std::string>> kByKind = {
+      {"/Pod",
+       {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs",
+        "status.nominatedNodeName"}},
+      {"/Event",
+       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}},
+      {"events.k8s.io/Event",
+       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+        "regarding.kind", "regarding.name", "regarding.namespace"}},
+      {"/Secret", {"type"}},
+      {"/Namespace", {"status.phase"}},
+      {"/Node", {"spec.unschedulable"}},
+      {"/Service", {"spec.clusterIP", "spec.type"}},
+      {"/ReplicationController", {"status.replicas"}},
+      {"apps/ReplicaSet", {"status.replicas"}},
+      {"batch/Job", {"status.successful"}},
+      {"certificates.k8s.io/CertificateSigningRequest", {"spec.signerName"}},
+  };
+  for (const auto& key : fields.Keys()) {
+    if (key == "metadata.name" || key == "metadata.namespace") continue;
+    auto it = kByKind.find(group + "/" + kind);
+    if (it != kByKind.end() && it->second.count(key)) continue;
+    if (!builtin)
+      return ApiError::BadRequest("\"" + key +
+                                  "\" is not a known field selector: only \"metadata.name\", "
+                                  "\"metadata.namespace\"");
+    return ApiError::BadRequest("field label not supported: " + key);
+  }
+  return ApiError();
 }
 
 }  // namespace shardwise::kubesim

@@ -26,6 +26,8 @@ class Selector {
 
   bool Matches(const json& object) const;
   bool empty() const { return requirements_.empty(); }
+  // A field selector's keys, or a label selector's.
+  std::vector<std::string> Keys() const;
 
  private:
   enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kNotExists };
@@ -38,5 +40,12 @@ class Selector {
   bool match_nothing_ = false;
   std::vector<Requirement> requirements_;
 };
+
+// 400 unless every key of field selector `fields` is one the apiserver supports for
+// the kind: metadata.name and metadata.namespace everywhere, plus the kind's own
+// (pods: spec.nodeName, status.phase, ...; events: involvedObject.*, reason, type, ...).
+// Built-ins say `field label not supported: KEY`; custom resources name what is allowed.
+ApiError CheckFieldLabels(const Selector& fields, const std::string& group, const std::string& kind,
+                          bool builtin);
 
 }  // namespace shardwise::kubesim

@@ -30,7 +30,7 @@ class KubeSimBinaryTest : public ::testing::Test {
 
   std::unique_ptr<BackgroundCommand> StartSim() {
     std::filesystem::remove(dir_ / "kc");
-    std::filesystem::remove(dir_ / "kc-tls");
+    std::filesystem::remove(dir_ / "kc-http");
     auto sim = std::make_unique<BackgroundCommand>(
         std::vector<std::string>{
             KUBE_SIM_BINARY, "--listen=127.0.0.1:0", "--tls-listen=127.0.0.1:0",
@@ -38,10 +38,11 @@ class KubeSimBinaryTest : public ::testing::Test {
             "--state-file=" + (dir_ / "state.json").string(), "--token=admin=tok-123"},
         std::map<std::string, std::string>{});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(dir_ / "kc-tls"))
+    while (std::chrono::steady_clock::now() < deadline &&
+           !std::filesystem::exists(dir_ / "kc-http"))
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_TRUE(std::filesystem::exists(dir_ / "kc")) << sim->Errors();
-    EXPECT_TRUE(std::filesystem::exists(dir_ / "kc-tls")) << sim->Errors();
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "kc-http")) << sim->Errors();
     return sim;
   }
 
@@ -74,10 +75,10 @@ TEST_F(KubeSimBinaryTest, ServesKubectlOverHttpsAndKeepsStateAcrossRestart) {
   std::ofstream(dir_ / "cm.yaml")
       << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: survivor\n"
          "  namespace: default\ndata:\n  k: v\n";
-  CommandResult r = Kubectl("kc-tls", {"apply", "-f", (dir_ / "cm.yaml").string()});
+  CommandResult r = Kubectl("kc", {"apply", "-f", (dir_ / "cm.yaml").string()});
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << sim->Errors();
   EXPECT_THAT(r.out, HasSubstr("configmap/survivor created"));
-  std::ifstream kc(dir_ / "kc-tls");
+  std::ifstream kc(dir_ / "kc");
   std::stringstream text;
   text << kc.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr("token: tok-123"));
@@ -86,7 +87,7 @@ TEST_F(KubeSimBinaryTest, ServesKubectlOverHttpsAndKeepsStateAcrossRestart) {
   EXPECT_THAT(sim->Errors(), HasSubstr("kube-sim stopped"));
 
   sim = StartSim();
-  r = Kubectl("kc", {"get", "configmap", "survivor", "-o", "jsonpath={.data.k}"});
+  r = Kubectl("kc-http", {"get", "configmap", "survivor", "-o", "jsonpath={.data.k}"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << sim->Errors();
   EXPECT_EQ(r.out, "v");
   EXPECT_EQ(sim->Terminate(std::chrono::seconds(20)), 0) << sim->Errors();
