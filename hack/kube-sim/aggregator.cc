@@ -140,9 +140,10 @@ Result<Aggregator::Backend> Aggregator::Resolve(const json& apiservice, Conditio
   auto svc = cluster_.Get(*svc_type, ns, name);
   if (!svc.ok())
     return fail("ServiceNotFound", "service/" + name + " in \"" + ns + "\" is not present");
-  const json* sport = nullptr;
-  for (const auto& p : svc.value().value("spec", json::object()).value("ports", json::array()))
-    if (p.is_object() && p.value("port", json()) == port) sport = &p;
+  std::optional<json> sport;
+  const json ports = svc.value().value("spec", json::object()).value("ports", json::array());
+  for (const auto& p : ports)
+    if (p.is_object() && p.value("port", json()) == port) sport = p;
   if (!sport)
     return fail("ServicePortError", "service/" + name + " in \"" + ns +
                                         "\" is not listening on port " + std::to_string(port));

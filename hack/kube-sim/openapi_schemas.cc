@@ -70,8 +70,9 @@ json Expand(const json& compact) {
   out["type"] = "object";
   out["description"] = compact.value("d", "");
   json props = json::object();
-  for (const auto& [name, spec] : compact.value("p", json::object()).items())
-    props[name] = FieldSchema(spec.get<std::string>());
+  const json fields = compact.value("p", json::object());
+  for (const auto& [name, spec] : fields.items())
+    if (spec.is_string()) props[name] = FieldSchema(spec.get<std::string>());
   out["properties"] = props;
   if (compact.contains("required")) out["required"] = compact["required"];
   if (compact.contains("gvk")) {

@@ -85,6 +85,17 @@ class KubectlAuthTest : public ::testing::Test {
     return dir_.File(sa + ".kubeconfig", sim_->KubeconfigWithToken(true, token));
   }
 
+  void InstallScrapePoolCrd() {
+    const char* source = std::getenv("SHARDWISE_SOURCE_DIR");  // set by ctest
+    ASSERT_NE(source, nullptr);
+    CommandResult r =
+        Kubectl({"apply", "-f", std::string(source) + "/crds/shardwise.io/scrapepools.yaml"});
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    r = Kubectl(
+        {"wait", "--for=condition=Established", "crd/scrapepools.shardwise.io", "--timeout=20s"});
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  }
+
   static kubesim::Simulator* sim_;
   TempDir dir_;
   std::string ns_;
@@ -202,6 +213,9 @@ TEST_F(KubectlAuthTest, AggregatedClusterRole) {
       },
       std::chrono::seconds(20)));
   CreateServiceAccount("hpa");
+  // Without the CRD, kubectl cannot map the resource to its group and asks about
+  // "scrapepools.shardwise.io" in the core group, as with a real server.
+  InstallScrapePoolCrd();
   r = Apply(
       "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n"
       "  name: hpa\n  namespace: " +
@@ -300,7 +314,9 @@ TEST_F(KubectlAuthTest, ApiServiceRoutesThroughTheFrontProxy) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   r = Kubectl(
       {"wait", "--for=condition=Available", "apiservice/v1.metrics.example.com", "--timeout=20s"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_EQ(r.exit_code, 0)
+      << r.Describe()
+      << Kubectl({"get", "apiservice", "v1.metrics.example.com", "-o", "jsonpath={.status}"}).out;
 
   r = Kubectl({"get", "--raw", "/apis/metrics.example.com/v1/namespaces/" + ns_ + "/things"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
