@@ -2,7 +2,8 @@
 // (apiserver 1.32 surface: discovery, OpenAPI v3, Tables, list/watch, patch and server-side
 // apply, CRDs with schema validation, finalizers, garbage collection, namespaces, and the
 // Deployment, ReplicaSet, StatefulSet, DaemonSet, EndpointSlice, Endpoints, PDB and HPA
-// controllers; with --nodes, a scheduler and a kubelet that runs pods as real processes).
+// controllers; with --nodes, a scheduler and a kubelet that runs pods as real processes;
+// authentication and RBAC, ServiceAccount tokens, APIService aggregation).
 // Stops cleanly on SIGTERM/SIGINT.
 #include <unistd.h>
 
@@ -23,9 +24,10 @@ int main(int argc, char** argv) {
       "shardwise-kube-sim",
       "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
       "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
-      "finalizers, garbage collection, namespaces and the workload, endpoint, disruption-budget "
-      "and HPA controllers; with --nodes, a scheduler and a kubelet that runs pods as real "
-      "processes.",
+      "finalizers, garbage collection, namespaces, the workload, endpoint, disruption-budget "
+      "and HPA controllers, authentication with RBAC and ServiceAccount tokens, the "
+      "aggregation layer for APIServices; with --nodes, a scheduler and a kubelet that runs "
+      "pods as real processes.",
       /*default_listen_address=*/"");
   kubesim::SimulatorOptions opts;
   std::string kubeconfig_out;

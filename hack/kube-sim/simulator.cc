@@ -11,6 +11,8 @@
 #include "common/log/log.h"
 #include "hack/kube-sim/auth/auth_controllers.h"
 #include "hack/kube-sim/auth/bootstrap_policy.h"
+#include "hack/kube-sim/auth/escalation.h"
+#include "hack/kube-sim/auth/request_info.h"
 #include "hack/kube-sim/certs.h"
 #include "hack/kube-sim/scheduler.h"
 
@@ -116,7 +118,8 @@ Status Simulator::Start() {
   hpa.sync_period = options_.hpa_sync_period;
   hpa.metrics = options_.metrics_getter;
   // Custom and external metrics come through the aggregation layer, in process.
-  if (!hpa.metrics) hpa.metrics = [this](const std::string& path) { return aggregator_->Get(path); };
+  if (!hpa.metrics)
+    hpa.metrics = [this](const std::string& path) { return aggregator_->Get(path); };
   controllers_.Add(NewHpaController(cluster_, std::move(hpa)));
   if (options_.kubelet.nodes > 0) controllers_.Add(NewScheduler(cluster_));
   controllers_.Start();
@@ -135,6 +138,15 @@ Status Simulator::Start() {
       [this](const http::Request& req, const UserInfo& user, http::ResponseWriter& w) {
         return aggregator_->Serve(req, user, w);
       });
+  api_opts.handlers.push_back([this](const http::Request& req, const UserInfo& user,
+                                     http::ResponseWriter& w) {
+    if (req.method != "POST" && req.method != "PUT") return false;
+    Attributes a = RequestAttributes(req, user);
+    ApiError e = CheckEscalation(*authorizer_, cluster_, a, json::parse(req.body, nullptr, false));
+    if (e.ok()) return false;
+    SendApiError(w, e);
+    return true;
+  });
   api_opts.extra_discovery = [this] { return aggregator_->DiscoveryEntries(); };
   api_opts.bookmark_interval = options_.bookmark_interval;
   api_opts.aggregated_discovery = options_.aggregated_discovery;
@@ -279,7 +291,6 @@ Status Simulator::WriteKubeconfig(const std::string& path, bool tls,
                                   const std::string& user) const {
   return WriteFile(path, Kubeconfig(tls, user), true);
 }
-
 
 Status Simulator::SaveState() {
   if (options_.state_file.empty()) return Status::OK();

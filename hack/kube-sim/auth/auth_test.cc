@@ -367,6 +367,52 @@ TEST_F(AuthTest, ControllersMakeDefaultServiceAccountsLegacyTokensAndAggregatedR
   }));
 }
 
+TEST_F(AuthTest, CannotGrantPermissionsNotHeld) {
+  Create("rbac.authorization.k8s.io", "v1", "roles", "ns",
+         {{"metadata", {{"name", "role-admin"}}},
+          {"rules",
+           {{{"apiGroups", {"rbac.authorization.k8s.io"}},
+             {"resources", {"roles", "rolebindings"}},
+             {"verbs", {"create", "update"}}},
+            {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get"}}}}}});
+  Create(
+      "rbac.authorization.k8s.io", "v1", "rolebindings", "ns",
+      {{"metadata", {{"name", "developers"}}},
+       {"roleRef",
+        {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "role-admin"}}},
+       {"subjects",
+        {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", "developers"}}}}});
+  auto role = [](const std::string& name, const std::string& verb) {
+    return json{{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                {"kind", "Role"},
+                {"metadata", {{"name", name}}},
+                {"rules", {{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {verb}}}}}};
+  };
+  const std::string roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles";
+  EXPECT_EQ(Call("POST", roles, "dev-token", role("reader", "get")).status, 201);
+  auto r = Call("POST", roles, "dev-token", role("deleter", "delete"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("is attempting to grant RBAC permissions not currently held"));
+  // The admin may; then binding it is what the developer cannot do.
+  EXPECT_EQ(Call("POST", roles, "admin-token", role("deleter", "delete")).status, 201);
+  json binding = {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", {{"name", "me-deleter"}}},
+      {"roleRef",
+       {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "deleter"}}},
+      {"subjects", {{{"kind", "User"}, {"name", "dev"}}}}};
+  EXPECT_EQ(Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings",
+                 "dev-token", binding)
+                .status,
+            403);
+  binding["roleRef"]["name"] = "reader";
+  EXPECT_EQ(Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings",
+                 "dev-token", binding)
+                .status,
+            201);
+}
+
 TEST_F(AuthTest, TokenRequestIssuesTokensThatAuthenticate) {
   auto r = Call("POST", "/api/v1/namespaces/ns/serviceaccounts/sa/token", "admin-token",
                 {{"apiVersion", "authentication.k8s.io/v1"},
