@@ -42,8 +42,6 @@ struct Transfer {
   ClientRequest request;
   DoneCallback done;
   std::function<bool(std::string_view)> on_data;
-  std::function<bool(int, const Headers&)> on_headers;
-  bool headers_seen = false;
   ClientResponse response;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
@@ -67,15 +65,6 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   if (t->request.max_body_bytes != 0 && t->body_bytes > t->request.max_body_bytes) {
     t->over_limit = true;
     return 0;  // aborts the transfer
-  }
-  if (t->on_headers && !t->headers_seen) {
-    t->headers_seen = true;
-    long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (!t->on_headers(static_cast<int>(code), t->response.headers)) {
-      t->cancelled = true;
-      return 0;
-    }
   }
   if (t->on_data) {
     if (!t->on_data(std::string_view(data, len))) {
@@ -356,18 +345,6 @@ Client::StreamId Client::DoStream(ClientRequest request,
                                   DoneCallback done) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
-  t->on_data = std::move(on_data);
-  t->done = std::move(done);
-  return impl_->Submit(std::move(t));
-}
-
-Client::StreamId Client::DoStream(ClientRequest request,
-                                  std::function<bool(int, const Headers&)> on_headers,
-                                  std::function<bool(std::string_view)> on_data,
-                                  DoneCallback done) {
-  auto t = std::make_unique<Transfer>();
-  t->request = std::move(request);
-  t->on_headers = std::move(on_headers);
   t->on_data = std::move(on_data);
   t->done = std::move(done);
   return impl_->Submit(std::move(t));

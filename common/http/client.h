@@ -87,12 +87,6 @@ class Client {
   // gets the status line and headers when the stream ends, Aborted when cancelled.
   StreamId DoStream(ClientRequest request, std::function<bool(std::string_view)> on_data,
                     DoneCallback done);
-  // Like DoStream, and `on_headers` runs once with the status code and headers before the
-  // first body bytes (not at all for a response without a body: `done` has them then).
-  // Returning false from it cancels the stream. For proxies that relay as they receive.
-  StreamId DoStream(ClientRequest request,
-                    std::function<bool(int status, const Headers& headers)> on_headers,
-                    std::function<bool(std::string_view)> on_data, DoneCallback done);
   // Cancels a stream or request started by DoStream; `done` runs with Aborted. Safe to
   // call from any thread, for finished streams too.
   void Cancel(StreamId id);

@@ -252,17 +252,37 @@ bool Aggregator::Serve(const http::Request& req, const UserInfo& user, http::Res
       req.Param("watch") == "true" || req.Param("watch") == "1" || req.Param("follow") == "true";
   out.timeout = watch ? std::chrono::milliseconds(0) : std::chrono::milliseconds(60000);
 
+  auto filter = [](const http::Headers& in) {
+    http::Headers h;
+    for (const auto& [k, v] : in)
+      if (!IsHopHeader(k)) h.emplace_back(k, v);
+    return h;
+  };
+  if (!watch) {
+    auto resp = client_.DoSync(std::move(out));
+    if (!resp.ok()) {
+      log::Warn("aggregated API backend failed",
+                {{"apiservice", name}, {"error", resp.status().message()}});
+      SendApiObject(w, 503,
+                    Unavailable("error trying to reach service: " + resp.status().message()));
+      return true;
+    }
+    http::Response r;
+    r.status = resp.value().status;
+    r.headers = filter(resp.value().headers);
+    r.body = std::move(resp.value().body);
+    w.Send(std::move(r));
+    return true;
+  }
+  // A watch: relayed as it arrives. The client reports the status only at the end, so a
+  // stream that sends data is taken as 200 (a failing watch answers at once, without data).
   auto relay = std::make_shared<Relay>();
   auto id = client_.DoStream(
       std::move(out),
-      [relay](int status, const http::Headers& headers) {
-        std::lock_guard<std::mutex> lock(relay->mu);
-        relay->head.emplace(status, headers);
-        relay->cv.notify_all();
-        return true;
-      },
       [relay](std::string_view data) {
         std::lock_guard<std::mutex> lock(relay->mu);
+        if (!relay->head)
+          relay->head.emplace(200, http::Headers{{"Content-Type", "application/json"}});
         relay->chunks.emplace_back(data);
         relay->cv.notify_all();
         return true;
@@ -273,12 +293,6 @@ bool Aggregator::Serve(const http::Request& req, const UserInfo& user, http::Res
         relay->cv.notify_all();
       });
   bool started = false;
-  auto filter = [](const http::Headers& in) {
-    http::Headers h;
-    for (const auto& [k, v] : in)
-      if (!IsHopHeader(k)) h.emplace_back(k, v);
-    return h;
-  };
   std::unique_lock<std::mutex> lock(relay->mu);
   while (true) {
     relay->cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
@@ -321,7 +335,7 @@ bool Aggregator::Serve(const http::Request& req, const UserInfo& user, http::Res
     return true;
   }
   if (result && result->ok()) {
-    // No body: the status and headers came with `done`.
+    // No data: the status and headers came with `done`.
     http::Response resp;
     resp.status = result->value().status;
     resp.headers = filter(result->value().headers);

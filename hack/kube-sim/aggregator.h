@@ -8,7 +8,7 @@
 // (or not at all with insecureSkipTLSVerify); the proxy presents the front-proxy client
 // certificate (CN front-proxy-client, signed by the front-proxy CA) and names the caller
 // in X-Remote-User / X-Remote-Group / X-Remote-Extra-<key>; the caller's own credentials
-// are not forwarded. Responses (watches too) are relayed as they arrive.
+// are not forwarded. Watches are relayed as they arrive; other responses whole.
 //
 // A checker thread probes each APIService's discovery document every `check_interval`
 // and sets its Available condition: True/Passed, or False with ServiceNotFound,

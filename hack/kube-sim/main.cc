@@ -20,15 +20,14 @@ int main(int argc, char** argv) {
   using namespace shardwise;
   // The container launcher: single-threaded, before anything else starts.
   if (argc >= 2 && std::string(argv[1]) == "pod-exec") return kubesim::PodExecMain(argc, argv);
-  App app(
-      "shardwise-kube-sim",
-      "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
-      "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
-      "finalizers, garbage collection, namespaces, the workload, endpoint, disruption-budget "
-      "and HPA controllers, authentication with RBAC and ServiceAccount tokens, the "
-      "aggregation layer for APIServices; with --nodes, a scheduler and a kubelet that runs "
-      "pods as real processes.",
-      /*default_listen_address=*/"");
+  App app("shardwise-kube-sim",
+          "A Kubernetes API simulator that the real kubectl accepts: discovery, OpenAPI v3, "
+          "Tables, list/watch, patch and server-side apply, CRDs with schema validation, "
+          "finalizers, garbage collection, namespaces, the workload, endpoint, disruption-budget "
+          "and HPA controllers, authentication with RBAC and ServiceAccount tokens, the "
+          "aggregation layer for APIServices; with --nodes, a scheduler and a kubelet that runs "
+          "pods as real processes.",
+          /*default_listen_address=*/"");
   kubesim::SimulatorOptions opts;
   std::string kubeconfig_out;
   std::vector<std::string> tokens;

@@ -324,6 +324,11 @@ TEST_F(KubectlAuthTest, ApiServiceRoutesThroughTheFrontProxy) {
   EXPECT_EQ(ext.client_cn(), "front-proxy-client");
   EXPECT_EQ(ext.remote_user(), "kubernetes-admin");
   EXPECT_FALSE(ext.saw_authorization());
+  // Watches take the streaming path.
+  r = Kubectl(
+      {"get", "--raw", "/apis/metrics.example.com/v1/namespaces/" + ns_ + "/things?watch=true"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("answer"));
   r = Kubectl({"api-resources", "--api-group=metrics.example.com"});
   EXPECT_THAT(r.out, HasSubstr("things")) << r.Describe();
 
