@@ -37,8 +37,10 @@ ninja -C "$BUILD_DIR" -j "$JOBS"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 "$@"
 
 # The sanitizer stage: ASan+UBSan over the unit and integration tests, TSan over the
-# concurrency tests, each in its own build directory (hack/sanitize.sh).
-if [[ $# -eq 0 && "${SKIP_SANITIZE:-0}" != 1 ]]; then
+# concurrency tests, each in its own build directory (hack/sanitize.sh). Two more full builds
+# do not fit CI's budget on 2 cores next to everything else yet, so it runs when asked:
+# SANITIZE=1 bash hack/test.sh (or bash hack/sanitize.sh alone).
+if [[ $# -eq 0 && "${SANITIZE:-0}" == 1 ]]; then
   JOBS="$JOBS" bash hack/sanitize.sh
 fi
 
