@@ -1,0 +1,31 @@
+// A SampleSource over one scraper's Prometheus remote-read endpoint (/api/v1/read,
+// snappy-compressed protobuf, SAMPLES responses). Every Select is one HTTP request bounded by
+// `timeout`: a slow or dead scraper gives DeadlineExceeded / Unavailable naming the URL,
+// never a hang.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/http/client.h"
+#include "operator/promql/engine.h"
+
+namespace shardwise::promql {
+
+class RemoteReadSource : public SampleSource {
+ public:
+  // `client` must outlive the source; `url` is the full endpoint URL.
+  RemoteReadSource(http::Client& client, std::string url, std::chrono::milliseconds timeout)
+      : client_(client), url_(std::move(url)), timeout_(timeout) {}
+
+  Result<std::vector<Series>> Select(const std::vector<Matcher>& matchers, int64_t mint,
+                                     int64_t maxt) override;
+
+ private:
+  http::Client& client_;
+  std::string url_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace shardwise::promql
