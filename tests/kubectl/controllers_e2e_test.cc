@@ -15,7 +15,10 @@
 #include <set>
 #include <thread>
 
+#include "common/base64.h"
+#include "common/http/server.h"
 #include "common/testing/test_util.h"
+#include "hack/kube-sim/certs.h"
 #include "hack/kube-sim/simulator.h"
 #include "hack/kube-sim/time_util.h"
 #include "tests/kubectl/command_runner.h"
@@ -26,19 +29,26 @@ namespace {
 using kubesim::json;
 using shardwise::testing::CommandResult;
 using shardwise::testing::RunCommand;
+using shardwise::testing::TempDir;
 using shardwise::testing::WaitFor;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 class ControllersE2eTest : public ::testing::Test {
  protected:
+  // Unset: the HPA reads metrics through the aggregation layer.
+  virtual bool FakeMetrics() const { return true; }
+
   void SetUp() override {
     kubesim::SimulatorOptions opts;
     opts.hpa_sync_period = std::chrono::milliseconds(300);
-    opts.metrics_getter = [this](const std::string& path) -> Result<std::pair<int, std::string>> {
-      std::lock_guard<std::mutex> lock(mu_);
-      return std::make_pair(metrics_code_, metrics_body_);
-    };
+    opts.apiservice_check_interval = std::chrono::milliseconds(200);
+    if (FakeMetrics()) {
+      opts.metrics_getter = [this](const std::string& path) -> Result<std::pair<int, std::string>> {
+        std::lock_guard<std::mutex> lock(mu_);
+        return std::make_pair(metrics_code_, metrics_body_);
+      };
+    }
     sim_ = std::make_unique<kubesim::Simulator>(opts);
     ASSERT_TRUE(sim_->Start().ok());
     dir_ = std::filesystem::temp_directory_path() /
@@ -291,6 +301,156 @@ TEST_F(ControllersE2eTest, HpaScalesADeploymentAndShowsTargets) {
   r = Kubectl({"describe", "hpa", "web"});
   EXPECT_THAT(r.out, HasSubstr("SuccessfulRescale"));
   EXPECT_THAT(r.out, HasSubstr("New size: 6; reason: pods metric rps above target"));
+}
+
+// A custom metrics API server on 127.0.0.1 (HTTPS, trusting only the simulator's front
+// proxy) serving one pods metric, rps, whose value the test sets.
+class CustomMetricsServer {
+ public:
+  CustomMetricsServer(const TempDir& dir, kubesim::Simulator& sim) : sim_(sim) {
+    auto ca = kubesim::GenerateCa("custom-metrics-ca");
+    EXPECT_TRUE(ca.ok());
+    ca_pem_ = ca.value().cert_pem;
+    auto cert =
+        kubesim::IssueCert(ca.value(), {"custom-metrics", {}, {}, {"metrics.default.svc"}, false});
+    EXPECT_TRUE(cert.ok());
+    http::Server::Options o;
+    o.listen_address = "127.0.0.1:0";
+    o.tls_cert_file = dir.File("metrics.crt", cert.value().cert_pem);
+    o.tls_key_file = dir.File("metrics.key", cert.value().key_pem);
+    o.tls_client_ca_file = dir.File("front-proxy-ca.crt", sim.front_proxy_ca_pem());
+    server_ = std::make_unique<http::Server>(o);
+    server_->Handle("/",
+                    [this](const http::Request& req, http::ResponseWriter& w) { Serve(req, w); });
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  int port() const { return server_->port(); }
+  const std::string& ca_pem() const { return ca_pem_; }
+  void Set(const std::string& value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    value_ = value;
+  }
+
+ private:
+  void Serve(const http::Request& req, http::ResponseWriter& w) {
+    const std::string base = "/apis/custom.metrics.k8s.io/v1beta2";
+    if (req.path == base) {
+      w.Send(http::Response::Json(200, R"({"kind":"APIResourceList","apiVersion":"v1",
+          "groupVersion":"custom.metrics.k8s.io/v1beta2","resources":[{"name":"pods/rps",
+          "singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]}]})"));
+      return;
+    }
+    const std::string prefix = base + "/namespaces/default/pods/";
+    if (req.path.rfind(prefix, 0) != 0 || req.path.size() < 4 ||
+        req.path.substr(req.path.size() - 4) != "/rps") {
+      w.Send(http::Response::Json(404, R"({"kind":"Status","status":"Failure","code":404,
+          "message":"the server could not find the requested resource"})"));
+      return;
+    }
+    std::string value;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      value = value_;
+    }
+    json items = json::array();
+    auto& c = sim_.cluster();
+    auto pods = c.List(*c.FindType("", "v1", "pods"), "default", kubesim::ListOptions{});
+    if (pods.ok())
+      for (const auto& p : pods.value()["items"])
+        if (p["metadata"].value("labels", json::object()).value("app", "") == "web")
+          items.push_back({{"describedObject",
+                            {{"kind", "Pod"},
+                             {"namespace", "default"},
+                             {"name", p["metadata"]["name"]},
+                             {"apiVersion", "/v1"}}},
+                           {"metric", {{"name", "rps"}, {"selector", nullptr}}},
+                           {"timestamp", kubesim::NowRfc3339()},
+                           {"windowSeconds", 60},
+                           {"value", value}});
+    w.Send(http::Response::Json(200, json{{"kind", "MetricValueList"},
+                                          {"apiVersion", "custom.metrics.k8s.io/v1beta2"},
+                                          {"metadata", json::object()},
+                                          {"items", items}}
+                                         .dump()));
+  }
+
+  kubesim::Simulator& sim_;
+  std::unique_ptr<http::Server> server_;
+  std::string ca_pem_;
+  std::mutex mu_;
+  std::string value_ = "1";
+};
+
+class AggregatedMetricsTest : public ControllersE2eTest {
+ protected:
+  bool FakeMetrics() const override { return false; }
+};
+
+TEST_F(AggregatedMetricsTest, HpaScalesOnAMetricOfATestApiServiceAndWaitsOutStabilization) {
+  TempDir tmp;
+  CustomMetricsServer metrics(tmp, *sim_);
+  std::string port = std::to_string(metrics.port());
+  CommandResult r = Kubectl(
+      {"apply", "-f", "-"},
+      "apiVersion: v1\nkind: Service\nmetadata:\n  name: metrics\n  namespace: default\n"
+      "spec:\n  ports:\n  - {name: https, port: 443, targetPort: " +
+          port +
+          "}\n"
+          "---\napiVersion: v1\nkind: Endpoints\nmetadata:\n  name: metrics\n  namespace: default\n"
+          "subsets:\n- addresses:\n  - ip: 127.0.0.1\n  ports:\n  - {name: https, port: " +
+          port +
+          "}\n"
+          "---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n"
+          "  name: v1beta2.custom.metrics.k8s.io\nspec:\n  group: custom.metrics.k8s.io\n"
+          "  version: v1beta2\n  groupPriorityMinimum: 100\n  versionPriority: 200\n  service:\n"
+          "    {namespace: default, name: metrics, port: 443}\n  caBundle: " +
+          Base64Encode(metrics.ca_pem()) + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"wait", "--for=condition=Available", "apiservice/v1beta2.custom.metrics.k8s.io",
+               "--timeout=30s"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+
+  r = Kubectl({"apply", "-f", "-"}, Deployment("nginx:1.25"));
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"rollout", "status", "deploy/web", "--timeout=60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  // 3 pods at 1 against 500m: 6. Down-scaling waits out a 3 s stabilization window.
+  std::string hpa =
+      "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n"
+      "  namespace: default\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, "
+      "name: web}\n  minReplicas: 1\n  maxReplicas: 10\n  metrics:\n  - type: Pods\n    pods:\n"
+      "      metric: {name: rps}\n      target: {type: AverageValue, averageValue: 500m}\n"
+      "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 3}\n";
+  r = Kubectl({"apply", "-f", "-"}, hpa);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        r = Kubectl({"get", "hpa", "web"});
+        return ::testing::Matches(ContainsRegex("web +Deployment/web +1/500m +1 +10 +6 +"))(r.out);
+      },
+      std::chrono::seconds(40)))
+      << r.Describe() << Kubectl({"describe", "hpa", "web"}).out;
+  r = Kubectl({"rollout", "status", "deploy/web", "--timeout=60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+
+  // Load drops to 100m: 6 x 0.2 -> 2, held at 6 by the window, then 2.
+  metrics.Set("100m");
+  bool stabilized = false;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        r = Kubectl({"get", "hpa", "web", "-o",
+                     "jsonpath={.status.conditions[?(@.type==\"AbleToScale\")].reason} "
+                     "{.spec.scaleTargetRef.name}"});
+        stabilized = stabilized || r.out.find("ScaleDownStabilized") == 0;
+        r = Kubectl({"get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"});
+        return r.out == "2";
+      },
+      std::chrono::seconds(40)))
+      << Kubectl({"describe", "hpa", "web"}).out;
+  EXPECT_TRUE(stabilized) << "the scale-down waited for the stabilization window";
+  r = Kubectl({"describe", "hpa", "web"});
+  EXPECT_THAT(r.out, HasSubstr("New size: 6; reason: pods metric rps above target"));
+  EXPECT_THAT(r.out, HasSubstr("New size: 2; reason: All metrics below target"));
 }
 
 }  // namespace
