@@ -242,7 +242,10 @@ class AutoscaleE2ETest : public ::testing::Test {
     std::string y =
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\n"
         "apiVersion: v1\nkind: Service\nmetadata: {name: demo, namespace: monitoring, labels: "
-        "{app: demo}}\nspec:\n  selector: {app: demo}\n  ports: [{name: metrics, port: " +
+        "{app: demo}}\n"
+        // No pod selector: the targets are loopback addresses in the hand-written
+        // EndpointSlice below, which the cluster's controllers leave alone.
+        "spec:\n  ports: [{name: metrics, port: " +
         p +
         "}]\n---\n"
         "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: demo-1\n  "
@@ -251,6 +254,11 @@ class AutoscaleE2ETest : public ::testing::Test {
         p + ", protocol: TCP}]\nendpoints:\n";
     for (int i = 1; i <= kTargets; ++i)
       y += "  - {addresses: [\"127.0.3." + std::to_string(i) + "\"], conditions: {ready: true}}\n";
+    // The same targets as Endpoints (the role ServiceMonitors read by default).
+    y += "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: demo, namespace: monitoring}\n"
+         "subsets:\n- ports: [{name: metrics, port: " +
+         p + ", protocol: TCP}]\n  addresses:\n";
+    for (int i = 1; i <= kTargets; ++i) y += "  - ip: 127.0.3." + std::to_string(i) + "\n";
     y += "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
          "metadata: {name: demo, namespace: monitoring, labels: {pool: main}}\n"
          "spec:\n  selector: {matchLabels: {app: demo}}\n"
@@ -305,7 +313,13 @@ TEST_F(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval)
 
   // One shard scrapes every target and the receiver gets samples.
   ASSERT_TRUE(WaitFor([&] { return SyncScrapers() == 1 && Scraped().size() == kTargets; }, 60s))
-      << operator_->Errors();
+      << "scraped " << Scraped().size() << "\n"
+      << Kubectl(
+             {"get", "scrapepool/main", "-n", "monitoring", "-o", "jsonpath={.status.conditions}"})
+             .out
+      << "\n"
+      << operator_->Errors() << "\n"
+      << (scrapers_.count(0) ? scrapers_[0]->Errors() + scrapers_[0]->Output() : "");
   ASSERT_TRUE(WaitFor(
       [&] {
         std::lock_guard lock(mu_);
