@@ -1,229 +1,253 @@
 #!/usr/bin/env bash
-# The main job: the whole system on a local simulated cluster, on loopback only.
+# The main job: Shardwise deployed as a user would, on the local simulated cluster
+# (hack/kube-sim with 3 Nodes and a kubelet that runs every pod as a real process; loopback
+# only; see docs/local-cluster.md).
 #
-#   Kubernetes API simulator (hack/kube-sim)  ◄── real kubectl applies CRDs, a ScrapePool,
-#                                                  a Service + Endpoints/EndpointSlice + ServiceMonitor
-#   shardwise-operator                        ◄── watches them, assigns targets to 3 shards,
-#                                                  serves plans, writes ScrapeShard status
-#   3 × shardwise-scraper (pods shardwise-main-0-{0,1,2}, run as local processes)
-#        scrape N node-exporters on 127.0.1.x:9100 into their TSDBs and remote-write
-#   victoria-metrics                          ◄── receives everything
+#   kubectl apply -f crds/...        the CRDs (waits for Established)
+#   kubectl apply -k manifests/      the operator: its Deployment's pods, its ServiceAccount
+#   kubectl apply -k manifests/examples/
+#       node-exporter    DaemonSet + Service + ServiceMonitor   (namespace monitoring)
+#       sample-app       Deployment + Service + PodMonitor      (namespace default)
+#       victoria-metrics Deployment + Service: the remote-write receiver
+#       ScrapePool main  3 shards: the operator's StatefulSet, whose pods the kubelet runs
 #
-# Then it scales the pool to 4 shards with `kubectl scale` and shows what moved.
-# Usage: bash hack/demo.sh [--keep]   (--keep leaves everything running until Ctrl-C)
+# Then it shows the pods, pools and shards, the series that arrived in VictoriaMetrics,
+# `kubectl scale scrapepool main --replicas=4` and the shards following, and a scraper pod
+# deleted and recreated (same name, Running again, its PVC data kept). Each step prints
+# PASS or FAIL.
+#
+# Usage: bash hack/demo.sh [--exit] [--no-build]
+#   (default)   keeps running until Ctrl-C, printing the KUBECONFIG line and URLs to open
+#   --exit      runs the scenario and exits; non-zero when any step failed (CI: ctest demo)
+#   --no-build  reuse the binaries in $BUILD_DIR (default build/) without running ninja
+# Everything it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-TARGETS=${TARGETS:-8}
-KEEP=0
-[[ "${1:-}" == "--keep" ]] && KEEP=1
-
-bash hack/install-deps.sh
+EXIT=0
+BUILD=1
+for arg in "$@"; do
+  case "$arg" in
+    --exit) EXIT=1 ;;
+    --no-build) BUILD=0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown argument $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 BUILD_DIR=${BUILD_DIR:-build}
-if [[ ! -x "$BUILD_DIR/scraper/shardwise-scraper" || ! -x "$BUILD_DIR/operator/shardwise-operator" ||
-      ! -x "$BUILD_DIR/hack/kube-sim/shardwise-kube-sim" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+[[ "$BUILD_DIR" = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
+TARGETS=(shardwise-kube-sim shardwise-operator shardwise-scraper shardwise-sample-app)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+FAILED=0
+pass() { printf '\033[32mPASS\033[0m %s\n' "$*"; }
+fail() { printf '\033[31mFAIL\033[0m %s\n' "$*"; FAILED=$((FAILED + 1)); }
+# wait_until SECONDS COMMAND...: polls COMMAND (quietly) until it succeeds or the deadline.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+# expect DESCRIPTION SECONDS COMMAND...: one PASS/FAIL step that waits for COMMAND.
+expect() {
+  local what=$1 secs=$2
+  shift 2
+  if wait_until "$secs" "$@"; then pass "$what"; else fail "$what (not within ${secs}s)"; fi
+}
+
+step "Prerequisites (hack/install-deps.sh)"
+bash hack/install-deps.sh
+
+if ((BUILD)); then
+  step "Building ${TARGETS[*]} in $BUILD_DIR"
+  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+    launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
+  fi
+  # ninja's own [n/total] progress, one line per step: no silent minutes.
+  NINJA_STATUS='[%f/%t %es] ' ninja -C "$BUILD_DIR" -j"${JOBS:-$(nproc)}" "${TARGETS[@]}" | cat
 fi
-ninja -C "$BUILD_DIR" shardwise-scraper shardwise-operator shardwise-kube-sim >/dev/null
-SIM=$ROOT/$BUILD_DIR/hack/kube-sim/shardwise-kube-sim
-OPERATOR=$ROOT/$BUILD_DIR/operator/shardwise-operator
-SCRAPER=$ROOT/$BUILD_DIR/scraper/shardwise-scraper
+SIM=$BUILD_DIR/hack/kube-sim/shardwise-kube-sim
+for b in "$SIM" "$BUILD_DIR/operator/shardwise-operator" "$BUILD_DIR/scraper/shardwise-scraper" \
+  "$BUILD_DIR/hack/sample-app/shardwise-sample-app"; do
+  [[ -x "$b" ]] || { echo "demo: $b is missing (build it, or drop --no-build)" >&2; exit 1; }
+done
+((EUID == 0)) || echo "demo: warning: the simulated kubelet needs root (mount namespaces)" >&2
 
 WORK=$(mktemp -d /tmp/shardwise-demo.XXXXXX)
-PIDS=()
+SIM_PID=
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  echo "demo: logs and data were in $WORK"
+  local rc=$?
+  if [[ -n "$SIM_PID" ]]; then
+    # SIGTERM: the simulator stops every pod within its grace period, then exits.
+    kill -TERM "$SIM_PID" 2>/dev/null || true
+    wait "$SIM_PID" 2>/dev/null || true
+  fi
+  echo "demo: stopped; logs and data are in $WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {  # url, seconds
-  local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "demo: $1 did not come up" >&2; return 1; }
-    sleep 0.2
-  done
-}
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-step "Starting the Kubernetes API simulator"
-SIM_PORT=$(free_port)
-"$SIM" --listen="127.0.0.1:$SIM_PORT" --kubeconfig-out="$WORK/kubeconfig" >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$SIM_PORT/version" 20
+step "Starting the local cluster: 3 Nodes, kubelet with the image map"
+cat >"$WORK/images.yaml" <<EOF
+# image -> program (docs/local-cluster.md)
+images:
+  shardwise/operator:
+    command: ["$BUILD_DIR/operator/shardwise-operator"]
+  shardwise/scraper:
+    command: ["$BUILD_DIR/scraper/shardwise-scraper"]
+  shardwise/sample-app:
+    command: ["$BUILD_DIR/hack/sample-app/shardwise-sample-app"]
+  quay.io/prometheus/node-exporter:
+    command: ["$(command -v prometheus-node-exporter)"]
+  victoriametrics/victoria-metrics:
+    command: ["$(command -v victoria-metrics)"]
+EOF
+# kubectl uses the plain-HTTP listener (admin, no credentials); pods reach the HTTPS one
+# with their ServiceAccount token (KUBERNETES_SERVICE_HOST/PORT and the mounted ca.crt).
+"$SIM" --listen=127.0.0.1:0 --tls-listen=127.0.0.1:0 --cert-dir="$WORK/certs" \
+  --kubeconfig-out="$WORK/kubeconfig" --nodes=3 --image-map="$WORK/images.yaml" \
+  --data-dir="$WORK/cluster" --restart-backoff-scale=0.1 >"$WORK/sim.log" 2>&1 &
+SIM_PID=$!
 export KUBECONFIG=$WORK/kubeconfig
 export KUBECACHEDIR=$WORK/kubecache
-kubectl version 2>/dev/null | head -2 || true
+wait_until 30 kubectl get --raw /healthz || { echo "demo: simulator did not start"; tail -20 "$WORK/sim.log"; exit 1; }
+expect "nodes Ready" 30 kubectl wait --for=condition=Ready node --all --timeout=5s
+kubectl get nodes -o wide
 
-step "Installing the CRDs with kubectl"
+step "kubectl apply -f crds/"
 kubectl apply -f crds/monitoring.coreos.com/ -f crds/shardwise.io/
-kubectl wait --for=condition=Established --timeout=30s \
+expect "CRDs Established" 30 kubectl wait --for=condition=Established --timeout=5s \
   crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
   crd/scrapepools.shardwise.io crd/scrapeshards.shardwise.io
+expect "kubectl explain scrapepool.spec answers" 10 kubectl explain scrapepool.spec
 
-step "Starting $TARGETS node-exporters (127.0.1.1-$TARGETS:9100) and victoria-metrics"
-for i in $(seq 1 "$TARGETS"); do
-  prometheus-node-exporter --web.listen-address="127.0.1.$i:9100" \
-    --collector.disable-defaults --collector.cpu --collector.meminfo --collector.loadavg \
-    --collector.filesystem --collector.netdev >"$WORK/node-$i.log" 2>&1 &
-  PIDS+=($!)
-done
-VM_PORT=$(free_port)
-victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
-  -search.latencyOffset=0s -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$VM_PORT/health" 20
-for i in $(seq 1 "$TARGETS"); do wait_http "http://127.0.1.$i:9100/metrics" 10; done
-
-step "Declaring what to scrape: a Service, its Endpoints and EndpointSlice, a ServiceMonitor and a ScrapePool"
-{
-  cat <<EOF
-apiVersion: v1
-kind: Namespace
-metadata: {name: monitoring}
----
-apiVersion: v1
-kind: Service
-metadata: {name: node-exporter, namespace: monitoring, labels: {app: node-exporter}}
-spec:
-  # No pod selector: the targets are loopback node exporters listed by hand in the
-  # Endpoints and EndpointSlice below, which the cluster's controllers leave alone.
-  ports: [{name: metrics, port: 9100, targetPort: 9100}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: node-exporter-1
-  namespace: monitoring
-  labels: {kubernetes.io/service-name: node-exporter, app: node-exporter}
-addressType: IPv4
-ports: [{name: metrics, port: 9100, protocol: TCP}]
-endpoints:
-EOF
-  for i in $(seq 1 "$TARGETS"); do
-    echo "  - {addresses: [\"127.0.1.$i\"], conditions: {ready: true}, nodeName: node-$i}"
-  done
-  # The Endpoints object a cluster keeps beside the slice; the pool's default
-  # serviceDiscoveryRole (Endpoints, as the Prometheus Operator's) reads this one.
-  cat <<EOF
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: node-exporter, namespace: monitoring, labels: {app: node-exporter}}
-subsets:
-- ports: [{name: metrics, port: 9100, protocol: TCP}]
-  addresses:
-EOF
-  for i in $(seq 1 "$TARGETS"); do
-    echo "  - {ip: \"127.0.1.$i\", nodeName: node-$i}"
-  done
-  cat <<EOF
----
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata: {name: node-exporter, namespace: monitoring, labels: {shardwise.io/pool: main}}
-spec:
-  selector: {matchLabels: {app: node-exporter}}
-  endpoints: [{port: metrics, interval: 5s}]
----
-apiVersion: shardwise.io/v1alpha1
-kind: ScrapePool
-metadata: {name: main, namespace: monitoring}
-spec:
-  shards: 3
-  serviceMonitorSelector: {matchLabels: {shardwise.io/pool: main}}
-  scrapeDefaults: {interval: 5s, timeout: 4s}
-  externalLabels: {cluster: demo}
-  remoteWrite: [{url: "http://127.0.0.1:$VM_PORT/api/v1/write"}]
-EOF
-} >"$WORK/objects.yaml"
-kubectl apply -f "$WORK/objects.yaml"
-
-step "Starting the operator"
-OP_PORT=$(free_port)
-"$OPERATOR" --kubeconfig="$KUBECONFIG" --web.listen-address="127.0.0.1:$OP_PORT" \
-  --operator-url="http://127.0.0.1:$OP_PORT" --leader-election.namespace=monitoring \
-  --resync=3s --heartbeat-timeout=20s \
-  --discovery.authentication=none >"$WORK/operator.log" 2>&1 &  # scrapers here are processes, without pod tokens
-PIDS+=($!)
-wait_http "http://127.0.0.1:$OP_PORT/readyz" 30
-
-start_scraper() {  # shard
-  local shard=$1 port dir
-  port=$(free_port)
-  dir=$WORK/scraper-$shard
-  mkdir -p "$dir"
-  # The scraper config the operator rendered into the pool's ConfigMap (remote_write etc.).
-  kubectl get configmap shardwise-main-config -n monitoring -o jsonpath='{.data.scraper\.yaml}' >"$dir/scraper.yaml"
-  # Each scraper also scrapes itself (its shardwise_* metrics), next to its plan's targets.
-  cat >>"$dir/scraper.yaml" <<EOF
-scrape_configs:
-  - job_name: shardwise-scraper
-    scrape_interval: 5s
-    static_configs: [{targets: ["127.0.0.1:$port"], labels: {pod: shardwise-main-0-$shard}}]
-EOF
-  POD_NAME=shardwise-main-0-$shard POD_NAMESPACE=monitoring "$SCRAPER" \
-    --web.listen-address="127.0.0.1:$port" --operator-url="http://127.0.0.1:$OP_PORT" \
-    --config.file="$dir/scraper.yaml" --storage.tsdb.path="$dir/data" \
-    --operator.report-interval=2s >"$dir/scraper.log" 2>&1 &
-  PIDS+=($!)
-  echo "shard $shard: pod shardwise-main-0-$shard on 127.0.0.1:$port (log $dir/scraper.log)"
+step "kubectl apply -k manifests/ (the operator)"
+kubectl apply -k manifests/
+# Only the leader is Ready (the Service sends scrapers to it); the standby stays Running.
+expect "operator pods Running, the leader Ready" 90 kubectl wait --for=jsonpath='{.status.readyReplicas}'=1 \
+  deployment/shardwise-operator -n shardwise-system --timeout=5s
+leader_ip() {
+  kubectl get pods -n shardwise-system -l app.kubernetes.io/name=shardwise-operator -o json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["items"]:
+    if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])):
+        print(p["status"]["podIP"]); break'
 }
+sa=$(kubectl get pod -n shardwise-system -l app.kubernetes.io/name=shardwise-operator -o jsonpath='{.items[0].spec.serviceAccountName}')
+[[ "$sa" == shardwise-operator ]] && pass "operator pods run as ServiceAccount shardwise-operator" ||
+  fail "operator pods run as ServiceAccount '$sa'"
 
-step "Waiting for the operator to create the fleet's objects"
-deadline=$((SECONDS + 30))
-until kubectl get configmap shardwise-main-config -n monitoring >/dev/null 2>&1; do
-  ((SECONDS < deadline)) || { echo "operator did not create the pool's objects"; tail -20 "$WORK/operator.log"; exit 1; }
-  sleep 0.5
-done
-kubectl get statefulsets,services,poddisruptionbudgets,configmaps -n monitoring
+step "kubectl apply -k manifests/examples/ (node-exporter, sample-app, victoria-metrics, ScrapePool)"
+kubectl apply -k manifests/examples/
+expect "node-exporter DaemonSet rolled out" 90 kubectl rollout status ds/node-exporter -n monitoring --timeout=5s
+expect "sample-app Deployment rolled out" 90 kubectl rollout status deploy/sample-app -n default --timeout=5s
+expect "victoria-metrics Deployment rolled out" 90 kubectl rollout status deploy/victoria-metrics -n monitoring --timeout=5s
+expect "scraper StatefulSet created by the operator" 60 kubectl get sts shardwise-main-0 -n shardwise-system
+expect "scraper StatefulSet rolled out (3 pods)" 120 kubectl rollout status sts/shardwise-main-0 -n shardwise-system --timeout=5s
+VM_IP=$(kubectl get svc victoria-metrics -n monitoring -o jsonpath='{.spec.clusterIP}')
+VM=http://$VM_IP:8428
 
-step "Starting the scraper 'pods' (local processes with POD_NAME set)"
-for s in 0 1 2; do start_scraper "$s"; done
-
-step "Waiting until every target is scraped by exactly one shard"
-deadline=$((SECONDS + 60))
-while :; do
-  total=$(curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" --data-urlencode 'query=count(up{job="node-exporter"} == 1)' |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
-  [[ "$total" == "$TARGETS" ]] && break
-  ((SECONDS < deadline)) || { echo "only $total of $TARGETS targets arrived"; break; }
-  sleep 1
-done
-kubectl get scrapepools,scrapeshards -n monitoring
-
-step "What VictoriaMetrics received"
-vm_query() {  # PromQL → one line per result: labels, value
-  curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" --data-urlencode "query=$1" |
-    python3 -c "$(cat <<'PY'
+# vm_value QUERY: the first result's value (0 when none).
+vm_value() {
+  curl -fsS "$VM/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+}
+vm_table() {  # PromQL -> one line per result: labels, value
+  curl -fsS "$VM/api/v1/query" --data-urlencode "query=$1" | python3 -c '
 import json, sys
 for r in json.load(sys.stdin)["data"]["result"]:
-    labels = ", ".join(f"{k}={v}" for k, v in sorted(r["metric"].items()))
-    print(f"  {{{labels}}}  {r['value'][1]}")
-PY
-)"
+    labels = ", ".join("%s=%s" % kv for kv in sorted(r["metric"].items()))
+    print("  {%s}  %s" % (labels, r["value"][1]))' || echo "  (query failed)"
 }
+all_up() {  # every target of the 3 node-exporters and the 2 sample-app pods is up in VM
+  local n
+  n=$(vm_value 'count(up == 1)') && ((${n%.*} >= $1))
+}
+shards_ready() {  # N: N ScrapeShards, each reporting active series
+  local got
+  got=$(kubectl get scrapeshards -n shardwise-system -o jsonpath='{range .items[*]}{.status.activeSeries}{"\n"}{end}')
+  [[ $(grep -c '^[1-9]' <<<"$got") -eq $1 ]]
+}
+pods_all_ready() {  # every pod Running; every pod Ready but the standby operator replica
+  kubectl get pods -A -o json | python3 -c '
+import json, sys
+bad = []
+for p in json.load(sys.stdin)["items"]:
+    name = p["metadata"]["namespace"] + "/" + p["metadata"]["name"]
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+    standby = p["metadata"]["name"].startswith("shardwise-operator-")
+    if p["status"].get("phase") != "Running" or not (ready or standby):
+        bad.append(name)
+sys.exit(1 if bad else 0)'
+}
+
+step "Waiting until every target is scraped and every shard reports"
+expect "5 targets up in VictoriaMetrics (3 node-exporters, 2 sample-app pods)" 90 all_up 5
+expect "3 ScrapeShards report active series" 60 shards_ready 3
+expect "every pod Running and Ready (the standby operator replica is Running, not Ready, by design)" 30 pods_all_ready
+kubectl get pods,scrapepools,scrapeshards -A -o wide
+
+step "What VictoriaMetrics received (HTTP API at $VM)"
 echo "series per job:"
-vm_query 'count by (job, cluster) ({job=~"node-exporter|shardwise-scraper"})'
-echo "samples each scraper pod scraped so far (from its own metrics, scraped by itself):"
-vm_query 'sum by (pod) (shardwise_scrape_samples_scraped_total{job="shardwise-scraper"})'
+vm_table 'count by (job) ({job!=""})'
+echo "targets up per job:"
+vm_table 'sum by (job) (up)'
 
-step "Scaling to 4 shards with kubectl scale (scale subresource)"
-kubectl scale scrapepool main -n monitoring --replicas=4
-start_scraper 3
-deadline=$((SECONDS + 60))
-until [[ "$(kubectl get scrapeshard main-3 -n monitoring -o jsonpath='{.status.activeSeries}' 2>/dev/null)" =~ ^[1-9] ]]; do
-  ((SECONDS < deadline)) || break
-  sleep 1
-done
-sleep 3  # one more report round, so every shard's figures are after the move
-kubectl get scrapeshards -n monitoring
-kubectl describe scrapepool main -n monitoring | tail -15
+step "kubectl scale scrapepool main --replicas=4"
+kubectl scale scrapepool main -n shardwise-system --replicas=4
+expect "StatefulSet at 4 replicas, shardwise-main-0-3 Ready" 90 kubectl wait --for=condition=Ready \
+  pod/shardwise-main-0-3 -n shardwise-system --timeout=5s
+expect "4 ScrapeShards report active series" 90 shards_ready 4
+expect "every target still up" 60 all_up 5
+kubectl get scrapeshards -n shardwise-system
 
-if ((KEEP)); then
-  step "Running; Ctrl-C to stop. KUBECONFIG=$KUBECONFIG"
-  wait
+step "Deleting scraper pod shardwise-main-0-1: recreated under its name, its PVC data kept"
+old_uid=$(kubectl get pod shardwise-main-0-1 -n shardwise-system -o jsonpath='{.metadata.uid}')
+claim_uid=$(kubectl get pvc data-shardwise-main-0-1 -n shardwise-system -o jsonpath='{.metadata.uid}')
+claim_dir=$(find "$WORK/cluster/pvc" -maxdepth 1 -name "*$claim_uid*" | head -1)
+before=$(cd "$claim_dir" 2>/dev/null && find . -type f | sort | head -5)
+echo "PVC data-shardwise-main-0-1 ($claim_dir) holds: ${before:-nothing}"
+kubectl delete pod shardwise-main-0-1 -n shardwise-system --wait=false
+new_pod() {
+  local uid
+  uid=$(kubectl get pod shardwise-main-0-1 -n shardwise-system -o jsonpath='{.metadata.uid}') &&
+    [[ -n "$uid" && "$uid" != "$old_uid" ]] &&
+    kubectl wait --for=condition=Ready pod/shardwise-main-0-1 -n shardwise-system --timeout=2s
+}
+expect "shardwise-main-0-1 recreated (new uid) and Ready again" 90 new_pod
+data_kept() {
+  local f
+  [[ -n "$before" ]] || return 1
+  [[ "$(kubectl get pvc data-shardwise-main-0-1 -n shardwise-system -o jsonpath='{.metadata.uid}')" == "$claim_uid" ]] || return 1
+  for f in $before; do [[ -e "$claim_dir/$f" ]] || return 1; done
+}
+expect "same PVC, the WAL files written before the deletion are still there" 5 data_kept
+expect "every target still up after the restart" 60 all_up 5
+kubectl get pods -n shardwise-system -o wide
+
+OP_IP=$(leader_ip)
+step "Summary: $FAILED step(s) failed"
+cat <<EOF
+
+  export KUBECONFIG=$KUBECONFIG
+  kubectl get pods,scrapepools,scrapeshards -A
+  kubectl explain scrapepool.spec
+
+  operator status (leader):  http://${OP_IP:-<no leader>}:8080/
+  VictoriaMetrics:           $VM/vmui/   (query API: $VM/api/v1/query?query=up)
+  logs and data:             $WORK
+EOF
+
+if ((EXIT)); then
+  ((FAILED == 0))
+  exit
 fi
+step "Running; Ctrl-C stops everything"
+wait "$SIM_PID"

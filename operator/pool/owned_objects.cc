@@ -95,7 +95,9 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
   static const json kEmpty = json::object();
   const json& sc = pool.scraper.is_object() ? pool.scraper : kEmpty;
   json args =
-      json::array({"--web.listen-address=:" + std::to_string(kScraperPort),
+      // The pod IP, not every interface: on a cluster where pods share a network stack (the
+      // local cluster) two shards binding ":9091" would collide; on a real one it is the same.
+      json::array({"--web.listen-address=$(POD_IP):" + std::to_string(kScraperPort),
                    "--operator-url=" + settings.operator_url,
                    "--config.file=/etc/shardwise/config/scraper.yaml", "--storage.tsdb.path=/data",
                    "--storage.tsdb.retention.time=" + FormatDuration(pool.retention)});
@@ -110,7 +112,8 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
   json env = json::array(
       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
        {{"name", "POD_NAMESPACE"},
-        {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}}});
+        {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}},
+       {{"name", "POD_IP"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "status.podIP"}}}}}}});
   for (const auto& e : sc.value("env", json::array())) env.push_back(e);
 
   json mounts =
