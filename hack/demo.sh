@@ -43,9 +43,13 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 FAILED=0
 pass() { printf '\033[32mPASS\033[0m %s\n' "$*"; }
 fail() { printf '\033[31mFAIL\033[0m %s\n' "$*"; FAILED=$((FAILED + 1)); }
+# With --exit the whole scenario has a budget (ctest's TIMEOUT would kill the script before
+# its trap could stop the simulator): no wait runs past it.
+BUDGET=${DEMO_BUDGET_SECONDS:-240}
 # wait_until SECONDS COMMAND...: polls COMMAND (quietly) until it succeeds or the deadline.
 wait_until() {
   local deadline=$((SECONDS + $1))
+  ((EXIT == 0 || deadline < BUDGET)) || deadline=$BUDGET
   shift
   until "$@" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || return 1

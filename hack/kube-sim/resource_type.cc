@@ -759,6 +759,20 @@ std::vector<ResourceType> MakeBuiltins() {
              }),
          AgeCol()}),
       true);
+  // Stored and listed, not enforced: the local cluster behaves like a cluster whose network
+  // plugin ignores NetworkPolicies (all pods share the host's loopback).
+  add(T("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", {"netpol"}, true,
+        {NameCol(),
+         Col("Pod-Selector", "string",
+             [](const json& o) {
+               const json& m = Get(o, {"spec", "podSelector", "matchLabels"});
+               std::string out;
+               if (m.is_object())
+                 for (const auto& [k, v] : m.items())
+                   out += (out.empty() ? "" : ",") + k + "=" + Str(v);
+               return out.empty() ? std::string("<none>") : out;
+             }),
+         AgeCol()}));
   add(T("apiregistration.k8s.io", "v1", "APIService", "apiservices", {}, false,
         {NameCol(),
          Col("Service", "string",
