@@ -189,6 +189,7 @@ TEST_F(KubeSimTest, PagesThroughALargeList) {
 
   ListOptions all_options;
   all_options.limit = 250;
+  all_options.label_selector = "app=test";  // the namespace also holds kube-root-ca.crt
   auto all = client_->ListAll(resources::kConfigMaps, "default", all_options);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->items.size(), static_cast<size_t>(kObjects));

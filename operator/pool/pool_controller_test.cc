@@ -120,12 +120,14 @@ class PoolControllerTest : public ::testing::Test {
   }
 
   void CreatePool(int shards) {
-    json pool = {
-        {"apiVersion", "shardwise.io/v1alpha1"},
-        {"kind", "ScrapePool"},
-        {"metadata", {{"name", "main"}, {"namespace", "mon"}}},
-        {"spec",
-         {{"shards", shards}, {"serviceMonitorSelector", {{"matchLabels", {{"pool", "main"}}}}}}}};
+    json pool = {{"apiVersion", "shardwise.io/v1alpha1"},
+                 {"kind", "ScrapePool"},
+                 {"metadata", {{"name", "main"}, {"namespace", "mon"}}},
+                 {"spec",
+                  {{"shards", shards},
+                   // The test's caches hold EndpointSlices (the default role reads Endpoints).
+                   {"serviceDiscoveryRole", "EndpointSlice"},
+                   {"serviceMonitorSelector", {{"matchLabels", {{"pool", "main"}}}}}}}};
     auto r = client_->Create(kube::resources::kScrapePools, "mon", pool);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     pools_.Upsert(Ptr(*r));
@@ -384,6 +386,7 @@ TEST_F(PoolControllerTest, OperatorModeScalesOutAndBackInThroughTheScaleSubresou
                {"metadata", {{"name", "main"}, {"namespace", "mon"}}},
                {"spec",
                 {{"shards", 2},
+                 {"serviceDiscoveryRole", "EndpointSlice"},
                  {"serviceMonitorSelector", {{"matchLabels", {{"pool", "main"}}}}},
                  {"autoscaling",
                   {{"mode", "Operator"},

@@ -247,7 +247,7 @@ TEST_F(OperatorAuthTest, NoCredentialEverReachesALogLine) {
   // The failures were logged (the test saw what it greps)...
   EXPECT_NE(logs.find("scrape plan request failed"), std::string::npos) << logs;
   EXPECT_NE(logs.find("discovery endpoint request forbidden"), std::string::npos) << logs;
-  EXPECT_NE(logs.find("scrape failed"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("scrape failing"), std::string::npos) << logs;
   // ...and no secret with them.
   for (const std::string& secret : {scraper_token, std::string("SIG-scraper-token-secret"), bearer,
                                     password, std::string("TARGETKEYSECRET3")}) {
