@@ -26,7 +26,9 @@ std::vector<std::string> Split(std::string_view path) {
 }
 
 http::Response JsonResponse(int code, const json& body) {
-  return http::Response::Json(code, body.dump());
+  // Names and selectors come from the request: invalid UTF-8 is replaced, never thrown.
+  return http::Response::Json(code,
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 int HttpCode(const Status& s) {

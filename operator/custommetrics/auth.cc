@@ -149,7 +149,8 @@ json SubjectAccessReviewAuthorizer::Review(const UserInfo& user, const Attribute
 Result<bool> SubjectAccessReviewAuthorizer::Authorize(const UserInfo& user, const Attributes& a,
                                                       std::string* reason) {
   json review = Review(user, a);
-  const std::string key = review["spec"].dump();
+  const std::string key =
+      review["spec"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const auto now = now_();
   {
     std::lock_guard lock(mu_);

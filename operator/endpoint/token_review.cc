@@ -118,7 +118,11 @@ std::optional<std::string> TokenReviewer::CheckClaims(const std::string& token,
   if (!ours) return "the token's audience is not " + options_.audience;
   const auto& e = claims.value("exp", nlohmann::json());
   if (!e.is_number()) return "the token has no expiry";
-  *exp = Clock::time_point(std::chrono::seconds(e.get<int64_t>()));
+  // A claim of any size must not overflow the clock's nanoseconds: past year 2286 is
+  // nonsense for a token, so it is refused rather than converted.
+  const double exp_seconds = e.get<double>();
+  if (!(exp_seconds > 0) || exp_seconds > 1e10) return "the token's expiry is out of range";
+  *exp = Clock::time_point(std::chrono::seconds(static_cast<int64_t>(exp_seconds)));
   if (*exp <= options_.now()) return "the token has expired";
   return std::nullopt;
 }
