@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -18,8 +19,12 @@
 #include "common/log/log.h"
 #include "operator/certs/serving_certs.h"
 #include "operator/custommetrics/api.h"
+#include "operator/custommetrics/external_api.h"
 #include "operator/custommetrics/fleet_provider.h"
+#include "operator/custommetrics/object_lister.h"
+#include "operator/custommetrics/plan_directory.h"
 #include "operator/custommetrics/server.h"
+#include "operator/custommetrics/workload_provider.h"
 #include "operator/discovery/cache_trim.h"
 #include "operator/endpoint/discovery_endpoint.h"
 #include "operator/endpoint/scraper_auth.h"
@@ -29,6 +34,7 @@
 #include "operator/kube/event_recorder.h"
 #include "operator/kube/informer.h"
 #include "operator/kube/leader_election.h"
+#include "operator/pool/owned_objects.h"
 #include "operator/pool/pool_controller.h"
 
 namespace {
@@ -69,6 +75,10 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds tls_leaf_validity{std::chrono::hours(24 * 90)};
   std::string custom_metrics_address = ":6443";
   std::chrono::milliseconds authz_cache_ttl{std::chrono::seconds(10)};
+  std::string custom_metrics_config;
+  std::chrono::milliseconds custom_metrics_relist{std::chrono::seconds(30)};
+  std::chrono::milliseconds custom_metrics_query_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds custom_metrics_cache_ttl{std::chrono::seconds(15)};
   std::string discovery_auth = "serviceaccount-token";
   std::string operator_ca_config_map;
   FlagSet& f = app.flags();
@@ -124,7 +134,37 @@ int main(int argc, char** argv) {
            "for HPAs through the aggregation layer); empty turns it off.");
   f.Duration("custom-metrics.authorization-cache-ttl", &authz_cache_ttl,
              "How long a SubjectAccessReview decision is reused.");
+  f.String("custom-metrics.config", &custom_metrics_config,
+           "prometheus-adapter rules file (rules, externalRules; the adapter's format, unchanged) "
+           "for any workload's metrics, evaluated over the scrapers' TSDBs and served as "
+           "custom.metrics.k8s.io and external.metrics.k8s.io (docs/custom-metrics.md). Empty: "
+           "only the fleet's own metrics.");
+  f.Duration("custom-metrics.relist-interval", &custom_metrics_relist,
+             "How often the rules' seriesQuery lists the metrics that exist (the adapter's "
+             "--metrics-relist-interval).");
+  f.Duration("custom-metrics.query-timeout", &custom_metrics_query_timeout,
+             "Deadline for the shards' answers to one metrics request; a shard that does not "
+             "answer in time fails the metrics it holds.");
+  f.Duration("custom-metrics.cache-ttl", &custom_metrics_cache_ttl,
+             "How long an evaluated metricsQuery is reused (an HPA sync period).");
   if (auto code = app.Init(argc, argv)) return *code;
+
+  // The workload rules are read before anything starts: a broken file is a clear error at
+  // once, not a metric that never shows up.
+  std::optional<custommetrics::AdapterConfig> adapter_config;
+  if (!custom_metrics_config.empty()) {
+    auto loaded = custommetrics::LoadAdapterConfig(custom_metrics_config);
+    if (!loaded.ok()) {
+      log::Error("cannot load --custom-metrics.config",
+                 {{"file", custom_metrics_config}, {"err", loaded.status()}});
+      return 2;
+    }
+    for (const auto& w : loaded->warnings) log::Warn(w, {{"file", custom_metrics_config}});
+    log::Info("custom metrics rules loaded", {{"file", custom_metrics_config},
+                                              {"rules", loaded->rules.size()},
+                                              {"external_rules", loaded->external_rules.size()}});
+    adapter_config = std::move(loaded).value();
+  }
 
   auto config = kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig(kubeconfig);
   if (!config.ok()) {
@@ -162,7 +202,8 @@ int main(int argc, char** argv) {
   co.dns_names = certs::ServiceDnsNames(service_name, operator_namespace);
   co.cert_dir = tls_cert_dir;
   co.leaf_validity = std::chrono::duration_cast<std::chrono::seconds>(tls_leaf_validity);
-  co.api_services = {"v1beta2.custom.metrics.k8s.io", "v1beta1.custom.metrics.k8s.io"};
+  co.api_services = {"v1beta2.custom.metrics.k8s.io", "v1beta1.custom.metrics.k8s.io",
+                     "v1beta1.external.metrics.k8s.io"};
   certs::ServingCertificates serving_certs(client, co);
   std::vector<std::function<void()>> on_certs_changed;  // listeners reload their TLS
   std::mutex tls_mu;
@@ -343,7 +384,30 @@ int main(int argc, char** argv) {
                                                     heartbeat_timeout);
   custommetrics::RequestHeaderAuthenticator request_header;
   custommetrics::SubjectAccessReviewAuthorizer sar(client, authz_cache_ttl);
-  custommetrics::CustomMetricsApi metrics_api({&fleet_metrics}, &request_header, &sar);
+  // Any workload's metrics from the adapter rules, read from the shards' TSDBs.
+  http::Client tsdb_client;
+  custommetrics::PlanShardDirectory shard_directory(&plans, store(kube::resources::kPods),
+                                                    pool::kScraperPort);
+  custommetrics::ShardFanout fanout(&shard_directory, &tsdb_client, {custom_metrics_query_timeout});
+  std::unique_ptr<custommetrics::WorkloadMetricsProvider> workload_metrics;
+  std::vector<const custommetrics::MetricsProvider*> metric_providers{&fleet_metrics};
+  std::vector<const custommetrics::ExternalMetricsProvider*> external_providers;
+  if (adapter_config) {
+    custommetrics::WorkloadMetricsProvider::Options wo;
+    wo.relist_interval = custom_metrics_relist;
+    wo.cache_ttl = custom_metrics_cache_ttl;
+    workload_metrics = std::make_unique<custommetrics::WorkloadMetricsProvider>(
+        std::move(*adapter_config), &fanout,
+        custommetrics::MakeObjectLister(
+            &client, {store(kube::resources::kPods), store(kube::resources::kServices),
+                      store(kube::resources::kNamespaces)}),
+        wo);
+    metric_providers.push_back(workload_metrics.get());
+    external_providers.push_back(workload_metrics.get());
+    workload_metrics->Start();
+  }
+  custommetrics::CustomMetricsApi metrics_api(metric_providers, &request_header, &sar);
+  custommetrics::ExternalMetricsApi external_api(external_providers, &request_header, &sar);
   const std::string requestheader_ca_file = tls_cert_dir + "/requestheader-ca.crt";
   std::unique_ptr<custommetrics::CustomMetricsServer> metrics_server;
   if (!custom_metrics_address.empty()) {
@@ -352,6 +416,7 @@ int main(int argc, char** argv) {
             custom_metrics_address, serving_certs.cert_file(), serving_certs.key_file(),
             requestheader_ca_file},
         &metrics_api);
+    metrics_server->SetExternalApi(&external_api);
   }
   std::atomic<bool> metrics_tls_changed{false};
   on_certs_changed.push_back([&] { metrics_tls_changed = true; });
@@ -418,6 +483,7 @@ int main(int argc, char** argv) {
   tls_cv.notify_all();
   tls_loop.join();
   if (metrics_server) metrics_server->Stop();
+  if (workload_metrics) workload_metrics->Stop();
   app.SetReady(false);
   if (elector) elector->Stop();
   controller.Stop();

@@ -37,6 +37,9 @@ int HttpCode(const Status& s) {
       return 404;
     case Status::Code::kInvalidArgument:
       return 400;
+    case Status::Code::kUnavailable:  // a shard did not answer (in time)
+    case Status::Code::kDeadlineExceeded:
+      return 503;
     default:
       return 500;
   }
@@ -54,6 +57,8 @@ const char* ReasonOf(int code) {
       return "NotFound";
     case 405:
       return "MethodNotAllowed";
+    case 503:
+      return "ServiceUnavailable";
     default:
       return "InternalError";
   }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,26 @@ class MetricsProvider {
   // For a named object exactly one value, or NotFound (no such object, or no value yet).
   // For "*" one value per matching object that has one (possibly none).
   virtual Result<std::vector<MetricValue>> GetMetric(const MetricQuery& query) const = 0;
+};
+
+// external.metrics.k8s.io: metrics not tied to an object, selected by their labels.
+struct ExternalMetricValue {
+  std::string metric;
+  std::map<std::string, std::string> labels;  // metricLabels
+  Clock::time_point timestamp;
+  int64_t window_seconds = 0;
+  int64_t milli_value = 0;
+};
+
+class ExternalMetricsProvider {
+ public:
+  virtual ~ExternalMetricsProvider() = default;
+  virtual std::vector<std::string> ListExternalMetrics() const = 0;
+  // Every series of `metric` in `ns` matching `selector` (possibly none); NotFound when the
+  // metric is not served.
+  virtual Result<std::vector<ExternalMetricValue>> GetExternalMetric(
+      const std::string& ns, const std::string& metric,
+      const opdiscovery::LabelSelector& selector) const = 0;
 };
 
 // A measured value in milli-units (the Quantity precision), saturating; NaN counts as 0.

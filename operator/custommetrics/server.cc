@@ -23,6 +23,7 @@ Status CustomMetricsServer::StartLocked() {
   o.max_body_bytes = 1 << 20;  // GETs only
   auto server = std::make_unique<http::Server>(o);
   api_->Register(*server);
+  if (external_) external_->Register(*server);
   SHARDWISE_RETURN_IF_ERROR(server->Start());
   port_ = server->port();
   server_ = std::move(server);

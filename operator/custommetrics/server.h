@@ -11,6 +11,7 @@
 
 #include "common/http/server.h"
 #include "operator/custommetrics/api.h"
+#include "operator/custommetrics/external_api.h"
 
 namespace shardwise::custommetrics {
 
@@ -24,6 +25,9 @@ class CustomMetricsServer {
   CustomMetricsServer(Options options, CustomMetricsApi* api);
   ~CustomMetricsServer();
 
+  // Also serves external.metrics.k8s.io (before Start).
+  void SetExternalApi(ExternalMetricsApi* api) { external_ = api; }
+
   Status Start();
   Status Reload();
   void Stop();
@@ -34,6 +38,7 @@ class CustomMetricsServer {
   Status StartLocked();
   Options options_;
   CustomMetricsApi* api_;
+  ExternalMetricsApi* external_ = nullptr;
   mutable std::mutex mu_;
   std::unique_ptr<http::Server> server_;
   int port_ = 0;
