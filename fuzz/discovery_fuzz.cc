@@ -1,7 +1,6 @@
 // libFuzzer target for the discovery endpoint's read routes (operator/endpoint):
 // GET /api/v1/plans/<ns>/<pod> and GET /api/v1/http_sd/<ns>/<pool>/<shard>, behind the
-// same ScraperAuth the operator runs (TokenReview faked: one known token, bound to pod
-// shardwise-main-0-1 of pool main in namespace mon).
+// same ScraperAuth the operator runs (fuzz/endpoint_world.h).
 //
 // Input: byte 0 picks the route (bit 0) and whether authentication is on (bit 1); the rest
 // is "<path after the route prefix>\n<query>\n<If-None-Match>\n<Authorization>".
@@ -12,37 +11,17 @@
 #include <set>
 #include <string>
 
+#include "fuzz/endpoint_world.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_http.h"
-#include "operator/endpoint/discovery_endpoint.h"
 
 namespace endpoint = shardwise::endpoint;
 using shardwise::fuzz::Check;
 
 namespace {
 
-// header.{"aud":["shardwise"],"exp":4102444800}.sig — also in the seed corpus.
-const std::string kToken =
-    "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOlsic2hhcmR3aXNlIl0sImV4cCI6NDEwMjQ0NDgwMH0.sig";
-
-struct World {
-  endpoint::PlanStore plans;
-  endpoint::ReportStore reports;
-  endpoint::DiscoveryEndpoint open{plans, reports};
-  endpoint::DiscoveryEndpoint guarded{plans, reports};
-  endpoint::TokenReviewer reviewer{
-      [](const std::string& token) -> shardwise::Result<endpoint::TokenIdentity> {
-        endpoint::TokenIdentity id;
-        if (token == kToken) {
-          id.authenticated = true;
-          id.username = "system:serviceaccount:mon:shardwise-main-scraper";
-          id.pod_name = "shardwise-main-0-1";
-          endpoint::ParseServiceAccountUsername(&id);
-        }
-        return id;
-      },
-      {}};
-  endpoint::ScraperAuth auth{reviewer};
+// Plans for shards 1 and 2 of pool main: shard 1 is the known token's own pod.
+struct World : shardwise::fuzz::EndpointWorld {
   World() {
     shardwise::plan::ScrapePlan p;
     p.pool_namespace = "mon";
@@ -56,9 +35,6 @@ struct World {
     p.targets.push_back(t);
     plans.Publish(endpoint::ShardKey{"mon", "main", 1, 0}, p);
     plans.Publish(endpoint::ShardKey{"mon", "main", 2, 0}, p);
-    guarded.SetAuthorizer([this](const shardwise::http::Request& r, const endpoint::Access& a) {
-      return auth.Check(r, a);
-    });
   }
 };
 
@@ -91,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::set<int> kKnown = {200, 304, 400, 401, 403, 404, 405, 503};
   Check(kKnown.count(r.status) == 1, "a known status");
   if (guarded && r.status == 200) {
-    Check(shardwise::fuzz::IsBearer(parts[3], kToken), "only the known token is served");
+    Check(shardwise::fuzz::IsBearer(parts[3], shardwise::fuzz::kScraperToken),
+          "only the known token is served");
     if (!http_sd) Check(parts[0] == "mon/shardwise-main-0-1", "a pod gets only its own plan");
   }
   return 0;

@@ -8,55 +8,23 @@
 //
 // Invariants: 200, 400 or 422 only; every answer is JSON with Prometheus's envelope
 // (the writers never throw, whatever bytes come in or are stored); nothing crashes.
-#include <stdlib.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/fuzz_database.h"
 #include "fuzz/fuzz_http.h"
 #include "scraper/tsdb/api/handlers.h"
-#include "scraper/tsdb/db.h"
 
 namespace tsdb = shardwise::tsdb;
 using shardwise::fuzz::Check;
 
 namespace {
 
-char database_dir[] = "/tmp/shardwise-query-api-fuzz-XXXXXX";
-
-void RemoveDatabaseDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(database_dir, ignored);
-}
-
 const tsdb::DB& Database() {
-  static tsdb::DB* db = [] {
-    const char* dir = mkdtemp(database_dir);
-    Check(dir != nullptr, "temporary directory");
-    std::atexit(RemoveDatabaseDir);
-    tsdb::DBOptions options;
-    options.retention_interval = std::chrono::milliseconds(0);
-    auto opened = tsdb::DB::Open(dir, options);
-    Check(opened.ok(), "database opens");
-    auto app = (*opened)->NewAppender();
-    const char* jobs[] = {"api", "node", "db\xff"};  // one value that is not UTF-8
-    for (int i = 0; i < 12; ++i) {
-      shardwise::Labels labels{{"__name__", i % 2 ? "up" : "http_requests_total"},
-                               {"code", std::to_string(200 + i % 3 * 100)},
-                               {"instance", "10.0.0." + std::to_string(i) + ":9100"},
-                               {"job", jobs[i % 3]}};
-      shardwise::storage::SeriesRef ref = 0;
-      for (int64_t t = 0; t < 5; ++t) {
-        Check(app->Append(ref, labels, 1000 * t, static_cast<double>(i * t)).ok(), "append");
-      }
-    }
-    Check(app->Commit().ok(), "commit");
-    return opened->release();
-  }();
-  return *db;
+  // One job value is not UTF-8: the answers must stay valid JSON.
+  return shardwise::fuzz::FuzzDatabase({"api", "node", "db\xff"});
 }
 
 }  // namespace

@@ -8,60 +8,24 @@
 // the fuzzer reaches them) and nothing crashes; a 200 answer is a snappy-compressed
 // ReadResponse with one result per query; a 400 or 422 answer says why.
 #include <snappy.h>
-#include <stdlib.h>
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "common/http/message.h"
 #include "common/prompb/remote.pb.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/fuzz_database.h"
 #include "scraper/tsdb/api/handlers.h"
-#include "scraper/tsdb/db.h"
 
 namespace tsdb = shardwise::tsdb;
 using shardwise::fuzz::Check;
 
 namespace {
 
-char database_dir[] = "/tmp/shardwise-remote-read-fuzz-XXXXXX";
-
-void RemoveDatabaseDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(database_dir, ignored);
-}
-
-// Opened once per process in a fresh directory (removed at exit); a handful of series to
-// match against. The database itself lives until the process ends.
-const tsdb::DB& Database() {
-  static tsdb::DB* db = [] {
-    const char* dir = mkdtemp(database_dir);
-    Check(dir != nullptr, "temporary directory");
-    std::atexit(RemoveDatabaseDir);
-    tsdb::DBOptions options;
-    options.retention_interval = std::chrono::milliseconds(0);
-    auto opened = tsdb::DB::Open(dir, options);
-    Check(opened.ok(), "database opens");
-    auto app = (*opened)->NewAppender();
-    const char* jobs[] = {"api", "node", "db"};
-    for (int i = 0; i < 12; ++i) {
-      shardwise::Labels labels{{"__name__", i % 2 ? "up" : "http_requests_total"},
-                               {"code", std::to_string(200 + i % 3 * 100)},
-                               {"instance", "10.0.0." + std::to_string(i) + ":9100"},
-                               {"job", jobs[i % 3]}};
-      shardwise::storage::SeriesRef ref = 0;
-      for (int64_t t = 0; t < 5; ++t) {
-        Check(app->Append(ref, labels, 1000 * t, static_cast<double>(i * t)).ok(), "append");
-      }
-    }
-    Check(app->Commit().ok(), "commit");
-    return opened->release();
-  }();
-  return *db;
-}
+const tsdb::DB& Database() { return shardwise::fuzz::FuzzDatabase({"api", "node", "db"}); }
 
 }  // namespace
 

@@ -1,7 +1,6 @@
 // libFuzzer target for the discovery endpoint's write route (operator/endpoint):
 // POST /api/v1/reports/<ns>/<pod> with an arbitrary body, behind the same ScraperAuth the
-// operator runs (TokenReview faked: one known token, bound to pod shardwise-main-0-1 of
-// pool main in namespace mon).
+// operator runs (fuzz/endpoint_world.h).
 //
 // Input: byte 0 says whether authentication is on (bit 0); the rest is
 // "<path after /api/v1/reports/>\n<Authorization>\n<body>".
@@ -12,41 +11,19 @@
 #include <set>
 #include <string>
 
+#include "fuzz/endpoint_world.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_http.h"
-#include "operator/endpoint/discovery_endpoint.h"
 
 namespace endpoint = shardwise::endpoint;
 using shardwise::fuzz::Check;
 
 namespace {
 
-const std::string kToken =
-    "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOlsic2hhcmR3aXNlIl0sImV4cCI6NDEwMjQ0NDgwMH0.sig";
-
-struct World {
-  endpoint::PlanStore plans;
-  endpoint::ReportStore reports;
-  endpoint::DiscoveryEndpoint open{plans, reports};
-  endpoint::DiscoveryEndpoint guarded{plans, reports};
-  endpoint::TokenReviewer reviewer{
-      [](const std::string& token) -> shardwise::Result<endpoint::TokenIdentity> {
-        endpoint::TokenIdentity id;
-        if (token == kToken) {
-          id.authenticated = true;
-          id.username = "system:serviceaccount:mon:shardwise-main-scraper";
-          id.pod_name = "shardwise-main-0-1";
-          endpoint::ParseServiceAccountUsername(&id);
-        }
-        return id;
-      },
-      {}};
-  endpoint::ScraperAuth auth{reviewer};
+// Reports are admitted for pool main only (the operator admits the pods of known shards).
+struct World : shardwise::fuzz::EndpointWorld {
   World() {
     reports.SetAdmission([](const endpoint::ShardKey& k) { return k.pool == "main"; });
-    guarded.SetAuthorizer([this](const shardwise::http::Request& r, const endpoint::Access& a) {
-      return auth.Check(r, a);
-    });
   }
 };
 
@@ -73,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(kKnown.count(r.status) == 1, "a known status");
   Check((r.status == 204) == (StoredReports(world->reports) == 1), "stored exactly on 204");
   if (guarded && r.status == 204) {
-    Check(shardwise::fuzz::IsBearer(parts[1], kToken), "only the known token reports");
+    Check(shardwise::fuzz::IsBearer(parts[1], shardwise::fuzz::kScraperToken),
+          "only the known token reports");
     Check(parts[0] == "mon/shardwise-main-0-1", "a pod reports only its own load");
   }
   return 0;

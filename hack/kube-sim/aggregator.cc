@@ -8,27 +8,16 @@
 #include "common/log/log.h"
 #include "hack/kube-sim/api_server.h"
 #include "hack/kube-sim/time_util.h"
+#include "hack/kube-sim/url_path.h"
 
 namespace shardwise::kubesim {
 namespace {
 
 constexpr char kApiServices[] = "apiregistration.k8s.io/apiservices";
 
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
-
 std::string EncodePath(const std::string& path) {
   std::string out;
-  for (const auto& seg : Split(path)) out += "/" + http::PercentEncode(seg);
+  for (const auto& seg : SplitPath(path)) out += "/" + http::PercentEncode(seg);
   return out.empty() ? "/" : out;
 }
 
@@ -223,7 +212,7 @@ http::ClientRequest Aggregator::BackendRequest(const Backend& b, const std::stri
 }
 
 bool Aggregator::Serve(const http::Request& req, const UserInfo& user, http::ResponseWriter& w) {
-  std::vector<std::string> seg = Split(req.path);
+  std::vector<std::string> seg = SplitPath(req.path);
   if (seg.size() < 3 || seg[0] != "apis") return false;
   auto apiservice = FindApiService(seg[1], seg[2]);
   if (!apiservice) return false;
@@ -352,7 +341,7 @@ Result<std::pair<int, std::string>> Aggregator::Get(const std::string& path_and_
   size_t q = path_and_query.find('?');
   std::string path = path_and_query.substr(0, q);
   std::string query = q == std::string::npos ? "" : path_and_query.substr(q + 1);
-  std::vector<std::string> seg = Split(path);
+  std::vector<std::string> seg = SplitPath(path);
   if (seg.size() < 3 || seg[0] != "apis") return Status::InvalidArgument("not an /apis path");
   auto apiservice = FindApiService(seg[1], seg[2]);
   if (!apiservice) return Status::NotFound("no APIService for " + seg[1] + "/" + seg[2]);

@@ -6,6 +6,7 @@
 #include "hack/kube-sim/auth/request_info.h"
 #include "hack/kube-sim/discovery.h"
 #include "hack/kube-sim/table.h"
+#include "hack/kube-sim/url_path.h"
 
 namespace shardwise::kubesim {
 namespace {
@@ -14,18 +15,6 @@ constexpr char kV2Discovery[] =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 constexpr char kV2Beta1Discovery[] =
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
-
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";
@@ -170,7 +159,7 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
   }
   for (const auto& handler : options_.handlers)
     if (handler(req, user, w)) return;
-  const std::vector<std::string> seg = Split(req.path);
+  const std::vector<std::string> seg = SplitPath(req.path);
   const std::string_view accept = req.Header("Accept");
   auto types = cluster_.Types();
 

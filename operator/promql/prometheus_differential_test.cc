@@ -2,14 +2,7 @@
 // a shardwise TSDB through remote_read (read_recent) and evaluates a battery of PromQL
 // queries; our engine evaluates the same queries over the same samples. Results must agree
 // series for series, values within floating-point tolerance.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,11 +10,12 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <tuple>
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/testing/local_process.h"
+#include "common/testing/prometheus_process.h"
 #include "common/testing/test_util.h"
 #include "operator/promql/engine.h"
 #include "scraper/storage/appender.h"
@@ -30,77 +24,6 @@
 
 namespace shardwise::promql {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string FindOnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    std::string candidate = p.substr(start, end - start) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return "";
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-class PrometheusProcess {
- public:
-  ~PrometheusProcess() { Stop(); }
-  bool Start(const std::string& binary, const std::string& dir, int port) {
-    std::string log = dir + "/prometheus.log";
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::string config = "--config.file=" + dir + "/prometheus.yml";
-      std::string storage = "--storage.tsdb.path=" + dir + "/data";
-      std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port);
-      ::execl(binary.c_str(), binary.c_str(), config.c_str(), storage.c_str(), listen.c_str(),
-              "--log.level=warn", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    return true;
-  }
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status;
-    bool exited = testing::WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
-                                   std::chrono::seconds(10));
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-  }
-  bool Running() {
-    int status;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // The battery: counter resets, samples off the window edges, late starts, gaps, staleness,
 // aggregations, matching and histograms.
@@ -236,7 +159,7 @@ bool Close(double a, double b) {
 }
 
 TEST(PrometheusDifferential, BatteryAgreesWithPrometheus) {
-  std::string binary = FindOnPath("prometheus");
+  std::string binary = testing::FindOnPath("prometheus");
   if (binary.empty()) GTEST_SKIP() << "prometheus not on PATH";
   testing::TempDir dir;
 
@@ -268,29 +191,19 @@ TEST(PrometheusDifferential, BatteryAgreesWithPrometheus) {
   tsdb::api::RegisterHttpHandlers(server, **db);
   ASSERT_TRUE(server.Start().ok());
 
-  int prom_port = FreePort();
+  int prom_port = testing::FreePort();
   {
     std::ofstream cfg(dir.path() + "/prometheus.yml");
     cfg << "global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n"
         << "remote_read:\n  - url: http://127.0.0.1:" << server.port() << "/api/v1/read\n"
         << "    read_recent: true\n";
   }
-  PrometheusProcess prom;
+  testing::PrometheusProcess prom;
   ASSERT_TRUE(prom.Start(binary, dir.path(), prom_port));
-  std::string base = "http://127.0.0.1:" + std::to_string(prom_port);
+  std::string base = prom.url();
   http::Client client;
-  bool ready = testing::WaitFor(
-      [&] {
-        auto r =
-            client.DoSync({.url = base + "/-/ready", .timeout = std::chrono::milliseconds(1000)});
-        return (r.ok() && r->status == 200) || !prom.Running();
-      },
-      std::chrono::seconds(45));
-  if (!ready || !prom.Running()) {
-    std::ifstream log(dir.path() + "/prometheus.log");
-    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-    FAIL() << "prometheus not ready; log:\n" << text;
-  }
+  if (!prom.WaitReady(std::chrono::seconds(45)))
+    FAIL() << "prometheus not ready; log:\n" << prom.Log();
 
   MemorySource mem(data);
   size_t non_empty = 0;

@@ -1,11 +1,9 @@
 #include "scraper/remotewrite/test_receiver.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <snappy.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,18 +71,6 @@ SendAttempt FakeTransport::Send(std::string_view snappy_body) {
   if (policy_) result = policy_(*req, attempt);
   if (result.verdict.outcome == SendOutcome::kDelivered) delivered_->Add(*req);
   return result;
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 bool OnPath(const std::string& program) {

@@ -16,6 +16,7 @@
 #include "common/http/client.h"
 #include "common/prompb/remote.pb.h"
 #include "common/status.h"
+#include "common/testing/local_process.h"
 #include "scraper/remotewrite/transport.h"
 
 namespace shardwise::remotewrite::testing {
@@ -69,8 +70,7 @@ class FakeTransport : public Transport {
   int attempts_ = 0;
 };
 
-// A free TCP port on 127.0.0.1 (racy by nature; fine for tests).
-int FreePort();
+using shardwise::testing::FreePort;
 bool OnPath(const std::string& program);
 // Polls `url` until it answers 200 or `timeout` passes.
 bool WaitReady(http::Client& client, const std::string& url, std::chrono::seconds timeout);

@@ -15,14 +15,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/testing/local_process.h"
 #include "hack/kube-sim/simulator.h"
 #include "tests/kubectl/command_runner.h"
+#include "tests/operator/fleet_processes.h"
 
 namespace shardwise {
 namespace {
@@ -31,6 +32,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::BackgroundCommand;
 using testing::CommandResult;
+using testing::FreePort;
 using testing::RunCommand;
 
 constexpr int kTargets = 12;
@@ -43,14 +45,6 @@ bool Eventually(Pred pred, std::chrono::milliseconds deadline) {
     std::this_thread::sleep_for(200ms);
   }
   return pred();
-}
-
-int FreePort() {
-  http::Server s({});
-  if (!s.Start().ok()) return 0;
-  int p = s.port();
-  s.Stop();
-  return p;
 }
 
 class OperatorE2ETest : public ::testing::Test {
@@ -78,10 +72,7 @@ class OperatorE2ETest : public ::testing::Test {
       for (int k = 0; k < 10 * i; ++k)
         body += "demo_series{k=\"" + std::to_string(k) + "\"} " + std::to_string(k) + "\n";
       s->Handle("/metrics", http::Simple([this, body, i](const http::Request&) {
-                  {
-                    std::lock_guard lock(scrapes_mu_);
-                    scrapes_[i].push_back(std::chrono::steady_clock::now());
-                  }
+                  scrapes_.Record(i);
                   return http::Response::Text(200, body).With("Content-Type",
                                                               "text/plain; version=0.0.4");
                 }));
@@ -106,35 +97,10 @@ class OperatorE2ETest : public ::testing::Test {
   // Starts the operator; again after a restart, on the same port (the scrapers' URL).
   void StartOperator(std::string heartbeat_timeout = "30s") {
     if (op_port_ == 0) op_port_ = FreePort();
-    std::string bin = std::string(SHARDWISE_BINARY_DIR) + "/operator/shardwise-operator";
-    operator_ = std::make_unique<BackgroundCommand>(
-        std::vector<std::string>{bin, "--kubeconfig=" + kubeconfig_,
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(op_port_),
-                                 "--operator-url=http://127.0.0.1:" + std::to_string(op_port_),
-                                 "--leader-election.namespace=monitoring", "--resync=1s",
-                                 "--heartbeat-timeout=" + heartbeat_timeout, "--rebuild-wait=10s",
-                                 "--leader-election.lease-duration=2s",
-                                 // The scrapers here are plain processes, without the projected
-                                 // ServiceAccount tokens pods get.
-                                 "--discovery.authentication=none"},
-        std::map<std::string, std::string>{});
-  }
-
-  // The longest time any target went without a scrape (from any scraper) since `since`.
-  std::chrono::milliseconds LongestGap(std::chrono::steady_clock::time_point since,
-                                       std::chrono::steady_clock::time_point until) {
-    std::lock_guard lock(scrapes_mu_);
-    std::chrono::steady_clock::duration worst{};
-    for (const auto& [target, times] : scrapes_) {
-      auto last = since;
-      for (auto t : times) {
-        if (t < since || t > until) continue;
-        worst = std::max(worst, t - last);
-        last = t;
-      }
-      worst = std::max(worst, until - last);
-    }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(worst);
+    operator_ = testing::StartOperatorProcess({.kubeconfig = kubeconfig_,
+                                               .port = op_port_,
+                                               .heartbeat_timeout = heartbeat_timeout,
+                                               .rebuild_wait = "10s"});
   }
 
   // Starts the process that stands in for pod shardwise-main-0-<shard>.
@@ -142,15 +108,11 @@ class OperatorE2ETest : public ::testing::Test {
     int port = FreePort();
     auto d = dir_ / ("scraper-" + std::to_string(shard));
     std::filesystem::create_directories(d);
-    std::string bin = std::string(SHARDWISE_BINARY_DIR) + "/scraper/shardwise-scraper";
-    scrapers_[shard] = std::make_unique<BackgroundCommand>(
-        std::vector<std::string>{bin, "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                                 "--operator-url=http://127.0.0.1:" + std::to_string(op_port_),
-                                 "--storage.tsdb.path=" + (d / "data").string(),
-                                 "--operator.report-interval=1s"},
-        std::map<std::string, std::string>{
-            {"POD_NAME", "shardwise-main-0-" + std::to_string(shard)},
-            {"POD_NAMESPACE", "monitoring"}});
+    scrapers_[shard] =
+        testing::StartScraperProcess({.port = port,
+                                      .operator_port = op_port_,
+                                      .data_dir = (d / "data").string(),
+                                      .pod_name = "shardwise-main-0-" + std::to_string(shard)});
     scraper_ports_[shard] = port;
   }
 
@@ -158,14 +120,7 @@ class OperatorE2ETest : public ::testing::Test {
   std::map<std::string, std::set<int>> Owners() {
     std::map<std::string, std::set<int>> owners;
     for (const auto& [shard, port] : scraper_ports_) {
-      auto r =
-          client_.DoSync({.url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/targets"});
-      if (!r.ok() || r->status != 200) continue;
-      auto j = json::parse(r->body, nullptr, false);
-      if (j.is_discarded()) continue;
-      for (const auto& t : j["data"]["activeTargets"]) {
-        if (t.value("health", "") != "up") continue;
-        std::string inst = t["labels"].value("instance", "");
+      for (const auto& inst : testing::HealthyTargets(client_, port)) {
         if (inst.rfind("127.0.2.", 0) == 0) owners[inst].insert(shard);
       }
     }
@@ -233,8 +188,7 @@ class OperatorE2ETest : public ::testing::Test {
   std::map<int, std::unique_ptr<BackgroundCommand>> scrapers_;
   std::map<int, int> scraper_ports_;
   http::Client client_;
-  std::mutex scrapes_mu_;
-  std::map<int, std::vector<std::chrono::steady_clock::time_point>> scrapes_;  // by target
+  testing::ScrapeLog scrapes_;  // by target
 };
 
 TEST_F(OperatorE2ETest, ShardsTargetsScalesAndReportsInvalidMonitors) {
@@ -471,7 +425,7 @@ TEST_F(OperatorE2ETest, ScaleDownAndOperatorRestartMissNoInterval) {
   ASSERT_TRUE(EachTargetExactlyOnce(&owners));
   EXPECT_EQ(owners, settled) << "a restart moved targets";
 
-  const auto gap = LongestGap(start, std::chrono::steady_clock::now());
+  const auto gap = scrapes_.LongestGap(start, std::chrono::steady_clock::now());
   EXPECT_LT(gap, interval * 7 / 4)
       << "a target missed an interval: longest gap " << gap.count() << " ms";
 }

@@ -3,28 +3,15 @@
 #include <cctype>
 #include <vector>
 
+#include "hack/kube-sim/url_path.h"
+
 namespace shardwise::kubesim {
-namespace {
-
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 Attributes RequestAttributes(const http::Request& req, const UserInfo& user) {
   Attributes a;
   a.user = user;
   a.path = req.path;
-  std::vector<std::string> seg = Split(req.path);
+  std::vector<std::string> seg = SplitPath(req.path);
   size_t rest = 0;
   if (!seg.empty() && seg[0] == "api" && seg.size() >= 3) {
     rest = 2;
