@@ -422,19 +422,21 @@ int main(int argc, char** argv) {
   on_certs_changed.push_back([&] { metrics_tls_changed = true; });
   std::string requestheader_ca;
   // Reads the front-proxy configuration; (re)starts the HTTPS listener when its TLS changed.
-  auto refresh_custom_metrics = [&] {
-    if (!metrics_server) return;
+  // False while it cannot serve yet (no front-proxy configuration or no right to read it:
+  // custom-metrics.yaml is often applied after the operator started).
+  auto refresh_custom_metrics = [&]() -> bool {
+    if (!metrics_server) return true;
     auto cm = client.Get(kube::resources::kConfigMaps, "kube-system",
                          "extension-apiserver-authentication");
     if (!cm.ok()) {
       log::Warn("custom metrics API waits for kube-system/extension-apiserver-authentication",
                 {{"err", cm.status()}});
-      return;
+      return false;
     }
     auto config = custommetrics::RequestHeaderConfig::FromConfigMap(*cm);
     if (!config.ok()) {
       log::Warn("custom metrics API: no front-proxy configuration", {{"err", config.status()}});
-      return;
+      return false;
     }
     if (config->client_ca_pem != requestheader_ca) {
       std::ofstream(requestheader_ca_file, std::ios::trunc) << config->client_ca_pem;
@@ -442,17 +444,19 @@ int main(int argc, char** argv) {
       metrics_tls_changed = true;
     }
     request_header.Update(*config);
-    if (serving_certs.ca_bundle().empty()) return;  // no serving certificate yet
+    if (serving_certs.ca_bundle().empty()) return false;  // no serving certificate yet
     if (!metrics_server->running() || metrics_tls_changed.exchange(false)) {
       Status s = metrics_server->running() ? metrics_server->Reload() : metrics_server->Start();
       if (!s.ok()) {
         log::Error("cannot start the custom metrics API", {{"err", s}});
         metrics_tls_changed = true;
+        return false;
       } else {
         log::Info("custom metrics API serving",
                   {{"port", metrics_server->port()}, {"group", custommetrics::kGroup}});
       }
     }
+    return true;
   };
 
   std::thread tls_loop([&] {
@@ -460,12 +464,13 @@ int main(int argc, char** argv) {
     while (!tls_stop) {
       lock.unlock();
       bool ok = reconcile_certs();
-      refresh_custom_metrics();
+      bool serving = refresh_custom_metrics();
       auto renew = serving_certs.renew_at();
       lock.lock();
       // Every minute (a deleted Secret or APIService comes back soon), sooner when due.
       auto wait = ok ? std::chrono::milliseconds(std::chrono::minutes(1))
                      : std::chrono::milliseconds(std::chrono::seconds(10));
+      if (!serving) wait = std::min(wait, std::chrono::milliseconds(std::chrono::seconds(5)));
       auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(
           renew - std::chrono::system_clock::now());
       if (until_due.count() > 0) wait = std::min(wait, until_due);

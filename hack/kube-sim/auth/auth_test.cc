@@ -280,6 +280,28 @@ TEST_F(AuthTest, ServiceAccountWithoutRightsGets403UntilBound) {
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/ns/configmaps", "bogus").status, 401);
 }
 
+// An extension API server bound to the bootstrap Role reads the front-proxy configuration
+// (kube-system/extension-apiserver-authentication), and nothing else in kube-system.
+TEST_F(AuthTest, BootstrapRoleLetsExtensionServersReadTheFrontProxyConfig) {
+  std::string token = BoundToken();
+  const std::string cm = "/api/v1/namespaces/kube-system/configmaps/";
+  auto configmaps = sim_->cluster().FindType("", "v1", "configmaps");
+  if (!sim_->cluster().Get(*configmaps, "kube-system", "extension-apiserver-authentication").ok()) {
+    Create("", "v1", "configmaps", "kube-system",
+           {{"metadata", {{"name", "extension-apiserver-authentication"}}}});
+  }
+  EXPECT_EQ(Call("GET", cm + "extension-apiserver-authentication", token).status, 403);
+  Create("rbac.authorization.k8s.io", "v1", "rolebindings", "kube-system",
+         {{"metadata", {{"name", "sa-auth-reader"}}},
+          {"roleRef",
+           {{"apiGroup", "rbac.authorization.k8s.io"},
+            {"kind", "Role"},
+            {"name", "extension-apiserver-authentication-reader"}}},
+          {"subjects", {{{"kind", "ServiceAccount"}, {"name", "sa"}, {"namespace", "ns"}}}}});
+  EXPECT_EQ(Call("GET", cm + "extension-apiserver-authentication", token).status, 200);
+  EXPECT_EQ(Call("GET", cm + "kube-root-ca.crt", token).status, 403);
+}
+
 TEST_F(AuthTest, AccessReviewsAndImpersonation) {
   Create("rbac.authorization.k8s.io", "v1", "rolebindings", "ns",
          {{"metadata", {{"name", "sa-view"}}},

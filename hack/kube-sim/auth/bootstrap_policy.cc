@@ -147,6 +147,16 @@ std::vector<std::pair<std::string, json>> Policy() {
                    {{"rbac.authorization.k8s.io/aggregate-to-edit", "true"}}));
   role(ClusterRole("system:aggregate-to-view", view_rules,
                    {{"rbac.authorization.k8s.io/aggregate-to-view", "true"}}));
+  // The one namespaced bootstrap Role extension API servers bind to read the front-proxy CA.
+  out.emplace_back("roles", json{{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                                 {"kind", "Role"},
+                                 {"metadata", Meta("extension-apiserver-authentication-reader")},
+                                 {"rules",
+                                  {{{"verbs", kReadVerbs},
+                                    {"apiGroups", {""}},
+                                    {"resources", {"configmaps"}},
+                                    {"resourceNames", {"extension-apiserver-authentication"}}}}}});
+  out.back().second["metadata"]["namespace"] = "kube-system";
   bind(Binding("cluster-admin", "cluster-admin", {Group("system:masters")}));
   bind(Binding("system:discovery", "system:discovery", {Group("system:authenticated")}));
   bind(Binding("system:basic-user", "system:basic-user", {Group("system:authenticated")}));
@@ -162,10 +172,11 @@ void EnsureBootstrapPolicy(Cluster& cluster) {
     TypePtr t = cluster.FindType("rbac.authorization.k8s.io", "v1", plural);
     if (!t) continue;
     std::string name = obj["metadata"]["name"];
-    if (cluster.Get(*t, "", name).ok()) continue;
+    std::string ns = obj["metadata"].value("namespace", "");
+    if (cluster.Get(*t, ns, name).ok()) continue;
     WriteContext ctx;
     ctx.field_manager = "kube-apiserver";
-    cluster.Create(*t, "", obj, ctx);
+    cluster.Create(*t, ns, obj, ctx);
   }
 }
 
