@@ -82,7 +82,8 @@ Status Ingester::CheckLabelLimits(const Labels& labels, IngestResult& result) co
   return Status::OK();
 }
 
-Status Ingester::NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result) {
+Status Ingester::NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result,
+                          Labels& labels) {
   builder_.Reset();
   parser.Labels(builder_);
   if (builder_.Get(kMetricName).empty()) {
@@ -95,20 +96,44 @@ Status Ingester::NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, Inge
     entry.dropped = true;
     return Status::OK();
   }
-  entry.labels = builder_.Build();
-  if (entry.labels.Get(kMetricName).empty()) {
+  labels = builder_.Build();
+  if (labels.Get(kMetricName).empty()) {
     return Status::InvalidArgument("metric relabeling left a series without a metric name");
   }
-  return CheckLabelLimits(entry.labels, result);
+  entry.labels_hash = labels.Hash();
+  return CheckLabelLimits(labels, result);
 }
 
-Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int64_t t, double v) {
-  Status st = app.Append(e.ref, e.labels, t, v);
-  if (st.code() == Status::Code::kNotFound) {  // the storage forgot the ref
-    e.ref = 0;
-    st = app.Append(e.ref, e.labels, t, v);
+Status Ingester::DeriveLabels(std::string_view raw, Labels& labels) {
+  // The raw text was valid when the entry was made and the options have not changed since
+  // (a loop's ingester lives as long as its configuration), so this yields the same labels.
+  std::string line(raw);
+  line += " 0\n";
+  if (format_ == parse::Format::kOpenMetrics) line += "# EOF\n";
+  std::unique_ptr<parse::Parser> parser = parse::Parser::New(format_, line);
+  if (parser->Next() != parse::Entry::kSeries) {
+    return Status::Internal("cached series no longer parses: " + std::string(raw.substr(0, 100)));
   }
-  return st;
+  ScrapeCache::Entry entry;
+  IngestResult ignored;
+  SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, ignored, labels));
+  if (entry.dropped) return Status::Internal("cached series now dropped by relabeling");
+  return Status::OK();
+}
+
+Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Node& node, int64_t t, double v,
+                              const Labels* fresh) {
+  static const Labels kByRef;
+  ScrapeCache::Entry& e = node.second;
+  if (e.ref != 0) {
+    Status st = app.Append(e.ref, kByRef, t, v);
+    if (st.code() != Status::Code::kNotFound) return st;
+    e.ref = 0;  // the storage forgot the ref: it needs the labels again
+  }
+  if (fresh != nullptr) return app.Append(e.ref, *fresh, t, v);
+  Labels labels;
+  SHARDWISE_RETURN_IF_ERROR(DeriveLabels(node.first, labels));
+  return app.Append(e.ref, labels, t, v);
 }
 
 void Ingester::RecordMetadata(parse::Entry kind, const parse::Parser& parser) {
@@ -129,8 +154,8 @@ void Ingester::RecordMetadata(parse::Entry kind, const parse::Parser& parser) {
 
 Status Ingester::AppendBody(std::string_view body, std::string_view content_type, int64_t ts_ms,
                             storage::Appender& app, IngestResult& r) {
-  std::unique_ptr<parse::Parser> parser =
-      parse::Parser::New(parse::FormatFromContentType(content_type), body);
+  format_ = parse::FormatFromContentType(content_type);
+  std::unique_ptr<parse::Parser> parser = parse::Parser::New(format_, body);
   const uint64_t sample_limit = options_.sample_limit;
   uint64_t appended = 0;  // samples handed to storage, what sample_limit counts
   bool over_limit = false;
@@ -149,7 +174,7 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
     bool new_series = false;
     if (node == nullptr) {
       ScrapeCache::Entry entry;
-      SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, r));
+      SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, r, new_labels_));
       node = cache_.Add(raw, std::move(entry));
       new_series = !node->second.dropped;
     }
@@ -177,7 +202,7 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
       continue;
     }
     ++appended;
-    Status st = AppendSample(app, e, t, parser->Value());
+    Status st = AppendSample(app, *node, t, parser->Value(), new_series ? &new_labels_ : nullptr);
     if (st.code() == Status::Code::kInvalidArgument) {  // too old, out of order: skip it
       switch (storage::RejectionOf(st)) {
         case storage::Rejection::kOutOfBounds:
@@ -266,19 +291,21 @@ IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double durat
   return r;
 }
 
-void Ingester::StaleMarker::operator()(ScrapeCache::Entry& e) {
+void Ingester::StaleMarker::operator()(ScrapeCache::Node& node) {
   // Series text written in two ways (labels in another order, or made equal by metric
   // relabeling) is one series: one marker, as Prometheus keys staleness by labels.
-  if (!marked_.insert(e.labels.Hash()).second) return;
-  if (ingester_.AppendSample(app_, e, ts_ms_, storage::StaleNaN()).ok()) ++result_.stale_markers;
+  if (!marked_.insert(node.second.labels_hash).second) return;
+  if (ingester_.AppendSample(app_, node, ts_ms_, storage::StaleNaN()).ok()) {
+    ++result_.stale_markers;
+  }
 }
 
 Status Ingester::WriteStaleMarkers(int64_t ts_ms) {
   std::unique_ptr<storage::Appender> app = storage_.NewAppender();
   const double stale = storage::StaleNaN();
   Status first;
-  cache_.ForEachLive([&](ScrapeCache::Entry& e) {
-    Status st = AppendSample(*app, e, ts_ms, stale);
+  cache_.ForEachLive([&](ScrapeCache::Node& node) {
+    Status st = AppendSample(*app, node, ts_ms, stale);
     if (!st.ok() && first.ok()) first = st;
   });
   cache_.MarkAllStale();

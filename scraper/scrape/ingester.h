@@ -87,10 +87,18 @@ class Ingester {
   // Fills `result` counts; returns the error that fails the scrape.
   Status AppendBody(std::string_view body, std::string_view content_type, int64_t ts_ms,
                     storage::Appender& app, IngestResult& result);
-  // A series not in the cache: builds its final labels (or marks it dropped).
-  Status NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result);
+  // A series not in the cache: builds its final labels into `labels` (or marks the entry
+  // dropped).
+  Status NewEntry(parse::Parser& parser, ScrapeCache::Entry& entry, IngestResult& result,
+                  Labels& labels);
+  // The final labels of a cached series, derived again from its raw text (the cache keeps
+  // no copy of them).
+  Status DeriveLabels(std::string_view raw, Labels& labels);
   void RecordMetadata(parse::Entry kind, const parse::Parser& parser);
-  Status AppendSample(storage::Appender& app, ScrapeCache::Entry& e, int64_t t, double v);
+  // Appends by ref; hands the storage the labels only when the entry has no ref (or the
+  // storage forgot it): `fresh` when the caller has just built them, else derived.
+  Status AppendSample(storage::Appender& app, ScrapeCache::Node& node, int64_t t, double v,
+                      const Labels* fresh = nullptr);
   // partial: the body was parsed up to a failure; the series seen so far stay live.
   IngestResult IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds, bool partial);
   Status AppendReport(storage::Appender& app, int64_t ts_ms, bool up, double duration,
@@ -103,7 +111,7 @@ class Ingester {
    public:
     StaleMarker(Ingester& ingester, storage::Appender& app, int64_t ts_ms, IngestResult& result)
         : ingester_(ingester), app_(app), ts_ms_(ts_ms), result_(result) {}
-    void operator()(ScrapeCache::Entry& e);
+    void operator()(ScrapeCache::Node& node);
 
    private:
     Ingester& ingester_;
@@ -121,7 +129,9 @@ class Ingester {
   MetadataCache metadata_;
   Labels report_labels_[kReportSeries];
   storage::SeriesRef report_refs_[kReportSeries] = {};
-  LabelsBuilder builder_;  // reused on cache misses
+  LabelsBuilder builder_;                                  // reused on cache misses
+  Labels new_labels_;                                      // of the series just added to the cache
+  parse::Format format_ = parse::Format::kPrometheusText;  // of the body being ingested
 };
 
 }  // namespace shardwise::scrape

@@ -361,5 +361,73 @@ TEST_F(IngesterTest, OpenMetricsByContentType) {
   EXPECT_FALSE(r.status.ok());
 }
 
+// A storage that forgets every ref handed out so far when told to (as the TSDB does for
+// series retention removed): Append with a forgotten ref answers NotFound.
+class ForgetfulSink : public storage::Appendable {
+ public:
+  class App : public storage::Appender {
+   public:
+    App(ForgetfulSink* sink) : sink_(sink), inner_(sink->inner_.NewAppender()) {}
+    Status Append(storage::SeriesRef& ref, const Labels& labels, int64_t t, double v) override {
+      if (ref != 0 && ref <= sink_->forgotten_below_) return Status::NotFound("forgotten");
+      if (ref == 0) ++sink_->label_lookups_;
+      storage::SeriesRef inner = ref == 0 ? 0 : ref - sink_->offset_;
+      SHARDWISE_RETURN_IF_ERROR(inner_->Append(inner, labels, t, v));
+      ref = inner + sink_->offset_;
+      return Status::OK();
+    }
+    Status Commit() override { return inner_->Commit(); }
+    void Rollback() override { inner_->Rollback(); }
+
+   private:
+    ForgetfulSink* sink_;
+    std::unique_ptr<storage::Appender> inner_;
+  };
+  std::unique_ptr<storage::Appender> NewAppender() override { return std::make_unique<App>(this); }
+  // Refs handed out so far become unknown; the same series get new refs.
+  void ForgetAll() {
+    forgotten_below_ = offset_ + 1'000'000;
+    offset_ = forgotten_below_;
+  }
+  MemorySink inner_;
+  storage::SeriesRef offset_ = 0, forgotten_below_ = 0;
+  int label_lookups_ = 0;
+};
+
+TEST(IngesterForgottenRefTest, LabelsAreDerivedAgainFromTheRawText) {
+  for (std::string_view type : {kText, std::string_view("application/openmetrics-text")}) {
+    SCOPED_TRACE(type);
+    ForgetfulSink sink;
+    IngestOptions o;
+    o.metric_relabeler =
+        relabel::Relabeler::Compile(
+            relabel::ParseYaml("[{source_labels: [x], regex: '(.*)', target_label: y, replacement: "
+                               "'v-$1'}]")
+                .value())
+            .value();
+    Ingester ing(kTarget, std::move(o), sink);
+    const std::string eof = type == kText ? "" : "# EOF\n";
+    const std::string body = "a{x=\"1\",job=\"exposed\"} 1\nb{x=\"q\\\"uote\"} 2\n" + eof;
+    ASSERT_TRUE(ing.Ingest(body, type, 1000, 0.1).status.ok());
+    const int lookups = sink.label_lookups_;
+    ASSERT_TRUE(ing.Ingest(body, type, 2000, 0.1).status.ok());
+    EXPECT_EQ(sink.label_lookups_, lookups);  // steady state: by ref only
+    sink.ForgetAll();
+    IngestResult r = ing.Ingest(body, type, 3000, 0.1);
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    const Labels a = Series("a", {{"x", "1"}, {"y", "v-1"}, {"exported_job", "exposed"}});
+    const Labels b = Series("b", {{"x", "q\"uote"}, {"y", "v-q\"uote"}});
+    EXPECT_EQ(sink.inner_.Samples(a).size(), 3u);
+    EXPECT_EQ(sink.inner_.Samples(b).size(), 3u);
+    // A forgotten ref at a staleness marker: the marker still finds its series.
+    sink.ForgetAll();
+    ASSERT_TRUE(ing.Ingest("a{x=\"1\",job=\"exposed\"} 1\n" + eof, type, 4000, 0.1).status.ok());
+    auto samples = sink.inner_.Samples(b);
+    ASSERT_EQ(samples.size(), 4u);
+    EXPECT_TRUE(IsStaleNaN(samples.back().v));
+    EXPECT_EQ(sink.inner_.Samples(a).size(), 4u);
+  }
+}
+
 }  // namespace
 }  // namespace shardwise::scrape

@@ -1,15 +1,16 @@
 // ScrapeCache: per-target memory of the series a target exposes, as Prometheus's scrapeCache.
 //
 // Keyed by the raw series text from parse::Parser::Series() (name plus label block, exactly
-// as exposed). Each entry holds the storage's series ref and the final labels after target
-// labels and metric relabeling, or "dropped". A known series costs no allocation and no
-// label parsing.
+// as exposed), held once. Each entry holds the storage's series ref and the hash of the
+// final labels (after target labels and metric relabeling), or "dropped". It keeps no copy
+// of the labels: the storage knows the series by its ref, and when it needs the labels (a
+// ref it forgot, a ref lost with a rolled-back appender) the ingester derives them again
+// from the raw text. A known series costs no allocation and no label parsing.
 //
 // Lookup. Targets expose their series in the same order every scrape, so Find() first tries
-// the series that came next in the last committed pass, comparing against a copy of the
-// live keys laid out contiguously in that order (memory read strictly in sequence, no
-// hashing); on a miss it falls back to a transparent-hash map lookup on the string_view and
-// resynchronises the prediction.
+// the series that came next in the last committed pass (one string compare against that
+// entry's key, no hashing); on a miss it falls back to a transparent-hash map lookup on the
+// string_view and resynchronises the prediction.
 //
 // Scrape passes and staleness. Each scrape is one pass: Begin(), then Find()/Add()/MarkSeen()
 // per sample, then Commit() when the scrape is ingested, CommitPartial() when its body was
@@ -44,8 +45,8 @@ class ScrapeCache {
   static constexpr uint32_t kNotLive = UINT32_MAX;
 
   struct Entry {
-    storage::SeriesRef ref = 0;
-    Labels labels;                 // final labels; empty when dropped
+    storage::SeriesRef ref = 0;    // 0: the storage must be given the labels
+    uint64_t labels_hash = 0;      // Labels::Hash() of the final labels
     bool dropped = false;          // metric relabeling dropped it: nothing is appended
     bool track_staleness = false;  // as of the last committed pass
     bool pending_track_staleness = false;
@@ -68,12 +69,7 @@ class ScrapeCache {
 
   // The entry for this raw series text, or nullptr.
   Node* Find(std::string_view raw) {
-    if (cursor_ < live_.size()) {
-      const uint32_t begin = live_key_end_[cursor_] - live_key_len_[cursor_];
-      if (std::string_view(live_keys_.data() + begin, live_key_len_[cursor_]) == raw) {
-        return live_[cursor_++];
-      }
-    }
+    if (cursor_ < live_.size() && live_[cursor_]->first == raw) return live_[cursor_++];
     in_order_ = false;
     auto it = map_.find(raw);
     if (it == map_.end()) return nullptr;
@@ -97,7 +93,7 @@ class ScrapeCache {
     return true;
   }
 
-  // The pass was ingested. Calls stale(Entry&) for each series that went away.
+  // The pass was ingested. Calls stale(Node&) for each series that went away.
   template <typename Fn>
   void Commit(Fn&& stale) {
     if (in_order_ && touched_.size() == live_.size()) {  // the steady state
@@ -115,17 +111,16 @@ class ScrapeCache {
     for (Node* n : live_) {
       Entry& e = n->second;
       if (e.pending_iter == iter_) continue;  // seen: part of the new live set
-      if (!live_is_stale_ && !e.dropped && e.track_staleness) stale(e);
+      if (!live_is_stale_ && !e.dropped && e.track_staleness) stale(*n);
       Erase(n);
     }
     live_.swap(touched_);
     touched_.clear();
     live_is_stale_ = false;
-    RebuildLiveKeys();
   }
 
   // The pass was discarded after part of a body (parse error, limit): as Prometheus 2.42,
-  // the series it saw before the failure still count as exposed. Calls stale(Entry&) for
+  // the series it saw before the failure still count as exposed. Calls stale(Node&) for
   // the live series it did not see; the ones it saw become the live set. Entries first
   // seen in it keep their labels but not their storage ref (their appender was rolled back).
   template <typename Fn>
@@ -136,7 +131,7 @@ class ScrapeCache {
     Commit(std::forward<Fn>(stale));
   }
 
-  // The pass was discarded without a body. Calls stale(Entry&) for each live series (once
+  // The pass was discarded without a body. Calls stale(Node&) for each live series (once
   // per outage).
   template <typename Fn>
   void Fail(Fn&& stale) {
@@ -146,18 +141,18 @@ class ScrapeCache {
     touched_.clear();
     if (!live_is_stale_) {
       for (Node* n : live_) {
-        if (!n->second.dropped && n->second.track_staleness) stale(n->second);
+        if (!n->second.dropped && n->second.track_staleness) stale(*n);
       }
     }
     live_is_stale_ = true;
   }
 
-  // Calls fn(Entry&) for each live series not yet marked stale (for a loop's final markers).
+  // Calls fn(Node&) for each live series not yet marked stale (for a loop's final markers).
   template <typename Fn>
   void ForEachLive(Fn&& fn) {
     if (live_is_stale_) return;
     for (Node* n : live_) {
-      if (!n->second.dropped && n->second.track_staleness) fn(n->second);
+      if (!n->second.dropped && n->second.track_staleness) fn(*n);
     }
   }
   void MarkAllStale() { live_is_stale_ = true; }
@@ -169,25 +164,11 @@ class ScrapeCache {
 
  private:
   void Erase(Node* n) { map_.erase(map_.find(std::string_view(n->first))); }
-  void RebuildLiveKeys() {
-    live_keys_.clear();
-    live_key_end_.clear();
-    live_key_len_.clear();
-    for (const Node* n : live_) {
-      live_keys_.append(n->first);
-      live_key_end_.push_back(static_cast<uint32_t>(live_keys_.size()));
-      live_key_len_.push_back(static_cast<uint32_t>(n->first.size()));
-    }
-  }
 
   Map map_;
   std::vector<Node*> touched_;  // seen in the pass in progress, in exposition order
   std::vector<Node*> live_;     // seen in the last committed pass, in exposition order
-  // The live keys back to back, in live_ order, for the sequential prediction in Find().
-  std::string live_keys_;
-  std::vector<uint32_t> live_key_end_;
-  std::vector<uint32_t> live_key_len_;
-  size_t cursor_ = 0;  // position in live_ predicted for the next Find()
+  size_t cursor_ = 0;           // position in live_ predicted for the next Find()
   bool in_order_ = true;
   bool live_is_stale_ = false;
   size_t live_series_ = 0;

@@ -9,7 +9,7 @@ namespace {
 
 std::set<uint64_t> Commit(ScrapeCache& cache) {
   std::set<uint64_t> stale;
-  cache.Commit([&](ScrapeCache::Entry& e) { stale.insert(e.ref); });
+  cache.Commit([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
   return stale;
 }
 
@@ -89,7 +89,7 @@ TEST(ScrapeCacheTest, CommitPartialKeepsWhatTheFailedPassSaw) {
   Commit(cache);
   Pass(cache, {{"a", 1}, {"new", 3}});
   std::set<uint64_t> stale;
-  cache.CommitPartial([&](ScrapeCache::Entry& e) { stale.insert(e.ref); });
+  cache.CommitPartial([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
   EXPECT_EQ(stale, (std::set<uint64_t>{2}));  // b only: a was seen before the failure
   ASSERT_NE(cache.Find("new"), nullptr);
   EXPECT_EQ(cache.Find("new")->second.ref, 0u);  // its appender was rolled back
@@ -102,13 +102,13 @@ TEST(ScrapeCacheTest, FailReportsTheLiveSetAndForgetsNewEntries) {
   Commit(cache);
   Pass(cache, {{"a", 1}, {"new", 3}});
   std::set<uint64_t> stale;
-  cache.Fail([&](ScrapeCache::Entry& e) { stale.insert(e.ref); });
+  cache.Fail([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
   EXPECT_EQ(stale, (std::set<uint64_t>{1, 2}));  // all of the last committed set
   EXPECT_EQ(cache.Find("new"), nullptr);
   EXPECT_EQ(cache.LiveSeries(), 0u);
   stale.clear();
   cache.Begin();
-  cache.Fail([&](ScrapeCache::Entry& e) { stale.insert(e.ref); });
+  cache.Fail([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
   EXPECT_TRUE(stale.empty());  // already stale
   // Recovery: nothing is reported again, and b (gone meanwhile) is evicted.
   Pass(cache, {{"a", 1}});
@@ -135,11 +135,11 @@ TEST(ScrapeCacheTest, ForEachLiveForTheFinalMarkers) {
   Pass(cache, {{"a", 1}, {"b", 2}});
   Commit(cache);
   std::set<uint64_t> live;
-  cache.ForEachLive([&](ScrapeCache::Entry& e) { live.insert(e.ref); });
+  cache.ForEachLive([&](ScrapeCache::Node& n) { live.insert(n.second.ref); });
   EXPECT_EQ(live, (std::set<uint64_t>{1, 2}));
   cache.MarkAllStale();
   live.clear();
-  cache.ForEachLive([&](ScrapeCache::Entry& e) { live.insert(e.ref); });
+  cache.ForEachLive([&](ScrapeCache::Node& n) { live.insert(n.second.ref); });
   EXPECT_TRUE(live.empty());
 }
 

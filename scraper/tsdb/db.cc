@@ -40,9 +40,90 @@ int64_t SaturatingSub(int64_t a, int64_t b) {
   return a < std::numeric_limits<int64_t>::min() + b ? std::numeric_limits<int64_t>::min() : a - b;
 }
 
+// The newest timestamp each series has in the batch being built, for the in-batch
+// out-of-order and duplicate checks. Open addressing over a power-of-two array; Clear()
+// bumps a generation instead of touching the slots, so a recycled table costs nothing per
+// batch and nothing per sample once it has grown to the batch size.
+class BatchMaxTimes {
+ public:
+  // The slot for `ref`: its newest time so far and whether the batch had it already.
+  std::pair<int64_t*, bool> FindOrInsert(SeriesRef ref, int64_t t) {
+    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Mix(ref) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.gen != gen_) {
+        s = {ref, t, gen_};
+        ++used_;
+        return {&s.t, false};
+      }
+      if (s.ref == ref) return {&s.t, true};
+    }
+  }
+  void Clear() {
+    used_ = 0;
+    if (++gen_ == 0) {  // wrapped: stale slots could look current
+      for (Slot& s : slots_) s.gen = 0;
+      gen_ = 1;
+    }
+  }
+
+ private:
+  struct Slot {
+    SeriesRef ref = 0;
+    int64_t t = 0;
+    uint32_t gen = 0;
+  };
+  static uint64_t Mix(uint64_t x) { return (x * 0x9E3779B97F4A7C15ULL) >> 17; }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    const uint32_t gen = gen_;
+    gen_ = 1;
+    used_ = 0;
+    for (const Slot& s : old) {
+      if (s.gen == gen) *FindOrInsert(s.ref, s.t).first = s.t;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+  uint32_t gen_ = 1;
+};
+
+// What an appender buffers. DB recycles these between appenders (one per scrape), so a
+// scrape in steady state allocates nothing per sample.
+struct AppendScratch {
+  std::vector<SampleRecord> pending;
+  std::vector<SeriesRef> maybe_unlogged;
+  BatchMaxTimes pending_max;
+};
+
+std::unique_ptr<AppendScratch> DB::TakeScratch() {
+  std::lock_guard lock(scratch_mu_);
+  if (scratch_pool_.empty()) return std::make_unique<AppendScratch>();
+  std::unique_ptr<AppendScratch> s = std::move(scratch_pool_.back());
+  scratch_pool_.pop_back();
+  return s;
+}
+
+void DB::ReturnScratch(std::unique_ptr<AppendScratch> s) {
+  // Enough for every concurrent scrape; a batch far above the usual size gives its
+  // memory back rather than pinning it.
+  constexpr size_t kMaxPooled = 64;
+  constexpr size_t kMaxPooledSamples = 1 << 20;
+  if (s->pending.capacity() > kMaxPooledSamples) return;
+  s->pending.clear();
+  s->maybe_unlogged.clear();
+  s->pending_max.Clear();
+  std::lock_guard lock(scratch_mu_);
+  if (scratch_pool_.size() < kMaxPooled) scratch_pool_.push_back(std::move(s));
+}
+
 class DBAppender : public storage::Appender {
  public:
-  explicit DBAppender(DB* db) : db_(db), window_(db->options_.out_of_bounds_window.count()) {
+  explicit DBAppender(DB* db)
+      : db_(db), window_(db->options_.out_of_bounds_window.count()), scratch_(db->TakeScratch()) {
     // Fixed for the appender's life, as in Prometheus: concurrent commits moving the
     // head's max time do not change what this batch may hold.
     HeadStats hs = db_->head_.Stats();
@@ -50,7 +131,7 @@ class DBAppender : public storage::Appender {
       min_valid_ = SaturatingSub(hs.max_time, window_);
     }
   }
-  ~DBAppender() override = default;
+  ~DBAppender() override { db_->ReturnScratch(std::move(scratch_)); }
 
   Status Append(storage::SeriesRef& ref, const Labels& labels, int64_t t_ms, double v) override {
     auto& m = TsdbMetrics::Get();
@@ -81,11 +162,11 @@ class DBAppender : public storage::Appender {
     }
     if (outcome == AppendOutcome::kOk) {
       // Samples of this batch are not in the head yet: compare with them too.
-      auto [it, inserted] = pending_max_.try_emplace(ref, t_ms);
-      if (!inserted) {
-        if (t_ms < it->second) outcome = AppendOutcome::kOutOfOrder;
-        if (t_ms == it->second) outcome = AppendOutcome::kDuplicate;
-        if (outcome == AppendOutcome::kOk) it->second = t_ms;
+      auto [max_t, seen] = scratch_->pending_max.FindOrInsert(ref, t_ms);
+      if (seen) {
+        if (t_ms < *max_t) outcome = AppendOutcome::kOutOfOrder;
+        if (t_ms == *max_t) outcome = AppendOutcome::kDuplicate;
+        if (outcome == AppendOutcome::kOk) *max_t = t_ms;
       }
     }
     if (outcome == AppendOutcome::kOutOfOrder) {
@@ -98,13 +179,13 @@ class DBAppender : public storage::Appender {
       return Status::InvalidArgument(std::string(storage::kErrDuplicate) + " at " +
                                      std::to_string(t_ms));
     }
-    pending_.push_back({ref, t_ms, v});
-    if (needs_record) maybe_unlogged_.push_back(ref);
+    scratch_->pending.push_back({ref, t_ms, v});
+    if (needs_record) scratch_->maybe_unlogged.push_back(ref);
     return Status::OK();
   }
 
   Status Commit() override {
-    Status st = db_->CommitBatch(pending_, maybe_unlogged_);
+    Status st = db_->CommitBatch(scratch_->pending, scratch_->maybe_unlogged);
     Reset();
     return st;
   }
@@ -117,17 +198,15 @@ class DBAppender : public storage::Appender {
 
  private:
   void Reset() {
-    pending_.clear();
-    maybe_unlogged_.clear();
-    pending_max_.clear();
+    scratch_->pending.clear();
+    scratch_->maybe_unlogged.clear();
+    scratch_->pending_max.Clear();
   }
 
   DB* db_;
   const int64_t window_;
   std::optional<int64_t> min_valid_;
-  std::vector<SampleRecord> pending_;
-  std::vector<SeriesRef> maybe_unlogged_;
-  std::unordered_map<SeriesRef, int64_t> pending_max_;
+  std::unique_ptr<AppendScratch> scratch_;
 };
 
 // ---------------------------------------------------------------------------------------

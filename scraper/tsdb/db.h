@@ -123,6 +123,7 @@ struct RetentionResult {
 };
 
 class DB;
+struct AppendScratch;
 
 // A registered WAL consumer. Destroying the handle unregisters it; it may outlive the DB.
 class WalConsumer {
@@ -134,6 +135,7 @@ class WalConsumer {
 
  private:
   friend class DB;
+  struct AppendScratch;
   explicit WalConsumer(std::string name) : name_(std::move(name)) {}
   std::string name_;
   mutable std::mutex mu_;
@@ -200,6 +202,8 @@ class DB : public storage::Appendable {
  private:
   friend class DBAppender;
   DB(std::string dir, DBOptions options);
+  std::unique_ptr<AppendScratch> TakeScratch();
+  void ReturnScratch(std::unique_ptr<AppendScratch> scratch);
   Status Replay();
   Result<RetentionResult> Retain(bool truncate_head);
   // Writes the checkpoint for `segments` (an ascending prefix of the closed segments) and
@@ -226,6 +230,9 @@ class DB : public storage::Appendable {
   const std::string wal_dir_;
   const DBOptions options_;
   Head head_;
+  // Buffers of finished appenders, for the next ones.
+  std::mutex scratch_mu_;
+  std::vector<std::unique_ptr<AppendScratch>> scratch_pool_;
   wal::ReplayReport replay_report_;
 
   // commit_mu_ serialises WAL writes and head application.
