@@ -77,3 +77,26 @@ function(shardwise_benchmark name)
   add_executable(${name} ${B_SOURCES})
   target_link_libraries(${name} PRIVATE ${B_LIBS} shardwise_options benchmark::benchmark benchmark::benchmark_main)
 endfunction()
+
+# shardwise_embed_assets(LIB NAMESPACE ns DIR dir FILES ...): a static library LIB whose
+# generated source (cmake/EmbedAssets.cmake) holds FILES (relative to DIR) as bytes, returned
+# by `ns::EmbeddedAssets()` (declare it in a header of the component; common/http/assets.h
+# serves them). Regenerated when a file changes.
+function(shardwise_embed_assets lib)
+  cmake_parse_arguments(E "" "NAMESPACE;DIR" "FILES" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${lib}_generated.cc")
+  set(deps "")
+  foreach(f IN LISTS E_FILES)
+    list(APPEND deps "${E_DIR}/${f}")
+  endforeach()
+  string(REPLACE ";" "," files_arg "${E_FILES}")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${out} -DBASE_DIR=${E_DIR} -DNAMESPACE=${E_NAMESPACE}
+            -DFILES=${files_arg} -P ${PROJECT_SOURCE_DIR}/cmake/EmbedAssets.cmake
+    DEPENDS ${deps} ${PROJECT_SOURCE_DIR}/cmake/EmbedAssets.cmake
+    COMMENT "Embedding ${lib} assets"
+    VERBATIM)
+  add_library(${lib} STATIC "${out}")
+  target_link_libraries(${lib} PUBLIC shardwise_common)
+endfunction()

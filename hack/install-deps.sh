@@ -13,6 +13,8 @@ packages=(
   # real parts for tests and the demo
   prometheus prometheus-node-exporter prometheus-pushgateway victoria-metrics
   curl openssl ca-certificates python3 procps
+  # the web UI test (headless, tests/e2e/ui_e2e_test.cc)
+  chromium
 )
 
 missing=()

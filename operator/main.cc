@@ -36,6 +36,8 @@
 #include "operator/kube/leader_election.h"
 #include "operator/pool/owned_objects.h"
 #include "operator/pool/pool_controller.h"
+#include "operator/pool/pool_snapshot.h"
+#include "operator/ui/ui_api.h"
 
 namespace {
 
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds custom_metrics_cache_ttl{std::chrono::seconds(15)};
   std::string discovery_auth = "serviceaccount-token";
   std::string operator_ca_config_map;
+  bool web_ui = true;
   FlagSet& f = app.flags();
   f.String(
       "kubeconfig", &kubeconfig,
@@ -132,6 +135,10 @@ int main(int argc, char** argv) {
   f.String("custom-metrics.listen-address", &custom_metrics_address,
            "HTTPS address of the custom metrics API (custom.metrics.k8s.io v1beta2/v1beta1, "
            "for HPAs through the aggregation layer); empty turns it off.");
+  f.Bool("web.ui", &web_ui,
+         "Serve the read-only web UI at / and its JSON at /api/v1/ui/ on the "
+         "--web.listen-address port (pools, shard map, targets, handoffs, monitors, "
+         "autoscaler history; addresses and labels, never credentials; docs/security.md).");
   f.Duration("custom-metrics.authorization-cache-ttl", &authz_cache_ttl,
              "How long a SubjectAccessReview decision is reused.");
   f.String("custom-metrics.config", &custom_metrics_config,
@@ -247,6 +254,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   discovery.Register(app.server());
+  pool::SnapshotStore snapshots;  // the controller's state for the web UI
+  if (web_ui) ui::Register(app.server(), snapshots);
   if (auto s = app.StartServer(); !s.ok()) {
     log::Error("cannot start HTTP server", {{"err", s}});
     return 1;
@@ -298,6 +307,7 @@ int main(int argc, char** argv) {
   po.heartbeat_timeout = heartbeat_timeout;
   po.rebuild_wait = rebuild_wait;
   po.ca_bundle = [&serving_certs] { return serving_certs.ca_bundle(); };
+  po.snapshots = &snapshots;
   pool::PoolController controller(client, caches, plans, reports, events, po);
 
   // Handlers only enqueue. A pool change enqueues that pool; anything else may affect any

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/log/log.h"
@@ -223,6 +224,7 @@ void PoolController::Forget(const std::string& pool_key) {
     if (k.ns == ns && k.pool == name) plans_.Remove(k);
   }
   reports_.RetainOnly(ns, name, [](const endpoint::ShardKey&) { return false; });
+  if (options_.snapshots != nullptr) options_.snapshots->Remove(ns, name);
   std::lock_guard lock(mu_);
   state_.erase(pool_key);
 }
@@ -296,6 +298,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   }
   std::vector<std::pair<opdiscovery::Monitor, json>> monitors;
   std::set<std::string> invalid;
+  std::vector<MonitorSnapshot> monitor_views;  // every selected monitor, valid or not
   auto select = [&](const kube::Store* store, const json& selector_json, const char* kind,
                     const char* path) -> Status {
     if (store == nullptr || selector_json.is_null()) return Status::OK();
@@ -316,6 +319,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
           events_.Record(kube::ObjectReference::From(m), "Warning", "InvalidMonitor",
                          parsed.status().message());
         }
+        monitor_views.push_back({kind, kube::NamespaceOf(*obj), kube::NameOf(*obj), false,
+                                 parsed.status().message(), 0});
         continue;
       }
       monitors.emplace_back(std::move(parsed).value(), std::move(m));
@@ -398,6 +403,10 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   std::set<uint64_t> seen_ids;
   for (const auto& [m, obj] : monitors) {
     auto r = opdiscovery::Discover(m, view, dopts);
+    monitor_views.push_back(
+        {m.kind == opdiscovery::Monitor::Kind::kServiceMonitor ? "ServiceMonitor" : "PodMonitor",
+         m.ns, m.name, r.ok(), r.ok() ? "" : r.status().message(),
+         r.ok() ? static_cast<uint64_t>(r->targets.size()) : 0});
     if (!r.ok()) {
       std::string msg = m.Describe() + ": " + r.status().message();
       invalid.insert(msg);
@@ -826,6 +835,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   }
   PoolAutoscaling::Output as_out;
   json autoscaling_status;
+  std::string scale_decision;  // for the UI's history
   {
     std::lock_guard relock(mu_);
     as_out = state_[pool_key].autoscaling.Step(as_in);
@@ -843,6 +853,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                                                      as_in.now);
     events_.Record(pool_ref, ev.type, ev.reason, ev.message);
     log::Info("autoscaled shards", {{"pool", pool_key}, {"event", ev.message}});
+    scale_decision = ev.message;
   }
   {
     std::lock_guard relock(mu_);
@@ -902,6 +913,94 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                  {"samplesPerSecond", std::round(total_sps * 10) / 10},
                  {"conditions", conditions}};
   if (!autoscaling_status.is_null()) status["autoscaling"] = autoscaling_status;
+  if (options_.snapshots != nullptr) {
+    PoolSnapshot snap;
+    snap.ns = spec.ns;
+    snap.name = spec.name;
+    snap.taken = now;
+    snap.desired_shards = spec.shards;
+    snap.shard_count = shard_count;
+    snap.replicas_per_shard = replicas;
+    snap.autoscaling_mode = spec.autoscaling == AutoscalingMode::kOperator ? "Operator"
+                            : spec.autoscaling == AutoscalingMode::kHpa    ? "HPA"
+                                                                           : "Off";
+    snap.min_shards = spec.min_shards;
+    snap.max_shards = spec.max_shards;
+    snap.target_series_per_shard = spec.target_series_per_shard;
+    snap.target_samples_per_second_per_shard = spec.target_samples_per_second_per_shard;
+    snap.series = total_series;
+    snap.samples_per_second = total_sps;
+    snap.ready = ready;
+    snap.lost = lost;
+    snap.draining = draining;
+    snap.pending = pending;
+    std::map<std::pair<uint32_t, uint64_t>, const plan::TargetLoad*> target_loads;
+    for (const auto& lr : live_reports) {
+      for (const auto& t : lr.report->per_target) target_loads[{lr.shard, t.id}] = &t;
+    }
+    for (int s = 0; s < shard_count; ++s) {
+      const ShardView& sv = shard_views[static_cast<size_t>(s)];
+      ShardSnapshot sh;
+      sh.index = s;
+      sh.phase = phases[s];
+      for (int r = 0; r < replicas; ++r) {
+        sh.pods.push_back(endpoint::PodName(spec.name, s, r));
+        if (sv.replicas[static_cast<size_t>(r)].alive) ++sh.replicas_alive;
+        if (!sv.replicas[static_cast<size_t>(r)].alive && sh.ready_message.empty()) {
+          sh.ready_reason = sv.replicas[static_cast<size_t>(r)].reason;
+          sh.ready_message = sv.replicas[static_cast<size_t>(r)].message;
+        }
+      }
+      sh.targets = assignment.owned[static_cast<size_t>(s)];
+      sh.handing_off = assignment.handing_off[static_cast<size_t>(s)];
+      sh.assigned_weight = assignment.load[static_cast<size_t>(s)];
+      if (sv.freshest != nullptr && sh.phase != "Lost") {
+        const auto& rep = sv.freshest->report;
+        sh.has_load = true;
+        sh.series = rep.active_series;
+        sh.samples_per_second = rep.samples_per_second;
+        sh.saturation = rep.saturation;
+        sh.remote_write_lag_seconds = rep.remote_write_lag_seconds;
+        sh.last_report = sv.freshest->received;
+        sh.plan_error = rep.plan_error;
+      }
+      snap.shards.push_back(std::move(sh));
+    }
+    for (const auto& t : targets) {
+      TargetSnapshot ts;
+      ts.id = t.id;
+      ts.job = t.config ? t.config->job_name : "";
+      ts.address = t.address;
+      ts.labels = t.labels.ToString();
+      if (const auto* a = assignment.Find(t.id); a != nullptr && a->owner != assign::kNoShard) {
+        ts.owner = static_cast<int>(a->owner);
+        ts.weight = a->weight;
+        auto it = target_loads.find({a->owner, t.id});
+        if (it != target_loads.end()) {
+          ts.series = it->second->last_success_unix_ms > 0 ? it->second->series : -1;
+          ts.last_success_unix_ms = it->second->last_success_unix_ms;
+          ts.last_error = it->second->last_error;
+        }
+      }
+      snap.targets.push_back(std::move(ts));
+    }
+    std::sort(snap.targets.begin(), snap.targets.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.owner, a.job, a.address) < std::tie(b.owner, b.job, b.address);
+    });
+    for (const auto& h : assignment.handoffs) {
+      HandoffSnapshot hs;
+      hs.target = h.target;
+      hs.from = h.from == assign::kNoShard ? -1 : static_cast<int>(h.from);
+      hs.to = h.to == assign::kNoShard ? -1 : static_cast<int>(h.to);
+      hs.since = h.since;
+      if (h.cutover != assign::Time{}) hs.cutover = h.cutover;
+      snap.handoffs.push_back(hs);
+    }
+    snap.monitors = std::move(monitor_views);
+    snap.conditions = conditions;
+    snap.autoscaling = autoscaling_status;
+    options_.snapshots->Publish(std::move(snap), scale_decision);
+  }
   PoolTargets().With({spec.ns, spec.name}).Set(static_cast<double>(targets.size()));
   PoolShards().With({spec.ns, spec.name, "ready"}).Set(ready);
   PoolShards().With({spec.ns, spec.name, "lost"}).Set(lost);

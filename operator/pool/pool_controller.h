@@ -56,6 +56,7 @@
 #include "operator/kube/workqueue.h"
 #include "operator/pool/autoscaling.h"
 #include "operator/pool/owned_objects.h"
+#include "operator/pool/pool_snapshot.h"
 
 namespace shardwise::pool {
 
@@ -96,6 +97,9 @@ class PoolController {
     std::function<std::chrono::system_clock::time_point()> now = [] {
       return std::chrono::system_clock::now();
     };
+    // Optional: receives each pool's state after every reconcile that assigned targets
+    // (the web UI's source), and loses a pool when it is deleted.
+    SnapshotStore* snapshots = nullptr;
   };
 
   PoolController(kube::Client& client, Caches caches, endpoint::PlanStore& plans,

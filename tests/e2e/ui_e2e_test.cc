@@ -1,0 +1,229 @@
+// The operator's web UI in a real browser: the local cluster runs Shardwise as hack/demo.sh
+// deploys it (CRDs, `kubectl apply -k manifests/`, `kubectl apply -k manifests/examples/`:
+// the operator Deployment, node-exporters, the sample app, VictoriaMetrics and the pool
+// "main" with 3 scraper shards). Once every shard reports load, headless Chromium (Debian
+// `chromium`) loads the leader's status page; after its script rendered (virtual-time
+// budget) the DOM is dumped and the shard map checked against the cluster: 3 shards, all
+// Active, targets per shard summing to the pool's targets, each with series and samples/s;
+// the targets page lists every target at the address the cluster gives it. The browser's
+// console must stay silent (a script error, a refused fetch or a Content-Security-Policy
+// violation would all show there). Screenshots go to the build tree:
+// <build>/tests/e2e/ui_shard_map.png and ui_targets.png (docs/img/ holds a copy).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/http/client.h"
+#include "tests/e2e/local_cluster.h"
+
+namespace shardwise::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string SourceDir() {
+  const char* s = std::getenv("SHARDWISE_SOURCE_DIR");
+  return s ? s : ".";
+}
+std::string BinaryDir() {
+  const char* s = std::getenv("SHARDWISE_BINARY_DIR");
+  return s ? s : ".";
+}
+
+// The Ready operator replica (the leader) answers the UI; the standby is not Ready.
+std::string LeaderIp(const LocalCluster& c) {
+  auto r = c.Kubectl({"get", "pods", "-n", "shardwise-system", "-l",
+                      "app.kubernetes.io/name=shardwise-operator", "-o", "json"});
+  if (r.exit_code != 0) return "";
+  auto pods = json::parse(r.out, nullptr, false);
+  if (pods.is_discarded()) return "";
+  for (const auto& p : pods.value("items", json::array())) {
+    for (const auto& cond : p["status"].value("conditions", json::array())) {
+      if (cond.value("type", "") == "Ready" && cond.value("status", "") == "True") {
+        return p["status"].value("podIP", "");
+      }
+    }
+  }
+  return "";
+}
+
+struct Browser {
+  std::string dom;
+  std::string console;  // the page's console lines, if any
+  CommandResult run;
+};
+
+// One headless Chromium run: --dump-dom (with the console on stderr) or --screenshot.
+Browser Chromium(const std::string& url, const std::string& screenshot, const TempDir& profile) {
+  std::vector<std::string> argv = {"chromium",
+                                   "--headless",
+                                   "--no-sandbox",  // runs as root in CI containers
+                                   "--disable-gpu",
+                                   "--no-first-run",
+                                   "--disable-extensions",
+                                   "--hide-scrollbars",
+                                   "--user-data-dir=" + profile.path(),
+                                   "--window-size=1400,1100",
+                                   "--virtual-time-budget=8000"};
+  if (screenshot.empty()) {
+    argv.insert(argv.end(), {"--enable-logging=stderr", "--v=0", "--dump-dom"});
+  } else {
+    argv.push_back("--screenshot=" + screenshot);
+  }
+  argv.push_back(url);
+  Browser b;
+  b.run = RunCommand(argv, {}, 60s);
+  b.dom = b.run.out;
+  std::istringstream err(b.run.err);
+  for (std::string line; std::getline(err, line);) {
+    if (line.find(":CONSOLE") != std::string::npos) b.console += line + "\n";
+  }
+  return b;
+}
+
+std::map<std::string, std::string> Attrs(const std::string& tag) {
+  std::map<std::string, std::string> out;
+  static const std::regex kAttr(R"re(([a-z-]+)="([^"]*)")re");
+  for (auto it = std::sregex_iterator(tag.begin(), tag.end(), kAttr); it != std::sregex_iterator();
+       ++it) {
+    out[(*it)[1]] = (*it)[2];
+  }
+  return out;
+}
+
+// Every <tr ...> opening tag carrying `marker` (e.g. data-shard=), as attribute maps.
+std::vector<std::map<std::string, std::string>> Rows(const std::string& dom,
+                                                     const std::string& marker) {
+  std::vector<std::map<std::string, std::string>> rows;
+  static const std::regex kTr(R"(<tr [^>]*>)");
+  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), kTr); it != std::sregex_iterator();
+       ++it) {
+    std::string tag = it->str();
+    if (tag.find(marker) != std::string::npos) rows.push_back(Attrs(tag));
+  }
+  return rows;
+}
+
+TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
+  if (RunCommand({"chromium", "--version"}, {}, 30s).exit_code != 0) {
+    GTEST_SKIP() << "chromium is not installed (hack/install-deps.sh installs it)";
+  }
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.SimLog();
+  const std::string src = SourceDir();
+  auto r = cluster.Kubectl(
+      {"apply", "-f", src + "/crds/monitoring.coreos.com/", "-f", src + "/crds/shardwise.io/"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  for (const char* crd :
+       {"crd/servicemonitors.monitoring.coreos.com", "crd/podmonitors.monitoring.coreos.com",
+        "crd/scrapepools.shardwise.io", "crd/scrapeshards.shardwise.io"}) {
+    ASSERT_TRUE(cluster.WaitForCondition(crd, "Established", "")) << crd;
+  }
+  r = cluster.Kubectl({"apply", "-k", src + "/manifests/"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = cluster.Kubectl({"apply", "-k", src + "/manifests/examples/"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+
+  // Every shard reports series (the scrapers ran their plans and scraped).
+  auto shards_reporting = [&] {
+    std::string got =
+        cluster
+            .Kubectl({"get", "scrapeshards", "-n", "shardwise-system", "-o",
+                      "jsonpath={range .items[*]}{.status.activeSeries}{\"\\n\"}{end}"})
+            .out;
+    std::istringstream in(got);
+    int reporting = 0;
+    for (std::string v; std::getline(in, v);) reporting += !v.empty() && v != "0";
+    return reporting == 3;
+  };
+  ASSERT_TRUE(WaitFor(shards_reporting, 120s))
+      << cluster.Kubectl({"get", "pods,scrapeshards", "-A"}).out;
+  const int pool_targets =
+      std::stoi("0" + cluster.JsonPath("scrapepool/main", ".status.targets", "shardwise-system"));
+  ASSERT_EQ(pool_targets, 5) << "3 node-exporters and 2 sample-app pods";
+
+  std::string leader;
+  ASSERT_TRUE(WaitFor([&] { return !(leader = LeaderIp(cluster)).empty(); }, 30s));
+  const std::string base = "http://" + leader + ":8080";
+  // The UI's JSON has caught up with the same state (load of all 3 shards).
+  http::Client client;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto resp = client.DoSync({.url = base + "/api/v1/ui/pools/shardwise-system/main"});
+        if (!resp.ok() || resp->status != 200) return false;
+        auto j = json::parse(resp->body, nullptr, false);
+        if (j.is_discarded()) return false;
+        int loaded = 0;
+        for (const auto& s : j["shardList"]) loaded += s.contains("series") ? 1 : 0;
+        return loaded == 3 && j.value("targets", 0) == 5;
+      },
+      60s));
+
+  TempDir profile;
+  Browser page = Chromium(base + "/#/pools/shardwise-system/main", "", profile);
+  ASSERT_EQ(page.run.exit_code, 0) << page.run.Describe();
+  EXPECT_EQ(page.console, "") << "the page wrote to the browser console";
+  EXPECT_THAT(page.dom, HasSubstr("ScrapePool shardwise-system/main"));
+  EXPECT_THAT(page.dom, HasSubstr("id=\"shard-map\""));
+  EXPECT_THAT(page.dom, HasSubstr("id=\"autoscaler-chart\""));
+  auto shards = Rows(page.dom, "data-shard=");
+  ASSERT_EQ(shards.size(), 3u) << page.dom;
+  int targets = 0;
+  std::set<std::string> indexes;
+  for (auto& s : shards) {
+    indexes.insert(s["data-shard"]);
+    EXPECT_EQ(s["data-phase"], "Active") << "shard " << s["data-shard"];
+    EXPECT_GT(std::stod("0" + s["data-series"]), 0) << "shard " << s["data-shard"];
+    // Samples/s is per report interval: one without a scrape in it may show 0.
+    EXPECT_FALSE(s["data-sps"].empty()) << "shard " << s["data-shard"];
+    targets += std::stoi("0" + s["data-targets"]);
+  }
+  EXPECT_EQ(indexes, (std::set<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(targets, pool_targets);
+  // The monitors: the node-exporter PodMonitor and the sample app's ServiceMonitor, valid.
+  auto monitors = Rows(page.dom, "data-valid=");
+  EXPECT_EQ(monitors.size(), 2u);
+  for (auto& m : monitors) EXPECT_EQ(m["data-valid"], "true");
+
+  // The targets page lists every target at its pod's address.
+  Browser tpage = Chromium(base + "/#/pools/shardwise-system/main/targets", "", profile);
+  ASSERT_EQ(tpage.run.exit_code, 0) << tpage.run.Describe();
+  EXPECT_EQ(tpage.console, "");
+  EXPECT_EQ(Rows(tpage.dom, "data-target=").size(), 5u) << tpage.dom;
+  for (const char* sel : {"app=sample-app"}) {
+    std::string ips = cluster
+                          .Kubectl({"get", "pods", "-A", "-l", sel, "-o",
+                                    "jsonpath={range .items[*]}{.status.podIP}{\"\\n\"}{end}"})
+                          .out;
+    std::istringstream in(ips);
+    for (std::string ip; std::getline(in, ip);) {
+      if (!ip.empty()) {
+        EXPECT_THAT(tpage.dom, HasSubstr(ip + ":")) << sel;
+      }
+    }
+  }
+
+  const std::string out_dir = BinaryDir() + "/tests/e2e";
+  std::filesystem::create_directories(out_dir);
+  for (auto [route, file] :
+       {std::pair{"/#/pools/shardwise-system/main", "ui_shard_map.png"},
+        std::pair{"/#/pools/shardwise-system/main/targets", "ui_targets.png"}}) {
+    const std::string path = out_dir + "/" + file;
+    std::filesystem::remove(path);
+    Browser shot = Chromium(base + route, path, profile);
+    EXPECT_EQ(shot.run.exit_code, 0) << shot.run.Describe();
+    ASSERT_TRUE(std::filesystem::exists(path)) << shot.run.Describe();
+    EXPECT_GT(std::filesystem::file_size(path), 10000u);
+  }
+  cluster.Stop();
+}
+
+}  // namespace
+}  // namespace shardwise::testing
