@@ -150,6 +150,7 @@ Recommendation Recommender::Observe(const Observation& obs) {
   load_criterion(obs.samples_per_second, policy_.target_samples_per_second, "samples/s");
 
   double max_util = 0;  // of shards that more shards can relieve
+  std::vector<int> memory_pressed;
   for (const ShardLoad& s : obs.shards) {
     const std::string shard = "shard " + std::to_string(s.index);
     if (policy_.target_series > 0 && s.largest_target_series > policy_.target_series) {
@@ -169,7 +170,12 @@ Recommendation Recommender::Observe(const Observation& obs) {
                                               Percent(policy_.saturation_threshold) + ")");
     }
     if (mem > 1) {
-      consider(CeilShards(current * mem),
+      // Relative to the count when the pressure began: a scraper's memory does not fall
+      // when targets move away (its head keeps their series until compaction), so scaling
+      // relative to the current count would add shards every window up to maxShards.
+      int base = memory_pressure_count_.emplace(s.index, current).first->second;
+      memory_pressed.push_back(s.index);
+      consider(CeilShards(base * mem),
                shard + " memory at " + Percent(s.memory_bytes / s.memory_limit_bytes) +
                    " of its limit (threshold " + Percent(policy_.memory_threshold) + ")");
     }
@@ -192,6 +198,10 @@ Recommendation Recommender::Observe(const Observation& obs) {
       }
     }
   }
+  std::erase_if(memory_pressure_count_, [&](const auto& entry) {
+    return std::find(memory_pressed.begin(), memory_pressed.end(), entry.first) ==
+           memory_pressed.end();
+  });
   if (best == 0) {
     best = current;
     why = "no load target set";

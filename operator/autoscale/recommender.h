@@ -13,11 +13,12 @@
 //      it crosses the target rather than a window after. Never used to shrink.
 //   3. Saturation, which means a shard is overloaded whatever its targets: its scrape budget
 //      (`saturation`) or memory (of its pod limit) above their thresholds raise the count in
-//      proportion (N × utilisation / threshold); skipped scrape ticks, or a remote-write lag
-//      above `lag_floor` that grew over the last three reports, ask for at least one more
-//      shard. A shard whose largest target alone exceeds the per-shard target cannot be
-//      relieved by more shards: it is reported (target_too_large) and does not raise the count,
-//      which would otherwise grow to maxShards and back.
+//      proportion (N × utilisation / threshold; for memory N is the count when the pressure
+//      began, since a scraper's memory does not fall when targets move away); skipped
+//      scrape ticks, or a remote-write lag above `lag_floor` that grew over the last three
+//      reports, ask for at least one more shard. A shard whose largest target alone exceeds the
+//      per-shard target cannot be relieved by more shards: it is reported (target_too_large) and
+//      does not raise the count, which would otherwise grow to maxShards and back.
 //   4. Stabilization: the count rises once every instant recommendation during the last
 //      scaleUpStabilization window asked for more (to the smallest of them), and falls once
 //      every one during scaleDownStabilization allowed fewer (to the largest of them); both
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -115,6 +117,8 @@ class Recommender {
   std::deque<Point> points_;
   std::deque<Instant> instants_;
   std::deque<std::vector<ShardLoad>> shard_history_;  // the last three observations' shards
+  // Shard index -> the shard count when its memory went above the threshold (while it stays).
+  std::map<int, int> memory_pressure_count_;
 };
 
 // "4.1M", "950k", "12", for reasons and Events.

@@ -1,5 +1,6 @@
-// The recommendation over load histories (table-driven): steps, ramps, noise, spikes, a
-// lost shard, saturation, clamping and stabilization. A tiny "cluster" applies each
+// The recommendation over load histories (table-driven): steps, ramps up and down (noisy
+// too), noise, single and repeated spikes, oscillation, a lost shard, handoffs, saturation,
+// memory pressure, clamping and stabilization. A tiny "cluster" applies each
 // decision at once and feeds the next observation, every 10 s of simulated time.
 #include "operator/autoscale/recommender.h"
 
@@ -193,6 +194,59 @@ std::vector<Case> Cases() {
                     }},
                    DefaultPolicy(),
                    {}});
+  // Spikes to 10M for 30 s every 200 s: each is shorter than the 60 s scale-up window, so
+  // none scales (a spike must last the whole window).
+  cases.push_back({"repeated spikes shorter than the window",
+                   {[](int t) { return t % 200 < 30 ? 10e6 : 2.5e6; }, 1800, 3},
+                   DefaultPolicy(),
+                   {}});
+  // Load alternating 2.5M (150 s) / 4.5M (150 s): the high phases outlast the 60 s scale-up
+  // window, so the pool grows once to 5 (at the first high phase's window end); the low
+  // phases are shorter than the 600 s scale-down window, so it never shrinks: no flapping.
+  cases.push_back({"oscillation faster than the scale-down window",
+                   {[](int t) { return (t / 150) % 2 == 1 ? 4.5e6 : 2.5e6; }, 3600, 3},
+                   DefaultPolicy(),
+                   {{210, 5}}});
+  // A noisy ramp (1M -> 4M over 30 min, ±5 %): only steps up, each before the load reaches
+  // the current capacity (the trend still fits through the noise: 1.89M < 2M at 580 s,
+  // 2.81M < 3M at 1140 s), and the noisy plateau at 4M stays at 4: never a reversal.
+  cases.push_back(
+      {"noisy ramp steps up only",
+       {[](int t) { return (1e6 + 3e6 * std::min(t, 1800) / 1800.0) * (1 + 0.05 * Noise(t)); },
+        2400, 2},
+       DefaultPolicy(),
+       {{580, 3}, {1140, 4}}});
+  // A ramp down (4.5M -> 1M over 20 min): steps down one at a time, each to the largest
+  // recommendation of the last 600 s (so the fleet follows the load a window behind and never
+  // undershoots it), never back up; 1M fits 2 shards at 90 % of the target.
+  cases.push_back({"ramp down steps down after each window",
+                   {[](int t) { return 4.5e6 - 3.5e6 * std::min(t, 1200) / 1200.0; }, 3600, 5},
+                   DefaultPolicy(),
+                   {{910, 4}, {1220, 3}, {1530, 2}}});
+  // Memory: shard 1 at 95 % of its pod's memory limit from t=100 to t=500 (threshold 85 %),
+  // not falling when its targets move away (as a scraper's head keeps their series):
+  // 3 × 0.95/0.85 = 3.4 → 4 shards after the scale-up window and no further (relative to the
+  // count when the pressure began); once it is gone, the 1M series go back to the 2 shards
+  // they need after the scale-down window.
+  cases.push_back({"memory near the pod limit raises the count",
+                   {[](int) { return 1e6; }, 1800, 3,
+                    [](int t, ShardLoad* s) {
+                      s->memory_limit_bytes = 1e9;
+                      s->memory_bytes = s->index == 1 && t >= 100 && t < 500 ? 950e6 : 300e6;
+                    }},
+                   DefaultPolicy(),
+                   {{160, 4}, {1100, 2}},
+                   1});
+  // Memory that stays above the threshold all along: one step, then it holds (no climb to
+  // maxShards, no scale-down while the pressure lasts).
+  cases.push_back({"memory pressure that does not ease holds one step",
+                   {[](int) { return 1e6; }, 1800, 3,
+                    [](int, ShardLoad* s) {
+                      s->memory_limit_bytes = 1e9;
+                      s->memory_bytes = s->index == 1 ? 950e6 : 300e6;
+                    }},
+                   DefaultPolicy(),
+                   {{60, 4}}});
   return cases;
 }
 
