@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
+#include <sstream>
 
 #include "common/base64.h"
 #include "common/log/log.h"
@@ -29,6 +31,23 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The IPv4 addresses with a listening TCP socket on this host (/proc/net/tcp, state 0A).
+std::set<std::string> HostListeningIps() {
+  std::set<std::string> out;
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    if (!(fields >> slot >> local >> remote >> state) || state != "0A") continue;
+    unsigned long addr = std::strtoul(local.substr(0, local.find(':')).c_str(), nullptr, 16);
+    out.insert(std::to_string(addr & 255) + "." + std::to_string((addr >> 8) & 255) + "." +
+               std::to_string((addr >> 16) & 255) + "." + std::to_string((addr >> 24) & 255));
+  }
+  return out;
+}
 
 constexpr char kComponent[] = "kubelet";
 
@@ -157,7 +176,11 @@ struct Kubelet::Impl {
 };
 
 Kubelet::Kubelet(Cluster& cluster, KubeletOptions options)
-    : cluster_(cluster), options_(std::move(options)) {}
+    : cluster_(cluster), options_(std::move(options)) {
+  // A random /24 to start from: clusters started at the same moment rarely pick the same
+  // addresses before their pods listen (AllocateIp skips addresses in use).
+  next_ip_ = (std::random_device{}() % 200) * 256;
+}
 
 Kubelet::~Kubelet() { Stop(); }
 
@@ -417,10 +440,14 @@ void Kubelet::Refresh() {
 }
 
 std::string Kubelet::AllocateIp() {
+  // Several local clusters may run on one machine (parallel e2e tests, a demo): an address
+  // another one's pod listens on is skipped, so pods never collide on IP:port.
+  const std::set<std::string> busy = HostListeningIps();
   for (int tries = 0; tries < 65536; ++tries) {
     uint32_t n = ++next_ip_ % 65536;
     if ((n & 255) == 0 || (n & 255) == 255) continue;
     std::string ip = "127.1." + std::to_string(n >> 8) + "." + std::to_string(n & 255);
+    if (busy.count(ip)) continue;
     if (used_ips_.insert(ip).second) return ip;
   }
   return "";
