@@ -157,8 +157,8 @@ class CustomMetricsE2ETest : public ::testing::Test {
       for (auto args : std::vector<std::vector<std::string>>{
                {"get", "pods,hpa,apiservices,scrapeshards", "-A", "-o", "wide"},
                {"describe", "hpa", "sample-app"},
-               {"logs", "-n", "shardwise-system", "-l", "app.kubernetes.io/name=shardwise-operator",
-                "--tail=40"}}) {
+               {"get", "apiservice", "v1beta1.custom.metrics.k8s.io", "-o", "jsonpath={.status}"},
+               {"logs", "-n", "shardwise-system", "deployment/shardwise-operator", "--tail=60"}}) {
         std::cerr << cluster_->Kubectl(args).Describe() << "\n";
       }
     }
