@@ -166,6 +166,11 @@ int main(int argc, char** argv) {
                  {{"file", custom_metrics_config}, {"err", loaded.status()}});
       return 2;
     }
+    if (Status s = custommetrics::CheckMetricsQueries(*loaded); !s.ok()) {
+      log::Error("cannot load --custom-metrics.config",
+                 {{"file", custom_metrics_config}, {"err", s}});
+      return 2;
+    }
     for (const auto& w : loaded->warnings) log::Warn(w, {{"file", custom_metrics_config}});
     log::Info("custom metrics rules loaded", {{"file", custom_metrics_config},
                                               {"rules", loaded->rules.size()},

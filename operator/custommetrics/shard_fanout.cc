@@ -8,12 +8,21 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/message.h"
+#include "common/metrics/registry.h"
 #include "operator/promql/remote_read_source.h"
 
 namespace shardwise::custommetrics {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+metrics::CounterFamily& ShardRequests() {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_custom_metrics_shard_requests_total",
+      "Requests to scraper shards for custom metrics (remote read, series), by result.",
+      {"result"});
+  return f;
+}
 
 std::string Seconds(int64_t ms) {
   return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
@@ -76,6 +85,7 @@ Result<std::vector<T>> ShardFanout::Gather(
         if (left.count() <= 0) break;
         ++shard_requests_;
         auto r = one(url, left);
+        ShardRequests().With({r.ok() ? "ok" : "error"}).Inc();
         if (r.ok()) return r;
         last = r.status();
       }

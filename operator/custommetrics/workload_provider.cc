@@ -4,10 +4,33 @@
 #include <set>
 
 #include "common/log/log.h"
+#include "common/metrics/registry.h"
 #include "operator/promql/parser.h"
 
 namespace shardwise::custommetrics {
 namespace {
+
+metrics::CounterFamily& Evaluations() {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_custom_metrics_evaluations_total",
+      "metricsQuery evaluations for custom/external metrics requests, by result (ok, error, "
+      "cached).",
+      {"result"});
+  return f;
+}
+metrics::Histogram& EvaluationSeconds() {
+  static auto& h = metrics::Registry::Default().AddHistogram(
+      "shardwise_custom_metrics_evaluation_seconds",
+      "Time to evaluate one metricsQuery, the shards' remote reads included.",
+      metrics::LatencyBuckets());
+  return h;
+}
+metrics::GaugeFamily& Discovered() {
+  static auto& f = metrics::Registry::Default().AddGaugeFamily(
+      "shardwise_custom_metrics_discovered",
+      "Metrics the adapter rules produce for series that exist (last discovery), by API.", {"api"});
+  return f;
+}
 
 int64_t ToMs(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -87,6 +110,27 @@ std::vector<std::string> SelectorMatchers(const opdiscovery::LabelSelector& sele
     }
   }
   return out;
+}
+
+Status CheckMetricsQueries(const AdapterConfig& config) {
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto& rules = pass == 0 ? config.rules : config.external_rules;
+    const char* section = pass == 0 ? "rules" : "externalRules";
+    for (size_t i = 0; i < rules.size(); ++i) {
+      QueryArgs args;
+      args.series = "series_name";
+      args.label_matchers = {"namespace=\"default\"", "pod=~\"a|b\""};
+      args.group_by = {"pod"};
+      auto query = RenderMetricsQuery(rules[i], args);
+      Status s = query.ok() ? promql::Parse(*query).status() : query.status();
+      if (!s.ok()) {
+        return Status::InvalidArgument(std::string(section) + "[" + std::to_string(i) +
+                                       "] metricsQuery " + rules[i].metrics_query + ": " +
+                                       s.message());
+      }
+    }
+  }
+  return Status::OK();
 }
 
 WorkloadMetricsProvider::WorkloadMetricsProvider(AdapterConfig config, const ShardFanout* fanout,
@@ -193,6 +237,8 @@ Status WorkloadMetricsProvider::Relist() {
       }
     }
   }
+  Discovered().With({"custom"}).Set(static_cast<double>(infos.size()));
+  Discovered().With({"external"}).Set(static_cast<double>(external.size()));
   std::lock_guard lock(mu_);
   custom_ = std::move(custom);
   infos_ = std::move(infos);
@@ -218,12 +264,25 @@ Result<WorkloadMetricsProvider::Evaluated> WorkloadMetricsProvider::Evaluate(
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(query);
-    if (it != cache_.end() && now - it->second.at < options_.cache_ttl) return it->second;
+    if (it != cache_.end() && now - it->second.at < options_.cache_ttl) {
+      Evaluations().With({"cached"}).Inc();
+      return it->second;
+    }
   }
+  const auto started = std::chrono::steady_clock::now();
+  auto observe = [&](bool ok) {
+    Evaluations().With({ok ? "ok" : "error"}).Inc();
+    EvaluationSeconds().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  };
   auto expr = promql::Parse(query);
-  if (!expr.ok()) return expr.status().WithContext("metricsQuery " + query);
+  if (!expr.ok()) {
+    observe(false);
+    return expr.status().WithContext("metricsQuery " + query);
+  }
   FanoutSource source(fanout_);
   auto value = promql::Evaluate(**expr, source, ToMs(now), options_.limits);
+  observe(value.ok());
   if (!value.ok()) return value.status().WithContext("metricsQuery " + query);
   Evaluated out;
   out.at = now;

@@ -98,6 +98,11 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
   std::thread loop_;
 };
 
+// Renders every rule's metricsQuery with placeholder arguments and parses it, so a query
+// outside the supported PromQL subset is an error when the configuration is loaded (naming
+// the rule and the parse error's position), not on every request.
+Status CheckMetricsQueries(const AdapterConfig& config);
+
 // Matchers (rendered, `k="v"`) for a label selector, as the adapter turns metric label
 // selectors into PromQL: In/NotIn as regexes, Exists as `!=""`, DoesNotExist as `=""`.
 std::vector<std::string> SelectorMatchers(const opdiscovery::LabelSelector& selector);

@@ -234,6 +234,73 @@ externalRules:
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
 }
 
+TEST_F(WorkloadProviderTest, ObjectMetricsThroughTheResourceTemplate) {
+  // resources.template maps every label named like a resource: kubernetes_pod_name is not
+  // one, kubernetes_namespace neither; so series get a "service" label of their own here.
+  FakeShard c;
+  c.Start({{Labels{{"__name__", "queue_depth"},
+                   {"namespace", "default"},
+                   {"service", "checkout"},
+                   {"pod", "checkout-1"}},
+            3}});
+  dir_.shards = {{"ns/main/0",
+                  {c.url()},
+                  {Labels{{"job", "checkout"},
+                          {"namespace", "default"},
+                          {"service", "checkout"},
+                          {"pod", "checkout-1"}}}}};
+  auto config = ParseAdapterConfig(R"(
+rules:
+- seriesQuery: '{__name__="queue_depth",namespace!=""}'
+  resources: {template: "<<.Resource>>"}
+  metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto p = Provider(std::move(config).value());
+  ASSERT_TRUE(p->Relist().ok());
+  auto infos = p->ListMetrics();
+  for (const char* r : {"services", "pods", "namespaces"}) {
+    EXPECT_NE(std::find_if(infos.begin(), infos.end(),
+                           [&](const MetricInfo& m) {
+                             return m.resource == r && m.metric == "queue_depth";
+                           }),
+              infos.end())
+        << r;
+  }
+  auto v = p->GetMetric({"services", "default", "checkout", "queue_depth", {}, {}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ((*v)[0].object.kind, "Service");
+  EXPECT_EQ((*v)[0].object.api_version, "/v1");
+  EXPECT_EQ((*v)[0].milli_value, 36000) << "the counter's last value, 3 x 12";
+  EXPECT_EQ((*v)[0].window_seconds, 0) << "no range in the query";
+}
+
+TEST(CheckMetricsQueries, NamesTheRuleOutsideTheSubset) {
+  auto good = ParseAdapterConfig(R"(
+rules:
+- seriesQuery: 'a_total{namespace!=""}'
+  resources: {template: "<<.Resource>>"}
+  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'
+)");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_TRUE(CheckMetricsQueries(*good).ok());
+  auto bad = ParseAdapterConfig(R"yaml(
+rules:
+- seriesQuery: 'a_total{namespace!=""}'
+  resources: {template: "<<.Resource>>"}
+  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'
+externalRules:
+- seriesQuery: 'b{namespace!=""}'
+  metricsQuery: 'label_replace(<<.Series>>{<<.LabelMatchers>>}, "x", "$1", "y", "(.*)")'
+)yaml");
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  Status s = CheckMetricsQueries(*bad);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("externalRules[0]"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("label_replace"), std::string::npos) << s.ToString();
+}
+
 TEST(ManifestConfig, TheShippedRulesLoad) {
   // manifests/custom-metrics-config.yaml: the operator exits when its rules do not load.
   auto cm = YAML::LoadFile(std::string(SHARDWISE_CUSTOMMETRICS_TESTDATA) +
@@ -242,6 +309,7 @@ TEST(ManifestConfig, TheShippedRulesLoad) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->rules.size(), 1u);
   EXPECT_EQ(config->rules[0].MetricName("http_requests_total"), "http_requests_per_second");
+  EXPECT_TRUE(CheckMetricsQueries(*config).ok());
 }
 
 TEST(SelectorMatchers, AsTheAdapterWritesThem) {
