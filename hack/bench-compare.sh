@@ -8,6 +8,12 @@
 # every series arrived. Ratios against vmagent are computed within this one run.
 #
 #   TARGETS=100 SERIES=1000 INTERVAL=10 WINDOW=120 bash hack/bench-compare.sh [out.md]
+#
+# SHAPE=counters (default: one counter family, 4 labels + job/instance) or exporter
+# (49 families, 3-6 labels, a third histograms; hack/bench/synth_targets.cc).
+# RETENTIONS="5m 2h" runs shardwise once per head retention (default: 2h, its default).
+# PERF=file records a perf profile of the first shardwise run's window and writes the
+# hottest symbols to `file`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,7 +21,10 @@ TARGETS=${TARGETS:-100}
 SERIES=${SERIES:-1000}
 INTERVAL=${INTERVAL:-10}
 WINDOW=${WINDOW:-120}
-WARMUP=$((INTERVAL * 3))
+WARMUP=${WARMUP:-$((INTERVAL * 3))}
+SHAPE=${SHAPE:-counters}
+RETENTIONS=${RETENTIONS:-2h}
+PERF=${PERF:-}
 OUT=${1:-}
 
 bash hack/install-deps.sh >/dev/null
@@ -44,9 +53,11 @@ rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
 
 TPORT=$(free_port)
 "$BUILD_DIR/hack/bench/synth-targets" --targets="$TARGETS" --series="$SERIES" --port="$TPORT" \
-  --web.listen-address="127.0.0.1:$(free_port)" >"$WORK/targets.log" 2>&1 &
+  --shape="$SHAPE" --web.listen-address="127.0.0.1:$(free_port)" >"$WORK/targets.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.3.1:$TPORT/metrics" 30
+# The exporter shape rounds --series to whole families and histograms.
+SERIES=$(awk '/^series_per_target/ {print $2}' "$WORK/targets.log")
 
 VM_PORT=$(free_port)
 victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
@@ -79,7 +90,7 @@ EOF
 
 arrived() {  # bench label → series count in VM
   curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
-    --data-urlencode "query=count(synthetic_requests_total{bench=\"$1\"})" |
+    --data-urlencode "query=count({__name__=~\"synth.*\",bench=\"$1\"})" |
     python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
 }
 
@@ -103,7 +114,11 @@ run() {
   local c0 c1 hz
   hz=$(getconf CLK_TCK)
   c0=$(cpu_ticks "$pid")
-  sleep "$WINDOW"
+  if [[ -n "$PERF" && "$name" == shardwise* && ! -s "$PERF" ]]; then
+    perf record -F 99 -g -o "$WORK/perf.data" -p "$pid" -- sleep "$WINDOW" >/dev/null 2>&1 || sleep "$WINDOW"
+  else
+    sleep "$WINDOW"
+  fi
   c1=$(cpu_ticks "$pid")
   local rss
   rss=$(rss_bytes "$pid")
@@ -111,6 +126,10 @@ run() {
   if [[ "$rw" == 1 ]]; then sleep $((INTERVAL + 5)); got=$(arrived "$name"); fi
   kill "$pid"
   wait "$pid" 2>/dev/null || true
+  if [[ -n "$PERF" && -s "$WORK/perf.data" && ! -s "$PERF" ]]; then
+    perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1.5 --sort symbol \
+      -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$PERF" || true
+  fi
   python3 - "$name" "$c0" "$c1" "$hz" "$rss" "$got" <<EOF
 import sys
 name, c0, c1, hz, rss, got = sys.argv[1:]
@@ -121,10 +140,13 @@ print(f"{name} {cpu / samples * 1e6:.3f} {int(rss) / series:.0f} {got}")
 EOF
 }
 
-echo "bench: $TARGETS targets x $SERIES series every ${INTERVAL}s; ${WINDOW}s measured after ${WARMUP}s warm-up" >&2
-RESULTS+=("$(run shardwise 1 1 "$ROOT/$BUILD_DIR/scraper/shardwise-scraper" --config.file="$WORK/shardwise.yaml" \
-  --storage.tsdb.path="$WORK/sw-data" --storage.tsdb.retention.time=10m \
-  --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
+echo "bench: $TARGETS targets x $SERIES series ($SHAPE) every ${INTERVAL}s; ${WINDOW}s measured after ${WARMUP}s warm-up" >&2
+for ret in $RETENTIONS; do
+  RESULTS+=("$(run "shardwise-$ret" 1 1 "$ROOT/$BUILD_DIR/scraper/shardwise-scraper" \
+    --config.file="$WORK/shardwise-$ret.yaml" --storage.tsdb.path="$WORK/sw-data-$ret" \
+    --storage.tsdb.retention.time="$ret" \
+    --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn)")
+done
 RESULTS+=("$(run vmagent 1 0 vmagent -promscrape.config="$WORK/vmagent.yaml" \
   -remoteWrite.url="http://127.0.0.1:$VM_PORT/api/v1/write" -remoteWrite.tmpDataPath="$WORK/vmagent-data" \
   -remoteWrite.label=bench=vmagent \
@@ -137,15 +159,15 @@ RESULTS+=("$(run prometheus-server 0 0 prometheus --config.file="$WORK/prometheu
 for r in "${RESULTS[@]}"; do
   [[ "$r" == FAILED ]] && { echo "bench: a scraper failed; no figures" >&2; exit 1; }
 done
-python3 - "$OUT" "$TARGETS" "$SERIES" "$INTERVAL" "$WINDOW" "${RESULTS[@]}" <<'EOF'
+python3 - "$OUT" "$TARGETS" "$SERIES" "$INTERVAL" "$WINDOW" "$SHAPE" "${RESULTS[@]}" <<'EOF'
 import sys, datetime
-out, targets, series, interval, window, *rows = sys.argv[1:]
+out, targets, series, interval, window, shape, *rows = sys.argv[1:]
 data = {}
 for r in rows:
     name, cpu, rss, got = r.split()
     data[name] = (float(cpu), float(rss), got)
 vm_cpu, vm_rss, _ = data["vmagent"]
-lines = [f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: {targets} targets x {series} series every {interval}s, "
+lines = [f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: {targets} targets x {series} series ({shape} shape) every {interval}s, "
          f"{window}s measured; expected series at the receiver: {int(targets) * int(series)}.", "",
          "| scraper | CPU s per 1M samples | vs vmagent | RSS bytes per active series | vs vmagent | series arrived |",
          "|---|---|---|---|---|---|"]

@@ -6,8 +6,9 @@
 //    30 = a 5 min head, 720 = a 2 h head).
 //  - BM_RemoteWrite: one remote-write queue that has read N series records and sent one
 //    sample of each (its series map; the WAL is in memory and not counted).
-//  - BM_Pipeline: the whole scraper path as the binary runs it: Ingester -> DB (WAL on
-//    disk) -> TsdbWalSource -> one remote-write queue, after `scrapes` scrapes.
+//  - BM_Pipeline: the whole scraper path as the binary runs it: 25 targets' Ingesters ->
+//    DB (WAL and chunk files on disk) -> TsdbWalSource -> one remote-write queue, after
+//    `scrapes` scrapes 10 s apart (720: a 2 h head).
 // Bytes are counted by a global operator new/delete in this binary (malloc_usable_size of
 // every block, plus 8 bytes of allocator header), so every thread's allocations count and
 // allocator rounding is included; RSS deltas are reported beside them.
@@ -239,8 +240,10 @@ BENCHMARK(BM_RemoteWrite)->Arg(4)->Arg(11)->Iterations(1)->Unit(benchmark::kMill
 void BM_Pipeline(benchmark::State& state) {
   const int labels = static_cast<int>(state.range(0));
   const int scrapes = static_cast<int>(state.range(1));
+  // kSeries over 25 targets of 2,000 series, as a scraper's targets come.
+  constexpr int kTargets = 25, kPerTarget = kSeries / kTargets;
   std::vector<std::string> bodies;
-  for (int k = 0; k < 2; ++k) bodies.push_back(Body(kSeries, labels, k));
+  for (int k = 0; k < 2; ++k) bodies.push_back(Body(kPerTarget, labels, k));
   for (auto _ : state) {
     testing::TempDir dir;
     const double rss0 = metrics::ProcessResidentBytes();
@@ -255,10 +258,17 @@ void BM_Pipeline(benchmark::State& state) {
     o.endpoint.name = "bench";
     remotewrite::QueueManager q(std::move(o), source, std::make_unique<AcceptAll>());
     if (!q.Start().ok()) state.SkipWithError("start");
-    scrape::Ingester ing(kTarget, scrape::IngestOptions{}, **db);
+    std::vector<std::unique_ptr<scrape::Ingester>> targets;
+    for (int i = 0; i < kTargets; ++i) {
+      Labels target{{"instance", "10.1.2." + std::to_string(i) + ":9100"},
+                    {"job", "kubernetes-pods"}};
+      targets.push_back(std::make_unique<scrape::Ingester>(target, scrape::IngestOptions{}, **db));
+    }
     const int64_t t0 = 1'700'000'000'000;
     for (int k = 0; k < scrapes; ++k) {
-      ing.Ingest(bodies[k % 2], "text/plain; version=0.0.4", t0 + k * 10'000, 0.01);
+      for (auto& ing : targets) {
+        ing->Ingest(bodies[k % 2], "text/plain; version=0.0.4", t0 + k * 10'000, 0.01);
+      }
     }
     if (!q.Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
     Report(state, g_heap_bytes.load() - heap0, metrics::ProcessResidentBytes() - rss0, kSeries);
@@ -269,6 +279,7 @@ BENCHMARK(BM_Pipeline)
     ->Args({4, 2})
     ->Args({11, 2})
     ->Args({4, 30})
+    ->Args({4, 720})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

@@ -48,6 +48,12 @@ void MemoryWal::AppendSamples(std::vector<WalSample> samples) {
   Append(std::move(r));
 }
 
+void MemoryWal::AppendRemoved(std::vector<uint64_t> refs) {
+  WalRecord r;
+  r.removed = std::move(refs);
+  Append(std::move(r));
+}
+
 void MemoryWal::DropSegmentsBefore(uint32_t segment) {
   std::lock_guard lock(mu_);
   records_.erase(records_.begin(), records_.lower_bound(WalPosition{segment, 0}));

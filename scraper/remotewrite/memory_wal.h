@@ -18,6 +18,7 @@ class MemoryWal : public WalSource {
 
   void AppendSeries(std::vector<WalSeries> series);
   void AppendSamples(std::vector<WalSample> samples);
+  void AppendRemoved(std::vector<uint64_t> refs);
   // Deletes whole segments below `segment` (retention or the size cap).
   void DropSegmentsBefore(uint32_t segment);
   // The last acknowledgement of `consumer`, if any.

@@ -1,5 +1,7 @@
 #include "scraper/remotewrite/queue_manager.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -32,11 +34,43 @@ void AtomicMax(std::atomic<int64_t>& a, int64_t v) {
 
 }  // namespace
 
+// A shard's queue: a ring that grows (doubling, up to the queue capacity) and never
+// shrinks, so steady-state queueing allocates nothing (a std::deque allocates a block
+// every dozen items).
+template <typename T>
+class Ring {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& front() const { return buf_[head_]; }
+  void Push(const T* items, size_t n) {
+    if (size_ + n > buf_.size()) Grow(size_ + n);
+    for (size_t i = 0; i < n; ++i) buf_[(head_ + size_ + i) % buf_.size()] = items[i];
+    size_ += n;
+  }
+  // Moves the first n items to the end of `out`.
+  void PopInto(size_t n, std::vector<T>* out) {
+    for (size_t i = 0; i < n; ++i) out->push_back(buf_[(head_ + i) % buf_.size()]);
+    head_ = (head_ + n) % buf_.size();
+    size_ -= n;
+  }
+
+ private:
+  void Grow(size_t need) {
+    std::vector<T> next(std::max({need, buf_.size() * 2, size_t{256}}));
+    for (size_t i = 0; i < size_; ++i) next[i] = buf_[(head_ + i) % buf_.size()];
+    buf_.swap(next);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  size_t head_ = 0, size_ = 0;
+};
+
 struct QueueManager::Shard {
   std::mutex mu;
   std::condition_variable has_work;   // items arrived, flush, stop
   std::condition_variable has_space;  // the reader may push again
-  std::deque<Item> queue;
+  Ring<Item> queue;
   uint64_t inflight_min_seq = kNoSeq;
   Clock::time_point first_arrival;
   bool stop = false;
@@ -172,6 +206,20 @@ void QueueManager::ReadLoop() {
   }
 }
 
+QueueManager::LabelBlock QueueManager::MakeLabelBlock(std::string_view encoded) {
+  const uint32_t n = static_cast<uint32_t>(encoded.size());
+  LabelBlock block(new char[sizeof n + n]);
+  std::memcpy(block.get(), &n, sizeof n);
+  std::memcpy(block.get() + sizeof n, encoded.data(), n);
+  return block;
+}
+
+std::string_view QueueManager::LabelBytes(const char* block) {
+  uint32_t n;
+  std::memcpy(&n, block, sizeof n);
+  return {block + sizeof n, n};
+}
+
 void QueueManager::DefineSeries(WalSeries& s) {
   Labels labels = std::move(s.labels);
   if (!options_.external_labels.empty()) {
@@ -182,25 +230,32 @@ void QueueManager::DefineSeries(WalSeries& s) {
     }
     labels = b.Build();
   }
-  std::unique_ptr<std::string> encoded;
   if (!options_.endpoint.write_relabel_configs.empty()) {
     std::optional<Labels> relabeled = options_.endpoint.write_relabel_configs.Process(labels);
     labels = relabeled ? std::move(*relabeled) : Labels();  // empty: dropped
   }
-  if (!labels.empty()) {
-    encoded = std::make_unique<std::string>();
-    EncodeLabels(labels, encoded.get());
-  }
-  auto& slot = series_[s.ref];
-  if (slot && encoded && *slot == *encoded) return;
+  encode_buf_.clear();
+  if (!labels.empty()) EncodeLabels(labels, &encode_buf_);
+  auto [it, inserted] = series_.try_emplace(s.ref);
+  LabelBlock& slot = it->second;
+  if (!inserted && slot && !labels.empty() && LabelBytes(slot.get()) == encode_buf_) return;
   // Queued items may still point at the old labels: keep them until the queues drain.
   if (slot) retired_labels_.push_back(std::move(slot));
-  slot = std::move(encoded);
+  if (!labels.empty()) slot = MakeLabelBlock(encode_buf_);
+  counters_.series = series_.size();
+}
+
+void QueueManager::ForgetSeries(uint64_t ref) {
+  auto it = series_.find(ref);
+  if (it == series_.end()) return;
+  if (it->second) retired_labels_.push_back(std::move(it->second));
+  series_.erase(it);
   counters_.series = series_.size();
 }
 
 void QueueManager::ProcessRecord(WalRecord& record) {
   for (WalSeries& s : record.series) DefineSeries(s);
+  for (uint64_t ref : record.removed) ForgetSeries(ref);
   if (record.at < resume_from_) return;  // delivered before the restart
 
   uint64_t seq = next_seq_++;
@@ -249,7 +304,7 @@ bool QueueManager::Dispatch(std::vector<std::vector<Item>>& per_shard) {
       }
       bool was_empty = shard.queue.empty();
       size_t n = std::min(items.size() - done, capacity - shard.queue.size());
-      shard.queue.insert(shard.queue.end(), items.begin() + done, items.begin() + done + n);
+      shard.queue.Push(items.data() + done, n);
       done += n;
       counters_.pending += static_cast<int64_t>(n);
       if (was_empty) shard.first_arrival = Clock::now();
@@ -343,8 +398,8 @@ void QueueManager::ShardLoop(Shard* shard) {
       }
       if (shard->stop) return;
       size_t n = std::min(max_batch, shard->queue.size());
-      batch.assign(shard->queue.begin(), shard->queue.begin() + n);
-      shard->queue.erase(shard->queue.begin(), shard->queue.begin() + n);
+      batch.clear();
+      shard->queue.PopInto(n, &batch);
       shard->inflight_min_seq = batch.front().seq;
       if (!shard->queue.empty()) shard->first_arrival = Clock::now();
     }
@@ -362,9 +417,11 @@ void QueueManager::ShardLoop(Shard* shard) {
 }
 
 void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
-  // Group by series, keeping each series' samples in WAL order.
-  std::stable_sort(batch.begin(), batch.end(),
-                   [](const Item& a, const Item& b) { return a.ref < b.ref; });
+  // Group by series, keeping each series' samples in WAL order, which is time order (the
+  // TSDB writes only samples newer than the series' last); std::sort needs no buffer.
+  std::sort(batch.begin(), batch.end(), [](const Item& a, const Item& b) {
+    return a.ref != b.ref ? a.ref < b.ref : a.seq != b.seq ? a.seq < b.seq : a.t_ms < b.t_ms;
+  });
   shard->encoder.Reset();
   int64_t highest = 0;
   for (size_t i = 0; i < batch.size();) {
@@ -375,7 +432,7 @@ void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
       highest = std::max(highest, batch[j].t_ms);
       ++j;
     }
-    shard->encoder.AddSeries(*batch[i].labels, shard->samples);
+    shard->encoder.AddSeries(LabelBytes(batch[i].labels), shard->samples);
     i = j;
   }
   SnappyCompress(shard->encoder.bytes(), &shard->compressed);

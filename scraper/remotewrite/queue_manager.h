@@ -2,8 +2,10 @@
 //
 // One reader thread tails the WAL (WalSource). Series records fill a map ref -> encoded
 // labels (external labels added where the series lacks them, then write relabeling; a
-// series relabeled away is remembered as dropped). Sample records at or after the resume
-// cursor are spread by series ref over N shards, so each series stays in order. Each shard
+// series relabeled away is remembered as dropped), each series' bytes in one exact-size
+// block; series-removed records (retention dropped the series from the head) take them
+// out again, so the map holds the series the WAL still refers to. Sample records at or after the
+// resume cursor are spread by series ref over N shards, so each series stays in order. Each shard
 // thread batches up to max_samples_per_send samples (or whatever it has after
 // batch_send_deadline), encodes and snappy-compresses them and sends them through its
 // Transport, retrying retryable failures with capped exponential backoff (or Retry-After)
@@ -106,8 +108,14 @@ class QueueManager {
   std::string ConsumerName() const { return "remote_write/" + name(); }
 
  private:
+  // A series' encoded labels: a 4-byte length, then the bytes. A std::string would carry
+  // up to as much again in spare capacity.
+  using LabelBlock = std::unique_ptr<char[]>;
+  static LabelBlock MakeLabelBlock(std::string_view encoded);
+  static std::string_view LabelBytes(const char* block);
+
   struct Item {
-    const std::string* labels;  // encoded; owned by series_ (stable node storage)
+    const char* labels;  // a LabelBlock owned by series_ or retired_labels_
     uint64_t ref;
     int64_t t_ms;
     double value;
@@ -118,6 +126,7 @@ class QueueManager {
   void ReadLoop();
   void ProcessRecord(WalRecord& record);
   void DefineSeries(WalSeries& series);
+  void ForgetSeries(uint64_t ref);
   bool Dispatch(std::vector<std::vector<Item>>& per_shard);
   void ShardLoop(Shard* shard);
   void SendBatch(Shard* shard, std::vector<Item>& batch);
@@ -141,8 +150,9 @@ class QueueManager {
   WalPosition resume_from_;
 
   // Reader-thread state.
-  std::unordered_map<uint64_t, std::unique_ptr<std::string>> series_;  // null: dropped
-  std::vector<std::unique_ptr<std::string>> retired_labels_;           // redefined; freed when idle
+  std::unordered_map<uint64_t, LabelBlock> series_;  // null: dropped by relabeling
+  std::vector<LabelBlock> retired_labels_;           // redefined or removed; freed when idle
+  std::string encode_buf_;                           // DefineSeries' scratch
   std::vector<std::vector<Item>> per_shard_;
   uint64_t next_seq_ = 1;
 

@@ -143,6 +143,24 @@ TEST_F(QueueManagerTest, DeliversEverySampleInOrderWithExternalLabelsAndRelabeli
   q.Stop();
 }
 
+TEST_F(QueueManagerTest, RemovedSeriesAreForgottenAfterTheirSamplesAreSent) {
+  Collector got;
+  QueueManager q(Options(2), wal_, std::make_unique<FakeTransport>(&got));
+  DefineSeries(50);
+  std::vector<ReceivedSample> want = AppendStep(50, 1);
+  wal_.AppendRemoved({2, 4, 6, 999});  // 999: never defined
+  // A removed series' ref that shows up again anyway is unknown now: dropped, counted.
+  wal_.AppendSamples({{2, 2000, 1}, {3, 2000, 7}});
+  want.push_back({"{__name__=\"m\", i=\"3\"}", 2000, 7});
+  ASSERT_TRUE(q.Start().ok());
+  ASSERT_TRUE(q.Flush(Clock::now() + 10s).ok());
+  EXPECT_EQ(Sorted(got.Samples()), Sorted(want));
+  QueueStats st = q.Stats();
+  EXPECT_EQ(st.series, 47u);
+  EXPECT_EQ(st.samples_dropped, 1u);
+  q.Stop();
+}
+
 TEST_F(QueueManagerTest, RetriesRetryableFailuresAndDropsRejectedBatches) {
   Collector got;
   std::atomic<int> rejected_batches{0};

@@ -102,6 +102,9 @@ class TsdbWalReader : public WalReader {
         for (const auto& s : samples_) rec.samples.push_back({s.ref, s.t, s.v});
         break;
       }
+      case tsdb::RecordType::kSeriesRemoved:
+        SHARDWISE_RETURN_IF_ERROR(tsdb::DecodeSeriesRemoved(raw.payload, &rec.removed));
+        break;
       default:
         break;  // a record type remote write does not send; it still advances the cursor
     }

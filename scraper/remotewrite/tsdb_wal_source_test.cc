@@ -165,6 +165,31 @@ TEST_F(TsdbWalSourceTest, RetentionKeepsUnsentSegmentsAndRestartUsesTheCheckpoin
   EXPECT_EQ(q.Stats().samples_dropped, 0u);
 }
 
+TEST_F(TsdbWalSourceTest, SeriesRetentionRemovesLeaveTheQueueToo) {
+  Collector got;
+  QueueManager q(Options(), *source_, std::make_unique<FakeTransport>(&got));
+  ASSERT_TRUE(q.Start().ok());
+  std::vector<ReceivedSample> want = Scrape(15'000);
+  // Only the even series go on; the odd ones go idle past retention (10 s).
+  for (int s = 2; s <= 5; ++s) {
+    auto app = db_->NewAppender();
+    for (int i = 0; i < kSeries; i += 2) {
+      storage::SeriesRef ref = 0;
+      const double v = i + s;
+      ASSERT_TRUE(app->Append(ref, SeriesLabels(i), s * 15'000, v).ok());
+      want.push_back({SeriesString(i), s * 15'000, v});
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  auto r = db_->ApplyRetention();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->series_removed, static_cast<uint64_t>(kSeries / 2));
+  ASSERT_TRUE(q.Flush(Clock::now() + 20s).ok());
+  EXPECT_EQ(Sorted(got.Samples()), Sorted(want));  // removed after their samples went out
+  EXPECT_EQ(q.Stats().series, static_cast<uint64_t>(kSeries / 2));
+  q.Stop();
+}
+
 TEST_F(TsdbWalSourceTest, FlushCompletesWhenTheWalEndsInAnEmptySegment) {
   Collector got;
   std::vector<ReceivedSample> want;

@@ -48,12 +48,14 @@ struct WalSample {
   double value = 0;
 };
 
-// One WAL record: either series definitions or samples (or neither: a record type remote
-// write does not care about, which still advances the position).
+// One WAL record: series definitions, samples, or series removed from storage (no later
+// record refers to them: forget them), or none of these (a record type remote write does
+// not care about, which still advances the position).
 struct WalRecord {
   WalPosition at, next;
   std::vector<WalSeries> series;
   std::vector<WalSample> samples;
+  std::vector<uint64_t> removed;
 };
 
 class WalReader {

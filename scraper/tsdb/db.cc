@@ -212,13 +212,15 @@ class DBAppender : public storage::Appender {
 // ---------------------------------------------------------------------------------------
 // Open, replay, close
 
-DB::DB(std::string dir, DBOptions options)
+DB::DB(std::string dir, DBOptions options, std::unique_ptr<ChunkFiles> chunk_files)
     : dir_(std::move(dir)),
       wal_dir_(dir_ + "/wal"),
       options_(options),
+      chunk_files_(std::move(chunk_files)),
       head_(Head::Options{.max_series = options.max_series,
                           .future_grace_ms = options.future_grace.count(),
-                          .now_ms = options.now_ms}) {}
+                          .now_ms = options.now_ms,
+                          .chunk_files = chunk_files_.get()}) {}
 
 Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
   // A cap smaller than a few segments could never be kept (the segment being written is
@@ -231,7 +233,13 @@ Result<std::unique_ptr<DB>> DB::Open(std::string dir, DBOptions options) {
                {"adjusted_segment_size", adjusted}});
     options.wal_segment_size = adjusted;
   }
-  std::unique_ptr<DB> db(new DB(std::move(dir), options));
+  std::unique_ptr<ChunkFiles> chunk_files;
+  if (options.chunks_on_disk) {
+    auto files = ChunkFiles::Open(dir + "/chunks_head");
+    if (!files.ok()) return files.status();
+    chunk_files = std::move(*files);
+  }
+  std::unique_ptr<DB> db(new DB(std::move(dir), options, std::move(chunk_files)));
   std::error_code ec;
   std::filesystem::create_directories(db->wal_dir_, ec);
   if (ec) return Status::IOError("create " + db->wal_dir_ + ": " + ec.message());
@@ -352,6 +360,9 @@ Status DB::Replay() {
                         if (!inserted) it->second = std::max(it->second, max_t);
                         break;
                       }
+                      case RecordType::kSeriesRemoved:
+                        // For WAL consumers; the head drops such series again by retention.
+                        break;
                       default:
                         return skip(at, Status::Corruption("unknown record type"));
                     }
@@ -671,9 +682,13 @@ Result<RetentionResult> DB::Retain(bool truncate_head) {
     result.series_removed = truncated.series_removed.size();
     m.chunks_removed.Inc(static_cast<double>(truncated.chunks_removed));
     m.series_removed.Inc(static_cast<double>(truncated.series_removed.size()));
-    std::lock_guard lock(commit_mu_);
+    std::unique_lock lock(commit_mu_);
     for (const auto& removed : truncated.series_removed) {
       removed_series_[removed.first] = {removed.second, wal_end_.segment};
+    }
+    if (!truncated.series_removed.empty() && LogSeriesRemoved(truncated.series_removed)) {
+      lock.unlock();
+      wal_cv_.notify_all();
     }
   }
 
@@ -843,6 +858,26 @@ Status DB::DeleteSegments(const std::vector<uint32_t>& segments, RetentionResult
   }
   m.wal_segments_deleted.Inc(static_cast<double>(result->segments_deleted.size()));
   return Status::OK();
+}
+
+bool DB::LogSeriesRemoved(const std::vector<std::pair<SeriesRef, Labels>>& removed) {
+  std::vector<uint64_t> refs;
+  refs.reserve(removed.size());
+  for (const auto& r : removed) refs.push_back(r.first);
+  std::sort(refs.begin(), refs.end());
+  std::string payload;
+  EncodeSeriesRemoved(refs, &payload);
+  wal::Position start;
+  Status st = writer_->Write(payload, &start);
+  if (!st.ok()) {
+    // Consumers then keep those series until they restart: memory, not data, is lost.
+    log::Debug("WAL series-removed record not written", {{"err", st}});
+    return false;
+  }
+  dirty_ = options_.fsync_policy != FsyncPolicy::kEveryBatch || dirty_;
+  segment_max_t_.emplace(start.segment, std::numeric_limits<int64_t>::min());
+  wal_end_ = writer_->End();
+  return true;
 }
 
 void DB::LogUnacknowledgedDrop(const RetentionResult& result) {

@@ -6,6 +6,8 @@
 //               record for series the WAL has not seen, then one samples record), fsyncs
 //               per the policy, then applies it to the head. Commits are serialised, so
 //               the WAL order is the head order and replay rebuilds the same head.
+//   Chunks      sealed head chunks go to <dir>/chunks_head (chunk_files.h) unless
+//               chunks_on_disk is off; Open starts them afresh and replay rewrites them.
 //   Retention   a background pass (or ApplyRetention()) drops head chunks older than
 //               head max time - retention, and deletes WAL segments that are both older
 //               than that and acknowledged by every registered WAL consumer, after
@@ -92,6 +94,9 @@ struct DBOptions {
   // How far past the wall clock the head's time range may move.
   std::chrono::milliseconds future_grace = std::chrono::minutes(10);
   std::function<int64_t()> now_ms;  // wall clock in ms; null: the system clock (tests set it)
+  // Sealed head chunks in <dir>/chunks_head (page cache) rather than on the heap. The
+  // files are rebuilt from the WAL on every Open.
+  bool chunks_on_disk = true;
 };
 
 // The WAL's write health, for /readyz and logs.
@@ -201,7 +206,7 @@ class DB : public storage::Appendable {
 
  private:
   friend class DBAppender;
-  DB(std::string dir, DBOptions options);
+  DB(std::string dir, DBOptions options, std::unique_ptr<ChunkFiles> chunk_files);
   std::unique_ptr<AppendScratch> TakeScratch();
   void ReturnScratch(std::unique_ptr<AppendScratch> scratch);
   Status Replay();
@@ -210,6 +215,9 @@ class DB : public storage::Appendable {
   // deletes them; fills the result's checkpoint and segments_deleted.
   Status DeleteSegments(const std::vector<uint32_t>& segments, RetentionResult* result);
   void LogUnacknowledgedDrop(const RetentionResult& result);
+  // Under commit_mu_: writes a series-removed record so WAL consumers forget the series.
+  // True when written.
+  bool LogSeriesRemoved(const std::vector<std::pair<SeriesRef, Labels>>& removed);
   void RequestCapCheck();
   Status CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef>& maybe_unlogged);
   // Under commit_mu_: a WAL write failed / succeeded (state changes are logged once).
@@ -229,6 +237,7 @@ class DB : public storage::Appendable {
   const std::string dir_;
   const std::string wal_dir_;
   const DBOptions options_;
+  std::unique_ptr<ChunkFiles> chunk_files_;  // before head_, which uses it
   Head head_;
   // Buffers of finished appenders, for the next ones.
   std::mutex scratch_mu_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <new>
 #include <set>
 #include <unordered_set>
@@ -220,8 +221,22 @@ AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v, int64_t ceili
     // Sealing re-encodes the full chunk as decimals when that is smaller (most counters
     // and gauges with few decimal places); ~30 ns per sample, once.
     std::string data = chunkenc::Seal(s->head_chunk.Finish());
-    chunk_bytes_.fetch_add(data.size(), std::memory_order_relaxed);
-    s->chunks.push_back({s->head_mint, s->max_t, std::move(data)});
+    Chunk c{s->head_mint, s->max_t, nullptr, {}};
+    if (options_.chunk_files) {
+      Result<ChunkLocation> loc = options_.chunk_files->Write(data, s->max_t);
+      if (loc.ok()) {
+        c.loc = *loc;
+      } else {
+        chunk_write_failures_.fetch_add(1, std::memory_order_relaxed);  // kept on the heap
+      }
+    }
+    if (c.loc.file == 0) {
+      c.mem.reset(new char[data.size()]);
+      std::memcpy(c.mem.get(), data.data(), data.size());
+      c.loc.size = static_cast<uint32_t>(data.size());
+      chunk_bytes_.fetch_add(data.size(), std::memory_order_relaxed);
+    }
+    s->chunks.push_back(std::move(c));
     s->head_mint = t;
     num_chunks_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -371,7 +386,7 @@ void Head::ReadSeries(const Series& s, int64_t mint, int64_t maxt, std::vector<S
   };
   for (const auto& c : s.chunks) {
     if (c.maxt < mint || c.mint > maxt) continue;
-    chunkenc::Iterator it(c.data);
+    chunkenc::Iterator it(c.bytes(options_.chunk_files));
     read(it);
   }
   if (s.head_chunk.num_samples() > 0 && s.head_mint <= maxt && s.max_t >= mint) {
@@ -437,7 +452,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
       auto keep = std::find_if(s->chunks.begin(), s->chunks.end(),
                                [&](const Chunk& c) { return c.maxt >= cutoff; });
       for (auto it = s->chunks.begin(); it != keep; ++it) {
-        chunk_bytes_.fetch_sub(it->data.size(), std::memory_order_relaxed);
+        if (it->mem) chunk_bytes_.fetch_sub(it->loc.size, std::memory_order_relaxed);
         ++result.chunks_removed;
       }
       s->chunks.erase(s->chunks.begin(), keep);
@@ -456,6 +471,9 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
   }
   num_chunks_.fetch_sub(result.chunks_removed, std::memory_order_relaxed);
   min_time_.store(new_min, std::memory_order_relaxed);
+  // No series refers to a chunk older than the cutoff any more (each dropped them under
+  // its lock, which readers hold while they read): their files can go.
+  if (options_.chunk_files) options_.chunk_files->DeleteBefore(cutoff);
   if (candidates.empty()) return result;
 
   // Phase 2, index exclusive: remove the candidates that are still empty (an appender may
@@ -522,7 +540,7 @@ size_t Head::MemoryBytes() const {
     std::lock_guard series_lock(StripeFor(s->ref));
     bytes += sizeof(Series) + 2 * s->num_labels * sizeof(void*);
     bytes += s->chunks.capacity() * sizeof(Chunk);
-    for (const auto& c : s->chunks) bytes += c.data.capacity() > 15 ? c.data.capacity() : 0;
+    for (const auto& c : s->chunks) bytes += c.mem ? c.loc.size : 0;
     bytes += s->head_chunk.HeapBytes();
   });
   return bytes;

@@ -2,7 +2,9 @@
 //   - the series index: labels -> ref (hash of the label set), ref -> series, interned
 //     label strings (one copy per distinct string) and postings for matchers;
 //   - per-series sample data: sealed chunks of 120 samples (XOR or decimal, whichever is
-//     smaller) plus the XOR chunk being appended to.
+//     smaller) plus the XOR chunk being appended to. With Options::chunk_files, sealed
+//     chunks live in those files (page cache, not heap) and the head keeps only where
+//     they are; without, on the heap.
 // Appends must be in time order per series: a sample older than the series' newest is
 // out of order, one at the same timestamp is a duplicate; both are rejected and counted.
 // A max-series limit refuses new series with ResourceExhausted.
@@ -30,6 +32,7 @@
 
 #include "common/labels.h"
 #include "common/status.h"
+#include "scraper/tsdb/chunk_files.h"
 #include "scraper/tsdb/chunkenc/chunk.h"
 #include "scraper/tsdb/chunkenc/xor_chunk.h"
 #include "scraper/tsdb/index/flat_table.h"
@@ -70,6 +73,8 @@ class Head {
     size_t max_series = 0;  // 0: unlimited
     int64_t future_grace_ms = 10 * 60 * 1000;
     std::function<int64_t()> now_ms;  // wall clock in ms; null: the system clock
+    // Where sealed chunks go; must outlive the head. Null: on the heap.
+    ChunkFiles* chunk_files = nullptr;
   };
   explicit Head(Options options);
   ~Head();
@@ -137,10 +142,16 @@ class Head {
   int64_t TimeCeiling() const;
 
  private:
+  // A sealed chunk: encoding byte + chunk (chunkenc/chunk.h), in the chunk files (`loc`)
+  // or, without them, in `mem` (loc.size bytes).
   struct Chunk {
     int64_t mint;
     int64_t maxt;
-    std::string data;  // sealed: encoding byte + chunk (chunkenc/chunk.h)
+    std::unique_ptr<char[]> mem;
+    ChunkLocation loc;
+    std::string_view bytes(const ChunkFiles* files) const {
+      return mem ? std::string_view(mem.get(), loc.size) : files->Read(loc);
+    }
   };
   // One allocation per series: this header, then the label strings (name, value, ...).
   struct Series {
@@ -206,7 +217,8 @@ class Head {
   std::atomic<uint64_t> num_series_{0};
   std::atomic<uint64_t> label_bytes_{0};
   std::atomic<uint64_t> num_chunks_{0};
-  std::atomic<uint64_t> chunk_bytes_{0};
+  std::atomic<uint64_t> chunk_bytes_{0};  // on the heap
+  std::atomic<uint64_t> chunk_write_failures_{0};
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> out_of_order_{0};
   std::atomic<uint64_t> duplicates_{0};

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "scraper/storage/appender.h"
+#include "scraper/tsdb/testutil.h"
 
 namespace shardwise::tsdb {
 namespace {
@@ -295,6 +296,74 @@ TEST(HeadTest, ConcurrentAppendsAndReads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(head.Stats().series, uint64_t{kThreads * kSeries});
   EXPECT_EQ(head.Stats().samples_appended, uint64_t{kThreads * kSeries * kSamples});
+}
+
+TEST(HeadTest, SealedChunksLiveInChunkFilesAndGoWithRetention) {
+  testing::TempDir dir("head-chunkfiles");
+  auto files = ChunkFiles::Open(dir.path(), 4096);
+  ASSERT_TRUE(files.ok());
+  Head on_disk({.chunk_files = files->get()});
+  Head on_heap({});
+  for (Head* head : {&on_disk, &on_heap}) {
+    for (int s = 0; s < 50; ++s) head->GetOrCreate(L("x", "j", std::to_string(s)));
+    for (int i = 0; i < 1000; ++i) {  // as scrapes come: every series at each time
+      for (SeriesRef ref : head->Select({})) head->Append(ref, i * 1000, i * 0.5 + ref);
+    }
+  }
+  EXPECT_GT((*files)->BytesOnDisk(), 0u);
+  EXPECT_LT(on_disk.MemoryBytes() * 3 / 2, on_heap.MemoryBytes());
+  for (SeriesRef ref : on_heap.Select({})) {
+    std::vector<Sample> a, b;
+    ASSERT_TRUE(on_disk.Samples(ref, 0, 2'000'000, &a));
+    ASSERT_TRUE(on_heap.Samples(ref, 0, 2'000'000, &b));
+    ASSERT_EQ(a.size(), 1000u);
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].t, b[i].t);
+      EXPECT_EQ(a[i].v, b[i].v);
+    }
+  }
+  const size_t files_before = (*files)->files();
+  on_disk.Truncate(900'000);
+  EXPECT_LT((*files)->files(), files_before);
+  std::vector<Sample> got;
+  on_disk.Samples(on_disk.Select({}).front(), 0, 2'000'000, &got);
+  EXPECT_EQ(got.back().t, 999'000);
+  EXPECT_LE(got.front().t, 900'000);
+}
+
+TEST(HeadTest, ChunkFilesUnderConcurrentAppendsReadsAndTruncation) {
+  testing::TempDir dir("head-chunkfiles-race");
+  auto files = ChunkFiles::Open(dir.path(), 16 << 10);
+  ASSERT_TRUE(files.ok());
+  Head head({.chunk_files = files->get()});
+  std::atomic<int64_t> now{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int64_t t = 1; t <= 2000; ++t) {
+      for (int s = 0; s < 20; ++s)
+        head.Append(*head.GetOrCreate(L("x", "j", std::to_string(s))), t, t);
+      now = t;
+    }
+    stop = true;
+  });
+  std::thread reader([&] {
+    while (!stop) {
+      for (SeriesRef ref : head.Select({})) {
+        std::vector<Sample> got;
+        head.Samples(ref, 0, 10'000, &got);
+        for (size_t i = 1; i < got.size(); ++i) ASSERT_EQ(got[i].t, got[i - 1].t + 1);
+        for (const Sample& s : got) ASSERT_EQ(s.v, static_cast<double>(s.t));
+      }
+    }
+  });
+  while (!stop) head.Truncate(now.load() - 300);
+  writer.join();
+  reader.join();
+  head.Truncate(2000 - 300);
+  std::vector<Sample> got;
+  head.Samples(head.Select({}).front(), 0, 10'000, &got);
+  EXPECT_EQ(got.back().t, 2000);
+  EXPECT_LE(got.front().t, 1700);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@ namespace shardwise::tsdb {
 RecordType PeekRecordType(std::string_view payload) {
   if (payload.empty()) return RecordType::kInvalid;
   auto t = static_cast<RecordType>(payload[0]);
-  return (t == RecordType::kSeries || t == RecordType::kSamples) ? t : RecordType::kInvalid;
+  return (t == RecordType::kSeries || t == RecordType::kSamples || t == RecordType::kSeriesRemoved)
+             ? t
+             : RecordType::kInvalid;
 }
 
 void BeginSeriesRecord(std::string* out, size_t count) {
@@ -101,6 +103,34 @@ Status DecodeSamples(std::string_view payload, std::vector<SampleRecord>* out) {
   }
   if (d.failed() || !d.done())
     return Status::Corruption("samples record: truncated or trailing bytes");
+  return Status::OK();
+}
+
+void EncodeSeriesRemoved(std::span<const uint64_t> refs, std::string* out) {
+  out->push_back(static_cast<char>(RecordType::kSeriesRemoved));
+  PutUvarint(out, refs.size());
+  uint64_t prev = 0;
+  for (uint64_t ref : refs) {
+    PutUvarint(out, ref - prev);
+    prev = ref;
+  }
+}
+
+Status DecodeSeriesRemoved(std::string_view payload, std::vector<uint64_t>* out) {
+  Decoder d(payload);
+  if (static_cast<RecordType>(d.Byte()) != RecordType::kSeriesRemoved) {
+    return Status::Corruption("not a series-removed record");
+  }
+  uint64_t count = d.Uvarint();
+  if (count > payload.size()) return Status::Corruption("series-removed record: bad count");
+  uint64_t ref = 0;
+  for (uint64_t i = 0; i < count && !d.failed(); ++i) {
+    ref += d.Uvarint();
+    out->push_back(ref);
+  }
+  if (d.failed() || !d.done()) {
+    return Status::Corruption("series-removed record: truncated or trailing bytes");
+  }
   return Status::OK();
 }
 

@@ -6,6 +6,9 @@
 //                later samples as ref and t deltas from the first (zigzag varints) and
 //                v fixed64. A commit's samples go in one record, so a scrape of
 //                same-timestamp, nearly-consecutive refs costs ~10 bytes per sample.
+//   series removed (3): count uvarint, refs ascending as uvarint deltas. Retention
+//                removed these series from the head: no later record mentions them, so
+//                WAL consumers (remote write) forget them when they read it.
 //
 // Values are stored as raw IEEE-754 bits so stale markers survive bit for bit.
 #pragma once
@@ -21,7 +24,7 @@
 
 namespace shardwise::tsdb {
 
-enum class RecordType : uint8_t { kInvalid = 0, kSeries = 1, kSamples = 2 };
+enum class RecordType : uint8_t { kInvalid = 0, kSeries = 1, kSamples = 2, kSeriesRemoved = 3 };
 
 struct SeriesRecord {
   uint64_t ref = 0;
@@ -47,5 +50,9 @@ Status DecodeSeries(std::string_view payload, std::vector<SeriesRecord>* out);
 
 void EncodeSamples(std::span<const SampleRecord> samples, std::string* out);
 Status DecodeSamples(std::string_view payload, std::vector<SampleRecord>* out);
+
+// `refs` must be ascending.
+void EncodeSeriesRemoved(std::span<const uint64_t> refs, std::string* out);
+Status DecodeSeriesRemoved(std::string_view payload, std::vector<uint64_t>* out);
 
 }  // namespace shardwise::tsdb

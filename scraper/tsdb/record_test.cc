@@ -31,6 +31,19 @@ TEST(RecordTest, SeriesRoundTrip) {
   EXPECT_EQ(out, in);
 }
 
+TEST(RecordTest, SeriesRemovedRoundTrip) {
+  std::vector<uint64_t> in = {1, 2, 9, uint64_t{1} << 50};
+  std::string buf;
+  EncodeSeriesRemoved(in, &buf);
+  EXPECT_EQ(PeekRecordType(buf), RecordType::kSeriesRemoved);
+  std::vector<uint64_t> out;
+  ASSERT_TRUE(DecodeSeriesRemoved(buf, &out).ok());
+  EXPECT_EQ(out, in);
+  out.clear();
+  EXPECT_EQ(DecodeSeriesRemoved(buf.substr(0, buf.size() - 1), &out).code(),
+            Status::Code::kCorruption);
+}
+
 TEST(RecordTest, SamplesRoundTripBitExact) {
   std::vector<SampleRecord> in = {
       {10, 1000, 1.5},
