@@ -99,7 +99,9 @@ std::vector<std::string> SelectorMatchers(const opdiscovery::LabelSelector& sele
   std::vector<std::string> out;
   for (const auto& [k, v] : selector.match_labels) out.push_back(k + "=" + GoQuote(v));
   for (const auto& r : selector.match_expressions) {
-    if (r.op == "In") {
+    if ((r.op == "In" || r.op == "NotIn") && r.values.size() == 1) {  // `k=v`, `k!=v`
+      out.push_back(r.key + (r.op == "In" ? "=" : "!=") + GoQuote(r.values[0]));
+    } else if (r.op == "In") {
       out.push_back(r.key + "=~" + GoQuote(JoinValues(r.values)));
     } else if (r.op == "NotIn") {
       out.push_back(r.key + "!~" + GoQuote(JoinValues(r.values)));

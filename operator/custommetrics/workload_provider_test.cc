@@ -318,9 +318,10 @@ TEST(SelectorMatchers, AsTheAdapterWritesThem) {
   sel.match_expressions = {{"b", "In", {"1", "2"}},
                            {"c", "NotIn", {"3"}},
                            {"d", "Exists", {}},
-                           {"e", "DoesNotExist", {}}};
-  EXPECT_EQ(SelectorMatchers(sel),
-            (std::vector<std::string>{"a=\"x\"", "b=~\"1|2\"", "c!~\"3\"", "d!=\"\"", "e=\"\""}));
+                           {"e", "DoesNotExist", {}},
+                           {"f", "NotIn", {"4", "5"}}};
+  EXPECT_EQ(SelectorMatchers(sel), (std::vector<std::string>{"a=\"x\"", "b=~\"1|2\"", "c!=\"3\"",
+                                                             "d!=\"\"", "e=\"\"", "f!~\"4|5\""}));
 }
 
 }  // namespace
