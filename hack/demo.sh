@@ -244,7 +244,7 @@ cat <<EOF
   kubectl get pods,scrapepools,scrapeshards -A
   kubectl explain scrapepool.spec
 
-  operator status (leader):  http://${OP_IP:-<no leader>}:8080/
+  operator status (leader):  https://${OP_IP:-<no leader>}:8080/  (curl --cacert: kubectl get cm shardwise-ca -n shardwise-system)
   VictoriaMetrics:           $VM/vmui/   (query API: $VM/api/v1/query?query=up)
   logs and data:             $WORK
 EOF

@@ -90,8 +90,11 @@ int main(int argc, char** argv) {
       "Path to a kubeconfig. Empty: in-cluster config, else $KUBECONFIG, else ~/.kube/config.");
   f.String("namespace", &watch_namespace, "Only watch this namespace (default: all namespaces).");
   f.String("operator-url", &operator_url,
-           "URL at which scrapers reach this operator's discovery endpoint "
-           "(default: http://<hostname>:<port of --web.listen-address>).");
+           "URL at which scrapers reach this operator's discovery endpoint (default: "
+           "https://<--service-name>.<--operator-namespace>.svc:<port of --web.listen-address>). "
+           "With https (the default) the endpoint, /metrics and the probes are served over TLS "
+           "with the operator's serving certificate (--tls.*; or --web.tls-cert-file/"
+           "--web.tls-key-file), reloaded when it rotates; an http:// URL serves plain HTTP.");
   f.String("scraper.image", &scraper_image, "Container image of the scraper pods.");
   f.Bool("leader-elect", &leader_elect,
          "Elect a leader through a Lease so several replicas can run.");
@@ -234,7 +237,33 @@ int main(int argc, char** argv) {
     }
     return true;
   };
-  reconcile_certs();
+  bool certs_ready = reconcile_certs();
+
+  // HTTPS unless scrapers are explicitly told a plain http:// URL. With --web.tls-cert-file the
+  // user's files are served (re-read every minute); otherwise the managed (or user-provided
+  // Secret's) certificate, reloaded whenever Reconcile() rewrote it.
+  const bool serve_tls = !operator_url.starts_with("http://");
+  const bool web_tls_files = app.server().tls();
+  if (serve_tls && !web_tls_files) {
+    app.server().UseTls(serving_certs.cert_file(), serving_certs.key_file());
+    // The listener cannot start without its certificate (the API may not answer yet).
+    while (!certs_ready) {
+      if (app.WaitForShutdown(std::chrono::seconds(5))) return 0;
+      certs_ready = reconcile_certs();
+    }
+    on_certs_changed.push_back([&app] {
+      Status s = app.server().ReloadTls();
+      if (s.ok()) {
+        log::Info("discovery endpoint serves the renewed certificate");
+      } else {
+        log::Error("discovery endpoint keeps its previous certificate", {{"err", s}});
+      }
+    });
+  } else if (!serve_tls) {
+    log::Warn(
+        "the discovery endpoint serves plain HTTP (an http:// --operator-url): plans carry "
+        "targets' credentials unencrypted over the pod network");
+  }
 
   endpoint::PlanStore plans;
   endpoint::ReportStore reports;
@@ -266,9 +295,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (operator_url.empty()) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    operator_url = "http://" + std::string(host) + ":" + std::to_string(app.server().port());
+    // A name the serving certificate covers (certs::ServiceDnsNames).
+    operator_url = "https://" + service_name + "." + operator_namespace +
+                   ".svc:" + std::to_string(app.server().port());
   }
 
   std::vector<Watched> watched;
@@ -479,6 +508,11 @@ int main(int argc, char** argv) {
     while (!tls_stop) {
       lock.unlock();
       bool ok = reconcile_certs();
+      if (web_tls_files) {
+        if (Status s = app.server().ReloadTls(); !s.ok()) {
+          log::Error("keeping the previous --web.tls-cert-file certificate", {{"err", s}});
+        }
+      }
       bool serving = refresh_custom_metrics();
       auto renew = serving_certs.renew_at();
       lock.lock();

@@ -142,6 +142,20 @@ int App::WaitForShutdown() {
   return sig;
 }
 
+std::optional<int> App::WaitForShutdown(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  if (sig < 0) return std::nullopt;  // EAGAIN (timeout) or EINTR
+  log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  ready_ = false;
+  return sig;
+}
+
 void App::RequestShutdown() { kill(getpid(), SIGTERM); }
 
 }  // namespace shardwise

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,6 +54,9 @@ class App {
 
   // Blocks until SIGTERM or SIGINT. Returns the signal number.
   int WaitForShutdown();
+  // The same, for at most `timeout`: the signal number, or nullopt when none came (a loop
+  // that retries at startup stays interruptible).
+  std::optional<int> WaitForShutdown(std::chrono::milliseconds timeout);
   // Makes WaitForShutdown return (tests, fatal errors).
   static void RequestShutdown();
 

@@ -146,6 +146,9 @@ struct Connection {
   int fd = -1;
   std::string remote;
   std::optional<tcp::socket> plain;
+  // The context this connection was accepted with; outlives `tls` (declared before it), so a
+  // certificate reload never pulls it from under a handshake.
+  std::shared_ptr<net::ssl::context> ssl;
   std::unique_ptr<beast::ssl_stream<tcp::socket>> tls;
   bool handshaken = false;
   beast::flat_buffer buffer;
@@ -172,7 +175,7 @@ bool IsParseError(const beast::error_code& ec) {
 struct Server::Impl {
   Server* server = nullptr;
   net::io_context ioc;
-  std::unique_ptr<net::ssl::context> ssl;
+  std::shared_ptr<net::ssl::context> ssl;  // guarded by mu (ReloadTls swaps it)
   tcp::acceptor acceptor{ioc};
   int epoll_fd = -1;
   int wake_fd = -1;
@@ -479,6 +482,7 @@ void Server::Impl::AcceptAll() {
     auto rep = s.remote_endpoint(ec);
     if (!ec) c->remote = rep.address().to_string() + ":" + std::to_string(rep.port());
     if (ssl) {
+      c->ssl = ssl;
       c->tls = std::make_unique<beast::ssl_stream<tcp::socket>>(std::move(s), *ssl);
     } else {
       c->plain.emplace(std::move(s));
@@ -676,7 +680,53 @@ const Handler* Server::Route(const std::string& path) const {
   return best;
 }
 
-bool Server::tls() const { return impl_->ssl != nullptr; }
+bool Server::tls() const { return !options_.tls_cert_file.empty(); }
+
+void Server::UseTls(std::string cert_file, std::string key_file) {
+  options_.tls_cert_file = std::move(cert_file);
+  options_.tls_key_file = std::move(key_file);
+}
+
+namespace {
+
+Result<std::shared_ptr<net::ssl::context>> MakeTlsContext(const Server::Options& o) {
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1);
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (!ec) ctx->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
+  // A certificate and key that do not belong together would fail every handshake.
+  if (!ec && SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::InvalidArgument("TLS setup: " + o.tls_key_file + " is not the key of " +
+                                   o.tls_cert_file);
+  }
+  if (!ec && !o.tls_client_ca_file.empty()) {
+    ctx->load_verify_file(o.tls_client_ca_file, ec);
+    // Tells clients which CAs we accept, so one holding several certificates picks right.
+    if (!ec) {
+      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.tls_client_ca_file.c_str()))
+        SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+    }
+    ctx->set_verify_mode(o.tls_client_cert_optional
+                             ? net::ssl::verify_peer
+                             : net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+  }
+  if (ec) return Status::InvalidArgument("TLS setup: " + ec.message());
+  return ctx;
+}
+
+}  // namespace
+
+Status Server::ReloadTls() {
+  if (!tls()) return Status::FailedPrecondition("the server does not serve TLS");
+  auto ctx = MakeTlsContext(options_);
+  if (!ctx.ok()) return ctx.status();
+  std::lock_guard lock(impl_->mu);
+  impl_->ssl = std::move(*ctx);
+  return Status::OK();
+}
 
 std::string Server::address() const { return "127.0.0.1:" + std::to_string(port_.load()); }
 
@@ -684,28 +734,10 @@ Status Server::Start() {
   std::string host;
   int port = 0;
   SHARDWISE_RETURN_IF_ERROR(ParseHostPort(options_.listen_address, &host, &port));
-  if (!options_.tls_cert_file.empty()) {
-    impl_->ssl = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
-    beast::error_code ec;
-    impl_->ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                            net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
-                            net::ssl::context::no_tlsv1_1);
-    impl_->ssl->use_certificate_chain_file(options_.tls_cert_file, ec);
-    if (!ec) impl_->ssl->use_private_key_file(options_.tls_key_file, net::ssl::context::pem, ec);
-    if (!ec && !options_.tls_client_ca_file.empty()) {
-      impl_->ssl->load_verify_file(options_.tls_client_ca_file, ec);
-      // Tells clients which CAs we accept, so one holding several certificates picks right.
-      if (!ec) {
-        if (STACK_OF(X509_NAME)* names =
-                SSL_load_client_CA_file(options_.tls_client_ca_file.c_str()))
-          SSL_CTX_set_client_CA_list(impl_->ssl->native_handle(), names);
-      }
-      impl_->ssl->set_verify_mode(options_.tls_client_cert_optional
-                                      ? net::ssl::verify_peer
-                                      : net::ssl::verify_peer |
-                                            net::ssl::verify_fail_if_no_peer_cert);
-    }
-    if (ec) return Status::InvalidArgument("TLS setup: " + ec.message());
+  if (tls()) {
+    auto ctx = MakeTlsContext(options_);
+    if (!ctx.ok()) return ctx.status();
+    impl_->ssl = std::move(*ctx);
   }
   beast::error_code ec;
   net::ip::address addr =

@@ -100,7 +100,13 @@ class Server {
   void Handle(std::string path_prefix, Handler handler);
   void HandleExact(std::string path, Handler handler);
 
+  // Serve TLS with these PEM files (as Options::tls_cert_file/tls_key_file). Before Start().
+  void UseTls(std::string cert_file, std::string key_file);
   Status Start();
+  // Re-reads the TLS files (a rotated certificate) without closing the listener: connections
+  // accepted from now on use the new certificate, open ones keep the one they were accepted
+  // with. On error (missing file, key not matching) the old certificate stays in use.
+  Status ReloadTls();
   void Stop();
   int port() const { return port_; }
   // "127.0.0.1:PORT" (the bound address).

@@ -187,6 +187,61 @@ TEST(ServerTest, ServesTls) {
   std::filesystem::remove_all(dir);
 }
 
+// A rotated certificate is picked up by ReloadTls() on the same listener; a broken one is
+// refused and the old one kept.
+TEST(ServerTest, ReloadTlsServesTheRotatedCertificate) {
+  shardwise::testing::TempDir dir;
+  auto self_signed = [&](const std::string& name) {
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=" +
+        name + " -addext subjectAltName=IP:127.0.0.1 -keyout " + dir.path() + "/" + name +
+        "-key.pem -out " + dir.path() + "/" + name + ".pem >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  };
+  ASSERT_TRUE(self_signed("old"));
+  ASSERT_TRUE(self_signed("new"));
+  auto install = [&](const std::string& cert, const std::string& key) {
+    std::filesystem::copy_file(dir.path() + "/" + cert + ".pem", dir.path() + "/tls.crt",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(dir.path() + "/" + key + "-key.pem", dir.path() + "/tls.key",
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  install("old", "old");
+  Server s(Server::Options{});
+  s.UseTls(dir.path() + "/tls.crt", dir.path() + "/tls.key");
+  EXPECT_TRUE(s.tls());
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "secure"); }));
+  ASSERT_TRUE(s.Start().ok());
+  int port = s.port();
+  // A fresh client each time: every request makes a new connection and handshake.
+  auto trusted_by = [&](const std::string& ca) {
+    Client c;
+    ClientRequest req{.url = "https://" + s.address() + "/"};
+    req.tls.ca_file = dir.path() + "/" + ca + ".pem";
+    auto r = c.DoSync(req);
+    return r.ok() && r->body == "secure";
+  };
+  EXPECT_TRUE(trusted_by("old"));
+  EXPECT_FALSE(trusted_by("new"));
+
+  install("new", "new");
+  ASSERT_TRUE(s.ReloadTls().ok());
+  EXPECT_EQ(s.port(), port);
+  EXPECT_TRUE(trusted_by("new"));
+  EXPECT_FALSE(trusted_by("old"));
+
+  install("old", "new");  // a certificate with someone else's key
+  Status bad = s.ReloadTls();
+  EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument) << bad.ToString();
+  EXPECT_TRUE(trusted_by("new"));  // still the last good one
+  std::filesystem::remove(dir.path() + "/tls.key");
+  EXPECT_FALSE(s.ReloadTls().ok());
+  EXPECT_TRUE(trusted_by("new"));
+
+  Server plain(Server::Options{});
+  EXPECT_EQ(plain.ReloadTls().code(), Status::Code::kFailedPrecondition);
+}
+
 TEST(ServerTest, OverlongRequestLineIs414AndOversizedHeadersAre431) {
   Server::Options o;
   o.max_header_bytes = 8 << 10;
