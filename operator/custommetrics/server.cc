@@ -38,10 +38,8 @@ Status CustomMetricsServer::Start() {
 
 Status CustomMetricsServer::Reload() {
   std::lock_guard lock(mu_);
-  if (server_) {
-    server_->Stop();
-    server_.reset();
-  }
+  // The listener stays up: new connections get the new certificate and client CA.
+  if (server_) return server_->ReloadTls();
   return StartLocked();
 }
 

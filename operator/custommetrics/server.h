@@ -1,8 +1,9 @@
 // CustomMetricsServer: the HTTPS listener of the custom metrics API. TLS material is read
 // from files at Start(); Reload() re-reads them (a rotated serving certificate, a new
-// requestheader CA) by restarting the listener on the same port — the aggregator retries
-// the few requests that hit the gap. Client certificates are requested, not required: the
-// API answers 401 to a request without a valid front-proxy certificate.
+// requestheader CA) without closing the listener (http::Server::ReloadTls): connections
+// accepted afterwards use them; on a broken file the previous material stays. Client certificates
+// are requested, not required: the API answers 401 to a request without a valid front-proxy
+// certificate.
 #pragma once
 
 #include <memory>

@@ -165,18 +165,21 @@ class SecurityE2ETest : public ::testing::Test {
   }
 
   std::string LeaderPod() {
-    return cluster_.JsonPath("lease/shardwise-operator", "{.spec.holderIdentity}", kOperatorNs);
+    return cluster_.JsonPath("lease/shardwise-operator", ".spec.holderIdentity", kOperatorNs);
   }
 
   // Every container's log of every pod in `ns` (current instances).
   std::string AllLogs(const std::string& ns) {
     std::string out;
     CommandResult pods = Kubectl({"get", "pods", "-n", ns, "-o", "json"});
-    if (pods.exit_code != 0) return out;
-    for (const auto& p : json::parse(pods.out)["items"]) {
+    if (pods.exit_code != 0) return pods.Describe();
+    const json list = json::parse(pods.out);
+    for (const auto& p : list["items"]) {
       std::string pod = p["metadata"]["name"];
       for (const auto& c : p["spec"]["containers"]) {
-        out += cluster_.Logs(pod, c["name"], {}, ns);
+        std::string container = c["name"];
+        CommandResult log = Kubectl({"logs", pod, "-c", container, "-n", ns});
+        out += log.exit_code == 0 ? log.out : log.Describe();
       }
     }
     return out;
@@ -219,15 +222,14 @@ TEST_F(SecurityE2ETest, TokensRbacHttpsAndNoSecretsOnTheLocalCluster) {
   // their projected tokens: both shards get plans and report load over HTTPS.
   ASSERT_TRUE(WaitFor(
       [&] {
-        return cluster_.JsonPath("statefulset/shardwise-main-0", "{.status.readyReplicas}", kNs) ==
+        return cluster_.JsonPath("statefulset/shardwise-main-0", ".status.readyReplicas", kNs) ==
                "2";
       },
       90s))
       << Kubectl({"get", "pods", "-A"}).out << AllLogs(kOperatorNs) << AllLogs(kNs);
   ASSERT_TRUE(WaitFor(
       [&] {
-        return cluster_.JsonPath("scrapeshards", "{.items[*].status.phase}", kNs) ==
-               "Active Active";
+        return cluster_.JsonPath("scrapeshards", ".items[*].status.phase", kNs) == "Active Active";
       },
       60s))
       << Kubectl({"get", "scrapeshards", "-n", kNs, "-o", "yaml"}).out << AllLogs(kNs);
@@ -236,7 +238,7 @@ TEST_F(SecurityE2ETest, TokensRbacHttpsAndNoSecretsOnTheLocalCluster) {
   std::string leader = LeaderPod();
   ASSERT_FALSE(leader.empty());
   operator_ip_ = cluster_.PodIp(leader, kOperatorNs);
-  std::string ca = cluster_.JsonPath("configmap/shardwise-ca", "{.data.ca\\.crt}", kNs);
+  std::string ca = cluster_.JsonPath("configmap/shardwise-ca", ".data.ca\\.crt", kNs);
   ASSERT_THAT(ca, HasSubstr("BEGIN CERTIFICATE"));
   ca_file_ = cluster_.dir() + "/operator-ca.crt";
   std::ofstream(ca_file_) << ca;
@@ -364,21 +366,24 @@ TEST_F(SecurityE2ETest, TokensRbacHttpsAndNoSecretsOnTheLocalCluster) {
     EXPECT_THAT(where, Not(HasSubstr("PRIVATE KEY")));
   }
 
-  // The scraper's plan (with the target's password) on its volume: 0600 in a 0700 directory.
-  std::string claim_uid = cluster_.JsonPath("pvc/data-shardwise-main-0-0", "{.metadata.uid}", kNs);
-  ASSERT_FALSE(claim_uid.empty());
-  std::string plan_dir;
-  for (const auto& e : std::filesystem::directory_iterator(cluster_.data_dir() + "/pvc")) {
-    if (e.path().filename().string().find(claim_uid) != std::string::npos) {
-      plan_dir = e.path().string() + "/operator";
+  // The scrapers' plans on their volumes (the one with the target holds its password): 0600
+  // in a 0700 directory. A shard whose plan has no targets may not have written one yet.
+  int plans_seen = 0;
+  for (const char* pod : {"shardwise-main-0-0", "shardwise-main-0-1"}) {
+    std::string claim_uid = cluster_.JsonPath(std::string("pvc/data-") + pod, ".metadata.uid", kNs);
+    ASSERT_FALSE(claim_uid.empty()) << pod;
+    for (const auto& e : std::filesystem::directory_iterator(cluster_.data_dir() + "/pvc")) {
+      if (e.path().filename().string().find(claim_uid) == std::string::npos) continue;
+      std::string plan_dir = e.path().string() + "/operator";
+      struct stat st {};
+      if (::stat((plan_dir + "/plan.json").c_str(), &st) != 0) continue;
+      ++plans_seen;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << plan_dir;
+      ASSERT_EQ(::stat(plan_dir.c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 0777, 0700u) << plan_dir;
     }
   }
-  ASSERT_FALSE(plan_dir.empty());
-  struct stat st {};
-  ASSERT_EQ(::stat(plan_dir.c_str(), &st), 0) << plan_dir;
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
-  ASSERT_EQ(::stat((plan_dir + "/plan.json").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_GE(plans_seen, 1);
 }
 
 }  // namespace
