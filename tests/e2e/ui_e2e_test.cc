@@ -62,16 +62,14 @@ struct Browser {
 
 // One headless Chromium run: --dump-dom (with the console on stderr) or --screenshot.
 Browser Chromium(const std::string& url, const std::string& screenshot, const TempDir& profile) {
-  std::vector<std::string> argv = {"chromium",
-                                   "--headless",
+  std::vector<std::string> argv = {"chromium", "--headless",
                                    "--no-sandbox",  // runs as root in CI containers
-                                   "--disable-gpu",
-                                   "--no-first-run",
-                                   "--disable-extensions",
-                                   "--hide-scrollbars",
-                                   "--user-data-dir=" + profile.path(),
-                                   "--window-size=1400,1100",
-                                   "--virtual-time-budget=8000"};
+                                   "--disable-gpu", "--no-first-run", "--disable-extensions",
+                                   "--hide-scrollbars", "--user-data-dir=" + profile.path(),
+                                   "--window-size=1400,1100", "--virtual-time-budget=8000",
+                                   // The operator serves HTTPS with its own CA (shardwise-ca),
+                                   // which this profile does not trust; the test's client does.
+                                   "--ignore-certificate-errors"};
   if (screenshot.empty()) {
     argv.insert(argv.end(), {"--enable-logging=stderr", "--v=0", "--dump-dom"});
   } else {
@@ -151,12 +149,17 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
 
   std::string leader;
   ASSERT_TRUE(WaitFor([&] { return !(leader = LeaderIp(cluster)).empty(); }, 30s));
-  const std::string base = "http://" + leader + ":8080";
-  // The UI's JSON has caught up with the same state (load of all 3 shards).
+  const std::string base = "https://" + leader + ":8080";
+  // The UI's JSON has caught up with the same state (load of all 3 shards). The operator's
+  // certificate is verified with the CA it publishes, under its Service's name.
   http::Client client;
+  http::ClientRequest ui_req{.url = base + "/api/v1/ui/pools/shardwise-system/main"};
+  ui_req.tls.ca_pem =
+      cluster.JsonPath("configmap/shardwise-ca", ".data.ca\\.crt", "shardwise-system");
+  ui_req.tls.server_name = "shardwise-operator.shardwise-system.svc";
   ASSERT_TRUE(WaitFor(
       [&] {
-        auto resp = client.DoSync({.url = base + "/api/v1/ui/pools/shardwise-system/main"});
+        auto resp = client.DoSync(ui_req);
         if (!resp.ok() || resp->status != 200) return false;
         auto j = json::parse(resp->body, nullptr, false);
         if (j.is_discarded()) return false;
