@@ -737,7 +737,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                {"activeSeries", 0},
                {"samplesPerSecond", 0},
                {"saturation", 0},
-               {"remoteWriteLagSeconds", 0}};
+               {"remoteWriteLagSeconds", 0},
+               {"memoryBytes", 0},
+               {"memoryLimitBytes", 0}};
     std::string plan_error;
     if (sv.freshest != nullptr && phase != "Lost") {
       const auto& rep = sv.freshest->report;
@@ -746,6 +748,10 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       st["samplesPerSecond"] = std::round(rep.samples_per_second * 10) / 10;
       st["saturation"] = std::round(rep.saturation * 1000) / 1000;
       st["remoteWriteLagSeconds"] = std::round(rep.remote_write_lag_seconds * 10) / 10;
+      // What the autoscaler's memory signal reads (docs/autoscaling.md), in whole MiB.
+      constexpr double kMiB = 1 << 20;
+      st["memoryBytes"] = static_cast<int64_t>(std::round(rep.memory_bytes / kMiB) * kMiB);
+      st["memoryLimitBytes"] = static_cast<int64_t>(rep.memory_limit_bytes);
       total_series += rep.active_series;
       total_sps += rep.samples_per_second;
       plan_error = rep.plan_error;

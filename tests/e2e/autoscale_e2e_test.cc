@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 #include "common/testing/test_util.h"
 #include "tests/e2e/fleet.h"
 
@@ -36,6 +38,8 @@ spec:
   scrapeDefaults: {interval: 2s, timeout: 1s}
   remoteWrite: [{url: ")" +
          remote_write_url + R"("}]
+  scraper:
+    resources: {limits: {memory: 256Mi}}
   autoscaling:
     mode: Operator
     minShards: 1
@@ -60,6 +64,10 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
       << fleet.Describe();
   ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 30s)) << fleet.Describe();
   const double start = UnixNow();
+  // The memory signal's inputs reach the operator: the scraper's resident memory (and, where
+  // the kubelet mounts the container's cgroup memory.max, its 256Mi limit).
+  std::string memory = fleet.Get("scrapeshard/main-0", ".status.memoryBytes");
+  EXPECT_GT(std::atoll(memory.c_str()), 0) << fleet.Describe();
 
   // Grow: the pool scales out to maxShards, with status and an Event carrying the figures.
   ASSERT_TRUE(fleet.SetSeries(kGrownSeries).ok());
