@@ -38,7 +38,13 @@ std::vector<ShardInfo> PlanShardDirectory::Shards() const {
     auto id = std::make_tuple(key.ns, key.pool, key.shard);
     ShardInfo& info = shards[id];
     info.name = key.ns + "/" + key.pool + "/" + std::to_string(key.shard);
-    for (const auto& t : plan->targets) info.targets.push_back(t.labels);
+    for (const auto& t : plan->targets) {
+      // honor_labels or metric relabelings may give the series other values for the
+      // target's labels: such a target may hold anything.
+      bool rewrites =
+          t.honor_labels || (t.metric_relabelings.is_array() && !t.metric_relabelings.empty());
+      info.targets.push_back(rewrites ? Labels{} : t.labels);
+    }
     auto pod = pods_->Get(key.ns + "/" + endpoint::PodName(key.pool, key.shard, key.replica));
     if (!pod) continue;
     const json& status = pod->value("status", json::object());

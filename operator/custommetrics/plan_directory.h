@@ -1,7 +1,9 @@
 // PlanShardDirectory: the operator's view of where custom-metric samples live. Every published
 // plan (PlanStore) is one replica of one shard: its targets' labels say what the shard
 // scrapes, and the scraper pod it belongs to (named by endpoint::PodName) gives the URL of
-// that replica's TSDB API (pod IP, scraper port). Running, Ready pods come first, so a query
+// that replica's TSDB API (pod IP, scraper port). A target with honor_labels or metric
+// relabelings counts as one that may hold any series (its series' labels may differ from the
+// target's). Running, Ready pods come first, so a query
 // asks a healthy replica before one that is starting.
 #pragma once
 

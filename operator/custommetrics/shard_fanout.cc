@@ -144,6 +144,7 @@ Result<std::vector<Labels>> ShardFanout::Series(const std::string& selector,
         req.url = url + "/api/v1/series?match[]=" + http::PercentEncode(selector) +
                   "&start=" + Seconds(mint) + "&end=" + Seconds(maxt);
         req.timeout = timeout;
+        req.max_body_bytes = 64 << 20;
         auto resp = client_->DoSync(req);
         if (!resp.ok()) return resp.status().WithContext("series " + url);
         if (resp->status != 200) {

@@ -39,6 +39,7 @@ Result<std::vector<Series>> RemoteReadSource::Select(const std::vector<Matcher>&
   hr.url = url_;
   hr.body = std::move(body);
   hr.timeout = timeout_;
+  hr.max_body_bytes = max_body_;
   hr.headers = {{"Content-Type", "application/x-protobuf"},
                 {"Content-Encoding", "snappy"},
                 {"X-Prometheus-Remote-Read-Version", "0.1.0"}};
