@@ -242,6 +242,53 @@ TEST(ServerTest, ReloadTlsServesTheRotatedCertificate) {
   EXPECT_EQ(plain.ReloadTls().code(), Status::Code::kFailedPrecondition);
 }
 
+// A client that keeps one CA file path (a mounted ConfigMap the kubelet updates) trusts a
+// rotated CA on its next connection: the CA file is not cached past the rotation.
+TEST(ServerTest, ClientReadsARotatedCaFile) {
+  shardwise::testing::TempDir dir;
+  auto self_signed = [&](const std::string& name) {
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=" +
+        name + " -addext subjectAltName=IP:127.0.0.1 -keyout " + dir.path() + "/" + name +
+        "-key.pem -out " + dir.path() + "/" + name + ".pem >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  };
+  ASSERT_TRUE(self_signed("old"));
+  ASSERT_TRUE(self_signed("new"));
+  auto use = [&](const std::string& name, const std::string& as) {
+    std::filesystem::copy_file(dir.path() + "/" + name + ".pem", dir.path() + "/" + as,
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  use("old", "tls.crt");
+  std::filesystem::copy_file(dir.path() + "/old-key.pem", dir.path() + "/tls.key");
+  use("old", "ca.crt");
+  Server s(Server::Options{});
+  s.UseTls(dir.path() + "/tls.crt", dir.path() + "/tls.key");
+  s.Handle("/", Simple([](const Request&) { return Response::Text(200, "secure"); }));
+  ASSERT_TRUE(s.Start().ok());
+  Client c;
+  ClientRequest req{.url = "https://" + s.address() + "/"};
+  req.tls.ca_file = dir.path() + "/ca.crt";
+  auto r = c.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+
+  use("new", "ca.crt");
+  use("new", "tls.crt");
+  std::filesystem::copy_file(dir.path() + "/new-key.pem", dir.path() + "/tls.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(s.ReloadTls().ok());
+  // The kept-alive connection was made under the old certificate; close it so the next
+  // request handshakes again.
+  s.Stop();
+  Server again(Server::Options{.listen_address = s.address()});
+  again.UseTls(dir.path() + "/tls.crt", dir.path() + "/tls.key");
+  again.Handle("/", Simple([](const Request&) { return Response::Text(200, "secure"); }));
+  ASSERT_TRUE(again.Start().ok());
+  r = c.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "secure");
+}
+
 TEST(ServerTest, OverlongRequestLineIs414AndOversizedHeadersAre431) {
   Server::Options o;
   o.max_header_bytes = 8 << 10;
