@@ -47,9 +47,14 @@ void Scheduler::Stop() {
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
-  std::lock_guard lock(mu_);
-  timers_ = {};
-  work_.clear();
+  // Dropped outside mu_, for the same reason as in WorkerLoop.
+  decltype(timers_) timers;
+  decltype(work_) work;
+  {
+    std::lock_guard lock(mu_);
+    timers.swap(timers_);
+    work.swap(work_);
+  }
 }
 
 void Scheduler::TimerLoop() {
@@ -69,6 +74,7 @@ void Scheduler::TimerLoop() {
     timers_.pop();
     lock.unlock();
     fn();
+    fn = nullptr;  // see WorkerLoop
     lock.lock();
   }
 }
@@ -84,6 +90,9 @@ void Scheduler::WorkerLoop() {
     work_.pop_front();
     lock.unlock();
     fn();
+    // What the function captured dies here, outside mu_: a destructor may lock its owner
+    // (~ScrapeLoop) or schedule again, and must not nest inside the scheduler's lock.
+    fn = nullptr;
     lock.lock();
   }
 }
