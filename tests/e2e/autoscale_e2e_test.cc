@@ -62,7 +62,7 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
   // One shard scrapes every sample app and the receiver gets samples.
   ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 90s))
       << fleet.Describe();
-  ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 30s)) << fleet.Describe();
+  ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 60s)) << fleet.Describe();
   const double start = UnixNow();
   // The memory signal's input reaches the operator: the scraper's resident memory.
   std::string memory;

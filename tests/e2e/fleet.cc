@@ -287,6 +287,10 @@ std::string Fleet::Describe() const {
       "pods -l app.kubernetes.io/name=shardwise-operator", ".items[*].metadata.name", kNamespace));
   for (std::string name; operators >> name;)
     out += "--- " + name + "\n" + cluster_.Logs(name, "operator", {"--tail=15"}, kNamespace);
+  std::istringstream scrapers(cluster_.JsonPath("pods -l app.kubernetes.io/name=shardwise-scraper",
+                                                ".items[*].metadata.name", kNamespace));
+  for (std::string name; scrapers >> name;)
+    out += "--- " + name + "\n" + cluster_.Logs(name, "scraper", {"--tail=10"}, kNamespace);
   return out;
 }
 

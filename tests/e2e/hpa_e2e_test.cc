@@ -103,7 +103,7 @@ TEST(HpaE2ETest, HpaScalesThePoolThroughTheCustomMetricsApi) {
   }
   ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 90s))
       << fleet.Describe();
-  ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 30s)) << fleet.Describe();
+  ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 60s)) << fleet.Describe();
   const double start = UnixNow();
 
   // The Object metric on the pool, in both versions.
