@@ -61,7 +61,7 @@ SERIES=$(awk '/^series_per_target/ {print $2}' "$WORK/targets.log")
 
 VM_PORT=$(free_port)
 victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
-  -search.latencyOffset=0s -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
+  -search.latencyOffset=0s -search.maxUniqueTimeseries=10000000 -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$VM_PORT/health" 30
 
@@ -88,10 +88,20 @@ EOF
   fi
 }
 
-arrived() {  # bench label → series count in VM
-  curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
-    --data-urlencode "query=count({__name__=~\"synth.*\",bench=\"$1\"})" |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+arrived() {  # bench label → series count in VM; "?" when VM would not answer
+  local n
+  for _ in 1 2 3; do
+    # A query can be refused (422) while VM is still busy ingesting; ask again.
+    if n=$(curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" \
+      --data-urlencode "query=count({__name__=~\"synth.*\",bench=\"$1\"})" 2>/dev/null |
+      python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' \
+        2>/dev/null); then
+      echo "$n"
+      return
+    fi
+    sleep 5
+  done
+  echo "?"
 }
 
 RESULTS=()
