@@ -197,6 +197,16 @@ expect "5 targets up in VictoriaMetrics (3 node-exporters, 2 sample-app pods)" 9
 expect "3 ScrapeShards report active series" 60 shards_ready 3
 expect "every pod Running and Ready (the standby operator replica is Running, not Ready, by design)" 30 pods_all_ready
 kubectl get pods,scrapepools,scrapeshards -A -o wide
+ui_shard_map() {  # the operator's web UI (HTTPS, its own CA) shows all 3 shards with load
+  local svc=shardwise-operator.shardwise-system.svc
+  kubectl get cm shardwise-ca -n shardwise-system -o jsonpath='{.data.ca\.crt}' >"$WORK/operator-ca.crt" &&
+    curl -fsS --cacert "$WORK/operator-ca.crt" --resolve "$svc:8080:$(leader_ip)" \
+      "https://$svc:8080/api/v1/ui/pools/shardwise-system/main" | python3 -c '
+import json, sys
+shards = json.load(sys.stdin)["shardList"]
+sys.exit(0 if len(shards) == 3 and all("series" in s for s in shards) else 1)'
+}
+expect "operator web UI at / shows the shard map (3 shards with load)" 30 ui_shard_map
 
 step "What VictoriaMetrics received (HTTP API at $VM)"
 echo "series per job:"
@@ -237,6 +247,7 @@ expect "every target still up after the restart" 60 all_up 5
 kubectl get pods -n shardwise-system -o wide
 
 OP_IP=$(leader_ip)
+SC_IP=$(kubectl get pod shardwise-main-0-0 -n shardwise-system -o jsonpath='{.status.podIP}' 2>/dev/null || true)
 step "Summary: $FAILED step(s) failed"
 cat <<EOF
 
@@ -245,6 +256,7 @@ cat <<EOF
   kubectl explain scrapepool.spec
 
   operator status (leader):  https://${OP_IP:-<no leader>}:8080/  (curl --cacert: kubectl get cm shardwise-ca -n shardwise-system)
+  scraper pages (shard 0):   http://${SC_IP:-<none>}:9091/targets   http://${SC_IP:-<none>}:9091/tsdb-status
   VictoriaMetrics:           $VM/vmui/   (query API: $VM/api/v1/query?query=up)
   logs and data:             $WORK
 EOF

@@ -22,6 +22,7 @@
 #include "scraper/scrape/scrape_manager.h"
 #include "scraper/tsdb/api/handlers.h"
 #include "scraper/tsdb/db.h"
+#include "scraper/ui/pages.h"
 
 int main(int argc, char** argv) {
   using namespace shardwise;
@@ -233,6 +234,7 @@ int main(int argc, char** argv) {
   }
 
   tsdb::api::RegisterHttpHandlers(app.server(), db, query_limits);
+  scraper_ui::RegisterPages(app.server(), db.head());  // /targets, /tsdb-status
   app.AddReadinessDetail([&db] { return db.wal_health().ToString(); });
   app.server().HandleExact("/api/v1/targets",
                            http::Methods({"GET", "HEAD"}, http::Simple([&](const http::Request&) {

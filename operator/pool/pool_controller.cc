@@ -72,6 +72,18 @@ metrics::GaugeFamily& PoolTargetSeriesPerShard() {
                               "The autoscaler's targetSeriesPerShard (0 when unset).");
   return f;
 }
+metrics::GaugeFamily& PoolHandoffs() {
+  static auto& f = PoolFigure("shardwise_pool_handoffs",
+                              "Targets being handed over make-before-break right now.");
+  return f;
+}
+metrics::CounterFamily& AutoscalerScalings() {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_pool_autoscaler_scalings_total",
+      "Changes of .spec.shards written by the operator's autoscaler, by direction (up, down).",
+      {"namespace", "pool", "direction"});
+  return f;
+}
 metrics::CounterFamily& Moves() {
   static auto& f = metrics::Registry::Default().AddCounterFamily(
       "shardwise_assignment_moved_targets_total", "Targets moved to another shard by reassignment.",
@@ -756,6 +768,14 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       total_sps += rep.samples_per_second;
       plan_error = rep.plan_error;
     }
+    if (phase == "Lost") {
+      // No load for a shard nobody hears from: its last figures would read as current in
+      // `kubectl get scrapeshards`. Null removes them (merge patch); the columns read <none>.
+      for (const char* f :
+           {"activeSeries", "samplesPerSecond", "saturation", "remoteWriteLagSeconds"}) {
+        st[f] = nullptr;
+      }
+    }
     json prev_shard_conditions = json::array();
     json last_written;
     std::optional<Clock::time_point> heartbeat;
@@ -860,6 +880,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     events_.Record(pool_ref, ev.type, ev.reason, ev.message);
     log::Info("autoscaled shards", {{"pool", pool_key}, {"event", ev.message}});
     scale_decision = ev.message;
+    AutoscalerScalings().With({spec.ns, spec.name, *as_out.scale_to > from ? "up" : "down"}).Inc();
   }
   {
     std::lock_guard relock(mu_);
@@ -1015,6 +1036,10 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   PoolSeries().With({spec.ns, spec.name}).Set(static_cast<double>(total_series));
   PoolSamplesPerSecond().With({spec.ns, spec.name}).Set(total_sps);
   PoolDesiredShards().With({spec.ns, spec.name}).Set(spec.shards);
+  PoolHandoffs().With({spec.ns, spec.name}).Set(static_cast<double>(assignment.handoffs.size()));
+  // Both directions exist from the start, so dashboards and alerts see 0 rather than nothing.
+  AutoscalerScalings().With({spec.ns, spec.name, "up"});
+  AutoscalerScalings().With({spec.ns, spec.name, "down"});
   const bool autoscaled = spec.autoscaling != AutoscalingMode::kOff;
   PoolMaxShards().With({spec.ns, spec.name}).Set(autoscaled ? spec.max_shards : 0);
   PoolTargetSeriesPerShard()

@@ -114,6 +114,8 @@ class PoolControllerTest : public ::testing::Test {
     o.heartbeat_timeout = 3s;
     o.rebuild_wait = 30s;
     o.cutover_delay = 0ms;
+    snapshots_ = std::make_unique<SnapshotStore>();
+    o.snapshots = snapshots_.get();
     controller_ =
         std::make_unique<PoolController>(*client_, MakeCaches(), *plans_, *reports_, *events_, o);
     return *controller_;
@@ -207,6 +209,7 @@ class PoolControllerTest : public ::testing::Test {
       config_maps_;
   std::unique_ptr<endpoint::PlanStore> plans_;
   std::unique_ptr<endpoint::ReportStore> reports_;
+  std::unique_ptr<SnapshotStore> snapshots_;  // what the web UI reads
   std::unique_ptr<PoolController> controller_;
   double series_per_target_ = 10;
 };
@@ -238,9 +241,23 @@ TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
   Reconcile();
   const json st = ShardStatus(1);
   EXPECT_EQ(st.value("phase", ""), "Lost");
-  EXPECT_EQ(st.value("activeSeries", -1), 0);
+  // No load shown for a Lost shard: the fields are gone, not stale.
+  EXPECT_FALSE(st.contains("activeSeries")) << st.dump();
+  EXPECT_FALSE(st.contains("samplesPerSecond"));
+  EXPECT_FALSE(st.contains("remoteWriteLagSeconds"));
   EXPECT_EQ(st.value("targets", -1), 0);
   EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "ContainerTerminated");
+  // The web UI's snapshot agrees: shard 1 Lost, without load, with the reason.
+  auto snap = snapshots_->Get("mon", "main");
+  ASSERT_NE(snap, nullptr);
+  ASSERT_EQ(snap->shards.size(), 3u);
+  EXPECT_EQ(snap->shards[1].phase, "Lost");
+  EXPECT_FALSE(snap->shards[1].has_load);
+  EXPECT_EQ(snap->shards[1].ready_reason, "ContainerTerminated");
+  EXPECT_TRUE(snap->shards[0].has_load);
+  EXPECT_EQ(snap->lost, 1);
+  EXPECT_EQ(snap->targets.size(), static_cast<size_t>(kTargets));
+  for (const auto& t : snap->targets) EXPECT_NE(t.owner, 1);
   const json pool = RefreshPool()["status"];
   const json degraded = ConditionOf(pool, "Degraded");
   EXPECT_EQ(degraded.value("status", ""), "True");

@@ -431,6 +431,15 @@ std::vector<std::string> Head::LabelValues(std::string_view name) const {
   return out;
 }
 
+void Head::ForEachLabelPair(
+    const std::function<void(std::string_view, std::string_view, size_t)>& fn) const {
+  std::shared_lock lock(index_mu_);
+  postings_.ForEachName([&](std::string_view name) {
+    postings_.ForEachValue(
+        name, [&](std::string_view value, PostingsView list) { fn(name, value, list.size()); });
+  });
+}
+
 void Head::ForEachSeries(const std::function<void(SeriesRef, const Labels&)>& fn) const {
   std::shared_lock lock(index_mu_);
   for (SeriesRef ref : postings_.All()) {

@@ -123,6 +123,10 @@ class Head {
   std::vector<std::string> LabelValues(std::string_view name) const;
   // Calls fn(ref, labels) for every series (for checkpoints), in ref order.
   void ForEachSeries(const std::function<void(SeriesRef, const Labels&)>& fn) const;
+  // Calls fn(name, value, series) for every label pair in the index, from the postings
+  // alone (no series is read): the cardinality view (tsdb/api/tsdb_status.h).
+  void ForEachLabelPair(
+      const std::function<void(std::string_view, std::string_view, size_t)>& fn) const;
 
   // --- retention ---
   struct TruncateResult {

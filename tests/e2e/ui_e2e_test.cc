@@ -9,6 +9,8 @@
 // console must stay silent (a script error, a refused fetch or a Content-Security-Policy
 // violation would all show there). Screenshots go to the build tree:
 // <build>/tests/e2e/ui_shard_map.png and ui_targets.png (docs/img/ holds a copy).
+// Also: every metric the Grafana dashboard (manifests/monitoring/) names is in the live
+// binaries' /metrics.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -147,6 +149,15 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
       std::stoi("0" + cluster.JsonPath("scrapepool/main", ".status.targets", "shardwise-system"));
   ASSERT_EQ(pool_targets, 5) << "3 node-exporters and 2 sample-app pods";
 
+  // kubectl at a glance: the pools' and shards' printer columns.
+  auto pools = cluster.Kubectl({"get", "scrapepools", "-n", "shardwise-system"});
+  EXPECT_THAT(pools.out, HasSubstr("AUTOSCALING")) << pools.Describe();
+  EXPECT_THAT(pools.out, HasSubstr("Off")) << pools.Describe();
+  auto shard_table = cluster.Kubectl({"get", "scrapeshards", "-n", "shardwise-system"});
+  for (const char* column : {"PHASE", "TARGETS", "SERIES", "SAMPLES/S", "RW-LAG", "HEARTBEAT"}) {
+    EXPECT_THAT(shard_table.out, HasSubstr(column)) << shard_table.Describe();
+  }
+
   std::string leader;
   ASSERT_TRUE(WaitFor([&] { return !(leader = LeaderIp(cluster)).empty(); }, 30s));
   const std::string base = "https://" + leader + ":8080";
@@ -213,14 +224,69 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
     }
   }
 
+  // The scraper's own pages, like Prometheus's: /targets grouped by job with health, and the
+  // head's cardinality at /tsdb-status.
+  const std::string scraper =
+      "http://" + cluster.PodIp("shardwise-main-0-0", "shardwise-system") + ":9091";
+  Browser starg = Chromium(scraper + "/targets", "", profile);
+  ASSERT_EQ(starg.run.exit_code, 0) << starg.run.Describe();
+  EXPECT_EQ(starg.console, "");
+  auto scraped = Rows(starg.dom, "data-health=");
+  EXPECT_FALSE(scraped.empty()) << starg.dom;
+  for (auto& t : scraped) EXPECT_EQ(t["data-health"], "up") << t["data-url"];
+  Browser tsdb = Chromium(scraper + "/tsdb-status", "", profile);
+  ASSERT_EQ(tsdb.run.exit_code, 0) << tsdb.run.Describe();
+  EXPECT_EQ(tsdb.console, "");
+  EXPECT_THAT(tsdb.dom, HasSubstr("id=\"by-metric\""));
+  EXPECT_FALSE(Rows(tsdb.dom, "data-name=").empty()) << tsdb.dom;
+
+  // Every metric the Grafana dashboard names is exported by the running binaries: the
+  // leading operator and a scraper (tests/monitoring/check_dashboard.sh lists them; it also
+  // checks that every query parses).
+  auto names =
+      RunCommand({"bash", src + "/tests/monitoring/check_dashboard.sh", "--metrics"}, {}, 30s);
+  ASSERT_EQ(names.exit_code, 0) << names.Describe();
+  std::set<std::string> exported;
+  for (const std::string& url :
+       {base + "/metrics",
+        "http://" + cluster.PodIp("shardwise-main-0-0", "shardwise-system") + ":9091/metrics"}) {
+    auto m = client.DoSync({.url = url});
+    ASSERT_TRUE(m.ok() && m->status == 200) << url;
+    std::istringstream in(m->body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("# TYPE ")) {
+        std::istringstream words(line.substr(7));
+        std::string name, type;
+        words >> name >> type;
+        exported.insert(name);
+        if (type == "histogram" || type == "summary") {
+          for (const char* suffix : {"_bucket", "_sum", "_count"}) exported.insert(name + suffix);
+        }
+      } else if (!line.empty() && line[0] != '#') {
+        exported.insert(line.substr(0, line.find_first_of("{ ")));
+      }
+    }
+  }
+  std::istringstream wanted(names.out);
+  int checked = 0;
+  for (std::string name; std::getline(wanted, name);) {
+    if (name.empty()) continue;
+    ++checked;
+    EXPECT_TRUE(exported.count(name))
+        << "the dashboard names " << name << ", which neither the operator nor a scraper exports";
+  }
+  EXPECT_GT(checked, 10);
+
   const std::string out_dir = BinaryDir() + "/tests/e2e";
   std::filesystem::create_directories(out_dir);
-  for (auto [route, file] :
-       {std::pair{"/#/pools/shardwise-system/main", "ui_shard_map.png"},
-        std::pair{"/#/pools/shardwise-system/main/targets", "ui_targets.png"}}) {
+  for (auto [url, file] :
+       {std::pair{base + "/#/pools/shardwise-system/main", "ui_shard_map.png"},
+        std::pair{base + "/#/pools/shardwise-system/main/targets", "ui_targets.png"},
+        std::pair{scraper + "/targets", "scraper_targets.png"},
+        std::pair{scraper + "/tsdb-status", "scraper_tsdb_status.png"}}) {
     const std::string path = out_dir + "/" + file;
     std::filesystem::remove(path);
-    Browser shot = Chromium(base + route, path, profile);
+    Browser shot = Chromium(url, path, profile);
     EXPECT_EQ(shot.run.exit_code, 0) << shot.run.Describe();
     ASSERT_TRUE(std::filesystem::exists(path)) << shot.run.Describe();
     EXPECT_GT(std::filesystem::file_size(path), 10000u);

@@ -50,6 +50,7 @@ function human(v) {
 
 function age(seconds) {
   if (seconds === undefined || seconds === null) return "–";
+  seconds = Math.max(0, seconds);  // the browser's clock may be a little behind the operator's
   if (seconds < 90) return seconds.toFixed(seconds < 10 ? 1 : 0) + "s";
   if (seconds < 5400) return Math.round(seconds / 60) + "m";
   return (seconds / 3600).toFixed(1) + "h";
