@@ -11,6 +11,7 @@
 #include "operator/assign/assigner.h"
 #include "operator/assign/target_id.h"
 #include "operator/autoscale/pool_load.h"
+#include "operator/autoscale/recommender.h"
 #include "operator/certs/serving_certs.h"
 #include "operator/discovery/discover.h"
 #include "operator/discovery/monitor.h"
@@ -705,6 +706,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   int ready = 0, lost = 0, draining = 0, pending = 0;
   std::map<int, std::string> phases;
   std::vector<std::string> lost_detail;
+  std::map<int, std::string> lost_figures;  // shard → what it carried when it was last heard
   for (int s = 0; s < shard_count; ++s) {
     const ShardView& sv = shard_views[static_cast<size_t>(s)];
     const assign::ShardState st_s = assignment.shards[static_cast<size_t>(s)];
@@ -787,6 +789,13 @@ Status PoolController::Reconcile(const std::string& pool_key) {
         last_written = it->second;
         prev_shard_conditions = it->second.value("conditions", json::array());
       }
+      if (phase == "Lost" && last_written.is_object() &&
+          last_written.value("phase", "") != "Lost") {
+        lost_figures[s] = "(" + reason + (message.empty() ? "" : ": " + message) + "); its " +
+                          std::to_string(last_written.value("targets", int64_t{0})) + " targets (" +
+                          autoscale::HumanCount(last_written.value("activeSeries", 0.0)) +
+                          " series)";
+      }
       // The heartbeat time moves at most once a minute: status is not a per-report log.
       if (sv.freshest != nullptr) {
         auto& written = ps.heartbeat_written[s];
@@ -819,12 +828,19 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       auto prev = st.shard_phase.find(s);
       if (prev != st.shard_phase.end() && prev->second != phase) {
         if (phase == "Lost") {
-          events_.Record(
-              pool_ref, "Warning", "ShardLost",
-              "shard " + std::to_string(s) + " is down; its targets moved to the other shards");
+          // With figures: what it carried and where that went.
+          const auto active = std::count(assignment.shards.begin(), assignment.shards.end(),
+                                         assign::ShardState::kActive);
+          auto f = lost_figures.find(s);
+          events_.Record(pool_ref, "Warning", "ShardLost",
+                         "shard " + std::to_string(s) + " is down " +
+                             (f != lost_figures.end() ? f->second : std::string("; its targets")) +
+                             " moved to the other " + std::to_string(active) + " active shards");
         } else if (prev->second == "Lost") {
           events_.Record(pool_ref, "Normal", "ShardRecovered",
-                         "shard " + std::to_string(s) + " is back");
+                         "shard " + std::to_string(s) + " is back (" + phase + ", " +
+                             std::to_string(assignment.owned[static_cast<size_t>(s)]) +
+                             " targets assigned)");
         }
       }
     }
@@ -833,7 +849,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       if (st.last_shard_count >= 0) {
         events_.Record(pool_ref, "Normal", "ShardsScaled",
                        "scraper shards " + std::to_string(st.last_shard_count) + " -> " +
-                           std::to_string(shard_count));
+                           std::to_string(shard_count) + " (" + std::to_string(targets.size()) +
+                           " targets, " + autoscale::HumanCount(total_series) + " series, " +
+                           autoscale::HumanCount(total_sps) + " samples/s)");
       }
       st.last_shard_count = shard_count;
     }

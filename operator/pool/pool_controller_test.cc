@@ -258,6 +258,18 @@ TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
   EXPECT_EQ(snap->lost, 1);
   EXPECT_EQ(snap->targets.size(), static_cast<size_t>(kTargets));
   for (const auto& t : snap->targets) EXPECT_NE(t.owner, 1);
+  // The Event says what the shard carried and where it went.
+  ASSERT_TRUE(events_->Flush(5s));
+  auto events = client_->List(kube::resources::kEvents, "mon");
+  ASSERT_TRUE(events.ok());
+  std::string lost_message;
+  for (const auto& e : events->items) {
+    if (e.value("reason", "") == "ShardLost") lost_message = e.value("message", "");
+  }
+  EXPECT_NE(lost_message.find("shard 1 is down (ContainerTerminated"), std::string::npos)
+      << lost_message;
+  EXPECT_NE(lost_message.find(" series) moved to the other 2 active shards"), std::string::npos)
+      << lost_message;
   const json pool = RefreshPool()["status"];
   const json degraded = ConditionOf(pool, "Degraded");
   EXPECT_EQ(degraded.value("status", ""), "True");

@@ -144,7 +144,8 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
     return reporting == 3;
   };
   ASSERT_TRUE(WaitFor(shards_reporting, 120s))
-      << cluster.Kubectl({"get", "pods,scrapeshards", "-A"}).out;
+      << cluster.Kubectl({"get", "pods,scrapeshards", "-A"}).out << "\nscraper 0's log:\n"
+      << cluster.Logs("shardwise-main-0-0", "scraper", {"--tail=40"}, "shardwise-system");
   const int pool_targets =
       std::stoi("0" + cluster.JsonPath("scrapepool/main", ".status.targets", "shardwise-system"));
   ASSERT_EQ(pool_targets, 5) << "3 node-exporters and 2 sample-app pods";
