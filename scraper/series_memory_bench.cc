@@ -9,6 +9,7 @@
 //  - BM_Pipeline: the whole scraper path as the binary runs it: 25 targets' Ingesters ->
 //    DB (WAL and chunk files on disk) -> TsdbWalSource -> one remote-write queue, after
 //    `scrapes` scrapes 10 s apart (720: a 2 h head).
+//  - BM_SteadyStateAllocations: heap allocations per sample once warm, the whole path.
 // Bytes are counted by a global operator new/delete in this binary (malloc_usable_size of
 // every block, plus 8 bytes of allocator header), so every thread's allocations count and
 // allocator rounding is included; RSS deltas are reported beside them.
@@ -33,11 +34,13 @@
 
 namespace {
 std::atomic<int64_t> g_heap_bytes{0};
+std::atomic<int64_t> g_allocs{0};
 constexpr int64_t kMallocHeader = 8;
 
 void* CountedAlloc(size_t n) {
   void* p = std::malloc(n == 0 ? 1 : n);
   if (!p) throw std::bad_alloc();
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
   g_heap_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)) + kMallocHeader,
                          std::memory_order_relaxed);
   return p;
@@ -275,6 +278,52 @@ void BM_Pipeline(benchmark::State& state) {
     q.Stop();
   }
 }
+// Allocations per sample in steady state, every thread of the path counted: scrape cache
+// hit -> DB append -> WAL -> remote-write reader, queue, encoding (the transport accepts
+// without I/O). What remains is per scrape or per request, not per sample.
+void BM_SteadyStateAllocations(benchmark::State& state) {
+  constexpr int kTargets = 10, kPerTarget = 2000;
+  std::vector<std::string> bodies;
+  for (int k = 0; k < 2; ++k) bodies.push_back(Body(kPerTarget, 6, k));
+  for (auto _ : state) {
+    testing::TempDir dir;
+    tsdb::DBOptions dbo;
+    dbo.retention_interval = 0ms;
+    auto db = tsdb::DB::Open(dir.path(), dbo);
+    if (!db.ok()) state.SkipWithError("open");
+    remotewrite::TsdbWalSource source(**db);
+    remotewrite::QueueOptions o;
+    o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
+    o.endpoint.name = "bench";
+    remotewrite::QueueManager q(std::move(o), source, std::make_unique<AcceptAll>());
+    if (!q.Start().ok()) state.SkipWithError("start");
+    std::vector<std::unique_ptr<scrape::Ingester>> targets;
+    for (int i = 0; i < kTargets; ++i) {
+      Labels target{{"instance", "10.1.2." + std::to_string(i) + ":9100"},
+                    {"job", "kubernetes-pods"}};
+      targets.push_back(std::make_unique<scrape::Ingester>(target, scrape::IngestOptions{}, **db));
+    }
+    const int64_t t0 = 1'700'000'000'000;
+    int k = 0;
+    auto scrape_all = [&] {
+      for (auto& ing : targets) {
+        ing->Ingest(bodies[k % 2], "text/plain; version=0.0.4", t0 + k * 10'000, 0.01);
+      }
+      ++k;
+      if (!q.Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
+    };
+    for (int i = 0; i < 5; ++i) scrape_all();  // warm: caches, buffers, rings at size
+    const int64_t allocs0 = g_allocs.load();
+    constexpr int kScrapes = 20;
+    for (int i = 0; i < kScrapes; ++i) scrape_all();
+    const double allocs = static_cast<double>(g_allocs.load() - allocs0);
+    state.counters["allocs_per_sample"] = allocs / (kScrapes * kTargets * kPerTarget);
+    state.counters["allocs_per_scrape"] = allocs / (kScrapes * kTargets);
+    q.Stop();
+  }
+}
+BENCHMARK(BM_SteadyStateAllocations)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_Pipeline)
     ->Args({4, 2})
     ->Args({11, 2})
