@@ -130,20 +130,31 @@ kubectl apply -f crds/monitoring.coreos.com/ -f crds/shardwise.io/
 expect "CRDs Established" 30 kubectl wait --for=condition=Established --timeout=5s \
   crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
   crd/scrapepools.shardwise.io crd/scrapeshards.shardwise.io
-expect "kubectl explain scrapepool.spec answers" 10 kubectl explain scrapepool.spec
+explains() { kubectl explain scrapepool.spec | grep -q '^FIELDS:'; }
+expect "kubectl explain scrapepool.spec answers (its FIELDS)" 10 explains
+kubectl explain scrapepool.spec | sed -n '1,25p'
 
 step "kubectl apply -k manifests/ (the operator)"
 kubectl apply -k manifests/
-# Only the leader is Ready (the Service sends scrapers to it); the standby stays Running.
-expect "operator pods Running, the leader Ready" 90 kubectl wait --for=jsonpath='{.status.readyReplicas}'=1 \
-  deployment/shardwise-operator -n shardwise-system --timeout=5s
-leader_ip() {
-  kubectl get pods -n shardwise-system -l app.kubernetes.io/name=shardwise-operator -o json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin)["items"]:
-    if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])):
-        print(p["status"]["podIP"]); break'
+# Both replicas are Ready once their caches synced; the leader labels its own pod
+# shardwise.io/leader=true and the Service selects that label.
+expect "kubectl rollout status deploy/shardwise-operator (both replicas Ready)" 90 \
+  kubectl rollout status deploy/shardwise-operator -n shardwise-system --timeout=5s
+leader() {  # the pod holding the Lease, when exactly that pod carries the leader label
+  local holder labelled
+  holder=$(kubectl get lease shardwise-operator -n shardwise-system -o jsonpath='{.spec.holderIdentity}')
+  labelled=$(kubectl get pods -n shardwise-system -l shardwise.io/leader=true -o jsonpath='{.items[*].metadata.name}')
+  [[ -n "$holder" && "$labelled" == "$holder" ]] && echo "$holder"
 }
+service_routes_to_leader() {  # the Service's EndpointSlice lists exactly the leader's pod
+  local l
+  l=$(leader) && [[ "$(kubectl get endpointslices -n shardwise-system -l kubernetes.io/service-name=shardwise-operator \
+    -o jsonpath='{.items[*].endpoints[*].targetRef.name}')" == "$l" ]]
+}
+expect "the Lease holder's pod is labelled shardwise.io/leader=true, the Service's endpoints are exactly it" 60 \
+  service_routes_to_leader
+kubectl get pods -n shardwise-system -L shardwise.io/leader
+leader_ip() { kubectl get pod "$(leader)" -n shardwise-system -o jsonpath='{.status.podIP}'; }
 sa=$(kubectl get pod -n shardwise-system -l app.kubernetes.io/name=shardwise-operator -o jsonpath='{.items[0].spec.serviceAccountName}')
 [[ "$sa" == shardwise-operator ]] && pass "operator pods run as ServiceAccount shardwise-operator" ||
   fail "operator pods run as ServiceAccount '$sa'"
@@ -179,24 +190,27 @@ shards_ready() {  # N: N ScrapeShards, each reporting active series
   got=$(kubectl get scrapeshards -n shardwise-system -o jsonpath='{range .items[*]}{.status.activeSeries}{"\n"}{end}')
   [[ $(grep -c '^[1-9]' <<<"$got") -eq $1 ]]
 }
-pods_all_ready() {  # every pod Running; every pod Ready but the standby operator replica
+pods_all_ready() {  # every pod Running and Ready (the standby operator replica too)
   kubectl get pods -A -o json | python3 -c '
 import json, sys
 bad = []
 for p in json.load(sys.stdin)["items"]:
     name = p["metadata"]["namespace"] + "/" + p["metadata"]["name"]
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
-    standby = p["metadata"]["name"].startswith("shardwise-operator-")
-    if p["status"].get("phase") != "Running" or not (ready or standby):
+    if p["status"].get("phase") != "Running" or not ready:
         bad.append(name)
+if bad:
+    print("not Running and Ready: " + " ".join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)'
 }
 
 step "Waiting until every target is scraped and every shard reports"
 expect "5 targets up in VictoriaMetrics (3 node-exporters, 2 sample-app pods)" 90 all_up 5
 expect "3 ScrapeShards report active series" 60 shards_ready 3
-expect "every pod Running and Ready (the standby operator replica is Running, not Ready, by design)" 30 pods_all_ready
-kubectl get pods,scrapepools,scrapeshards -A -o wide
+expect "kubectl get pods -A: every pod Running and Ready" 30 pods_all_ready
+pods_all_ready || true  # names the pods that are not, if any
+kubectl get pods -A -o wide
+kubectl get scrapepools,scrapeshards -A
 ui_shard_map() {  # the operator's web UI (HTTPS, its own CA) shows all 3 shards with load
   local svc=shardwise-operator.shardwise-system.svc
   kubectl get cm shardwise-ca -n shardwise-system -o jsonpath='{.data.ca\.crt}' >"$WORK/operator-ca.crt" &&
@@ -244,7 +258,9 @@ data_kept() {
 }
 expect "same PVC, the WAL files written before the deletion are still there" 5 data_kept
 expect "every target still up after the restart" 60 all_up 5
-kubectl get pods -n shardwise-system -o wide
+expect "kubectl get pods -A: every pod Running and Ready after the scale-up and the restart" 60 pods_all_ready
+pods_all_ready || true
+kubectl get pods -A
 
 OP_IP=$(leader_ip)
 SC_IP=$(kubectl get pod shardwise-main-0-0 -n shardwise-system -o jsonpath='{.status.podIP}' 2>/dev/null || true)

@@ -1,7 +1,9 @@
 // shardwise-operator: discovers scrape targets from ServiceMonitors/PodMonitors, assigns
 // them to scraper shards, serves each scraper its plan and runs the scraper fleet of every
-// ScrapePool. Several replicas may run; only the Lease holder reconciles and serves plans
-// (the others report not-ready, so the Service routes scrapers to the leader).
+// ScrapePool. Several replicas may run; only the Lease holder reconciles and serves plans.
+// Every replica is Ready once its caches synced; the leader labels its own pod
+// shardwise.io/leader=true and the Service selects that label, so scrapers and the
+// aggregation layer reach the leader (kube/leader_pod_label.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -34,6 +36,7 @@
 #include "operator/kube/event_recorder.h"
 #include "operator/kube/informer.h"
 #include "operator/kube/leader_election.h"
+#include "operator/kube/leader_pod_label.h"
 #include "operator/pool/owned_objects.h"
 #include "operator/pool/pool_controller.h"
 #include "operator/pool/pool_snapshot.h"
@@ -197,6 +200,19 @@ int main(int argc, char** argv) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     identity = pod ? pod : std::string(host) + "-" + std::to_string(getpid());
+  }
+  // In a pod (POD_NAME and POD_NAMESPACE from the downward API) the leader marks its own
+  // pod. Started first: a restarted container keeps the pod's labels, so the label of a
+  // former leader goes before anything can route to this replica.
+  std::unique_ptr<kube::LeaderPodLabel> leader_label;
+  {
+    const char* pod = std::getenv("POD_NAME");
+    const char* pod_ns = std::getenv("POD_NAMESPACE");
+    if (leader_elect && pod && *pod && pod_ns && *pod_ns) {
+      leader_label = std::make_unique<kube::LeaderPodLabel>(
+          &client, kube::LeaderPodLabel::Options{.ns = pod_ns, .pod = pod});
+      leader_label->Start();
+    }
   }
 
   if (tls_cert_dir.empty()) {
@@ -365,15 +381,22 @@ int main(int argc, char** argv) {
   reports.OnReport([&](const endpoint::ShardKey& k) { controller.Enqueue(k.ns + "/" + k.pool); });
 
   std::atomic<bool> controller_started{false};
+  // client-go's leader-election Events: reason LeaderElection on the Lease.
+  const kube::ObjectReference lease_ref{.api_version = "coordination.k8s.io/v1",
+                                        .kind = "Lease",
+                                        .ns = lease_namespace,
+                                        .name = "shardwise-operator"};
   auto start_leading = [&] {
     log::Info("leading: reconciling pools", {{"identity", identity}});
     if (!controller_started.exchange(true)) controller.Start();
     controller.EnqueueAll();
-    app.SetReady(true);
+    if (leader_label) leader_label->Set(true);
+    if (leader_elect)
+      events.Record(lease_ref, "Normal", "LeaderElection", identity + " became leader");
   };
   // Cache-sync gate: nothing reconciles (and /readyz stays false) until every informer has
   // listed its resource. Reconciling from a partial cache would publish plans missing
-  // targets, or empty ones.
+  // targets, or empty ones. Once synced the replica can serve: Ready, leader or not.
   std::atomic<bool> stopping{false};
   std::unique_ptr<kube::LeaderElector> elector;
   auto start = [&] {
@@ -393,6 +416,7 @@ int main(int argc, char** argv) {
       }
     }
     log::Info("informer caches synced");
+    app.SetReady(true);
     if (!leader_elect) {
       start_leading();
       return;
@@ -410,6 +434,8 @@ int main(int argc, char** argv) {
       // Stop serving plans at once: another replica may already lead. Exiting lets the
       // Deployment restart us as a clean candidate, as controller-runtime does.
       log::Warn("lost leadership; exiting", {{"identity", identity}});
+      if (leader_label) leader_label->Set(false);
+      events.Record(lease_ref, "Normal", "LeaderElection", identity + " stopped leading");
       app.SetReady(false);
       App::RequestShutdown();
     };
@@ -540,6 +566,12 @@ int main(int argc, char** argv) {
   if (workload_metrics) workload_metrics->Stop();
   app.SetReady(false);
   if (elector) elector->Stop();
+  // Off the pod before exiting: a Service must not keep routing to a replica that stopped
+  // (the elector's Stop() released the lease and cleared the wanted state).
+  if (leader_label && !leader_label->WaitSynced(std::chrono::seconds(2))) {
+    log::Warn("exiting with the leader label possibly still on this pod");
+  }
+  if (leader_label) leader_label->Stop();
   controller.Stop();
   for (auto& w : watched) w.informer->Stop();
   events.Flush(std::chrono::seconds(2));

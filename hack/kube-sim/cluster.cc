@@ -519,7 +519,7 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
           // traffic may leave the machine.
           uint32_t n = cluster_ip_counter_++;
           spec["clusterIP"] =
-              "127.96." + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
+              service_ip_prefix_ + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
         }
       }
       if (!spec.contains("clusterIPs")) spec["clusterIPs"] = json::array({spec["clusterIP"]});

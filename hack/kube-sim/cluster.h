@@ -107,6 +107,9 @@ class Cluster {
   // deletionTimestamp (now + grace) and stays until the kubelet has stopped its containers
   // and deletes it again with grace 0. Off (the default): pods go at once.
   void set_graceful_pod_deletion(bool on) { graceful_pod_deletion_ = on; }
+  // Service ClusterIPs are PREFIX + two octets ("127.96." by default; a local cluster sets
+  // its claimed AddressBlock's before serving).
+  void set_service_ip_prefix(std::string prefix) { service_ip_prefix_ = std::move(prefix); }
 
   // Persistence: the store snapshot; Restore() re-registers CRDs.
   json Snapshot();
@@ -134,6 +137,7 @@ class Cluster {
   mutable std::mutex types_mu_;
   std::vector<TypePtr> types_;
   uint32_t cluster_ip_counter_ = 10;
+  std::string service_ip_prefix_ = "127.96.";
   std::atomic<bool> graceful_pod_deletion_{false};
 };
 

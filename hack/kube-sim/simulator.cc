@@ -79,6 +79,14 @@ Status Simulator::MakePki() {
 }
 
 Status Simulator::Start() {
+  if (options_.kubelet.nodes > 0) {
+    // Pods and Services listen on these addresses: another local cluster on this machine
+    // must not hand out the same ones.
+    auto block = AddressBlock::Claim();
+    if (!block.ok()) return block.status();
+    addresses_.emplace(std::move(block).value());
+    cluster_.set_service_ip_prefix(addresses_->service_prefix());
+  }
   if (!options_.state_file.empty()) SHARDWISE_RETURN_IF_ERROR(LoadState());
   SHARDWISE_RETURN_IF_ERROR(MakePki());
   sa_tokens_ = std::make_unique<ServiceAccountTokens>(cluster_);
@@ -199,6 +207,8 @@ Status Simulator::Start() {
     KubeletOptions kopts = options_.kubelet;
     kopts.api_port = tls_port();
     kopts.ca_pem = ca_.cert_pem;
+    kopts.pod_ip_prefix = addresses_->pod_prefix();
+    kopts.node_ip_prefix = addresses_->node_prefix();
     if (!kopts.issue_token) kopts.issue_token = sa_tokens_->IssuerFn();
     kubelet_ = std::make_unique<Kubelet>(cluster_, std::move(kopts));
     SHARDWISE_RETURN_IF_ERROR(kubelet_->Start());

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "hack/kube-sim/cluster.h"
 #include "hack/kube-sim/controller.h"
 #include "hack/kube-sim/hpa_controller.h"
+#include "hack/kube-sim/kubelet/address_block.h"
 #include "hack/kube-sim/kubelet/kubelet.h"
 
 namespace shardwise::kubesim {
@@ -115,6 +117,7 @@ class Simulator {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<http::Server> https_;
   std::unique_ptr<Kubelet> kubelet_;
+  std::optional<AddressBlock> addresses_;  // claimed when there are nodes
   CertKey ca_, serving_, admin_, front_proxy_ca_, front_proxy_client_;
   std::unique_ptr<ServiceAccountTokens> sa_tokens_;
   std::unique_ptr<RbacAuthorizer> authorizer_;

@@ -305,7 +305,8 @@ spec:
 )");
   ASSERT_TRUE(cluster_.WaitForCondition("pod/web", "Ready")) << cluster_.SimLog();
   std::string cluster_ip = cluster_.JsonPath("service/web", ".spec.clusterIP");
-  ASSERT_THAT(cluster_ip, ::testing::StartsWith("127.96."));
+  // 127.(95+B).0.0/16 for the simulator's address block B (127.96 for block 1).
+  ASSERT_THAT(cluster_ip, ::testing::MatchesRegex("127\\.(9[6-9]|1[0-8][0-9]|190)\\..*"));
   http::Client client;
   http::ClientRequest req;
   req.url = "http://" + cluster_ip + ":80/metrics";
@@ -322,6 +323,39 @@ spec:
   EXPECT_THAT(out,
               ::testing::ContainsRegex(cluster_ip + " +web\\.default\\.svc\\.cluster\\.local"));
   EXPECT_THAT(out, HasSubstr("client\n"));
+}
+
+TEST_F(KubeletE2ETest, MemoryLimitIsVisibleAndEnforcedWithOOMKilled) {
+  // "hog" prints the memory.max it sees, then writes 200 MiB against a 64Mi limit; "calm"
+  // has no limit and sees "max".
+  Apply(R"yaml(apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  containers:
+  - name: hog
+    image: busybox
+    command: ["python3", "-c", "import time; print('limit', open('/sys/fs/cgroup/memory.max').read().strip(), flush=True); time.sleep(1); b = b'x' * (200 << 20); time.sleep(600)"]
+    resources:
+      limits: {memory: 64Mi}
+  - name: calm
+    image: busybox
+    command: ["sh", "-c", "echo limit $(cat /sys/fs/cgroup/memory.max); exec sleep 600"]
+)yaml");
+  ASSERT_TRUE(cluster_.WaitForJsonPath(
+      "pod/hog", ".status.containerStatuses[0].lastState.terminated.reason", "OOMKilled"))
+      << cluster_.SimLog();
+  EXPECT_EQ(
+      cluster_.JsonPath("pod/hog", ".status.containerStatuses[0].lastState.terminated.exitCode"),
+      "137");
+  EXPECT_NE(cluster_.JsonPath("pod/hog", ".status.containerStatuses[0].restartCount"), "0");
+  // The limit as the container saw it, from the killed instance's log.
+  EXPECT_THAT(cluster_.Logs("hog", "hog", {"--previous"}), HasSubstr("limit 67108864\n"));
+  EXPECT_THAT(cluster_.Logs("hog", "calm"), HasSubstr("limit max\n"));
+  // The other container is untouched, and the host's cgroup tree is not changed.
+  EXPECT_EQ(cluster_.JsonPath("pod/hog", ".status.containerStatuses[1].restartCount"), "0");
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory.max") &&
+               ReadFile("/sys/fs/cgroup/memory.max") == "67108864\n");
 }
 
 TEST(KubeletShutdownTest, StoppingOrKillingTheSimulatorLeavesNothingRunning) {

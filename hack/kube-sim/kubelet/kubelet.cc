@@ -21,6 +21,7 @@
 #include "hack/kube-sim/kubelet/env.h"
 #include "hack/kube-sim/kubelet/events.h"
 #include "hack/kube-sim/kubelet/launcher.h"
+#include "hack/kube-sim/kubelet/memory_limits.h"
 #include "hack/kube-sim/kubelet/prober.h"
 #include "hack/kube-sim/kubelet/proxy.h"
 #include "hack/kube-sim/scheduler.h"
@@ -131,6 +132,8 @@ struct Kubelet::CtrRt {
   std::thread hook;
   std::atomic<bool> hook_done{true};
   bool term_sent = false;
+  int64_t memory_limit = 0;  // bytes; 0 = none
+  bool oom_killed = false;   // the running instance was killed for exceeding it
   ~CtrRt() {
     if (hook.joinable()) hook.join();
   }
@@ -219,7 +222,7 @@ Status Kubelet::Start() {
   static const char* kZones[] = {"zone-a", "zone-b", "zone-c"};
   for (int i = 1; i <= options_.nodes; ++i) {
     std::string name = "node-" + std::to_string(i);
-    std::string ip = "127.0.0." + std::to_string(1 + i);
+    std::string ip = options_.node_ip_prefix + std::to_string(1 + i);
     node_names_.insert(name);
     node_ips_[name] = ip;
     json node = {{"apiVersion", "v1"},
@@ -235,7 +238,7 @@ Status Kubelet::Start() {
                      {"topology.kubernetes.io/region", "local"},
                      {"topology.kubernetes.io/zone", kZones[(i - 1) % 3]},
                      {"node.kubernetes.io/instance-type", "kube-sim"}}}}},
-                 {"spec", {{"podCIDR", "127.1.0.0/16"}}}};
+                 {"spec", {{"podCIDR", options_.pod_ip_prefix + "0.0/16"}}}};
     WriteContext ctx;
     ctx.field_manager = kComponent;
     cluster_.Create(*nt, "", node, ctx);  // AlreadyExists after a restore is fine
@@ -361,6 +364,7 @@ void Kubelet::Tick(bool refresh) {
     }
   }
   impl_->results.merge(impl_->prober.TakeResults());
+  EnforceMemoryLimits();
   for (auto it = pods_.begin(); it != pods_.end();) {
     try {
       StepPod(*it->second);
@@ -446,7 +450,8 @@ std::string Kubelet::AllocateIp() {
   for (int tries = 0; tries < 65536; ++tries) {
     uint32_t n = ++next_ip_ % 65536;
     if ((n & 255) == 0 || (n & 255) == 255) continue;
-    std::string ip = "127.1." + std::to_string(n >> 8) + "." + std::to_string(n & 255);
+    std::string ip =
+        options_.pod_ip_prefix + std::to_string(n >> 8) + "." + std::to_string(n & 255);
     if (busy.count(ip)) continue;
     if (used_ips_.insert(ip).second) return ip;
   }
@@ -568,8 +573,13 @@ void Kubelet::StartContainer(PodRt& p, CtrRt& c) {
   auto argv = BuildArgv(c.spec, options_.images, env.value());
   if (!argv.ok()) return fail("ErrImagePull", argv.status().message());
 
+  auto memory_limit = MemoryLimitBytes(c.spec);
+  if (!memory_limit.ok())
+    return fail("CreateContainerConfigError", memory_limit.status().message());
+
   LaunchSpec spec;
   spec.argv = argv.value();
+  spec.memory_max = MemoryMaxFileText(memory_limit.value());
   spec.env = env.value();
   spec.working_dir = c.spec.value("workingDir", "");
   std::string hostname = Str(Field(p.pod, {"spec", "hostname"}));
@@ -640,6 +650,8 @@ void Kubelet::StartContainer(PodRt& p, CtrRt& c) {
   // Keep only the current and the previous instance's logs, as the kubelet does.
   while (c.logs.size() > 2) c.logs.erase(c.logs.begin());
   c.pid = pid.value();
+  c.memory_limit = memory_limit.value();
+  c.oom_killed = false;
   c.env = env.value();
   c.container_id = "kubesim://" + std::to_string(c.pid);
   c.started_at = NowRfc3339();
@@ -681,7 +693,9 @@ void Kubelet::ReapContainer(PodRt& p, CtrRt& c) {
     code = 128 + WTERMSIG(status);
   }
   json term = {{"exitCode", code},
-               {"reason", code == 0 ? "Completed" : "Error"},
+               {"reason", c.oom_killed ? "OOMKilled"
+                          : code == 0  ? "Completed"
+                                       : "Error"},
                {"startedAt", c.started_at},
                {"finishedAt", NowRfc3339()},
                {"containerID", c.container_id}};
@@ -690,6 +704,36 @@ void Kubelet::ReapContainer(PodRt& p, CtrRt& c) {
   c.state = {{"terminated", term}};
   c.kill_deadline.reset();
   AfterExit(p, c);
+}
+
+void Kubelet::EnforceMemoryLimits() {
+  // Four times a second, and only while some running container has a limit: one pass
+  // over /proc costs about a millisecond per few hundred processes.
+  auto now = Clock::now();
+  if (now < next_memory_check_) return;
+  next_memory_check_ = now + std::chrono::milliseconds(250);
+  bool any = false;
+  for (auto& [uid, p] : pods_)
+    for (auto* list : {&p->inits, &p->ctrs})
+      for (auto& c : *list) any = any || (c->pid > 0 && c->memory_limit > 0 && !c->oom_killed);
+  if (!any) return;
+  auto rss = RssByProcessGroup();
+  for (auto& [uid, p] : pods_) {
+    for (auto* list : {&p->inits, &p->ctrs}) {
+      for (auto& c : *list) {
+        if (c->pid <= 0 || c->memory_limit <= 0 || c->oom_killed) continue;
+        auto used = rss.find(c->pid);  // the container's process group
+        if (used == rss.end() || used->second <= c->memory_limit) continue;
+        log::Info("kubelet: container exceeded its memory limit; killed (OOMKilled)",
+                  {{"pod", p->ns + "/" + p->name},
+                   {"container", c->name},
+                   {"rss_bytes", used->second},
+                   {"limit_bytes", c->memory_limit}});
+        c->oom_killed = true;
+        ::kill(-c->pid, SIGKILL);
+      }
+    }
+  }
 }
 
 void Kubelet::AfterExit(PodRt& p, CtrRt& c) {

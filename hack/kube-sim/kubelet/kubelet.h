@@ -60,6 +60,10 @@ struct KubeletOptions {
   TokenIssuer issue_token;
   // Multiplies the CrashLoopBackOff delays (10 s .. 300 s); tests use e.g. 0.1.
   double backoff_scale = 1.0;
+  // Pod IPs are POD_IP_PREFIX + two octets, node InternalIPs NODE_IP_PREFIX + (1 + i): the
+  // simulator's claimed AddressBlock (address_block.h).
+  std::string pod_ip_prefix = "127.1.";
+  std::string node_ip_prefix = "127.0.0.";
 };
 
 class Kubelet {
@@ -90,6 +94,8 @@ class Kubelet {
   bool SetupPod(PodRt& p);
   void StartContainer(PodRt& p, CtrRt& c);
   void ReapContainer(PodRt& p, CtrRt& c);
+  // Kills (OOMKilled) every container whose processes' RSS exceeds its memory limit.
+  void EnforceMemoryLimits();
   void AfterExit(PodRt& p, CtrRt& c);
   void RunProbes(PodRt& p, CtrRt& c);
   void BeginTermination(PodRt& p, long long grace_seconds);
@@ -120,6 +126,7 @@ class Kubelet {
   std::map<std::string, std::unique_ptr<PodRt>> pods_;  // by uid
   std::set<std::string> used_ips_;
   uint32_t next_ip_ = 0;
+  std::chrono::steady_clock::time_point next_memory_check_{};
   std::chrono::steady_clock::time_point last_refresh_;
   std::vector<json> services_cache_;
   std::vector<json> pods_cache_;

@@ -33,6 +33,7 @@ json SpecToJson(const LaunchSpec& s) {
           {"gid", s.gid},
           {"groups", s.supplemental_groups},
           {"joinPid", s.join_pid},
+          {"memoryMax", s.memory_max},
           {"parentPid", getpid()}};
 }
 
@@ -52,6 +53,25 @@ void MakeMountPoint(const std::string& source, const std::string& target) {
     std::filesystem::create_directories(std::filesystem::path(target).parent_path(), ec);
     std::ofstream(target, std::ios::app);
   }
+}
+
+// The container's view of its cgroup: only memory.max, read-only.
+void MountCgroupFiles(const std::string& memory_max) {
+  const char* dir = "/sys/fs/cgroup";
+  struct stat st {};
+  if (::stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return;  // no sysfs cgroup mount point
+  const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (::mount("tmpfs", dir, "tmpfs", flags, "size=16k,mode=755") != 0)
+    Fail(std::string("mounting a tmpfs at /sys/fs/cgroup: ") + std::strerror(errno));
+  std::string path = std::string(dir) + "/memory.max";
+  {
+    std::ofstream f(path);
+    f << memory_max << "\n";
+    if (!f) Fail("writing " + path);
+  }
+  ::chmod(path.c_str(), 0444);
+  if (::mount(nullptr, dir, nullptr, MS_REMOUNT | MS_RDONLY | flags, nullptr) != 0)
+    Fail(std::string("read-only remount of /sys/fs/cgroup: ") + std::strerror(errno));
 }
 
 std::string FindProgram(const std::string& name, const std::string& path_env) {
@@ -144,6 +164,8 @@ int PodExecMain(int argc, char** argv) {
       Fail(std::string("making mounts private: ") + std::strerror(errno));
     std::string hostname = spec.value("hostname", "");
     if (!hostname.empty()) ::sethostname(hostname.data(), hostname.size());
+    std::string memory_max = spec.value("memoryMax", "");
+    if (!memory_max.empty()) MountCgroupFiles(memory_max);
     for (const auto& m : spec.value("mounts", json::array())) {
       std::string source = m.value("source", ""), target = m.value("target", "");
       MakeMountPoint(source, target);

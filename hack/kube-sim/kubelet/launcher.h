@@ -7,6 +7,9 @@
 //   - a new mount namespace with private propagation, each volume bind-mounted at its mount
 //     path (read-only when asked), the pod's /etc/hosts bind-mounted over /etc/hosts, and a
 //     new UTS namespace with the pod's hostname;
+//   - a tmpfs over /sys/fs/cgroup holding memory.max (LaunchSpec::memory_max): the host's
+//     cgroup tree cannot take a new file to bind-mount over, and a container sees only
+//     its own cgroup anyway;
 //   - or, for exec probes and preStop hooks, joining a running container's namespaces;
 //   - working directory, runAsGroup/supplemental groups/runAsUser, then execve with the
 //     container's environment (the program is looked up on the container's PATH).
@@ -42,6 +45,9 @@ struct LaunchSpec {
   long long gid = -1;
   std::vector<long long> supplemental_groups;
   pid_t join_pid = 0;  // > 0: run inside this process's mount/UTS namespaces
+  // Non-empty: /sys/fs/cgroup inside the container is a read-only tmpfs whose memory.max
+  // holds this ("max" or the limit in bytes), as a cgroup v2 container sees its limit.
+  std::string memory_max;
 };
 
 // Spawns `launcher` (the simulator binary) in pod-exec mode. stdin is /dev/null; stdout
