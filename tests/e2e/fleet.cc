@@ -139,10 +139,20 @@ Status Fleet::Start() {
                       "sample apps");
       !s.ok())
     return s;
-  // Only the leader is Ready (the Service sends scrapers and the aggregator to it).
-  if (!cluster_.WaitForJsonPath("deployment/shardwise-operator", ".status.readyReplicas", "1",
+  // Both replicas Ready; the leader labels its pod, which the Service (scrapers, the
+  // aggregator) selects.
+  if (!cluster_.WaitForJsonPath("deployment/shardwise-operator", ".status.readyReplicas", "2",
                                 kNamespace, 90s))
-    return Status::Unavailable("no operator replica became Ready:\n" + Describe());
+    return Status::Unavailable("operator replicas not Ready:\n" + Describe());
+  if (!WaitFor(
+          [&] {
+            return !cluster_
+                        .JsonPath("pods -l shardwise.io/leader=true", ".items[*].metadata.name",
+                                  kNamespace)
+                        .empty();
+          },
+          60s))
+    return Status::Unavailable("no operator pod labelled shardwise.io/leader=true:\n" + Describe());
   if (!cluster_.WaitForJsonPath("deployment/sample-app", ".status.readyReplicas",
                                 std::to_string(options_.sample_apps), kAppNamespace, 90s))
     return Status::Unavailable("sample apps not Ready:\n" + Describe());

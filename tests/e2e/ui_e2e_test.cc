@@ -39,10 +39,11 @@ std::string BinaryDir() {
   return s ? s : ".";
 }
 
-// The Ready operator replica (the leader) answers the UI; the standby is not Ready.
+// The leader answers the UI: the replica that labelled its pod shardwise.io/leader=true.
 std::string LeaderIp(const LocalCluster& c) {
   auto r = c.Kubectl({"get", "pods", "-n", "shardwise-system", "-l",
-                      "app.kubernetes.io/name=shardwise-operator", "-o", "json"});
+                      "app.kubernetes.io/name=shardwise-operator,shardwise.io/leader=true", "-o",
+                      "json"});
   if (r.exit_code != 0) return "";
   auto pods = json::parse(r.out, nullptr, false);
   if (pods.is_discarded()) return "";
