@@ -206,20 +206,6 @@ void QueueManager::ReadLoop() {
   }
 }
 
-QueueManager::LabelBlock QueueManager::MakeLabelBlock(std::string_view encoded) {
-  const uint32_t n = static_cast<uint32_t>(encoded.size());
-  LabelBlock block(new char[sizeof n + n]);
-  std::memcpy(block.get(), &n, sizeof n);
-  std::memcpy(block.get() + sizeof n, encoded.data(), n);
-  return block;
-}
-
-std::string_view QueueManager::LabelBytes(const char* block) {
-  uint32_t n;
-  std::memcpy(&n, block, sizeof n);
-  return {block + sizeof n, n};
-}
-
 void QueueManager::DefineSeries(WalSeries& s) {
   Labels labels = std::move(s.labels);
   if (!options_.external_labels.empty()) {
@@ -236,9 +222,9 @@ void QueueManager::DefineSeries(WalSeries& s) {
   }
   encode_buf_.clear();
   if (!labels.empty()) EncodeLabels(labels, &encode_buf_);
-  auto [it, inserted] = series_.try_emplace(s.ref);
-  LabelBlock& slot = it->second;
-  if (!inserted && slot && !labels.empty() && LabelBytes(slot.get()) == encode_buf_) return;
+  bool known = false;
+  LabelBlock& slot = series_.Define(s.ref, &known);
+  if (known && slot && !labels.empty() && LabelBlockBytes(slot.get()) == encode_buf_) return;
   // Queued items may still point at the old labels: keep them until the queues drain.
   if (slot) retired_labels_.push_back(std::move(slot));
   if (!labels.empty()) slot = MakeLabelBlock(encode_buf_);
@@ -246,10 +232,8 @@ void QueueManager::DefineSeries(WalSeries& s) {
 }
 
 void QueueManager::ForgetSeries(uint64_t ref) {
-  auto it = series_.find(ref);
-  if (it == series_.end()) return;
-  if (it->second) retired_labels_.push_back(std::move(it->second));
-  series_.erase(it);
+  // Queued items may still point at the labels: keep them until the queues drain.
+  if (LabelBlock block = series_.Erase(ref)) retired_labels_.push_back(std::move(block));
   counters_.series = series_.size();
 }
 
@@ -267,13 +251,13 @@ void QueueManager::ProcessRecord(WalRecord& record) {
     uint64_t dropped = 0;
     int64_t highest = 0;
     for (const WalSample& s : record.samples) {
-      auto it = series_.find(s.ref);
-      if (it == series_.end() || !it->second) {
+      LabelBlock* labels = series_.Find(s.ref);
+      if (!labels || !*labels) {
         ++dropped;
         continue;
       }
       highest = std::max(highest, s.t_ms);
-      per_shard[s.ref % n].push_back({it->second.get(), s.ref, s.t_ms, s.value, seq});
+      per_shard[s.ref % n].push_back({labels->get(), s.ref, s.t_ms, s.value, seq});
     }
     counters_.samples_in += record.samples.size();
     counters_.samples_dropped += dropped;
@@ -432,7 +416,7 @@ void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
       highest = std::max(highest, batch[j].t_ms);
       ++j;
     }
-    shard->encoder.AddSeries(LabelBytes(batch[i].labels), shard->samples);
+    shard->encoder.AddSeries(LabelBlockBytes(batch[i].labels), shard->samples);
     i = j;
   }
   SnappyCompress(shard->encoder.bytes(), &shard->compressed);

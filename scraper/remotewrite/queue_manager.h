@@ -45,6 +45,7 @@
 #include "common/labels.h"
 #include "common/status.h"
 #include "scraper/remotewrite/config.h"
+#include "scraper/remotewrite/series_table.h"
 #include "scraper/remotewrite/transport.h"
 #include "scraper/remotewrite/wal_source.h"
 
@@ -108,12 +109,6 @@ class QueueManager {
   std::string ConsumerName() const { return "remote_write/" + name(); }
 
  private:
-  // A series' encoded labels: a 4-byte length, then the bytes. A std::string would carry
-  // up to as much again in spare capacity.
-  using LabelBlock = std::unique_ptr<char[]>;
-  static LabelBlock MakeLabelBlock(std::string_view encoded);
-  static std::string_view LabelBytes(const char* block);
-
   struct Item {
     const char* labels;  // a LabelBlock owned by series_ or retired_labels_
     uint64_t ref;
@@ -150,9 +145,9 @@ class QueueManager {
   WalPosition resume_from_;
 
   // Reader-thread state.
-  std::unordered_map<uint64_t, LabelBlock> series_;  // null: dropped by relabeling
-  std::vector<LabelBlock> retired_labels_;           // redefined or removed; freed when idle
-  std::string encode_buf_;                           // DefineSeries' scratch
+  SeriesTable series_;                      // a null block: dropped by relabeling
+  std::vector<LabelBlock> retired_labels_;  // redefined or removed; freed when idle
+  std::string encode_buf_;                  // DefineSeries' scratch
   std::vector<std::vector<Item>> per_shard_;
   uint64_t next_seq_ = 1;
 
