@@ -64,7 +64,8 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
       << fleet.Describe();
   ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 60s)) << fleet.Describe();
   const double start = UnixNow();
-  // The memory signal's input reaches the operator: the scraper's resident memory.
+  // The memory signal's inputs reach the operator: the scraper's resident memory and its
+  // container's limit (256Mi, which the kubelet shows the scraper as cgroup memory.max).
   std::string memory;
   EXPECT_TRUE(WaitFor(Every(1s,
                             [&] {
@@ -72,6 +73,8 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
                               return std::atoll(memory.c_str()) > 0;
                             }),
                       30s))
+      << fleet.Describe();
+  EXPECT_EQ(fleet.Get("scrapeshard/main-0", ".status.memoryLimitBytes"), "268435456")
       << fleet.Describe();
 
   // Grow: the pool scales out to maxShards, with status and an Event carrying the figures.
