@@ -66,7 +66,7 @@ json YamlToJson(const YAML::Node& n) {
   }
 }
 
-ApiResult<json> ParseBody(const http::Request& req) {
+ApiResult<json> ParseBodyImpl(const http::Request& req) {
   std::string_view ct = req.Header("Content-Type");
   if (ct.find("protobuf") != std::string_view::npos || ct.find("cbor") != std::string_view::npos) {
     return ApiError::UnsupportedMediaType(
@@ -114,7 +114,7 @@ WriteContext ContextFrom(const http::Request& req) {
   return ctx;
 }
 
-std::optional<PatchType> PatchTypeOf(std::string_view ct) {
+std::optional<PatchType> PatchTypeOfImpl(std::string_view ct) {
   if (ct.find("application/merge-patch+json") == 0) return PatchType::kMerge;
   if (ct.find("application/json-patch+json") == 0) return PatchType::kJson;
   if (ct.find("application/strategic-merge-patch+json") == 0) return PatchType::kStrategic;
@@ -124,6 +124,12 @@ std::optional<PatchType> PatchTypeOf(std::string_view ct) {
 }
 
 }  // namespace
+
+ApiResult<json> ParseBody(const http::Request& req) { return ParseBodyImpl(req); }
+
+std::optional<PatchType> PatchTypeOf(std::string_view content_type) {
+  return PatchTypeOfImpl(content_type);
+}
 
 struct ApiServer::Route {
   std::string group, version, ns, plural, name, subresource;

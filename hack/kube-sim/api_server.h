@@ -9,13 +9,21 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/http/server.h"
 #include "hack/kube-sim/auth/rbac.h"
 #include "hack/kube-sim/cluster.h"
 
 namespace shardwise::kubesim {
+
+// A request body as JSON (JSON, or YAML converted); 415 for protobuf/CBOR, 400 when it
+// does not decode.
+ApiResult<json> ParseBody(const http::Request& req);
+// The patch type a PATCH's Content-Type names; nullopt for anything else.
+std::optional<PatchType> PatchTypeOf(std::string_view content_type);
 
 // Serves `req` itself and returns true, or returns false to pass it on.
 using ExtraHandler =

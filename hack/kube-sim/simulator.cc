@@ -146,15 +146,25 @@ Status Simulator::Start() {
       [this](const http::Request& req, const UserInfo& user, http::ResponseWriter& w) {
         return aggregator_->Serve(req, user, w);
       });
-  api_opts.handlers.push_back([this](const http::Request& req, const UserInfo& user,
-                                     http::ResponseWriter& w) {
-    if (req.method != "POST" && req.method != "PUT") return false;
-    Attributes a = RequestAttributes(req, user);
-    ApiError e = CheckEscalation(*authorizer_, cluster_, a, json::parse(req.body, nullptr, false));
-    if (e.ok()) return false;
-    SendApiError(w, e);
-    return true;
-  });
+  api_opts.handlers.push_back(
+      [this](const http::Request& req, const UserInfo& user, http::ResponseWriter& w) {
+        if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
+        Attributes a = RequestAttributes(req, user);
+        ApiError e;
+        if (req.method == "PATCH") {
+          if (a.group != "rbac.authorization.k8s.io") return false;  // no body to parse
+          auto type = PatchTypeOf(req.Header("Content-Type"));
+          auto body = ParseBody(req);
+          // An unknown type or undecodable body is answered by the write itself (415/400).
+          if (type && body.ok())
+            e = CheckPatchEscalation(*authorizer_, cluster_, a, *type, body.value());
+        } else {
+          e = CheckEscalation(*authorizer_, cluster_, a, json::parse(req.body, nullptr, false));
+        }
+        if (e.ok()) return false;
+        SendApiError(w, e);
+        return true;
+      });
   api_opts.extra_discovery = [this] { return aggregator_->DiscoveryEntries(); };
   api_opts.bookmark_interval = options_.bookmark_interval;
   api_opts.aggregated_discovery = options_.aggregated_discovery;

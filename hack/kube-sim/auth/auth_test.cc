@@ -435,6 +435,88 @@ TEST_F(AuthTest, CannotGrantPermissionsNotHeld) {
             201);
 }
 
+TEST_F(AuthTest, PatchCannotGrantPermissionsNotHeldEither) {
+  // The developers may patch Roles and RoleBindings and get pods, nothing more.
+  Create("rbac.authorization.k8s.io", "v1", "roles", "ns",
+         {{"metadata", {{"name", "role-patcher"}}},
+          {"rules",
+           {{{"apiGroups", {"rbac.authorization.k8s.io"}},
+             {"resources", {"roles", "rolebindings"}},
+             {"verbs", {"patch"}}},
+            {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get"}}}}}});
+  Create(
+      "rbac.authorization.k8s.io", "v1", "rolebindings", "ns",
+      {{"metadata", {{"name", "developers"}}},
+       {"roleRef",
+        {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "role-patcher"}}},
+       {"subjects",
+        {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", "developers"}}}}});
+  Create("rbac.authorization.k8s.io", "v1", "roles", "ns",
+         {{"metadata", {{"name", "team"}}},
+          {"rules", {{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get"}}}}}});
+  Create("rbac.authorization.k8s.io", "v1", "roles", "ns",
+         {{"metadata", {{"name", "deleter"}}},
+          {"rules", {{{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"delete"}}}}}});
+  Create(
+      "rbac.authorization.k8s.io", "v1", "rolebindings", "ns",
+      {{"metadata", {{"name", "team"}}},
+       {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "team"}}},
+       {"subjects", {{{"kind", "User"}, {"name", "dev"}}}}});
+  auto patch = [&](const std::string& path, const std::string& type, const json& body) {
+    http::ClientRequest req;
+    req.method = "PATCH";
+    req.url = sim_->url() + "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/" + path;
+    req.bearer_token = "dev-token";
+    req.body = body.dump();
+    req.headers.emplace_back("Content-Type", type);
+    auto r = client_.DoSync(req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : http::ClientResponse{};
+  };
+  const json delete_pods = {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"delete"}}};
+  const json get_pods = {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get"}}};
+
+  // Each patch type that would add a permission the developer lacks is refused...
+  auto r =
+      patch("roles/team", "application/merge-patch+json", {{"rules", {get_pods, delete_pods}}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("is attempting to grant RBAC permissions not currently held"));
+  r = patch("roles/team", "application/json-patch+json",
+            json::array({{{"op", "add"}, {"path", "/rules/-"}, {"value", delete_pods}}}));
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = patch("roles/team", "application/strategic-merge-patch+json",
+            {{"rules", {get_pods, delete_pods}}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = patch("roles/team?fieldManager=dev&force=true", "application/apply-patch+yaml",
+            {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+             {"kind", "Role"},
+             {"metadata", {{"name", "team"}}},
+             {"rules", {get_pods, delete_pods}}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  // ... and so is pointing a binding at a role with more.
+  r = patch("rolebindings/team", "application/json-patch+json",
+            json::array({{{"op", "replace"}, {"path", "/roleRef/name"}, {"value", "deleter"}}}));
+  EXPECT_EQ(r.status, 403) << r.body;
+  auto team = sim_->cluster().Get(
+      *sim_->cluster().FindType("rbac.authorization.k8s.io", "v1", "roles"), "ns", "team");
+  ASSERT_TRUE(team.ok());
+  EXPECT_EQ(team.value()["rules"].size(), 1u);
+
+  // Patches within what the developer holds pass, as do ones that change no permission.
+  EXPECT_EQ(patch("roles/team", "application/merge-patch+json",
+                  {{"metadata", {{"labels", {{"team", "a"}}}}}})
+                .status,
+            200);
+  EXPECT_EQ(patch("rolebindings/team", "application/merge-patch+json",
+                  {{"subjects",
+                    {{{"kind", "User"}, {"name", "dev"}}, {{"kind", "User"}, {"name", "ann"}}}}})
+                .status,
+            200);
+  // A patch of a missing object is answered by the write itself.
+  EXPECT_EQ(patch("roles/nope", "application/merge-patch+json", {{"rules", {delete_pods}}}).status,
+            404);
+}
+
 TEST_F(AuthTest, TokenRequestIssuesTokensThatAuthenticate) {
   auto r = Call("POST", "/api/v1/namespaces/ns/serviceaccounts/sa/token", "admin-token",
                 {{"apiVersion", "authentication.k8s.io/v1"},

@@ -1,5 +1,7 @@
 #include "hack/kube-sim/auth/escalation.h"
 
+#include "hack/kube-sim/patch.h"
+
 namespace shardwise::kubesim {
 namespace {
 
@@ -76,7 +78,7 @@ std::string Groups(const UserInfo& user) {
 ApiError CheckEscalation(RbacAuthorizer& authorizer, Cluster& cluster, const Attributes& request,
                          const json& body) {
   if (request.group != kRbac || !request.subresource.empty() || !body.is_object() ||
-      (request.verb != "create" && request.verb != "update") ||
+      (request.verb != "create" && request.verb != "update" && request.verb != "patch") ||
       request.user.InGroup(kSystemMasters))
     return ApiError();
   const std::string& r = request.resource;
@@ -115,6 +117,55 @@ ApiError CheckEscalation(RbacAuthorizer& authorizer, Cluster& cluster, const Att
                     json{{"name", name}, {"group", kRbac}, {"kind", r}});
   }
   return ApiError();
+}
+
+ApiError CheckPatchEscalation(RbacAuthorizer& authorizer, Cluster& cluster,
+                              const Attributes& request, PatchType patch_type, const json& patch) {
+  if (request.group != kRbac || !request.subresource.empty() || request.verb != "patch" ||
+      request.user.InGroup(kSystemMasters))
+    return ApiError();
+  const std::string& r = request.resource;
+  if (r != "roles" && r != "clusterroles" && r != "rolebindings" && r != "clusterrolebindings")
+    return ApiError();
+  TypePtr t = cluster.FindType(kRbac, "v1", r);
+  if (!t) return ApiError();
+  auto current = cluster.Get(*t, request.ns, request.name);
+  json result;
+  if (!current.ok()) {
+    // Only an apply patch creates; anything else fails on its own with 404.
+    if (patch_type != PatchType::kApply || !patch.is_object()) return ApiError();
+    result = patch;
+  } else {
+    switch (patch_type) {
+      case PatchType::kMerge:
+        if (!patch.is_object()) return ApiError();  // the write itself answers 400
+        result = ApplyMergePatch(current.value(), patch);
+        break;
+      case PatchType::kJson: {
+        auto patched = ApplyJsonPatch(current.value(), patch);
+        if (!patched.ok()) return ApiError();  // the write itself answers 422
+        result = patched.value();
+        break;
+      }
+      case PatchType::kStrategic: {
+        auto patched = ApplyStrategicMergePatch(current.value(), patch);
+        if (!patched.ok()) return ApiError();
+        result = patched.value();
+        break;
+      }
+      case PatchType::kApply:
+        // rules, roleRef and subjects are atomic in RBAC objects: the applied value
+        // replaces the current one, as a merge does.
+        if (!patch.is_object()) return ApiError();
+        result = ApplyMergePatch(current.value(), patch);
+        break;
+    }
+  }
+  if (!result.is_object()) return ApiError();
+  if (!result.contains("metadata") || !result["metadata"].is_object())
+    result["metadata"] = json::object();
+  result["metadata"]["name"] = request.name;
+  return CheckEscalation(authorizer, cluster, request, result);
 }
 
 }  // namespace shardwise::kubesim
