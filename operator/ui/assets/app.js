@@ -243,7 +243,11 @@ function autoscalerChart(p) {
 
 function decisions(p) {
   const a = p.autoscalingStatus;
-  if (!a) return el("p", {class: "muted", text: "Autoscaling is off for this pool (spec.autoscaling.mode: Off)."});
+  if (!a) {
+    return el("p", {class: "muted", text: p.autoscaling.mode === "Off"
+      ? "Autoscaling is off for this pool (spec.autoscaling.mode: Off)."
+      : "Mode " + p.autoscaling.mode + ": no recommendation yet (the autoscaler waits for load reports)."});
+  }
   const list = el("ul", {id: "decisions"});
   for (const r of a.recommendations || []) {  // newest first
     list.append(el("li", {}, el("span", {class: "mono", text: r.time + " "}), "recommended " + r.shards + " shards: " + (r.reason || "")));
