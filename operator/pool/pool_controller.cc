@@ -832,10 +832,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
           const auto active = std::count(assignment.shards.begin(), assignment.shards.end(),
                                          assign::ShardState::kActive);
           auto f = lost_figures.find(s);
-          events_.Record(pool_ref, "Warning", "ShardLost",
-                         "shard " + std::to_string(s) + " is down " +
-                             (f != lost_figures.end() ? f->second : std::string("; its targets")) +
-                             " moved to the other " + std::to_string(active) + " active shards");
+          events_.Record(
+              pool_ref, "Warning", "ShardLost",
+              "shard " + std::to_string(s) + " is down" +
+                  (f != lost_figures.end() ? " " + f->second : std::string("; its targets")) +
+                  " moved to the other " + std::to_string(active) + " active shards");
         } else if (prev->second == "Lost") {
           events_.Record(pool_ref, "Normal", "ShardRecovered",
                          "shard " + std::to_string(s) + " is back (" + phase + ", " +
