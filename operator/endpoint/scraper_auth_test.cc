@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
@@ -45,15 +46,20 @@ TokenIdentity ServiceAccount(const std::string& ns, const std::string& name,
   return id;
 }
 
-// The API server's TokenReview, faked: a table of the tokens it knows.
+// The API server's TokenReview, faked: a table of the tokens it knows. Tests add tokens
+// while the endpoint's server threads review others, hence the lock.
 struct FakeApiServer {
-  std::map<std::string, TokenIdentity> known;
   std::atomic<int> calls{0};
-  bool down = false;
+  std::atomic<bool> down{false};
+  void Know(const std::string& token, TokenIdentity identity) {
+    std::lock_guard lock(mu);
+    known[token] = std::move(identity);
+  }
   TokenReviewer::ReviewFn Fn() {
     return [this](const std::string& token) -> Result<TokenIdentity> {
       ++calls;
       if (down) return Status::Unavailable("connection refused");
+      std::lock_guard lock(mu);
       auto it = known.find(token);
       if (it != known.end()) return it->second;
       TokenIdentity refused;
@@ -61,6 +67,10 @@ struct FakeApiServer {
       return refused;
     };
   }
+
+ private:
+  std::mutex mu;
+  std::map<std::string, TokenIdentity> known;
 };
 
 class TokenReviewerTest : public ::testing::Test {
@@ -91,7 +101,7 @@ TEST_F(TokenReviewerTest, RefusesMalformedForeignAndExpiredTokensWithoutAskingTh
 TEST_F(TokenReviewerTest, CachesAnswersBrieflyAndNeverPastExpiry) {
   TokenReviewer r(api_.Fn(), Opts());
   std::string good = Jwt("g", nlohmann::json::array({"shardwise"}), now_ + 60s);
-  api_.known[good] = ServiceAccount("mon", "shardwise-main-scraper", "shardwise-main-0-1");
+  api_.Know(good, ServiceAccount("mon", "shardwise-main-scraper", "shardwise-main-0-1"));
   std::string unknown = Jwt("u", "shardwise", now_ + 1h);
   for (int i = 0; i < 3; ++i) {
     auto ok = r.Review(good);
@@ -114,7 +124,7 @@ TEST_F(TokenReviewerTest, CachesAnswersBrieflyAndNeverPastExpiry) {
 TEST_F(TokenReviewerTest, AFailedReviewIsAnErrorAndIsNotCached) {
   TokenReviewer r(api_.Fn(), Opts());
   std::string good = Jwt("g", "shardwise", now_ + 1h);
-  api_.known[good] = ServiceAccount("mon", "x", "");
+  api_.Know(good, ServiceAccount("mon", "x", ""));
   api_.down = true;
   EXPECT_EQ(r.Review(good).status().code(), Status::Code::kUnavailable);
   api_.down = false;
@@ -139,7 +149,7 @@ class ScraperAuthTest : public ::testing::Test {
 
   std::string Token(const std::string& name, TokenIdentity identity) {
     std::string t = Jwt(name, "shardwise", Clock::now() + 1h);
-    api_.known[t] = std::move(identity);
+    api_.Know(t, std::move(identity));
     return t;
   }
 
