@@ -7,7 +7,9 @@
 // queue (bounded by --remote-write.drain-timeout), persist cursors, exit 0 — which is how a
 // shard drains before it is scaled away.
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 
 #include "common/app/app.h"
 #include "common/duration.h"
@@ -161,7 +163,13 @@ int main(int argc, char** argv) {
              {"seconds",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
 
-  http::Client client;
+  // Targets see which scraper pod scrapes them (in their access logs; the end-to-end tests
+  // count each shard's scrapes by it): "shardwise/0.1.0 (shardwise-main-0-1)".
+  http::Client::Options client_options;
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') {
+    client_options.user_agent += std::string(" (") + pod + ")";
+  }
+  http::Client client(client_options);
   remotewrite::TsdbWalSource wal_source(db);
   remotewrite::RemoteWriterOptions rwo;
   rwo.external_labels = config.global.external_labels;
@@ -194,14 +202,21 @@ int main(int argc, char** argv) {
   }
 
   // Metric metadata per endpoint (metadata_config), from every active target.
+  std::mutex metadata_mu;
   std::vector<std::unique_ptr<remotewrite::MetadataSender>> metadata_senders;
-  for (const auto& ep : endpoints) {
-    if (!ep.metadata.send) continue;
-    metadata_senders.push_back(std::make_unique<remotewrite::MetadataSender>(
-        ep, std::make_unique<remotewrite::HttpTransport>(ep, client),
-        [&manager] { return manager.MetadataList(); }));
-    metadata_senders.back()->Start();
-  }
+  auto start_metadata_senders = [&](const std::vector<remotewrite::EndpointConfig>& eps) {
+    std::lock_guard lock(metadata_mu);
+    for (auto& sender : metadata_senders) sender->Stop();
+    metadata_senders.clear();
+    for (const auto& ep : eps) {
+      if (!ep.metadata.send) continue;
+      metadata_senders.push_back(std::make_unique<remotewrite::MetadataSender>(
+          ep, std::make_unique<remotewrite::HttpTransport>(ep, client),
+          [&manager] { return manager.MetadataList(); }));
+      metadata_senders.back()->Start();
+    }
+  };
+  start_metadata_senders(endpoints);
 
   std::unique_ptr<opclient::OperatorMode> operator_mode;
   if (!operator_url.empty()) {
@@ -225,6 +240,29 @@ int main(int argc, char** argv) {
         if (st.lag_seconds) lag = std::max(lag, *st.lag_seconds);
       }
       return lag;
+    };
+    // ScrapePool changes to remoteWrite and externalLabels come with the plan: the queues
+    // follow them without a restart (unchanged endpoints keep theirs, with their cursors).
+    std::string applied_remote_write = "null";
+    Labels applied_external_labels = config.global.external_labels;
+    oo.on_plan_applied = [&, applied_remote_write,
+                          applied_external_labels](const plan::ScrapePlan& p) mutable {
+      if (!p.remote_write) return;
+      std::string wanted = p.remote_write->dump();
+      if (wanted == applied_remote_write && p.external_labels == applied_external_labels) return;
+      auto eps = remotewrite::ParseRemoteWriteConfig(wanted);  // JSON is YAML
+      if (!eps.ok()) {
+        log::Error("the plan's remote_write is invalid; keeping the current endpoints",
+                   {{"err", eps.status()}});
+        return;
+      }
+      if (Status s = writer.Reconfigure(*eps, p.external_labels); !s.ok()) {
+        log::Error("remote write reconfigured with errors", {{"err", s}});
+      }
+      start_metadata_senders(*eps);
+      applied_remote_write = std::move(wanted);
+      applied_external_labels = p.external_labels;
+      log::Info("remote write follows the plan", {{"endpoints", eps->size()}});
     };
     operator_mode = std::make_unique<opclient::OperatorMode>(oo, manager, client);
     if (auto s = operator_mode->Start(); !s.ok()) {
@@ -251,7 +289,10 @@ int main(int argc, char** argv) {
 
   app.WaitForShutdown();
   if (operator_mode) operator_mode->Stop();
-  for (auto& sender : metadata_senders) sender->Stop();
+  {
+    std::lock_guard lock(metadata_mu);
+    for (auto& sender : metadata_senders) sender->Stop();
+  }
   manager.Stop();
   auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
   if (auto s = writer.Flush(drain_deadline); !s.ok()) {

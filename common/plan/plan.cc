@@ -169,14 +169,16 @@ json ToJson(const ScrapePlan& p) {
     }
     targets.push_back(std::move(jt));
   }
-  return {{"apiVersion", "shardwise.io/v1alpha1"},
-          {"kind", "ScrapePlan"},
-          {"pool", {{"namespace", p.pool_namespace}, {"name", p.pool}}},
-          {"shard", p.shard},
-          {"replica", p.replica},
-          {"generation", p.generation},
-          {"externalLabels", LabelsToJson(p.external_labels)},
-          {"targets", std::move(targets)}};
+  json out = {{"apiVersion", "shardwise.io/v1alpha1"},
+              {"kind", "ScrapePlan"},
+              {"pool", {{"namespace", p.pool_namespace}, {"name", p.pool}}},
+              {"shard", p.shard},
+              {"replica", p.replica},
+              {"generation", p.generation},
+              {"externalLabels", LabelsToJson(p.external_labels)},
+              {"targets", std::move(targets)}};
+  if (p.remote_write) out["remoteWrite"] = *p.remote_write;
+  return out;
 }
 
 Result<ScrapePlan> PlanFromJson(const json& j) {
@@ -194,6 +196,10 @@ Result<ScrapePlan> PlanFromJson(const json& j) {
   auto ext = LabelsFromJson(j.value("externalLabels", json()), "externalLabels");
   if (!ext.ok()) return ext.status();
   p.external_labels = *ext;
+  if (auto rw = j.find("remoteWrite"); rw != j.end() && !rw->is_null()) {
+    if (!rw->is_array()) return Status::InvalidArgument("remoteWrite must be an array");
+    p.remote_write = *rw;
+  }
   const json& targets = j.value("targets", json::array());
   if (!targets.is_array()) return Status::InvalidArgument("targets must be an array");
   for (size_t i = 0; i < targets.size(); ++i) {

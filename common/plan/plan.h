@@ -87,6 +87,10 @@ struct ScrapePlan {
   int replica = 0;
   uint64_t generation = 0;
   Labels external_labels;
+  // The pool's remote-write endpoints in Prometheus's remote_write shape (the list of the
+  // scraper config file, as JSON); the scraper reconfigures its queues to match without a
+  // restart. Absent: keep the endpoints of the config file.
+  std::optional<nlohmann::json> remote_write;
   std::vector<Target> targets;  // sorted by id
   bool operator==(const ScrapePlan&) const = default;
 };

@@ -12,6 +12,8 @@ ScrapePlan SamplePlan() {
   p.shard = 2;
   p.generation = 7;
   p.external_labels = Labels{{"cluster", "c1"}};
+  p.remote_write = nlohmann::json::array(
+      {{{"url", "http://vm:8428/api/v1/write"}, {"queue_config", {{"capacity", "100"}}}}});
   Target t;
   t.id = 0xfedcba9876543210ULL;  // above 2^53: must survive JSON
   t.job = "serviceMonitor/default/web/0";
@@ -34,6 +36,11 @@ TEST(PlanTest, JsonRoundTrip) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, p);
   EXPECT_EQ(p.targets[0].Url(), "http://10.0.0.1:8080/metrics?module=http_2xx");
+  // Without remoteWrite (an older operator): the scraper keeps its own endpoints.
+  p.remote_write.reset();
+  auto without = PlanFromJson(nlohmann::json::parse(ToJson(p).dump()));
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(without->remote_write.has_value());
 }
 
 TEST(PlanTest, RejectsBadDocumentsWithPath) {

@@ -197,6 +197,9 @@ std::string WriteContext::Manager() const {
 }
 
 Cluster::Cluster(size_t history_limit) : store_(history_limit) {
+  // Several local clusters may run on one machine (parallel e2e tests, a demo), each with a
+  // kube-proxy listening on its ClusterIPs: a random start keeps them apart, as pod IPs are.
+  cluster_ip_counter_ = 10 + std::random_device{}() % 65000;
   for (const auto& t : BuiltinTypes()) types_.push_back(std::make_shared<ResourceType>(t));
   CreateDefaultNamespaces();
 }

@@ -248,13 +248,11 @@ json BuildScrapeShard(const PoolSpec& pool, int shard) {
           {"spec", {{"pool", pool.name}, {"index", shard}}}};
 }
 
-std::string BuildScraperConfig(const PoolSpec& pool) {
-  YAML::Node root;
-  YAML::Node global;
-  global["external_labels"] = YAML::Node(YAML::NodeType::Map);
-  for (const auto& l : pool.external_labels) global["external_labels"][l.name] = l.value;
-  root["global"] = global;
-  root["remote_write"] = YAML::Node(YAML::NodeType::Sequence);
+namespace {
+
+// The scraper config's remote_write list (Prometheus's shape).
+YAML::Node RemoteWriteYaml(const PoolSpec& pool) {
+  YAML::Node list(YAML::NodeType::Sequence);
   for (const auto& rw : pool.remote_write) {
     YAML::Node n;
     n["url"] = rw.value("url", "");
@@ -316,8 +314,38 @@ std::string BuildScraperConfig(const PoolSpec& pool) {
       for (const auto& r : rw["writeRelabelConfigs"])
         n["write_relabel_configs"].push_back(RelabelToYaml(r));
     }
-    root["remote_write"].push_back(n);
+    list.push_back(n);
   }
+  return list;
+}
+
+// Scalars stay text: the scraper parses this as YAML again (JSON is YAML).
+json YamlToJson(const YAML::Node& n) {
+  if (n.IsMap()) {
+    json out = json::object();
+    for (const auto& kv : n) out[kv.first.Scalar()] = YamlToJson(kv.second);
+    return out;
+  }
+  if (n.IsSequence()) {
+    json out = json::array();
+    for (const auto& e : n) out.push_back(YamlToJson(e));
+    return out;
+  }
+  if (n.IsScalar()) return n.Scalar();
+  return nullptr;
+}
+
+}  // namespace
+
+json RemoteWritePlanConfig(const PoolSpec& pool) { return YamlToJson(RemoteWriteYaml(pool)); }
+
+std::string BuildScraperConfig(const PoolSpec& pool) {
+  YAML::Node root;
+  YAML::Node global;
+  global["external_labels"] = YAML::Node(YAML::NodeType::Map);
+  for (const auto& l : pool.external_labels) global["external_labels"][l.name] = l.value;
+  root["global"] = global;
+  root["remote_write"] = RemoteWriteYaml(pool);
   YAML::Emitter out;
   out << root;
   return std::string(out.c_str()) + "\n";

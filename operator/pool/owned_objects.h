@@ -58,6 +58,9 @@ std::string ScrapeShardName(const std::string& pool, int shard);
 // The scraper's config file: Prometheus YAML with global.external_labels and remote_write,
 // Secret references turned into files under /etc/shardwise/secrets/<secret>/<key>.
 std::string BuildScraperConfig(const PoolSpec& pool);
+// The same remote_write list as JSON, for the plans: running scrapers apply changes to it
+// without a restart (the config file only counts at startup).
+nlohmann::json RemoteWritePlanConfig(const PoolSpec& pool);
 nlohmann::json BuildConfigMap(const PoolSpec& pool);
 
 }  // namespace shardwise::pool

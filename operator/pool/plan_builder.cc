@@ -1,9 +1,11 @@
 #include "operator/pool/plan_builder.h"
 
+#include <optional>
 #include <unordered_map>
 
 #include "common/base64.h"
 #include "common/relabel/config.h"
+#include "operator/pool/owned_objects.h"
 
 namespace shardwise::pool {
 
@@ -141,8 +143,12 @@ std::vector<std::vector<plan::ScrapePlan>> BuildPlans(
     built_index.emplace(d.id, i);
   }
 
+  // A pool without endpoints leaves the scrapers' own (config file) in place.
+  std::optional<json> remote_write;
+  if (!pool.remote_write.empty()) remote_write = RemoteWritePlanConfig(pool);
   for (size_t shard = 0; shard < shards; ++shard) {
     plan::ScrapePlan base;
+    base.remote_write = remote_write;
     base.pool_namespace = pool.ns;
     base.pool = pool.name;
     base.shard = static_cast<int>(shard);

@@ -63,6 +63,31 @@ TEST(PlanBuilderTest, PlansFollowAssignmentAndMarkHandoffs) {
   EXPECT_EQ(plans[1][0].targets[0].interval.count(), 15000);
 }
 
+// The pool's remote write reaches running scrapers through their plans, in the shape of the
+// scraper's config file; a pool without endpoints leaves the scrapers' own in place.
+TEST(PlanBuilderTest, PlansCarryThePoolsRemoteWrite) {
+  assign::Assignment a;
+  a.shards = {assign::ShardState::kActive};
+  a.load = {0};
+  a.owned = {0};
+  a.handing_off = {0};
+  PoolSpec spec;
+  spec.ns = "mon";
+  spec.name = "main";
+  spec.external_labels = Labels{{"cluster", "c1"}};
+  opdiscovery::ClusterView view;
+  auto plans = BuildPlans(spec, {}, a, view, nullptr);
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_FALSE(plans[0][0].remote_write.has_value());
+  spec.remote_write = json::array(
+      {{{"url", "http://vm:8428/api/v1/write"}, {"queueConfig", {{"batchSendDeadline", "1s"}}}}});
+  plans = BuildPlans(spec, {}, a, view, nullptr);
+  ASSERT_TRUE(plans[0][0].remote_write.has_value());
+  EXPECT_EQ(*plans[0][0].remote_write, json::parse(R"([{"url": "http://vm:8428/api/v1/write",
+                             "queue_config": {"batch_send_deadline": "1s"}}])"));
+  EXPECT_EQ(plans[0][0].external_labels, (Labels{{"cluster", "c1"}}));
+}
+
 TEST(PlanBuilderTest, MissingSecretDropsTargetWithError) {
   auto cfg = std::make_shared<opdiscovery::ScrapeConfig>();
   cfg->job_name = "j";

@@ -1,6 +1,7 @@
 #include "scraper/remotewrite/config.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <set>
@@ -170,6 +171,22 @@ Result<std::vector<EndpointConfig>> ParseRemoteWriteConfig(const YAML::Node& nod
 
 namespace {
 
+// Keys sorted (nlohmann's objects are ordered maps), scalars as their text.
+nlohmann::json Canonical(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : n) out[kv.first.Scalar()] = Canonical(kv.second);
+    return out;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : n) out.push_back(Canonical(e));
+    return out;
+  }
+  if (n.IsScalar()) return n.Scalar();
+  return nullptr;
+}
+
 Result<std::vector<EndpointConfig>> ParseList(const YAML::Node& list) {
   std::vector<EndpointConfig> out;
   if (!list || list.IsNull()) return out;
@@ -180,6 +197,7 @@ Result<std::vector<EndpointConfig>> ParseList(const YAML::Node& list) {
     EndpointConfig ep;
     try {
       SHARDWISE_RETURN_IF_ERROR(ParseEndpoint(list[i], path, &ep));
+      ep.source = Canonical(list[i]).dump();
     } catch (const YAML::Exception& e) {
       return Invalid(path, e.what());
     }

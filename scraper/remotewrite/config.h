@@ -54,6 +54,10 @@ struct EndpointConfig : http::HttpClientConfig {
   QueueConfig queue;
   MetadataConfig metadata;
   relabel::Relabeler write_relabel_configs;  // compiled; empty keeps every series
+  // The YAML entry this was parsed from, in a canonical form (keys sorted, every scalar as
+  // written): two endpoints with equal sources are configured identically, whatever the
+  // document's layout (RemoteWriter::Reconfigure keeps their queues).
+  std::string source;
 };
 
 Result<std::vector<EndpointConfig>> ParseRemoteWriteConfig(const YAML::Node& node);

@@ -90,6 +90,24 @@ TEST(ConfigTest, EmptyOrMissingListIsNoEndpoints) {
   EXPECT_TRUE(cfg->empty());
 }
 
+// The same endpoint from the config file (block YAML) and from a plan (JSON) has one
+// source, so a running scraper keeps its queue; any change of a setting changes it.
+TEST(ConfigTest, SourceIsTheCanonicalFormOfTheEntry) {
+  auto file = ParseRemoteWriteConfig(
+      "remote_write:\n- url: http://a/write\n  queue_config:\n    batch_send_deadline: 500ms\n"
+      "    max_shards: 10\n");
+  auto plan = ParseRemoteWriteConfig(
+      R"([{"queue_config": {"max_shards": "10", "batch_send_deadline": "500ms"},
+          "url": "http://a/write"}])");
+  auto changed = ParseRemoteWriteConfig(
+      R"([{"url": "http://a/write", "queue_config": {"batch_send_deadline": "1s",
+          "max_shards": "10"}}])");
+  ASSERT_TRUE(file.ok() && plan.ok() && changed.ok());
+  EXPECT_FALSE(file->at(0).source.empty());
+  EXPECT_EQ(file->at(0).source, plan->at(0).source);
+  EXPECT_NE(file->at(0).source, changed->at(0).source);
+}
+
 struct BadCase {
   const char* yaml;
   const char* path;

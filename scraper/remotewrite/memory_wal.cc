@@ -92,4 +92,9 @@ void MemoryWal::Acknowledge(const std::string& consumer, WalPosition pos) {
   acks_[consumer] = pos;
 }
 
+void MemoryWal::Release(const std::string& consumer) {
+  std::lock_guard lock(mu_);
+  acks_.erase(consumer);
+}
+
 }  // namespace shardwise::remotewrite

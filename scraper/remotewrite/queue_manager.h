@@ -105,6 +105,7 @@ class QueueManager {
   QueueStats Stats() const;
   const std::string& name() const { return options_.endpoint.name; }
   const std::string& url() const { return options_.endpoint.url; }
+  const std::string& source() const { return options_.endpoint.source; }
   // The name this queue acknowledges WAL positions under.
   std::string ConsumerName() const { return "remote_write/" + name(); }
 

@@ -2,12 +2,19 @@
 
 #include <filesystem>
 #include <future>
+#include <map>
+#include <set>
+
+#include "common/log/log.h"
 
 namespace shardwise::remotewrite {
 
 RemoteWriter::RemoteWriter(std::vector<EndpointConfig> endpoints, RemoteWriterOptions options,
                            WalSource& wal, http::Client& client)
     : options_(std::move(options)), wal_(wal) {
+  make_transport_ = [&client](const EndpointConfig& ep) {
+    return std::make_unique<HttpTransport>(ep, client);
+  };
   for (auto& ep : endpoints) {
     auto transport = std::make_unique<HttpTransport>(ep, client);
     Add(std::move(ep), std::move(transport));
@@ -27,7 +34,8 @@ RemoteWriter::~RemoteWriter() {
   queues_->list.clear();
 }
 
-void RemoteWriter::Add(EndpointConfig config, std::unique_ptr<Transport> transport) {
+std::unique_ptr<QueueManager> RemoteWriter::Make(EndpointConfig config,
+                                                 std::unique_ptr<Transport> transport) {
   QueueOptions q;
   q.endpoint = std::move(config);
   LabelsBuilder external(options_.external_labels);
@@ -37,8 +45,64 @@ void RemoteWriter::Add(EndpointConfig config, std::unique_ptr<Transport> transpo
   q.cursor_dir = options_.cursor_dir;
   q.cursor_sync_interval = options_.cursor_sync_interval;
   q.reshard_interval = options_.reshard_interval;
+  return std::make_unique<QueueManager>(std::move(q), wal_, std::move(transport));
+}
+
+void RemoteWriter::Add(EndpointConfig config, std::unique_ptr<Transport> transport) {
+  auto queue = Make(std::move(config), std::move(transport));
   std::lock_guard lock(queues_->mu);
-  queues_->list.push_back(std::make_unique<QueueManager>(std::move(q), wal_, std::move(transport)));
+  queues_->list.push_back(std::move(queue));
+}
+
+Status RemoteWriter::Reconfigure(std::vector<EndpointConfig> endpoints, Labels external_labels) {
+  std::lock_guard reconfiguring(reconfigure_mu_);
+  const bool labels_changed = external_labels != options_.external_labels;
+  options_.external_labels = std::move(external_labels);
+  std::map<std::string, const EndpointConfig*> wanted;
+  for (const auto& ep : endpoints) wanted[ep.name] = &ep;
+
+  // Split the running queues into kept and stopping, without holding the list's lock while
+  // queues stop (the metrics collector takes it).
+  std::vector<std::unique_ptr<QueueManager>> kept, stopping;
+  std::set<std::string> running;
+  {
+    std::lock_guard lock(queues_->mu);
+    for (auto& q : queues_->list) {
+      auto it = wanted.find(q->name());
+      bool same = it != wanted.end() && !labels_changed && it->second->source == q->source();
+      if (same) running.insert(q->name());
+      (same ? kept : stopping).push_back(std::move(q));
+    }
+    queues_->list = std::move(kept);
+  }
+  for (auto& q : stopping) {
+    // What is already read goes out first (briefly: a dead receiver must not hold up the
+    // others); Stop persists the cursor of what the receiver acknowledged, so a queue
+    // restarted under the same name resumes there. A removed endpoint lets the WAL go.
+    (void)q->Flush(std::chrono::steady_clock::now() + options_.reconfigure_flush_timeout);
+    q->Stop();
+    const bool removed = !wanted.count(q->name());
+    log::Info(removed ? "remote write endpoint removed" : "remote write endpoint reconfigured",
+              {{"remote_name", q->name()}, {"url", q->url()}});
+    if (removed) wal_.Release(q->ConsumerName());
+    retired_.push_back(std::move(q));
+  }
+  Status first = Status::OK();
+  for (auto& ep : endpoints) {
+    if (running.count(ep.name)) continue;
+    auto transport = make_transport_(ep);
+    auto queue = Make(std::move(ep), std::move(transport));
+    Status st = queue->Start();
+    if (!st.ok()) {
+      if (first.ok()) first = st.WithContext("remote write " + queue->name());
+      retired_.push_back(std::move(queue));
+      continue;
+    }
+    log::Info("remote write endpoint started", {{"remote_name", queue->name()}});
+    std::lock_guard lock(queues_->mu);
+    queues_->list.push_back(std::move(queue));
+  }
+  return first;
 }
 
 Status RemoteWriter::Start() {

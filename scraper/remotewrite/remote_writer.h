@@ -9,9 +9,16 @@
 //   rw.Flush(steady_clock::now() + 30s); rw.Stop();
 //
 // Endpoints are independent: a dead receiver delays only its own queue.
+//
+// Reconfigure() applies a new endpoint list and external labels while running (the
+// operator's plan carries them): endpoints whose configuration (EndpointConfig::source) and
+// labels are unchanged keep their queues untouched; changed ones restart from their durable
+// cursor (same name, same WAL position); removed ones stop and release their WAL position;
+// new ones start like at startup (from their cursor if one exists, else the WAL's start).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +39,8 @@ struct RemoteWriterOptions {
   std::string cursor_dir;  // created if missing; empty: cursors are not persisted
   std::chrono::milliseconds cursor_sync_interval{1000};
   std::chrono::milliseconds reshard_interval{10000};
+  // Reconfigure: how long a changed or removed endpoint may take to send what it has read.
+  std::chrono::milliseconds reconfigure_flush_timeout{2000};
 };
 
 class RemoteWriter {
@@ -52,18 +61,31 @@ class RemoteWriter {
   // after this writer is destroyed: it then reports nothing.
   void RegisterMetrics(metrics::Registry& registry);
 
+  // Safe to use until this writer is destroyed (queues that Reconfigure stops stay alive).
   std::vector<const QueueManager*> queues() const;
+
+  // Call after Start(). On an error (a queue that cannot start) the other endpoints are
+  // applied and the first error returned.
+  Status Reconfigure(std::vector<EndpointConfig> endpoints, Labels external_labels);
+  // How Reconfigure makes transports for new endpoints (default: HTTP through the client
+  // given to the constructor). For tests.
+  using TransportFactory = std::function<std::unique_ptr<Transport>(const EndpointConfig&)>;
+  void SetTransportFactory(TransportFactory factory) { make_transport_ = std::move(factory); }
 
  private:
   struct Queues {
     std::mutex mu;
     std::vector<std::unique_ptr<QueueManager>> list;
   };
+  std::unique_ptr<QueueManager> Make(EndpointConfig config, std::unique_ptr<Transport> transport);
   void Add(EndpointConfig config, std::unique_ptr<Transport> transport);
 
   RemoteWriterOptions options_;
   WalSource& wal_;
+  TransportFactory make_transport_;
   std::shared_ptr<Queues> queues_ = std::make_shared<Queues>();
+  std::mutex reconfigure_mu_;                           // one Reconfigure at a time
+  std::vector<std::unique_ptr<QueueManager>> retired_;  // stopped; queues() may point here
 };
 
 // Writes the metrics of `queues` (exposed for tests).

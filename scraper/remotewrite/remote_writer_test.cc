@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "scraper/remotewrite/memory_wal.h"
 #include "scraper/remotewrite/test_receiver.h"
@@ -64,6 +65,74 @@ TEST(RemoteWriterTest, FansOutToEveryEndpointWithExternalAndReplicaLabels) {
   metrics::Registry registry;
   rw.RegisterMetrics(registry);
   EXPECT_THAT(registry.Expose(), HasSubstr("shardwise_remote_write_shards{remote_name=\"b\""));
+  rw.Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// The plan's remote_write changes while the scraper runs: unchanged endpoints keep their
+// queues (nothing resent), changed ones resume from their cursor, removed ones release the
+// WAL, new ones start; new external labels restart every queue at its cursor.
+TEST(RemoteWriterTest, ReconfigureKeepsUnchangedEndpointsAndTheirWalPositions) {
+  auto dir = std::filesystem::temp_directory_path() / ("rw-reconf-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  MemoryWal wal;
+  std::map<std::string, Collector> got;
+  auto endpoint = [](const std::string& name, const std::string& source) {
+    EndpointConfig ep = Endpoint(name);
+    ep.source = source;
+    return ep;
+  };
+  std::vector<std::pair<EndpointConfig, std::unique_ptr<Transport>>> endpoints;
+  endpoints.emplace_back(endpoint("a", "a1"), std::make_unique<FakeTransport>(&got["a"]));
+  endpoints.emplace_back(endpoint("b", "b1"), std::make_unique<FakeTransport>(&got["b"]));
+  RemoteWriterOptions o;
+  o.cursor_dir = (dir / "remote-write").string();
+  o.cursor_sync_interval = 1ms;
+  RemoteWriter rw(std::move(endpoints), o, wal);
+  int transports_made = 0;
+  rw.SetTransportFactory([&](const EndpointConfig& ep) {
+    ++transports_made;
+    return std::make_unique<FakeTransport>(&got[ep.name]);
+  });
+  ASSERT_TRUE(rw.Start().ok());
+  auto times = [&](const std::string& name) {
+    std::vector<int64_t> out;
+    for (const auto& s : got[name].Samples()) out.push_back(s.t_ms);
+    return out;
+  };
+  auto flush = [&] { ASSERT_TRUE(rw.Flush(std::chrono::steady_clock::now() + 10s).ok()); };
+  wal.AppendSeries({{7, Labels{{"__name__", "up"}}}});
+  wal.AppendSamples({{7, 1000, 1}});
+  flush();
+
+  // a unchanged, b removed, c added.
+  ASSERT_TRUE(rw.Reconfigure({endpoint("a", "a1"), endpoint("c", "c1")}, Labels()).ok());
+  EXPECT_EQ(transports_made, 1);
+  EXPECT_FALSE(wal.Acknowledged("remote_write/b").has_value()) << "b still holds the WAL";
+  wal.AppendSamples({{7, 2000, 1}});
+  flush();
+  EXPECT_EQ(times("a"), (std::vector<int64_t>{1000, 2000}));
+  EXPECT_EQ(times("b"), (std::vector<int64_t>{1000}));
+  EXPECT_EQ(times("c"), (std::vector<int64_t>{1000, 2000}));  // what the WAL holds
+  ASSERT_EQ(rw.queues().size(), 2u);
+
+  // a changed: a new queue under the same name, resuming after what a acknowledged.
+  ASSERT_TRUE(rw.Reconfigure({endpoint("a", "a2"), endpoint("c", "c1")}, Labels()).ok());
+  EXPECT_EQ(transports_made, 2);
+  wal.AppendSamples({{7, 3000, 1}});
+  flush();
+  EXPECT_EQ(times("a"), (std::vector<int64_t>{1000, 2000, 3000}));
+  EXPECT_EQ(times("c"), (std::vector<int64_t>{1000, 2000, 3000}));
+
+  // New external labels: every queue restarts at its cursor with them.
+  ASSERT_TRUE(
+      rw.Reconfigure({endpoint("a", "a2"), endpoint("c", "c1")}, Labels{{"cluster", "x"}}).ok());
+  EXPECT_EQ(transports_made, 4);
+  wal.AppendSamples({{7, 4000, 1}});
+  flush();
+  ASSERT_EQ(got["c"].Samples().size(), 4u);
+  EXPECT_EQ(got["c"].Samples().back().series, "{__name__=\"up\", cluster=\"x\"}");
+  EXPECT_EQ(times("a"), (std::vector<int64_t>{1000, 2000, 3000, 4000}));
   rw.Stop();
   std::filesystem::remove_all(dir);
 }

@@ -165,4 +165,9 @@ void TsdbWalSource::Acknowledge(const std::string& consumer, WalPosition pos) {
   handle->SetAcknowledged(ToTsdb(pos));
 }
 
+void TsdbWalSource::Release(const std::string& consumer) {
+  std::lock_guard lock(mu_);
+  consumers_.erase(consumer);  // the last handle: the DB forgets the consumer
+}
+
 }  // namespace shardwise::remotewrite

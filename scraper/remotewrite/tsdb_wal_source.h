@@ -27,6 +27,7 @@ class TsdbWalSource : public WalSource {
   WalPosition End() override;
   void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) override;
   void Acknowledge(const std::string& consumer, WalPosition pos) override;
+  void Release(const std::string& consumer) override;
 
  private:
   tsdb::DB& db_;

@@ -15,6 +15,8 @@
 //  - Acknowledge(consumer, pos): everything before `pos` is safely delivered; retention
 //    may delete segments wholly below the minimum acknowledged position of all consumers
 //    (unless the WAL exceeds its size cap — then the oldest go anyway).
+//  - Release(consumer): the consumer is gone for good (its endpoint was removed); retention
+//    no longer waits for it.
 #pragma once
 
 #include <chrono>
@@ -73,6 +75,7 @@ class WalSource {
   virtual WalPosition End() = 0;
   virtual void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) = 0;
   virtual void Acknowledge(const std::string& consumer, WalPosition pos) = 0;
+  virtual void Release(const std::string& consumer) = 0;
 };
 
 }  // namespace shardwise::remotewrite
