@@ -420,7 +420,7 @@ spec:
     char at[32];
     std::snprintf(at, sizeof at, "%.3f", static_cast<double>(at_ms) / 1000);
     auto r = client_.DoSync({.url = base + "/api/v1/query?nocache=1&time=" + at +
-                                    "&query=count_over_time(up%5B30m%5D)"});
+                                    "&query=sum+by+(instance)+(count_over_time(up%5B30m%5D))"});
     if (!r.ok() || r->status != 200) return out;
     auto j = json::parse(r->body, nullptr, false);
     if (j.is_discarded()) return out;
@@ -581,6 +581,33 @@ TEST_F(HandoffE2ETest, ScaleUpWithUnschedulablePodLosesNoScrapes) {
   const double gap = LongestGap(Scrapes(), start, UnixNow(), &where);
   std::cout << "scale-up to an unschedulable shard: longest gap " << gap << " intervals\n";
   EXPECT_LT(gap, kNoMissedInterval) << where;
+
+  // The pool's remote write changes (new external labels): the running scrapers follow
+  // through their plans, without a restart.
+  const std::string pods_before = cluster_->JsonPath(
+      "pods -l app.kubernetes.io/name=shardwise-scraper",
+      "range .items[*]}{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end", kNs);
+  r = cluster_->Kubectl({"patch", "scrapepool", "main", "-n", kNs, "--type=merge", "-p",
+                         R"({"spec": {"externalLabels": {"cluster": "e2e"}}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const std::string prometheus = ServiceUrl("prometheus", 9090);
+  std::string labelled;
+  EXPECT_TRUE(WaitFor(
+      Every(500ms,
+            [&] {
+              auto q = client_.DoSync(
+                  {.url = prometheus + "/api/v1/query?query=count(up%7Bcluster%3D%22e2e%22%7D)"});
+              labelled = q.ok() ? q->body : q.status().ToString();
+              return labelled.find("\"" + std::to_string(kApps) + "\"]") != std::string::npos;
+            }),
+      30s))
+      << "not every target's samples carry the new external label: " << labelled;
+  EXPECT_EQ(
+      cluster_->JsonPath(
+          "pods -l app.kubernetes.io/name=shardwise-scraper",
+          "range .items[*]}{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end", kNs),
+      pods_before)
+      << "scrapers restarted for a remote-write change";
   ExpectReceiversGotEverything(start);
 }
 
