@@ -358,6 +358,37 @@ spec:
                ReadFile("/sys/fs/cgroup/memory.max") == "67108864\n");
 }
 
+TEST(KubeletImageTest, NonRootPodRunsAnImageFromAPrivateDirectory) {
+  // A checkout in a 0700 directory (a home directory, a mktemp dir) still runs pods with a
+  // runAsUser: the image's program only needs its own execute bit, as on a real node.
+  TempDir dir;
+  std::filesystem::path image_dir = std::filesystem::path(dir.path()) / "private";
+  std::filesystem::create_directories(image_dir);
+  std::filesystem::permissions(image_dir, std::filesystem::perms::owner_all);
+  std::filesystem::copy_file("/bin/sleep", image_dir / "sleep");
+  LocalClusterOptions options;
+  options.images["example.com/private-sleep"] = {(image_dir / "sleep").string()};
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.SimLog();
+  CommandResult r = cluster.Apply(R"yaml(apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  securityContext: {runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true}
+  containers:
+  - name: sleep
+    image: example.com/private-sleep
+    args: ["600"]
+)yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(cluster.WaitForCondition("pod/nonroot", "Ready")) << cluster.SimLog();
+  EXPECT_EQ(cluster.JsonPath("pod/nonroot", ".status.containerStatuses[0].restartCount"), "0");
+  pid_t pid = cluster.ContainerPid("nonroot", "sleep");
+  ASSERT_GT(pid, 0);
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_THAT(status, HasSubstr("Uid:\t65534\t65534"));
+}
+
 TEST(KubeletShutdownTest, StoppingOrKillingTheSimulatorLeavesNothingRunning) {
   for (bool kill : {false, true}) {
     LocalCluster cluster;
