@@ -13,18 +13,6 @@ using nlohmann::json;
 constexpr std::string_view kPrefix = "/apis/custom.metrics.k8s.io";
 const char* kVersions[] = {"v1beta2", "v1beta1"};
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) out.emplace_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
-
 http::Response JsonResponse(int code, const json& body) {
   // Names and selectors come from the request: invalid UTF-8 is replaced, never thrown.
   return http::Response::Json(code,
@@ -152,16 +140,11 @@ http::Response CustomMetricsApi::Serve(const http::Request& req) {
   std::string_view path = req.path;
   if (path.substr(0, kPrefix.size()) != kPrefix)
     return StatusResponse(404, "NotFound", "not found");
-  std::vector<std::string> seg = Split(path.substr(kPrefix.size()));
+  std::vector<std::string> seg = SplitPath(path.substr(kPrefix.size()));
 
-  auto user = authn_->Authenticate(req);
-  if (!user.ok()) {
-    log::Debug("custom metrics request not authenticated", {{"err", user.status()}});
-    return StatusResponse(401, "Unauthorized", "Unauthorized");
-  }
-  if (req.method != "GET") {
-    return StatusResponse(405, "MethodNotAllowed", "the custom metrics API is read-only (GET)");
-  }
+  auto caller = ReadOnlyCaller(*authn_, req, "custom metrics");
+  if (auto* rejected = std::get_if<http::Response>(&caller)) return std::move(*rejected);
+  const UserInfo& user = std::get<UserInfo>(caller);
 
   Attributes attrs;
   attrs.group = kGroup;
@@ -199,21 +182,7 @@ http::Response CustomMetricsApi::Serve(const http::Request& req) {
     }
   }
 
-  std::string why;
-  auto allowed = authz_->Authorize(*user, attrs, &why);
-  if (!allowed.ok()) {
-    log::Warn("custom metrics authorization failed", {{"err", allowed.status()}});
-    return StatusResponse(500, "InternalError", "authorization failed");
-  }
-  if (!*allowed) {
-    std::string what = discovery
-                           ? "path " + req.path
-                           : "resource \"" + attrs.resource + "\" in API group \"" + kGroup + "\"";
-    return StatusResponse(403, "Forbidden",
-                          "user \"" + user->name + "\" cannot get " + what +
-                              (attrs.ns.empty() ? "" : " in the namespace \"" + attrs.ns + "\"") +
-                              (why.empty() ? "" : ": " + why));
-  }
+  if (auto denied = AccessDenied(*authz_, user, attrs, "custom metrics")) return std::move(*denied);
 
   if (seg.empty()) {
     json versions = json::array();
@@ -237,6 +206,51 @@ http::Response CustomMetricsApi::Serve(const http::Request& req) {
   if (!msel.ok()) return StatusResponse(400, "BadRequest", msel.status().message());
   q.metric_selector = std::move(msel).value();
   return Values(seg[0], q);
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) out.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::variant<UserInfo, http::Response> ReadOnlyCaller(const Authenticator& authn,
+                                                      const http::Request& req,
+                                                      std::string_view api) {
+  auto user = authn.Authenticate(req);
+  if (!user.ok()) {
+    log::Debug(std::string(api) + " request not authenticated", {{"err", user.status()}});
+    return StatusResponse(401, "Unauthorized", "Unauthorized");
+  }
+  if (req.method != "GET") {
+    return StatusResponse(405, "MethodNotAllowed",
+                          "the " + std::string(api) + " API is read-only (GET)");
+  }
+  return std::move(*user);
+}
+
+std::optional<http::Response> AccessDenied(Authorizer& authz, const UserInfo& user,
+                                           const Attributes& attrs, std::string_view api) {
+  std::string why;
+  auto allowed = authz.Authorize(user, attrs, &why);
+  if (!allowed.ok()) {
+    log::Warn(std::string(api) + " authorization failed", {{"err", allowed.status()}});
+    return StatusResponse(500, "InternalError", "authorization failed");
+  }
+  if (*allowed) return std::nullopt;
+  std::string what = !attrs.resource_request ? "path " + attrs.path
+                                             : "resource \"" + attrs.resource +
+                                                   "\" in API group \"" + attrs.group + "\"";
+  return StatusResponse(403, "Forbidden",
+                        "user \"" + user.name + "\" cannot get " + what +
+                            (attrs.ns.empty() ? "" : " in the namespace \"" + attrs.ns + "\"") +
+                            (why.empty() ? "" : ": " + why));
 }
 
 }  // namespace shardwise::custommetrics

@@ -14,7 +14,10 @@
 // milli precision ("1500m").
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,5 +50,18 @@ class CustomMetricsApi {
 
 // metav1.Status for an error answer.
 http::Response StatusResponse(int code, const std::string& reason, const std::string& message);
+
+// Non-empty segments of a URL path ("/a//b/" -> {"a", "b"}).
+std::vector<std::string> SplitPath(std::string_view path);
+
+// The admission both metrics APIs (custom and external) make, as kube-apiserver answers:
+// ReadOnlyCaller gives the caller, or 401 for an unauthenticated request and 405 for anything
+// but GET (`api` names the API in the message). AccessDenied gives nothing when the caller may
+// do what `attrs` describe, 403 naming what was refused when not, 500 when the review failed.
+std::variant<UserInfo, http::Response> ReadOnlyCaller(const Authenticator& authn,
+                                                      const http::Request& req,
+                                                      std::string_view api);
+std::optional<http::Response> AccessDenied(Authorizer& authz, const UserInfo& user,
+                                           const Attributes& attrs, std::string_view api);
 
 }  // namespace shardwise::custommetrics

@@ -21,18 +21,6 @@ http::Response JsonResponse(int code, const json& body) {
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) out.emplace_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 ExternalMetricsApi::ExternalMetricsApi(std::vector<const ExternalMetricsProvider*> providers,
@@ -48,15 +36,10 @@ http::Response ExternalMetricsApi::Serve(const http::Request& req) {
   std::string_view path = req.path;
   if (path.substr(0, kPrefix.size()) != kPrefix)
     return StatusResponse(404, "NotFound", "not found");
-  std::vector<std::string> seg = Split(path.substr(kPrefix.size()));
-  auto user = authn_->Authenticate(req);
-  if (!user.ok()) {
-    log::Debug("external metrics request not authenticated", {{"err", user.status()}});
-    return StatusResponse(401, "Unauthorized", "Unauthorized");
-  }
-  if (req.method != "GET") {
-    return StatusResponse(405, "MethodNotAllowed", "the external metrics API is read-only (GET)");
-  }
+  std::vector<std::string> seg = SplitPath(path.substr(kPrefix.size()));
+  auto caller = ReadOnlyCaller(*authn_, req, "external metrics");
+  if (auto* rejected = std::get_if<http::Response>(&caller)) return std::move(*rejected);
+  const UserInfo& user = std::get<UserInfo>(caller);
   if (!seg.empty() && seg[0] != kVersion) {
     return StatusResponse(404, "NotFound", "unknown version " + seg[0]);
   }
@@ -73,19 +56,8 @@ http::Response ExternalMetricsApi::Serve(const http::Request& req) {
   } else {
     return StatusResponse(404, "NotFound", "not found: " + req.path);
   }
-  std::string why;
-  auto allowed = authz_->Authorize(*user, attrs, &why);
-  if (!allowed.ok()) {
-    log::Warn("external metrics authorization failed", {{"err", allowed.status()}});
-    return StatusResponse(500, "InternalError", "authorization failed");
-  }
-  if (!*allowed) {
-    std::string what = discovery ? "path " + req.path
-                                 : "resource \"" + attrs.resource + "\" in API group \"" +
-                                       kExternalGroup + "\" in the namespace \"" + attrs.ns + "\"";
-    return StatusResponse(
-        403, "Forbidden",
-        "user \"" + user->name + "\" cannot get " + what + (why.empty() ? "" : ": " + why));
+  if (auto denied = AccessDenied(*authz_, user, attrs, "external metrics")) {
+    return std::move(*denied);
   }
   if (seg.empty()) {
     json version = {{"groupVersion", std::string(kExternalGroup) + "/" + kVersion},
