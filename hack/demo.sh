@@ -44,7 +44,8 @@ FAILED=0
 pass() { printf '\033[32mPASS\033[0m %s\n' "$*"; }
 fail() { printf '\033[31mFAIL\033[0m %s\n' "$*"; FAILED=$((FAILED + 1)); }
 # With --exit the whole scenario has a budget (ctest's TIMEOUT would kill the script before
-# its trap could stop the simulator): no wait runs past it.
+# its trap could stop the simulator): no wait runs past it. It starts once the binaries are
+# built (below), so a first run's package install and build do not use it up.
 BUDGET=${DEMO_BUDGET_SECONDS:-240}
 # wait_until SECONDS COMMAND...: polls COMMAND (quietly) until it succeeds or the deadline.
 wait_until() {
@@ -83,6 +84,7 @@ for b in "$SIM" "$BUILD_DIR/operator/shardwise-operator" "$BUILD_DIR/scraper/sha
 done
 ((EUID == 0)) || echo "demo: warning: the simulated kubelet needs root (mount namespaces)" >&2
 
+BUDGET=$((SECONDS + BUDGET))
 WORK=$(mktemp -d /tmp/shardwise-demo.XXXXXX)
 SIM_PID=
 cleanup() {
