@@ -256,11 +256,10 @@ int main(int argc, char** argv) {
   bool certs_ready = reconcile_certs();
 
   // HTTPS unless scrapers are explicitly told a plain http:// URL. With --web.tls-cert-file the
-  // user's files are served (re-read every minute); otherwise the managed (or user-provided
-  // Secret's) certificate, reloaded whenever Reconcile() rewrote it.
+  // user's files are served (App re-reads them every minute); otherwise the managed (or
+  // user-provided Secret's) certificate, reloaded whenever Reconcile() rewrote it.
   const bool serve_tls = !operator_url.starts_with("http://");
-  const bool web_tls_files = app.server().tls();
-  if (serve_tls && !web_tls_files) {
+  if (serve_tls && !app.server().tls()) {
     app.server().UseTls(serving_certs.cert_file(), serving_certs.key_file());
     // The listener cannot start without its certificate (the API may not answer yet).
     while (!certs_ready) {
@@ -534,11 +533,6 @@ int main(int argc, char** argv) {
     while (!tls_stop) {
       lock.unlock();
       bool ok = reconcile_certs();
-      if (web_tls_files) {
-        if (Status s = app.server().ReloadTls(); !s.ok()) {
-          log::Error("keeping the previous --web.tls-cert-file certificate", {{"err", s}});
-        }
-      }
       bool serving = refresh_custom_metrics();
       auto renew = serving_certs.renew_at();
       lock.lock();

@@ -34,23 +34,19 @@ int main(int argc, char** argv) {
           ":9091");
   std::string config_file;
   std::string data_dir = "data";
-  std::chrono::milliseconds retention = std::chrono::hours(2);
-  int64_t wal_segment_bytes = 64 << 20;
-  int64_t wal_max_bytes = int64_t{4} << 30;
+  tsdb::DBOptions dbo;
+  dbo.retention = std::chrono::hours(2);
+  dbo.wal_segment_size = 64 << 20;
+  dbo.max_wal_bytes = uint64_t{4} << 30;
   std::string wal_fsync = "1s";
-  int64_t max_series = 0;
   std::string operator_url;
   std::string operator_token_file;
   std::string operator_ca_file;
   std::string replica_label;
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds report_interval{std::chrono::seconds(5)};
-  int64_t scrape_workers = 2;
+  size_t scrape_workers = 2;
   tsdb::api::QueryLimits query_limits;
-  int64_t max_queries = static_cast<int64_t>(query_limits.max_queries);
-  int64_t max_query_series = static_cast<int64_t>(query_limits.max_series);
-  int64_t max_query_samples = static_cast<int64_t>(query_limits.max_samples);
-  int64_t max_query_bytes = static_cast<int64_t>(query_limits.max_bytes);
   FlagSet& f = app.flags();
   f.String("config.file", &config_file,
            "Prometheus-style YAML: global (scrape defaults, external_labels), scrape_configs, "
@@ -58,19 +54,19 @@ int main(int argc, char** argv) {
   f.String("storage.tsdb.path", &data_dir,
            "Directory of the embedded TSDB (WAL, checkpoints, "
            "remote-write cursors, the last operator plan).");
-  f.Duration("storage.tsdb.retention.time", &retention, "How long samples stay in the head.");
-  f.Int("storage.tsdb.wal-segment-size", &wal_segment_bytes, "WAL segment size in bytes.");
-  f.Int("storage.tsdb.wal-max-size", &wal_max_bytes,
-        "Cap on the WAL's bytes on disk: segments, checkpoint and the space reserved for the "
-        "next checkpoint (0: none). Past it the oldest segments are deleted even if remote "
-        "write has not sent them (counted in "
-        "shardwise_tsdb_wal_segments_dropped_unacknowledged_total), so a dead receiver "
-        "cannot fill the disk. A segment size above a quarter of the cap is lowered to it.");
+  f.Duration("storage.tsdb.retention.time", &dbo.retention, "How long samples stay in the head.");
+  f.Size("storage.tsdb.wal-segment-size", &dbo.wal_segment_size, "WAL segment size in bytes.");
+  f.Size("storage.tsdb.wal-max-size", &dbo.max_wal_bytes,
+         "Cap on the WAL's bytes on disk: segments, checkpoint and the space reserved for the "
+         "next checkpoint (0: none). Past it the oldest segments are deleted even if remote "
+         "write has not sent them (counted in "
+         "shardwise_tsdb_wal_segments_dropped_unacknowledged_total), so a dead receiver "
+         "cannot fill the disk. A segment size above a quarter of the cap is lowered to it.");
   f.String("storage.tsdb.wal-fsync", &wal_fsync,
            "When the WAL is fsynced: \"batch\" (every scrape's commit) or a duration such as "
            "\"1s\" (at most that much committed data is lost on a machine crash).");
-  f.Int("storage.tsdb.max-series", &max_series,
-        "Refuse new series beyond this many (0: no limit).");
+  f.Size("storage.tsdb.max-series", &dbo.max_series,
+         "Refuse new series beyond this many (0: no limit).");
   f.String("operator-url", &operator_url,
            "The Shardwise operator's discovery endpoint. The scraper's identity comes from "
            "POD_NAME and POD_NAMESPACE.");
@@ -87,27 +83,19 @@ int main(int argc, char** argv) {
            "Add this label with the pod's replica index to everything sent (HA pairs).");
   f.Duration("remote-write.drain-timeout", &drain_timeout,
              "On shutdown, how long to keep sending what is still unsent.");
-  f.Int("scrape.workers", &scrape_workers, "Threads that parse and store scrapes.");
-  f.Int("query.max-queries", &max_queries,
-        "Remote read queries, or match[] selectors of /api/v1/series and labels, per request "
-        "(422 beyond; 0: no limit).");
-  f.Int("query.max-series", &max_query_series,
-        "Series one request may return, summed over a remote read's queries; also label names "
-        "or values returned (422 beyond; 0: no limit).");
-  f.Int("query.max-samples", &max_query_samples,
-        "Samples one remote read may return, summed over its queries (422 beyond; 0: no "
-        "limit).");
-  f.Int("query.max-bytes", &max_query_bytes,
-        "Bytes of one query API response before compression (422 beyond; 0: no limit).");
+  f.Size("scrape.workers", &scrape_workers, "Threads that parse and store scrapes.");
+  f.Size("query.max-queries", &query_limits.max_queries,
+         "Remote read queries, or match[] selectors of /api/v1/series and labels, per request "
+         "(422 beyond; 0: no limit).");
+  f.Size("query.max-series", &query_limits.max_series,
+         "Series one request may return, summed over a remote read's queries; also label names "
+         "or values returned (422 beyond; 0: no limit).");
+  f.Size("query.max-samples", &query_limits.max_samples,
+         "Samples one remote read may return, summed over its queries (422 beyond; 0: no "
+         "limit).");
+  f.Size("query.max-bytes", &query_limits.max_bytes,
+         "Bytes of one query API response before compression (422 beyond; 0: no limit).");
   if (auto code = app.Init(argc, argv)) return *code;
-  if (max_queries < 0 || max_query_series < 0 || max_query_samples < 0 || max_query_bytes < 0) {
-    log::Error("--query.* limits must not be negative");
-    return 2;
-  }
-  query_limits.max_queries = static_cast<size_t>(max_queries);
-  query_limits.max_series = static_cast<size_t>(max_query_series);
-  query_limits.max_samples = static_cast<size_t>(max_query_samples);
-  query_limits.max_bytes = static_cast<size_t>(max_query_bytes);
 
   scrape::Config config;
   if (!config_file.empty()) {
@@ -131,15 +119,6 @@ int main(int argc, char** argv) {
     endpoints = std::move(rw).value();
   }
 
-  tsdb::DBOptions dbo;
-  dbo.retention = retention;
-  dbo.max_series = static_cast<size_t>(max_series);
-  dbo.wal_segment_size = static_cast<uint64_t>(wal_segment_bytes);
-  if (wal_max_bytes < 0) {
-    log::Error("invalid --storage.tsdb.wal-max-size: negative", {{"value", wal_max_bytes}});
-    return 2;
-  }
-  dbo.max_wal_bytes = static_cast<uint64_t>(wal_max_bytes);
   if (wal_fsync == "batch") {
     dbo.fsync_policy = tsdb::FsyncPolicy::kEveryBatch;
   } else {
@@ -194,7 +173,7 @@ int main(int argc, char** argv) {
   writer.RegisterMetrics(metrics::Registry::Default());
 
   scrape::ScrapeManager::Options mo;
-  mo.worker_threads = static_cast<size_t>(scrape_workers);
+  mo.worker_threads = scrape_workers;
   scrape::ScrapeManager manager(mo, db, client);
   if (auto s = manager.ApplyConfig(config); !s.ok()) {
     log::Error("invalid scrape config", {{"err", s}});

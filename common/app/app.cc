@@ -22,13 +22,15 @@ App::App(std::string name, std::string description, std::string default_listen_a
                   "Address to listen on for /metrics, health and API endpoints.");
     flags_.String("web.tls-cert-file", &tls_cert_file_, "PEM certificate to serve HTTPS with.");
     flags_.String("web.tls-key-file", &tls_key_file_, "PEM private key for --web.tls-cert-file.");
-    flags_.Int("web.max-connections", &max_connections_,
-               "Open connections at most. At the limit a new connection displaces the one idle "
-               "longest (or slowest to send its headers); it is refused only when all are busy.");
-    flags_.Int("web.max-header-bytes", &max_header_bytes_,
-               "Request line plus headers at most (431 beyond; a longer request target: 414).");
-    flags_.Int("web.max-request-body-bytes", &max_body_bytes_,
-               "Request body at most (413 beyond).");
+    flags_.Size("web.max-connections", &max_connections_,
+                "Open connections at most. At the limit a new connection displaces the one idle "
+                "longest (or slowest to send its headers); it is refused only when all are busy.",
+                1);
+    flags_.Size("web.max-header-bytes", &max_header_bytes_,
+                "Request line plus headers at most (431 beyond; a longer request target: 414).",
+                1024);
+    flags_.Size("web.max-request-body-bytes", &max_body_bytes_,
+                "Request body at most (413 beyond).");
     flags_.Duration(
         "web.read-header-timeout", &header_timeout_,
         "A request's line and headers (and the TLS handshake) must arrive within this.");
@@ -42,6 +44,16 @@ App::App(std::string name, std::string description, std::string default_listen_a
   flags_.String("log.level", &log_level_,
                 "Only log messages at this level or above: debug, info, warn, error.");
   flags_.String("log.format", &log_format_, "Log line format: logfmt or json.");
+}
+
+App::~App() {
+  if (!tls_reload_.joinable()) return;
+  {
+    std::lock_guard lock(tls_reload_mu_);
+    tls_reload_stop_ = true;
+  }
+  tls_reload_cv_.notify_all();
+  tls_reload_.join();
 }
 
 std::optional<int> App::Init(int argc, char** argv) {
@@ -81,17 +93,10 @@ std::optional<int> App::Init(int argc, char** argv) {
   o.listen_address = listen_address_;
   o.tls_cert_file = tls_cert_file_;
   o.tls_key_file = tls_key_file_;
-  if (max_connections_ < 1 || max_header_bytes_ < 1024 || max_body_bytes_ < 0) {
-    std::fprintf(stderr,
-                 "%s: --web.max-connections must be >= 1, --web.max-header-bytes >= 1024 and "
-                 "--web.max-request-body-bytes >= 0\n",
-                 name_.c_str());
-    return 2;
-  }
-  o.max_connections = static_cast<size_t>(max_connections_);
-  o.max_header_bytes = static_cast<size_t>(max_header_bytes_);
+  o.max_connections = max_connections_;
+  o.max_header_bytes = max_header_bytes_;
   o.max_request_line_bytes = std::min(o.max_request_line_bytes, o.max_header_bytes);
-  o.max_body_bytes = static_cast<size_t>(max_body_bytes_);
+  o.max_body_bytes = max_body_bytes_;
   o.header_timeout = header_timeout_;
   o.read_timeout = read_timeout_;
   o.write_timeout = write_timeout_;
@@ -127,6 +132,17 @@ Status App::StartServer() {
   if (!s.ok()) return s;
   log::Info("listening",
             {{"address", listen_address_}, {"port", server_->port()}, {"tls", server_->tls()}});
+  if (!tls_cert_file_.empty()) {
+    tls_reload_ = std::thread([this] {
+      std::unique_lock lock(tls_reload_mu_);
+      while (!tls_reload_cv_.wait_for(lock, std::chrono::minutes(1),
+                                      [this] { return tls_reload_stop_; })) {
+        if (Status s = server_->ReloadTls(); !s.ok()) {
+          log::Error("keeping the previous --web.tls-cert-file certificate", {{"err", s}});
+        }
+      }
+    });
+  }
   return Status::OK();
 }
 

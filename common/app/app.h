@@ -1,7 +1,9 @@
 // App: what every Shardwise binary does the same way — the standard flags
 // (--web.listen-address, --web.* TLS and limits, --log.level, --log.format, --help,
 // --version), logging setup, the HTTP server with /metrics, /healthz and /readyz (GET and
-// HEAD only), and shutdown on SIGTERM/SIGINT.
+// HEAD only), and shutdown on SIGTERM/SIGINT. A certificate given with --web.tls-cert-file is
+// re-read every minute once the server runs (a rotated file is served without a restart; a
+// broken one keeps the last good certificate).
 //
 //   App app("shardwise-scraper", "Scrapes targets ...", ":9091");
 //   app.flags().String(...);                       // component flags
@@ -14,10 +16,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/flags/flags.h"
@@ -33,6 +38,7 @@ class App {
   // An empty `default_listen_address` means the program serves no /metrics of its own
   // (e.g. the API simulator, whose listeners are its API): no --web.* flags, no server().
   App(std::string name, std::string description, std::string default_listen_address);
+  ~App();
 
   FlagSet& flags() { return flags_; }
   // Parses flags and sets up logging. Returns an exit code when the program should stop
@@ -66,9 +72,9 @@ class App {
   std::string listen_address_;
   std::string tls_cert_file_;
   std::string tls_key_file_;
-  int64_t max_connections_ = 4096;
-  int64_t max_header_bytes_ = 64 << 10;
-  int64_t max_body_bytes_ = 64 << 20;
+  size_t max_connections_ = 4096;
+  size_t max_header_bytes_ = 64 << 10;
+  size_t max_body_bytes_ = 64 << 20;
   std::chrono::milliseconds header_timeout_{std::chrono::seconds(30)};
   std::chrono::milliseconds read_timeout_{std::chrono::seconds(60)};
   std::chrono::milliseconds write_timeout_{std::chrono::seconds(60)};
@@ -78,6 +84,10 @@ class App {
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
   std::vector<std::function<std::string()>> readiness_details_;
+  std::mutex tls_reload_mu_;
+  std::condition_variable tls_reload_cv_;
+  bool tls_reload_stop_ = false;
+  std::thread tls_reload_;
 };
 
 }  // namespace shardwise

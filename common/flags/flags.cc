@@ -18,17 +18,36 @@ void FlagSet::String(std::string name, std::string* target, std::string help) {
        }});
 }
 
+namespace {
+
+Status ParseInt(const std::string& flag, const std::string& v, int64_t* out) {
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  if (ec != std::errc() || p != v.data() + v.size()) {
+    return Status::InvalidArgument("flag --" + flag + ": \"" + v + "\" is not an integer");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 void FlagSet::Int(std::string name, int64_t* target, std::string help) {
   std::string n = name;
   flags_.push_back({std::move(name), std::move(help), std::to_string(*target), false, false,
-                    [target, n](const std::string& v) {
+                    [target, n](const std::string& v) { return ParseInt(n, v, target); }});
+}
+
+void FlagSet::Size(std::string name, size_t* target, std::string help, size_t min) {
+  std::string n = name;
+  flags_.push_back({std::move(name), std::move(help), std::to_string(*target), false, false,
+                    [target, n, min](const std::string& v) {
                       int64_t x = 0;
-                      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-                      if (ec != std::errc() || p != v.data() + v.size()) {
-                        return Status::InvalidArgument("flag --" + n + ": \"" + v +
-                                                       "\" is not an integer");
+                      SHARDWISE_RETURN_IF_ERROR(ParseInt(n, v, &x));
+                      if (x < 0 || static_cast<uint64_t>(x) < min) {
+                        return Status::InvalidArgument("flag --" + n + ": " + v +
+                                                       " is below the minimum " +
+                                                       std::to_string(min));
                       }
-                      *target = x;
+                      *target = static_cast<size_t>(x);
                       return Status::OK();
                     }});
 }

@@ -20,6 +20,9 @@ class FlagSet {
   // The target's current value is the default shown in --help.
   void String(std::string name, std::string* target, std::string help);
   void Int(std::string name, int64_t* target, std::string help);
+  // A count or a size: an integer of at least `min`; a smaller (or negative) value is an error
+  // naming the flag, so a program never casts a negative flag into a huge size_t.
+  void Size(std::string name, size_t* target, std::string help, size_t min = 0);
   void Double(std::string name, double* target, std::string help);
   void Bool(std::string name, bool* target, std::string help);
   void Duration(std::string name, std::chrono::milliseconds* target, std::string help);

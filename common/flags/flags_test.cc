@@ -46,5 +46,26 @@ TEST(FlagsTest, ErrorsNameTheFlag) {
   EXPECT_TRUE(h.help_requested());
 }
 
+TEST(FlagsTest, SizeRefusesValuesBelowItsMinimum) {
+  size_t workers = 2, bytes = 4096;
+  FlagSet fs("prog", "desc");
+  fs.Size("workers", &workers, "w", 1);
+  fs.Size("bytes", &bytes, "b");
+  EXPECT_NE(fs.Usage().find("(default: 4096)"), std::string::npos);
+  ASSERT_TRUE(fs.Parse(std::vector<std::string>{"--workers=3", "--bytes=0"}).ok());
+  EXPECT_EQ(workers, 3u);
+  EXPECT_EQ(bytes, 0u);
+  Status s = fs.Parse(std::vector<std::string>{"--workers=0"});
+  EXPECT_NE(s.message().find("--workers: 0 is below the minimum 1"), std::string::npos)
+      << s.ToString();
+  s = fs.Parse(std::vector<std::string>{"--bytes=-1"});
+  EXPECT_NE(s.message().find("--bytes: -1 is below the minimum 0"), std::string::npos)
+      << s.ToString();
+  EXPECT_NE(fs.Parse(std::vector<std::string>{"--bytes=1k"}).message().find("not an integer"),
+            std::string::npos);
+  EXPECT_EQ(workers, 3u);
+  EXPECT_EQ(bytes, 0u);
+}
+
 }  // namespace
 }  // namespace shardwise
