@@ -3,17 +3,15 @@
 // on destruction. Tests use it as the reference implementation (remote read, PromQL).
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/http/client.h"
+#include "common/testing/local_process.h"
 #include "common/testing/test_util.h"
 
 namespace shardwise::testing {
@@ -30,23 +28,13 @@ class PrometheusProcess {
   bool Start(const std::string& binary, const std::string& dir, int port) {
     dir_ = dir;
     port_ = port;
-    std::string log = dir + "/prometheus.log";
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::string config = "--config.file=" + dir + "/prometheus.yml";
-      std::string storage = "--storage.tsdb.path=" + dir + "/data";
-      std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port);
-      ::execl(binary.c_str(), binary.c_str(), config.c_str(), storage.c_str(), listen.c_str(),
-              "--log.level=warn", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    return true;
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary, "--config.file=" + dir + "/prometheus.yml",
+                                 "--storage.tsdb.path=" + dir + "/data",
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                 "--log.level=warn"},
+        dir + "/prometheus.log");
+    return process_->running();
   }
 
   // Polls /-/ready until it answers 200; false when the process exits first or `limit`
@@ -65,25 +53,9 @@ class PrometheusProcess {
 
   // SIGTERM, up to 10 s for a clean exit, then SIGKILL; always reaps.
   void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status;
-    bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
-                          std::chrono::seconds(10));
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
+    if (process_) process_->Stop();
   }
-
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status;
-    if (::waitpid(pid_, &status, WNOHANG) == 0) return true;
-    pid_ = -1;  // reaped (or gone): never signal that pid again
-    return false;
-  }
+  bool Running() { return process_ && process_->Running(); }
 
   // What it wrote to stdout and stderr so far, for a failure message.
   std::string Log() const {
@@ -95,7 +67,7 @@ class PrometheusProcess {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   std::string dir_;
   int port_ = 0;
 };

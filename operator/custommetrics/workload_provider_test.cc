@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/http/server.h"
+#include "common/testing/local_process.h"
 #include "common/testing/test_util.h"
 #include "scraper/tsdb/api/handlers.h"
 #include "scraper/tsdb/db.h"
@@ -51,24 +52,6 @@ struct FakeShard {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
 };
 
-// Accepts connections (the kernel's backlog) and never answers: a hung scraper.
-struct SilentListener {
-  int fd = -1;
-  int port = 0;
-  SilentListener() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~SilentListener() { ::close(fd); }
-};
-
 class StaticDirectory : public ShardDirectory {
  public:
   std::vector<ShardInfo> shards;
@@ -99,9 +82,7 @@ class WorkloadProviderTest : public ::testing::Test {
                                            {"kubernetes_namespace", "shop"},
                                            {"kubernetes_pod_name", "mq-1"},
                                            {"queue", "orders"}}}},
-        {"ns/main/2",
-         {"http://127.0.0.1:" + std::to_string(silent_.port)},
-         {Target("stuck", "frozen-1")}},
+        {"ns/main/2", {silent_.url()}, {Target("stuck", "frozen-1")}},
     };
     fanout_ = std::make_unique<ShardFanout>(&dir_, &client_,
                                             ShardFanout::Options{std::chrono::milliseconds(700)});
@@ -124,7 +105,7 @@ class WorkloadProviderTest : public ::testing::Test {
   }
 
   FakeShard a_, b_;
-  SilentListener silent_;
+  shardwise::testing::SilentListener silent_;
   StaticDirectory dir_;
   http::Client client_;
   std::unique_ptr<ShardFanout> fanout_;

@@ -271,20 +271,13 @@ TEST_F(HttpTransportTest, QueueHonoursRetryAfterOverItsBackoff) {
 // A receiver that accepts connections (the kernel completes the handshake) and never
 // answers: the drain deadline must still hold, by cancelling the request in flight.
 TEST(HttpDrainTest, StopCancelsARequestToAHangingReceiver) {
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  shardwise::testing::SilentListener listener;
+  ASSERT_NE(listener.port(), 0);
 
   http::Client client;
   MemoryWal wal;
   QueueOptions o;
-  o.endpoint.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/api/v1/write";
+  o.endpoint.url = listener.url() + "/api/v1/write";
   o.endpoint.name = "hanging";
   o.endpoint.remote_timeout = 10min;  // only cancellation can end the request in time
   o.endpoint.queue.batch_send_deadline = 5ms;
@@ -293,9 +286,7 @@ TEST(HttpDrainTest, StopCancelsARequestToAHangingReceiver) {
   wal.AppendSeries({{1, Labels{{"__name__", "up"}}}});
   wal.AppendSamples({{1, 1000, 1}});
   // The request is on the wire once its connection arrives.
-  pollfd pfd{listener, POLLIN, 0};
-  ASSERT_EQ(::poll(&pfd, 1, 10'000), 1);
-  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  int conn = listener.Accept(10s);
   ASSERT_GE(conn, 0);
   // The drain deadline passes with the request still unanswered.
   EXPECT_EQ(q.Flush(Clock::now() + 100ms).code(), Status::Code::kDeadlineExceeded);
@@ -305,7 +296,6 @@ TEST(HttpDrainTest, StopCancelsARequestToAHangingReceiver) {
   EXPECT_EQ(st.samples_sent, 0u);
   EXPECT_LT(st.cursor, wal.End());  // the sample is not acknowledged: sent again next start
   ::close(conn);
-  ::close(listener);
 }
 
 }  // namespace

@@ -22,9 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testing::ChildProcess;
+using testing::FindOnPath;
 using testing::FreePort;
-using testing::OnPath;
-using testing::Process;
 using testing::ReceivedSample;
 using testing::WaitReady;
 
@@ -57,7 +57,7 @@ class PrometheusReceiver : public Receiver {
     std::ofstream(dir_ + "/prometheus.yml") << "global: {}\n";
   }
   bool Start() override {
-    proc_ = std::make_unique<Process>(
+    proc_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{"prometheus", "--config.file=" + dir_ + "/prometheus.yml",
                                  "--storage.tsdb.path=" + dir_ + "/data",
                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_),
@@ -89,14 +89,14 @@ class PrometheusReceiver : public Receiver {
   std::string dir_;
   int port_;
   http::Client client_;
-  std::unique_ptr<Process> proc_;
+  std::unique_ptr<ChildProcess> proc_;
 };
 
 class VictoriaMetricsReceiver : public Receiver {
  public:
   explicit VictoriaMetricsReceiver(std::string dir) : dir_(std::move(dir)), port_(FreePort()) {}
   bool Start() override {
-    proc_ = std::make_unique<Process>(
+    proc_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{"victoria-metrics",
                                  "-httpListenAddr=127.0.0.1:" + std::to_string(port_),
                                  "-storageDataPath=" + dir_ + "/data", "-search.latencyOffset=0s",
@@ -132,13 +132,13 @@ class VictoriaMetricsReceiver : public Receiver {
   std::string dir_;
   int port_;
   http::Client client_;
-  std::unique_ptr<Process> proc_;
+  std::unique_ptr<ChildProcess> proc_;
 };
 
 class IntegrationTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!OnPath(GetParam())) GTEST_SKIP() << GetParam() << " is not installed";
+    if (FindOnPath(GetParam()).empty()) GTEST_SKIP() << GetParam() << " is not installed";
     std::filesystem::create_directories(dir_.path() + "/rx");
     if (GetParam() == "prometheus") {
       rx_ = std::make_unique<PrometheusReceiver>(dir_.path() + "/rx");

@@ -177,16 +177,18 @@ BENCHMARK(BM_QueueToLoopbackSink)
     ->Unit(benchmark::kMillisecond);
 
 void BM_VictoriaMetricsSustained(benchmark::State& state) {
-  if (!testing::OnPath("victoria-metrics")) return state.SkipWithError("victoria-metrics missing");
+  if (testing::FindOnPath("victoria-metrics").empty())
+    return state.SkipWithError("victoria-metrics missing");
   auto dir = std::filesystem::temp_directory_path() / ("rw-bench-vm-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   int port = testing::FreePort();
   std::string base = "http://127.0.0.1:" + std::to_string(port);
   http::Client client;
   {
-    testing::Process vm({"victoria-metrics", "-httpListenAddr=127.0.0.1:" + std::to_string(port),
-                         "-storageDataPath=" + (dir / "data").string(), "-retentionPeriod=10y"},
-                        (dir / "vm.log").string());
+    testing::ChildProcess vm(
+        {"victoria-metrics", "-httpListenAddr=127.0.0.1:" + std::to_string(port),
+         "-storageDataPath=" + (dir / "data").string(), "-retentionPeriod=10y"},
+        (dir / "vm.log").string());
     if (!testing::WaitReady(client, base + "/health", 30s)) {
       state.SkipWithError("victoria-metrics did not start");
     } else {

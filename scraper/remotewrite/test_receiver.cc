@@ -1,16 +1,6 @@
 #include "scraper/remotewrite/test_receiver.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <snappy.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <thread>
-
-extern char** environ;
 
 namespace shardwise::remotewrite::testing {
 
@@ -73,49 +63,13 @@ SendAttempt FakeTransport::Send(std::string_view snappy_body) {
   return result;
 }
 
-bool OnPath(const std::string& program) {
-  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
-}
-
 bool WaitReady(http::Client& client, const std::string& url, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    http::ClientRequest req;
-    req.url = url;
-    req.timeout = std::chrono::seconds(1);
-    auto resp = client.DoSync(req);
-    if (resp.ok() && resp->status == 200) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
-Process::Process(std::vector<std::string> argv, const std::string& log_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-  posix_spawn_file_actions_destroy(&actions);
-}
-
-void Process::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {  // up to 10 s for a clean shutdown
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  return shardwise::testing::WaitFor(
+      [&] {
+        auto resp = client.DoSync({.url = url, .timeout = std::chrono::seconds(1)});
+        return resp.ok() && resp->status == 200;
+      },
+      timeout);
 }
 
 }  // namespace shardwise::remotewrite::testing

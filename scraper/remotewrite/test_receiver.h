@@ -2,8 +2,6 @@
 // Used by the remotewrite tests only (links libprotobuf through shardwise_prompb).
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -70,24 +68,10 @@ class FakeTransport : public Transport {
   int attempts_ = 0;
 };
 
+using shardwise::testing::ChildProcess;
+using shardwise::testing::FindOnPath;
 using shardwise::testing::FreePort;
-bool OnPath(const std::string& program);
 // Polls `url` until it answers 200 or `timeout` passes.
 bool WaitReady(http::Client& client, const std::string& url, std::chrono::seconds timeout);
-
-// A child process with stdout/stderr appended to `log_path`; Stop() (or destruction)
-// sends SIGTERM, waits up to 10 s, then SIGKILLs, and reaps it.
-class Process {
- public:
-  Process(std::vector<std::string> argv, const std::string& log_path);
-  ~Process() { Stop(); }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  void Stop();
-  bool running() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 }  // namespace shardwise::remotewrite::testing

@@ -14,11 +14,9 @@
 // Oracle: the scraper's data dir opened in-process after the last run. Everything read
 // before each kill must be in it, and the receiver must hold exactly its samples (as a
 // set); a sample may be stored twice only if it was scraped before the second kill.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <snappy.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -42,15 +40,16 @@
 #include "common/http/message.h"
 #include "common/http/server.h"
 #include "common/prompb/remote.pb.h"
+#include "common/testing/local_process.h"
 #include "common/testing/test_util.h"
 #include "scraper/tsdb/db.h"
-
-extern char** environ;
 
 namespace shardwise {
 namespace {
 
 using namespace std::chrono_literals;
+using shardwise::testing::ChildProcess;
+using shardwise::testing::FreePort;
 using shardwise::testing::TempDir;
 using shardwise::testing::WaitFor;
 
@@ -59,60 +58,6 @@ constexpr char kMetric[] = "crash_counter_total";
 // (timestamp ms, value) of the counter series.
 using Point = std::pair<int64_t, double>;
 using PointSet = std::set<Point>;
-
-// A child process whose output goes to a log file. Unlike a plain RAII runner it can be
-// sent any signal and reaped on demand; destruction SIGKILLs whatever is left.
-class ChildProcess {
- public:
-  ChildProcess(std::vector<std::string> argv, const std::string& log_path) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  bool running() const { return pid_ > 0; }
-  // Sends `sig` and waits up to `timeout` for the exit. Returns the wait status, or -1 if
-  // the process did not exit in time (it is then SIGKILLed and reaped).
-  int SignalAndWait(int sig, std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, sig);
-    int status = 0;
-    bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      status = -1;
-    }
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-int FreePort() {
-  http::Server s({});
-  if (!s.Start().ok()) return 0;
-  int port = s.port();
-  s.Stop();
-  return port;
-}
 
 std::string Base(int port) { return "http://127.0.0.1:" + std::to_string(port); }
 

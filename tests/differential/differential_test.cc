@@ -259,12 +259,13 @@ class DifferentialTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<rwt::Process> prometheus_;
-  std::unique_ptr<rwt::Process> scraper_;
+  std::unique_ptr<rwt::ChildProcess> prometheus_;
+  std::unique_ptr<rwt::ChildProcess> scraper_;
 };
 
 TEST_F(DifferentialTest, SameSamplesAsPrometheus) {
-  if (!rwt::OnPath("prometheus")) GTEST_SKIP() << "prometheus (Debian package) not installed";
+  if (rwt::FindOnPath("prometheus").empty())
+    GTEST_SKIP() << "prometheus (Debian package) not installed";
   Targets targets(DIFFERENTIAL_TESTDATA_DIR);
   ASSERT_TRUE(targets.Start().ok());
   Receiver from_prometheus, from_shardwise;
@@ -276,7 +277,7 @@ TEST_F(DifferentialTest, SameSamplesAsPrometheus) {
       dir_.File("shardwise.yml", Config(targets.address(), from_shardwise.url()));
 
   const int prometheus_port = rwt::FreePort();
-  prometheus_ = std::make_unique<rwt::Process>(
+  prometheus_ = std::make_unique<rwt::ChildProcess>(
       std::vector<std::string>{"prometheus", "--config.file=" + prom_config,
                                "--storage.tsdb.path=" + dir_.path() + "/prometheus-data",
                                "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port),
@@ -293,7 +294,7 @@ TEST_F(DifferentialTest, SameSamplesAsPrometheus) {
   targets.SetNow(std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count());
-  scraper_ = std::make_unique<rwt::Process>(
+  scraper_ = std::make_unique<rwt::ChildProcess>(
       std::vector<std::string>{SHARDWISE_SCRAPER_BINARY, "--config.file=" + our_config,
                                "--storage.tsdb.path=" + dir_.path() + "/shardwise-data",
                                "--web.listen-address=127.0.0.1:" + std::to_string(rwt::FreePort())},
