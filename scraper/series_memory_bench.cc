@@ -20,8 +20,10 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "common/metrics/registry.h"
 #include "common/testing/test_util.h"
@@ -240,6 +242,58 @@ void BM_RemoteWrite(benchmark::State& state) {
 }
 BENCHMARK(BM_RemoteWrite)->Arg(4)->Arg(11)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// The scraper path as the binary runs it: `targets` Ingesters -> DB (WAL and chunk files in
+// a temporary directory) -> TsdbWalSource -> one remote-write queue whose transport accepts
+// without I/O.
+class Pipeline {
+ public:
+  Pipeline(benchmark::State& state, int targets) : state_(state) {
+    tsdb::DBOptions dbo;
+    dbo.retention_interval = 0ms;
+    auto db = tsdb::DB::Open(dir_.path(), dbo);
+    if (!db.ok()) {
+      state.SkipWithError("open");
+      return;
+    }
+    db_ = std::move(*db);
+    source_ = std::make_unique<remotewrite::TsdbWalSource>(*db_);
+    remotewrite::QueueOptions o;
+    o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
+    o.endpoint.name = "bench";
+    queue_ = std::make_unique<remotewrite::QueueManager>(std::move(o), *source_,
+                                                         std::make_unique<AcceptAll>());
+    if (!queue_->Start().ok()) state.SkipWithError("start");
+    for (int i = 0; i < targets; ++i) {
+      Labels target{{"instance", "10.1.2." + std::to_string(i) + ":9100"},
+                    {"job", "kubernetes-pods"}};
+      targets_.push_back(std::make_unique<scrape::Ingester>(target, scrape::IngestOptions{}, *db_));
+    }
+  }
+  ~Pipeline() {
+    if (queue_) queue_->Stop();
+  }
+  bool ok() const { return queue_ != nullptr; }
+
+  // Scrape k (10 s after scrape k-1) of every target, alternating between the two bodies.
+  void Scrape(const std::vector<std::string>& bodies, int k) {
+    for (auto& ing : targets_) {
+      ing->Ingest(bodies[k % 2], "text/plain; version=0.0.4", kT0 + k * 10'000, 0.01);
+    }
+  }
+  void Flush() {
+    if (!queue_->Flush(std::chrono::steady_clock::now() + 60s).ok()) state_.SkipWithError("flush");
+  }
+
+ private:
+  static constexpr int64_t kT0 = 1'700'000'000'000;
+  benchmark::State& state_;
+  testing::TempDir dir_;
+  std::unique_ptr<tsdb::DB> db_;
+  std::unique_ptr<remotewrite::TsdbWalSource> source_;
+  std::unique_ptr<remotewrite::QueueManager> queue_;
+  std::vector<std::unique_ptr<scrape::Ingester>> targets_;
+};
+
 void BM_Pipeline(benchmark::State& state) {
   const int labels = static_cast<int>(state.range(0));
   const int scrapes = static_cast<int>(state.range(1));
@@ -248,36 +302,23 @@ void BM_Pipeline(benchmark::State& state) {
   std::vector<std::string> bodies;
   for (int k = 0; k < 2; ++k) bodies.push_back(Body(kPerTarget, labels, k));
   for (auto _ : state) {
-    testing::TempDir dir;
     const double rss0 = metrics::ProcessResidentBytes();
     const int64_t heap0 = g_heap_bytes.load();
-    tsdb::DBOptions dbo;
-    dbo.retention_interval = 0ms;
-    auto db = tsdb::DB::Open(dir.path(), dbo);
-    if (!db.ok()) state.SkipWithError("open");
-    remotewrite::TsdbWalSource source(**db);
-    remotewrite::QueueOptions o;
-    o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
-    o.endpoint.name = "bench";
-    remotewrite::QueueManager q(std::move(o), source, std::make_unique<AcceptAll>());
-    if (!q.Start().ok()) state.SkipWithError("start");
-    std::vector<std::unique_ptr<scrape::Ingester>> targets;
-    for (int i = 0; i < kTargets; ++i) {
-      Labels target{{"instance", "10.1.2." + std::to_string(i) + ":9100"},
-                    {"job", "kubernetes-pods"}};
-      targets.push_back(std::make_unique<scrape::Ingester>(target, scrape::IngestOptions{}, **db));
-    }
-    const int64_t t0 = 1'700'000'000'000;
-    for (int k = 0; k < scrapes; ++k) {
-      for (auto& ing : targets) {
-        ing->Ingest(bodies[k % 2], "text/plain; version=0.0.4", t0 + k * 10'000, 0.01);
-      }
-    }
-    if (!q.Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
+    Pipeline p(state, kTargets);
+    if (!p.ok()) break;
+    for (int k = 0; k < scrapes; ++k) p.Scrape(bodies, k);
+    p.Flush();
     Report(state, g_heap_bytes.load() - heap0, metrics::ProcessResidentBytes() - rss0, kSeries);
-    q.Stop();
   }
 }
+BENCHMARK(BM_Pipeline)
+    ->Args({4, 2})
+    ->Args({11, 2})
+    ->Args({4, 30})
+    ->Args({4, 720})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 // Allocations per sample in steady state, every thread of the path counted: scrape cache
 // hit -> DB append -> WAL -> remote-write reader, queue, encoding (the transport accepts
 // without I/O). What remains is per scrape or per request, not per sample.
@@ -286,31 +327,12 @@ void BM_SteadyStateAllocations(benchmark::State& state) {
   std::vector<std::string> bodies;
   for (int k = 0; k < 2; ++k) bodies.push_back(Body(kPerTarget, 6, k));
   for (auto _ : state) {
-    testing::TempDir dir;
-    tsdb::DBOptions dbo;
-    dbo.retention_interval = 0ms;
-    auto db = tsdb::DB::Open(dir.path(), dbo);
-    if (!db.ok()) state.SkipWithError("open");
-    remotewrite::TsdbWalSource source(**db);
-    remotewrite::QueueOptions o;
-    o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
-    o.endpoint.name = "bench";
-    remotewrite::QueueManager q(std::move(o), source, std::make_unique<AcceptAll>());
-    if (!q.Start().ok()) state.SkipWithError("start");
-    std::vector<std::unique_ptr<scrape::Ingester>> targets;
-    for (int i = 0; i < kTargets; ++i) {
-      Labels target{{"instance", "10.1.2." + std::to_string(i) + ":9100"},
-                    {"job", "kubernetes-pods"}};
-      targets.push_back(std::make_unique<scrape::Ingester>(target, scrape::IngestOptions{}, **db));
-    }
-    const int64_t t0 = 1'700'000'000'000;
+    Pipeline p(state, kTargets);
+    if (!p.ok()) break;
     int k = 0;
     auto scrape_all = [&] {
-      for (auto& ing : targets) {
-        ing->Ingest(bodies[k % 2], "text/plain; version=0.0.4", t0 + k * 10'000, 0.01);
-      }
-      ++k;
-      if (!q.Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
+      p.Scrape(bodies, k++);
+      p.Flush();
     };
     for (int i = 0; i < 5; ++i) scrape_all();  // warm: caches, buffers, rings at size
     const int64_t allocs0 = g_allocs.load();
@@ -319,18 +341,9 @@ void BM_SteadyStateAllocations(benchmark::State& state) {
     const double allocs = static_cast<double>(g_allocs.load() - allocs0);
     state.counters["allocs_per_sample"] = allocs / (kScrapes * kTargets * kPerTarget);
     state.counters["allocs_per_scrape"] = allocs / (kScrapes * kTargets);
-    q.Stop();
   }
 }
 BENCHMARK(BM_SteadyStateAllocations)->Iterations(1)->Unit(benchmark::kMillisecond);
-
-BENCHMARK(BM_Pipeline)
-    ->Args({4, 2})
-    ->Args({11, 2})
-    ->Args({4, 30})
-    ->Args({4, 720})
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace shardwise
