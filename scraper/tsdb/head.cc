@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstring>
 #include <new>
-#include <set>
 #include <unordered_set>
 
 namespace shardwise::tsdb {
@@ -24,12 +23,50 @@ void AtomicMax(std::atomic<int64_t>& a, int64_t v) {
 
 }  // namespace
 
-Labels Head::Series::ToLabels() const {
+Head::ChunkList::~ChunkList() {
+  if (!h_) return;
+  for (Chunk& c : *this) c.~Chunk();
+  ::operator delete(h_);
+}
+
+void Head::ChunkList::push_back(Chunk c) {
+  if (size() == capacity()) {
+    const uint32_t cap = h_ == nullptr ? 2 : h_->cap + h_->cap / 2;
+    auto* fresh = static_cast<Header*>(::operator new(sizeof(Header) + cap * sizeof(Chunk)));
+    fresh->size = 0;
+    fresh->cap = cap;
+    if (h_) {
+      for (uint32_t i = 0; i < h_->size; ++i) {
+        new (fresh->items() + i) Chunk(std::move(h_->items()[i]));
+        h_->items()[i].~Chunk();
+      }
+      fresh->size = h_->size;
+      ::operator delete(h_);
+    }
+    h_ = fresh;
+  }
+  new (h_->items() + h_->size) Chunk(std::move(c));
+  ++h_->size;
+}
+
+void Head::ChunkList::erase_front(size_t n) {
+  if (n == 0) return;
+  Chunk* items = h_->items();
+  std::move(items + n, items + h_->size, items);
+  for (uint32_t i = h_->size - static_cast<uint32_t>(n); i < h_->size; ++i) items[i].~Chunk();
+  h_->size -= static_cast<uint32_t>(n);
+  if (h_->size == 0) {
+    ::operator delete(h_);
+    h_ = nullptr;
+  }
+}
+
+Labels Head::LabelsOf(const Series& s) const {
   std::vector<Label> out;
-  out.reserve(num_labels);
-  const PooledString* const* l = labels();
-  for (uint32_t i = 0; i < num_labels; ++i) {
-    out.push_back({std::string(l[2 * i]->view()), std::string(l[2 * i + 1]->view())});
+  out.reserve(s.num_labels);
+  for (uint32_t i = 0; i < s.num_labels; ++i) {
+    const uint32_t id = s.labels()[i];
+    out.push_back({std::string(pairs_.name(id)), std::string(pairs_.value(id))});
   }
   return Labels::FromSorted(std::move(out));
 }
@@ -82,9 +119,11 @@ void Head::EraseLocked(Series* s) {
   SeriesDeleter()(s);
 }
 
-uint64_t Head::LabelBytes(const Series& s) {
+uint64_t Head::LabelBytes(const Series& s) const {
   uint64_t n = 16;  // ref and counts, as a series record encodes them
-  for (uint32_t i = 0; i < 2 * s.num_labels; ++i) n += s.labels()[i]->view().size() + 2;
+  for (uint32_t i = 0; i < s.num_labels; ++i) {
+    n += pairs_.name(s.labels()[i]).size() + pairs_.value(s.labels()[i]).size() + 4;
+  }
   return n;
 }
 
@@ -111,12 +150,12 @@ Head::Series* Head::FindLocked(SeriesRef ref) const {
   return p.slots ? p.slots[ref & ((SeriesRef{1} << kPageBits) - 1)] : nullptr;
 }
 
-Head::Series* Head::FindByLabelsLocked(const Labels& labels, uint64_t hash) const {
+Head::Series* Head::FindByLabelsLocked(const Labels& labels, uint32_t hash) const {
   Series* const* found = by_hash_.Find(hash, [&](Series* s) {
     if (s->hash != hash || s->num_labels != labels.size()) return false;
-    const PooledString* const* l = s->labels();
+    const uint32_t* l = s->labels();
     for (uint32_t i = 0; i < s->num_labels; ++i) {
-      if (l[2 * i]->view() != labels[i].name || l[2 * i + 1]->view() != labels[i].value) {
+      if (pairs_.value(l[i]) != labels[i].value || pairs_.name(l[i]) != labels[i].name) {
         return false;
       }
     }
@@ -125,19 +164,17 @@ Head::Series* Head::FindByLabelsLocked(const Labels& labels, uint64_t hash) cons
   return found ? *found : nullptr;
 }
 
-Head::Series* Head::CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash) {
-  void* mem = ::operator new(sizeof(Series) + 2 * labels.size() * sizeof(const PooledString*));
+Head::Series* Head::CreateLocked(SeriesRef ref, const Labels& labels, uint32_t hash) {
+  void* mem = ::operator new(sizeof(Series) + labels.size() * sizeof(uint32_t));
   Series* s = new (mem) Series();
   s->ref = ref;
   s->hash = hash;
-  s->num_labels = static_cast<uint32_t>(labels.size());
-  const PooledString** l = s->labels();
+  s->num_labels = static_cast<uint16_t>(labels.size());
+  uint32_t* l = s->labels();
   for (size_t i = 0; i < labels.size(); ++i) {
-    l[2 * i] = strings_.Intern(labels[i].name);
-    l[2 * i + 1] = strings_.Intern(labels[i].value);
-    postings_.Add(ref, l[2 * i], l[2 * i + 1]);
+    l[i] = pairs_.Add(labels[i].name, labels[i].value, ref);
   }
-  postings_.AddToAll(ref);
+  pairs_.AddToAll(ref);
   s->keep_until_cutoff = max_time_.load(std::memory_order_relaxed);
   Series* raw = s;
   InsertLocked(s);
@@ -149,12 +186,15 @@ Head::Series* Head::CreateLocked(SeriesRef ref, const Labels& labels, uint64_t h
 
 Result<SeriesRef> Head::GetOrCreate(const Labels& labels, bool* created) {
   if (created) *created = false;
-  uint64_t hash = labels.Hash();
+  const auto hash = static_cast<uint32_t>(labels.Hash());
   {
     std::shared_lock lock(index_mu_);
     if (Series* s = FindByLabelsLocked(labels, hash)) return s->ref;
   }
   if (labels.empty()) return Status::InvalidArgument("series with no labels");
+  if (labels.size() > std::numeric_limits<uint16_t>::max()) {
+    return Status::InvalidArgument("series with " + std::to_string(labels.size()) + " labels");
+  }
   std::unique_lock lock(index_mu_);
   if (Series* s = FindByLabelsLocked(labels, hash)) return s->ref;
   if (options_.max_series > 0 && num_series_.load() >= options_.max_series) {
@@ -170,7 +210,10 @@ Result<SeriesRef> Head::GetOrCreate(const Labels& labels, bool* created) {
 
 Result<SeriesRef> Head::CreateWithRef(SeriesRef ref, const Labels& labels) {
   if (ref == 0) return Status::Corruption("series record with ref 0");
-  uint64_t hash = labels.Hash();
+  if (labels.empty() || labels.size() > std::numeric_limits<uint16_t>::max()) {
+    return Status::Corruption("series record with " + std::to_string(labels.size()) + " labels");
+  }
+  const auto hash = static_cast<uint32_t>(labels.Hash());
   std::unique_lock lock(index_mu_);
   if (Series* s = FindLocked(ref)) {
     if (s->hash == hash && FindByLabelsLocked(labels, hash) == s) return ref;
@@ -317,7 +360,7 @@ void Head::EncodeSeriesRecord(std::span<const SeriesRef> refs, std::string* out)
   for (const Series* s : found) {
     AddSeriesToRecord(out, s->ref, s->num_labels);
     for (uint32_t i = 0; i < s->num_labels; ++i) {
-      AddLabelToRecord(out, s->labels()[2 * i]->view(), s->labels()[2 * i + 1]->view());
+      AddLabelToRecord(out, pairs_.name(s->labels()[i]), pairs_.value(s->labels()[i]));
     }
   }
 }
@@ -335,13 +378,13 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
       continue;
     }
     if (m.type() == Matcher::Type::kEqual) {
-      PostingsView p = postings_.Get(m.name(), m.value());
+      PostingsView p = pairs_.Get(m.name(), m.value());
       if (p.empty()) return {};
       positive.emplace_back(p.begin(), p.end());
       continue;
     }
     std::vector<PostingsView> lists;
-    postings_.ForEachValue(m.name(), [&](std::string_view value, PostingsView p) {
+    pairs_.ForEachValue(m.name(), [&](std::string_view value, PostingsView p) {
       if (m.Matches(value)) lists.push_back(p);
     });
     if (lists.empty()) return {};
@@ -349,7 +392,7 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
   }
   Postings result;
   if (positive.empty()) {
-    result = postings_.All();
+    result = pairs_.All();
   } else {
     std::sort(positive.begin(), positive.end(),
               [](const Postings& a, const Postings& b) { return a.size() < b.size(); });
@@ -361,7 +404,7 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
   for (const Matcher* m : negative) {
     if (result.empty()) break;
     std::vector<PostingsView> excluded;
-    postings_.ForEachValue(m->name(), [&](std::string_view value, PostingsView p) {
+    pairs_.ForEachValue(m->name(), [&](std::string_view value, PostingsView p) {
       if (!m->Matches(value)) excluded.push_back(p);
     });
     if (!excluded.empty()) result = Subtract(result, Union(excluded));
@@ -373,7 +416,18 @@ bool Head::SeriesLabels(SeriesRef ref, Labels* out) const {
   std::shared_lock lock(index_mu_);
   const Series* s = FindLocked(ref);
   if (!s) return false;
-  *out = s->ToLabels();
+  *out = LabelsOf(*s);
+  return true;
+}
+
+bool Head::ForEachLabel(SeriesRef ref,
+                        const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::shared_lock lock(index_mu_);
+  const Series* s = FindLocked(ref);
+  if (!s) return false;
+  for (uint32_t i = 0; i < s->num_labels; ++i) {
+    fn(pairs_.name(s->labels()[i]), pairs_.value(s->labels()[i]));
+  }
   return true;
 }
 
@@ -418,7 +472,7 @@ bool Head::HasSamplesIn(SeriesRef ref, int64_t mint, int64_t maxt) const {
 std::vector<std::string> Head::LabelNames() const {
   std::vector<std::string> out;
   std::shared_lock lock(index_mu_);
-  postings_.ForEachName([&](std::string_view name) { out.emplace_back(name); });
+  pairs_.ForEachName([&](std::string_view name) { out.emplace_back(name); });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -426,7 +480,7 @@ std::vector<std::string> Head::LabelNames() const {
 std::vector<std::string> Head::LabelValues(std::string_view name) const {
   std::vector<std::string> out;
   std::shared_lock lock(index_mu_);
-  postings_.ForEachValue(name, [&](std::string_view v, PostingsView) { out.emplace_back(v); });
+  pairs_.ForEachValue(name, [&](std::string_view v, PostingsView) { out.emplace_back(v); });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -434,16 +488,16 @@ std::vector<std::string> Head::LabelValues(std::string_view name) const {
 void Head::ForEachLabelPair(
     const std::function<void(std::string_view, std::string_view, size_t)>& fn) const {
   std::shared_lock lock(index_mu_);
-  postings_.ForEachName([&](std::string_view name) {
-    postings_.ForEachValue(
+  pairs_.ForEachName([&](std::string_view name) {
+    pairs_.ForEachValue(
         name, [&](std::string_view value, PostingsView list) { fn(name, value, list.size()); });
   });
 }
 
 void Head::ForEachSeries(const std::function<void(SeriesRef, const Labels&)>& fn) const {
   std::shared_lock lock(index_mu_);
-  for (SeriesRef ref : postings_.All()) {
-    if (const Series* s = FindLocked(ref)) fn(ref, s->ToLabels());
+  for (SeriesRef ref : pairs_.All()) {
+    if (const Series* s = FindLocked(ref)) fn(ref, LabelsOf(*s));
   }
 }
 
@@ -464,7 +518,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
         if (it->mem) chunk_bytes_.fetch_sub(it->loc.size, std::memory_order_relaxed);
         ++result.chunks_removed;
       }
-      s->chunks.erase(s->chunks.begin(), keep);
+      s->chunks.erase_front(static_cast<size_t>(keep - s->chunks.begin()));
       if (s->head_chunk.num_samples() > 0 && s->max_t < cutoff) {
         s->head_chunk = chunkenc::XorAppender();
         ++result.chunks_removed;
@@ -495,7 +549,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
     std::lock_guard series_lock(StripeFor(ref));
     if (s->chunks.empty() && s->head_chunk.num_samples() == 0) doomed.push_back(s);
   }
-  for (Series* s : doomed) result.series_removed.emplace_back(s->ref, s->ToLabels());
+  for (Series* s : doomed) result.series_removed.emplace_back(s->ref, LabelsOf(*s));
   RemoveLocked(doomed);
   return result;
 }
@@ -503,19 +557,18 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
 void Head::RemoveLocked(const std::vector<Series*>& doomed) {
   if (doomed.empty()) return;
   std::unordered_set<uint64_t> refs;
-  std::set<std::pair<const PooledString*, const PooledString*>> pairs;
+  std::vector<uint32_t> ids;
   for (Series* s : doomed) {
     refs.insert(s->ref);
-    for (uint32_t i = 0; i < s->num_labels; ++i)
-      pairs.emplace(s->labels()[2 * i], s->labels()[2 * i + 1]);
-  }
-  for (const auto& [name, value] : pairs) postings_.Remove(name, value, refs);
-  postings_.RemoveFromAll(refs);
-  for (Series* s : doomed) {
+    ids.insert(ids.end(), s->labels(), s->labels() + s->num_labels);
     label_bytes_.fetch_sub(LabelBytes(*s), std::memory_order_relaxed);
-    for (uint32_t i = 0; i < 2 * s->num_labels; ++i) strings_.Release(s->labels()[i]);
-    EraseLocked(s);  // frees s
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // Pairs left with no series are freed here, so no series may read its labels after.
+  for (uint32_t id : ids) pairs_.Remove(id, refs);
+  pairs_.RemoveFromAll(refs);
+  for (Series* s : doomed) EraseLocked(s);  // frees s
   num_series_.fetch_sub(doomed.size(), std::memory_order_relaxed);
   series_removed_.fetch_add(doomed.size(), std::memory_order_relaxed);
 }
@@ -533,7 +586,8 @@ HeadStats Head::Stats() const {
   st.series_limit_hits = series_limit_hits_.load();
   {
     std::shared_lock lock(index_mu_);
-    st.interned_strings = strings_.size();
+    st.interned_strings = pairs_.strings();
+    st.label_pairs = pairs_.size();
   }
   st.min_time = min_time_.load();
   st.max_time = max_time_.load();
@@ -542,12 +596,12 @@ HeadStats Head::Stats() const {
 
 size_t Head::MemoryBytes() const {
   std::shared_lock lock(index_mu_);
-  size_t bytes = strings_.MemoryBytes() + postings_.MemoryBytes();
+  size_t bytes = pairs_.MemoryBytes();
   bytes += pages_.size() * sizeof(Page) + by_hash_.MemoryBytes();
   for (const Page& p : pages_) bytes += p.slots ? sizeof(Series*) << kPageBits : 0;
   ForEachSeriesLocked([&](const Series* s) {
     std::lock_guard series_lock(StripeFor(s->ref));
-    bytes += sizeof(Series) + 2 * s->num_labels * sizeof(void*);
+    bytes += sizeof(Series) + s->num_labels * sizeof(uint32_t);
     bytes += s->chunks.capacity() * sizeof(Chunk);
     for (const auto& c : s->chunks) bytes += c.mem ? c.loc.size : 0;
     bytes += s->head_chunk.HeapBytes();

@@ -1,6 +1,8 @@
 // Head: the in-memory part of the TSDB. It owns
-//   - the series index: labels -> ref (hash of the label set), ref -> series, interned
-//     label strings (one copy per distinct string) and postings for matchers;
+//   - the series index: labels -> ref (hash of the label set), ref -> series, and the
+//     label pairs (index/label_pairs.h): every distinct (name, value) pair interned once
+//     under a 32-bit id, with its postings for matchers. A series is one allocation: a
+//     ~96-byte header followed by its labels as pair ids (4 B per label);
 //   - per-series sample data: sealed chunks of 120 samples (XOR or decimal, whichever is
 //     smaller) plus the XOR chunk being appended to. With Options::chunk_files, sealed
 //     chunks live in those files (page cache, not heap) and the head keeps only where
@@ -36,9 +38,8 @@
 #include "scraper/tsdb/chunkenc/chunk.h"
 #include "scraper/tsdb/chunkenc/xor_chunk.h"
 #include "scraper/tsdb/index/flat_table.h"
+#include "scraper/tsdb/index/label_pairs.h"
 #include "scraper/tsdb/index/matcher.h"
-#include "scraper/tsdb/index/postings.h"
-#include "scraper/tsdb/index/string_pool.h"
 #include "scraper/tsdb/record.h"
 
 namespace shardwise::tsdb {
@@ -62,6 +63,7 @@ struct HeadStats {
   uint64_t series_removed = 0;
   uint64_t series_limit_hits = 0;
   uint64_t interned_strings = 0;  // distinct label names and values
+  uint64_t label_pairs = 0;       // distinct (name, value) pairs
   uint64_t label_bytes = 0;       // about what a series record of every series takes
   int64_t min_time = std::numeric_limits<int64_t>::max();
   int64_t max_time = std::numeric_limits<int64_t>::min();
@@ -83,7 +85,7 @@ class Head {
 
   // The ref of the series with `labels`, creating the series when new (`*created` tells
   // which). ResourceExhausted when creating would exceed max_series; InvalidArgument
-  // for an empty label set.
+  // for an empty label set or one of more than 65,535 labels.
   Result<SeriesRef> GetOrCreate(const Labels& labels, bool* created = nullptr);
   // For replay: (re)creates the series under a ref chosen earlier and returns the ref
   // the labels now live under: `ref`, or an older ref when the same labels were logged
@@ -115,6 +117,11 @@ class Head {
   // Refs of series matching every matcher, ascending. No matchers: every series.
   std::vector<SeriesRef> Select(const std::vector<Matcher>& matchers) const;
   bool SeriesLabels(SeriesRef ref, Labels* out) const;
+  // Calls fn(name, value) for each label of the series, in label order, without copying
+  // them (views into the head, valid during the call; the index lock is held shared, so
+  // fn must not call back into the head). False when the ref is unknown.
+  bool ForEachLabel(SeriesRef ref,
+                    const std::function<void(std::string_view, std::string_view)>& fn) const;
   // Appends the samples with mint <= t <= maxt; false when the ref is unknown.
   bool Samples(SeriesRef ref, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
   // Whether the series has a sample in [mint, maxt].
@@ -157,25 +164,49 @@ class Head {
       return mem ? std::string_view(mem.get(), loc.size) : files->Read(loc);
     }
   };
-  // One allocation per series: this header, then the label strings (name, value, ...).
+  static_assert(alignof(Chunk) <= 8);
+  // Sealed chunks of a series, oldest first: one pointer while there are none (every
+  // series of a head shorter than a chunk's 120 samples), then one block holding them.
+  class ChunkList {
+   public:
+    ChunkList() = default;
+    ~ChunkList();
+    ChunkList(const ChunkList&) = delete;
+    ChunkList& operator=(const ChunkList&) = delete;
+    Chunk* begin() const { return h_ ? h_->items() : nullptr; }
+    Chunk* end() const { return h_ ? h_->items() + h_->size : nullptr; }
+    size_t size() const { return h_ ? h_->size : 0; }
+    size_t capacity() const { return h_ ? h_->cap : 0; }
+    bool empty() const { return size() == 0; }
+    const Chunk& front() const { return *begin(); }
+    void push_back(Chunk c);
+    void erase_front(size_t n);  // drops the n oldest
+
+   private:
+    struct Header {
+      uint32_t size;
+      uint32_t cap;
+      Chunk* items() { return reinterpret_cast<Chunk*>(this + 1); }
+    };
+    Header* h_ = nullptr;
+  };
+  // One allocation per series: this header, then the label pair ids (LabelPairs), in
+  // label order.
   struct Series {
     SeriesRef ref;
-    uint64_t hash;
     int64_t max_t = std::numeric_limits<int64_t>::min();
     int64_t keep_until_cutoff;  // creation time in head time
     int64_t head_mint = 0;
-    std::vector<Chunk> chunks;
+    ChunkList chunks;
     chunkenc::XorAppender head_chunk;
-    uint32_t num_labels;
+    uint32_t hash;  // low half of the label set's hash
+    uint16_t num_labels;
     bool logged = false;  // guarded by the stripe lock
 
-    const PooledString** labels() { return reinterpret_cast<const PooledString**>(this + 1); }
-    const PooledString* const* labels() const {
-      return reinterpret_cast<const PooledString* const*>(this + 1);
-    }
-    Labels ToLabels() const;
+    uint32_t* labels() { return reinterpret_cast<uint32_t*>(this + 1); }
+    const uint32_t* labels() const { return reinterpret_cast<const uint32_t*>(this + 1); }
   };
-  static_assert(sizeof(Series) % alignof(const PooledString*) == 0);
+  static_assert(sizeof(Series) % alignof(uint32_t) == 0);
   struct SeriesDeleter {
     void operator()(Series* s) const;
   };
@@ -199,22 +230,22 @@ class Head {
   void EraseLocked(Series* s);
   template <typename Fn>
   void ForEachSeriesLocked(Fn&& fn) const;
-  Series* FindByLabelsLocked(const Labels& labels, uint64_t hash) const;
-  Series* CreateLocked(SeriesRef ref, const Labels& labels, uint64_t hash);
+  Series* FindByLabelsLocked(const Labels& labels, uint32_t hash) const;
+  Series* CreateLocked(SeriesRef ref, const Labels& labels, uint32_t hash);
+  Labels LabelsOf(const Series& s) const;
   void RemoveLocked(const std::vector<Series*>& doomed);
   AppendOutcome AppendToSeries(Series* s, int64_t t, double v, int64_t ceiling);
   void ReadSeries(const Series& s, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
   std::mutex& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes]; }
   void NoteTime(int64_t t, int64_t ceiling);
-  static uint64_t LabelBytes(const Series& s);
+  uint64_t LabelBytes(const Series& s) const;
 
   const Options options_;
   mutable std::shared_mutex index_mu_;
   std::deque<Page> pages_;  // pages page_base_, page_base_ + 1, ...; owns the series
   SeriesRef page_base_ = 0;
   FlatTable<Series*, HashTraits> by_hash_;
-  StringPool strings_;
-  MemPostings postings_;
+  LabelPairs pairs_;
   mutable std::array<std::mutex, kStripes> stripes_;
 
   std::atomic<SeriesRef> next_ref_{1};

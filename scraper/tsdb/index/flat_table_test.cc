@@ -6,6 +6,7 @@
 #include <random>
 #include <unordered_set>
 
+#include "scraper/tsdb/index/label_pairs.h"
 #include "scraper/tsdb/index/postings.h"
 #include "scraper/tsdb/index/string_pool.h"
 
@@ -103,27 +104,47 @@ TEST(PostingsListTest, StaysSortedAndUniqueFromInlineToHeapAndBack) {
   EXPECT_EQ(Refs(moved), (std::vector<uint64_t>{3}));
 }
 
-TEST(MemPostingsTest, AddGetAndRemoveByPooledStrings) {
-  StringPool pool;
-  MemPostings postings;
-  const PooledString* job = pool.Intern("job");
-  const PooledString* node = pool.Intern("node");
-  const PooledString* api = pool.Intern("api");
-  for (uint64_t ref = 1; ref <= 6; ++ref) postings.Add(ref, job, ref % 2 ? node : api);
+TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
+  LabelPairs pairs;
+  std::vector<uint32_t> ids;
+  for (uint64_t ref = 1; ref <= 6; ++ref)
+    ids.push_back(pairs.Add("job", ref % 2 ? "node" : "api", ref));
+  EXPECT_EQ(ids[0], ids[2]);
+  EXPECT_NE(ids[0], ids[1]);
+  EXPECT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs.strings(), 3u);  // job, node, api
+  EXPECT_EQ(pairs.name(ids[1]), "job");
+  EXPECT_EQ(pairs.value(ids[1]), "api");
+  EXPECT_EQ(pairs.Find("job", "api"), ids[1]);
+  EXPECT_EQ(pairs.Find("job", "nope"), LabelPairs::kNone);
   auto get = [&](std::string_view n, std::string_view v) {
-    PostingsView p = postings.Get(n, v);
+    PostingsView p = pairs.Get(n, v);
     return std::vector<uint64_t>(p.begin(), p.end());
   };
   EXPECT_EQ(get("job", "node"), (std::vector<uint64_t>{1, 3, 5}));
   EXPECT_EQ(get("job", "api"), (std::vector<uint64_t>{2, 4, 6}));
   EXPECT_TRUE(get("job", "nope").empty());
   EXPECT_TRUE(get("nope", "node").empty());
-  postings.Remove(job, api, {2, 4, 6});
+  pairs.Remove(ids[1], {2, 4});
+  EXPECT_EQ(get("job", "api"), (std::vector<uint64_t>{6}));
+  pairs.Remove(ids[1], {6});
   EXPECT_TRUE(get("job", "api").empty());
+  EXPECT_EQ(pairs.Find("job", "api"), LabelPairs::kNone);
+  EXPECT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs.strings(), 2u);  // "api" went with its last pair
   std::map<std::string, size_t> values;
-  postings.ForEachValue(
+  pairs.ForEachValue(
       "job", [&](std::string_view v, PostingsView p) { values[std::string(v)] = p.size(); });
   EXPECT_EQ(values, (std::map<std::string, size_t>{{"node", 3}}));
+  // A freed id is reused.
+  EXPECT_EQ(pairs.Add("pod", "a", 9), ids[1]);
+  pairs.Remove(ids[0], {1, 3, 5});
+  pairs.Remove(ids[1], {9});
+  EXPECT_EQ(pairs.size(), 0u);
+  EXPECT_EQ(pairs.strings(), 0u);
+  int names = 0;
+  pairs.ForEachName([&](std::string_view) { ++names; });
+  EXPECT_EQ(names, 0);
 }
 
 }  // namespace

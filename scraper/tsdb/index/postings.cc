@@ -5,20 +5,6 @@
 #include <iterator>
 
 namespace shardwise::tsdb {
-namespace {
-
-void InsertSorted(Postings& list, uint64_t ref) {
-  // Refs are handed out in increasing order, so this is nearly always a push_back.
-  if (list.empty() || list.back() < ref) {
-    list.push_back(ref);
-    return;
-  }
-  auto it = std::lower_bound(list.begin(), list.end(), ref);
-  if (it == list.end() || *it != ref) list.insert(it, ref);
-}
-
-}  // namespace
-
 PostingsList& PostingsList::operator=(PostingsList&& o) noexcept {
   if (this != &o) {
     delete[] heap();
@@ -77,52 +63,6 @@ void PostingsList::Remove(const std::unordered_set<uint64_t>& refs) {
   } else if (cap_ > 2 * size_ + 8) {
     Reallocate(size_);
   }
-}
-
-void MemPostings::Add(uint64_t ref, const PooledString* name, const PooledString* value) {
-  Values& values = index_[name->view()];
-  ValueSlot* slot =
-      values.Find(value->hash(), [&](const ValueSlot& s) { return s.value == value; });
-  if (!slot) slot = values.Insert(ValueSlot{value, PostingsList()});
-  slot->list.Insert(ref);
-}
-
-void MemPostings::AddToAll(uint64_t ref) { InsertSorted(all_, ref); }
-
-void MemPostings::Remove(const PooledString* name, const PooledString* value,
-                         const std::unordered_set<uint64_t>& refs) {
-  auto n = index_.find(name->view());
-  if (n == index_.end()) return;
-  ValueSlot* slot =
-      n->second.Find(value->hash(), [&](const ValueSlot& s) { return s.value == value; });
-  if (!slot) return;
-  slot->list.Remove(refs);
-  if (slot->list.empty()) {
-    n->second.Erase(slot);
-    if (n->second.empty()) index_.erase(n);
-  }
-}
-
-void MemPostings::RemoveFromAll(const std::unordered_set<uint64_t>& refs) {
-  all_.erase(std::remove_if(all_.begin(), all_.end(), [&](uint64_t r) { return refs.count(r); }),
-             all_.end());
-}
-
-PostingsView MemPostings::Get(std::string_view name, std::string_view value) const {
-  auto n = index_.find(name);
-  if (n == index_.end()) return {};
-  const ValueSlot* slot = n->second.Find(
-      StringHash(value), [&](const ValueSlot& s) { return s.value->view() == value; });
-  return slot ? slot->list.view() : PostingsView();
-}
-
-size_t MemPostings::MemoryBytes() const {
-  size_t bytes = all_.capacity() * sizeof(uint64_t);
-  for (const auto& [name, values] : index_) {
-    bytes += 64 + values.MemoryBytes();
-    values.ForEach([&](const ValueSlot& s) { bytes += s.list.HeapBytes(); });
-  }
-  return bytes;
 }
 
 Postings Intersect(const Postings& a, const Postings& b) {
