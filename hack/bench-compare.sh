@@ -32,61 +32,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$BUILD_DIR" shardwise-scraper synth-targets >/dev/null
 
-WORK=$(mktemp -d /tmp/shardwise-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-  local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "bench: $1 did not come up" >&2; return 1; }
-    sleep 0.2
-  done
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
-
-TPORT=$(free_port)
-"$BUILD_DIR/hack/bench/synth-targets" --targets="$TARGETS" --series="$SERIES" --port="$TPORT" \
-  --shape="$SHAPE" --web.listen-address="127.0.0.1:$(free_port)" >"$WORK/targets.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.3.1:$TPORT/metrics" 30
+BENCH_NAME=bench
+source hack/lib/bench.sh
+bench_start_targets "$SERIES" --shape="$SHAPE"
 # The exporter shape rounds --series to whole families and histograms.
-SERIES=$(awk '/^series_per_target/ {print $2}' "$WORK/targets.log")
-
-VM_PORT=$(free_port)
-victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
-  -search.latencyOffset=0s -search.maxUniqueTimeseries=10000000 -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$VM_PORT/health" 30
-
-targets_yaml() {
-  local list=""
-  for i in $(seq 1 "$TARGETS"); do list+="\"127.0.3.$i:$TPORT\","; done
-  echo "[${list%,}]"
-}
-write_config() {  # name, with_remote_write
-  cat <<EOF
-global:
-  scrape_interval: ${INTERVAL}s
-  scrape_timeout: $((INTERVAL - 1))s
-  external_labels: {bench: "$1"}
-scrape_configs:
-  - job_name: synthetic
-    static_configs: [{targets: $(targets_yaml)}]
-EOF
-  if [[ "$2" == 1 ]]; then
-    cat <<EOF
-remote_write:
-  - url: http://127.0.0.1:$VM_PORT/api/v1/write
-EOF
-  fi
-}
+SERIES=$(awk '/^series_per_target/ {print $2}' "$WORK/targets-$SERIES.log")
+bench_start_vm -search.latencyOffset=0s -search.maxUniqueTimeseries=10000000
 
 arrived() {  # bench label → series count in VM; "?" when VM would not answer
   local n
@@ -110,28 +61,17 @@ RESULTS=()
 run() {
   local name=$1 rw=$2 config_rw=$3
   shift 3
-  write_config "$name" "$config_rw" >"$WORK/$name.yaml"
+  bench_write_config "$name" "$config_rw" >"$WORK/$name.yaml"
   "$@" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
-  sleep "$WARMUP"
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "bench: $name exited early; its log:" >&2
-    tail -20 "$WORK/$name.log" >&2
+  local perf_data="" measured cpu rss
+  if [[ -n "$PERF" && "$name" == shardwise* && ! -s "$PERF" ]]; then perf_data="$WORK/perf.data"; fi
+  if ! measured=$(PERF_DATA=$perf_data bench_measure "$pid" "$WORK/$name.log"); then
     echo "FAILED"
     return
   fi
-  local c0 c1 hz
-  hz=$(getconf CLK_TCK)
-  c0=$(cpu_ticks "$pid")
-  if [[ -n "$PERF" && "$name" == shardwise* && ! -s "$PERF" ]]; then
-    perf record -F 99 -g -o "$WORK/perf.data" -p "$pid" -- sleep "$WINDOW" >/dev/null 2>&1 || sleep "$WINDOW"
-  else
-    sleep "$WINDOW"
-  fi
-  c1=$(cpu_ticks "$pid")
-  local rss
-  rss=$(rss_bytes "$pid")
+  read -r cpu rss <<<"$measured"
   local got="-"
   if [[ "$rw" == 1 ]]; then sleep $((INTERVAL + 5)); got=$(arrived "$name"); fi
   kill "$pid"
@@ -140,10 +80,10 @@ run() {
     perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1.5 --sort symbol \
       -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$PERF" || true
   fi
-  python3 - "$name" "$c0" "$c1" "$hz" "$rss" "$got" <<EOF
+  python3 - "$name" "$cpu" "$rss" "$got" <<EOF
 import sys
-name, c0, c1, hz, rss, got = sys.argv[1:]
-cpu = (int(c1) - int(c0)) / int(hz)
+name, cpu, rss, got = sys.argv[1:]
+cpu = float(cpu)
 samples = $TARGETS * $SERIES * ($WINDOW / $INTERVAL)
 series = $TARGETS * $SERIES
 print(f"{name} {cpu / samples * 1e6:.3f} {int(rss) / series:.0f} {got}")

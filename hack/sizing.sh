@@ -23,65 +23,25 @@ BUILD_DIR=${BUILD_DIR:-build}
 [[ -x "$BUILD_DIR/scraper/shardwise-scraper" && -x "$BUILD_DIR/hack/bench/synth-targets" ]] ||
   ninja -C "$BUILD_DIR" shardwise-scraper synth-targets >/dev/null
 
-WORK=$(mktemp -d /tmp/shardwise-sizing.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-  local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "sizing: $1 did not come up" >&2; return 1; }
-    sleep 0.2
-  done
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
-
-VM_PORT=$(free_port)
-victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm" \
-  -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$VM_PORT/health" 30
+BENCH_NAME=sizing
+source hack/lib/bench.sh
+bench_start_vm
 
 # measure SERIES_PER_TARGET: prints "rss_bytes cpu_seconds" after the window.
 measure() {
-  local series=$1 tport
-  tport=$(free_port)
-  "$BUILD_DIR/hack/bench/synth-targets" --targets="$TARGETS" --series="$series" --port="$tport" \
-    --web.listen-address="127.0.0.1:$(free_port)" >"$WORK/targets-$series.log" 2>&1 &
-  local targets_pid=$!
-  PIDS+=($targets_pid)
-  wait_http "http://127.0.3.1:$tport/metrics" 30
-  local list=""
-  for i in $(seq 1 "$TARGETS"); do list+="\"127.0.3.$i:$tport\","; done
-  cat >"$WORK/config-$series.yaml" <<EOF
-global: {scrape_interval: ${INTERVAL}s, scrape_timeout: $((INTERVAL - 1))s}
-scrape_configs:
-  - job_name: synthetic
-    static_configs: [{targets: [${list%,}]}]
-remote_write:
-  - url: http://127.0.0.1:$VM_PORT/api/v1/write
-EOF
+  local series=$1 measured cpu rss
+  bench_start_targets "$series"
+  bench_write_config sizing 1 >"$WORK/config-$series.yaml"
   "$BUILD_DIR/scraper/shardwise-scraper" --config.file="$WORK/config-$series.yaml" \
     --storage.tsdb.path="$WORK/data-$series" --storage.tsdb.retention.time=10m \
     --web.listen-address="127.0.0.1:$(free_port)" --log.level=warn >"$WORK/scraper-$series.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
-  sleep "$WARMUP"
-  kill -0 "$pid" 2>/dev/null || { echo "sizing: the scraper exited:" >&2; tail "$WORK/scraper-$series.log" >&2; exit 1; }
-  local c0 c1 rss
-  c0=$(cpu_ticks "$pid")
-  sleep "$WINDOW"
-  c1=$(cpu_ticks "$pid")
-  rss=$(rss_bytes "$pid")
-  kill "$pid" "$targets_pid"
-  wait "$pid" "$targets_pid" 2>/dev/null || true
-  echo "$rss $(python3 -c "print(($c1 - $c0) / $(getconf CLK_TCK))")"
+  measured=$(bench_measure "$pid" "$WORK/scraper-$series.log") || exit 1
+  read -r cpu rss <<<"$measured"
+  kill "$pid" "$TARGETS_PID"
+  wait "$pid" "$TARGETS_PID" 2>/dev/null || true
+  echo "$rss $cpu"
 }
 
 echo "sizing: $TARGETS targets every ${INTERVAL}s, $LOW then $HIGH series each; ${WINDOW}s measured after ${WARMUP}s" >&2
