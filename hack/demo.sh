@@ -69,11 +69,8 @@ bash hack/install-deps.sh
 
 if ((BUILD)); then
   step "Building ${TARGETS[*]} in $BUILD_DIR"
-  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-    launcher=()
-    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
-  fi
+  source hack/lib/build.sh
+  [[ -f "$BUILD_DIR/build.ninja" ]] || configure_build "$BUILD_DIR"
   # ninja's own [n/total] progress, one line per step: no silent minutes.
   NINJA_STATUS='[%f/%t %es] ' ninja -C "$BUILD_DIR" -j"${JOBS:-$(nproc)}" "${TARGETS[@]}" | cat
 fi

@@ -20,12 +20,8 @@ PER_TARGET=$((TOTAL_SECONDS / ${#TARGET_LIST[@]}))
 ((PER_TARGET >= 1)) || PER_TARGET=1
 JOBS="${FUZZ_JOBS:-1}"
 
-launcher=()
-if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
-cmake -S "$ROOT" -B "$BUILD" -G Ninja "${launcher[@]}" \
+source "$ROOT/hack/lib/build.sh"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja "${CCACHE_LAUNCHER[@]}" \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDWISE_FUZZ=ON -DSHARDWISE_BENCHMARKS=OFF >/dev/null
 NINJA_TARGETS=()

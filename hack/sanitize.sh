@@ -40,14 +40,11 @@ TSAN_TESTS=${TSAN_TESTS:-kube_test endpoint_test pool_test opclient_unit_test \
 opclient_integration_test scrape_unit_test scrape_loop_test scrape_manager_test \
 remotewrite_queue_test remotewrite_writer_test}
 
+source hack/lib/build.sh
 configure() {  # dir sanitizers
-  local launcher=()
-  if command -v ccache >/dev/null; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  fi
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g1" \
     "-DCMAKE_C_FLAGS=-O1 -g1" -DSHARDWISE_SANITIZE="$2" -DSHARDWISE_BENCHMARKS=OFF \
-    -DSHARDWISE_WERROR=ON -DSHARDWISE_STRICT_SOURCES=ON "${launcher[@]}" >/dev/null
+    -DSHARDWISE_WERROR=ON -DSHARDWISE_STRICT_SOURCES=ON "${CCACHE_LAUNCHER[@]}" >/dev/null
 }
 
 # Builds and runs exactly the tests named in $3 in build dir $1 with sanitizers $2.

@@ -20,18 +20,10 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-# ccache (installed by install-deps.sh) makes the three builds below (plain, sanitizers,
-# fuzz) and repeated runs cheap; paths are hashed relative to the checkout, so a fresh clone
-# in another folder still hits the cache.
-launcher=()
-if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 \
-    CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
+# ccache makes the three builds below (plain, sanitizers, fuzz) and repeated runs cheap.
+source hack/lib/build.sh
 echo "test.sh: configuring and building in $BUILD_DIR (ninja shows progress)"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSHARDWISE_WERROR=ON -DSHARDWISE_STRICT_SOURCES=ON "${launcher[@]}" >/dev/null
+configure_build "$BUILD_DIR" >/dev/null
 ninja -C "$BUILD_DIR" -j "$JOBS"
 
 # Tests that start servers pick free loopback ports, so they can run in parallel.
