@@ -4,8 +4,9 @@
 //    cache: raw series text, ref, what staleness needs; the storage is a null sink).
 //  - BM_Head: the TSDB head's index with N series and `samples` samples each (10 s apart;
 //    30 = a 5 min head, 720 = a 2 h head).
-//  - BM_RemoteWrite: one remote-write queue that has read N series records and sent one
-//    sample of each (its series map; the WAL is in memory and not counted).
+//  - BM_RemoteWrite: remote-write queues (1 or 2 endpoints, sharing one SeriesStore or
+//    each with its own) that have read N series records and sent one sample of each (their
+//    series maps and labels; the WAL is in memory and not counted).
 //  - BM_Pipeline: the whole scraper path as the binary runs it: 25 targets' Ingesters ->
 //    DB (WAL and chunk files on disk) -> TsdbWalSource -> one remote-write queue, after
 //    `scrapes` scrapes 10 s apart (720: a 2 h head).
@@ -217,6 +218,8 @@ BENCHMARK(BM_Head)
 
 void BM_RemoteWrite(benchmark::State& state) {
   const int labels = static_cast<int>(state.range(0));
+  const int endpoints = static_cast<int>(state.range(1));
+  const bool shared = state.range(2) != 0;  // one SeriesStore for all, as RemoteWriter does
   for (auto _ : state) {
     remotewrite::MemoryWal wal;
     std::vector<remotewrite::WalSeries> series;
@@ -229,18 +232,35 @@ void BM_RemoteWrite(benchmark::State& state) {
     wal.AppendSamples(std::move(samples));
     const double rss0 = metrics::ProcessResidentBytes();
     const int64_t heap0 = g_heap_bytes.load();
-    remotewrite::QueueOptions o;
-    o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
-    o.endpoint.name = "bench";
-    o.external_labels = Labels{{"cluster", "prod-eu-1"}};
-    remotewrite::QueueManager q(std::move(o), wal, std::make_unique<AcceptAll>());
-    if (!q.Start().ok()) state.SkipWithError("start");
-    if (!q.Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
+    auto store = shared ? std::make_shared<remotewrite::SeriesStore>() : nullptr;
+    std::vector<std::unique_ptr<remotewrite::QueueManager>> queues;
+    for (int e = 0; e < endpoints; ++e) {
+      remotewrite::QueueOptions o;
+      o.endpoint.url = "http://127.0.0.1:1/api/v1/write";
+      o.endpoint.name = "bench" + std::to_string(e);
+      o.external_labels = Labels{{"cluster", "prod-eu-1"}};
+      o.series_store = store;
+      queues.push_back(std::make_unique<remotewrite::QueueManager>(std::move(o), wal,
+                                                                   std::make_unique<AcceptAll>()));
+      if (!queues.back()->Start().ok()) state.SkipWithError("start");
+    }
+    for (auto& q : queues) {
+      if (!q->Flush(std::chrono::steady_clock::now() + 60s).ok()) state.SkipWithError("flush");
+    }
     Report(state, g_heap_bytes.load() - heap0, metrics::ProcessResidentBytes() - rss0, kSeries);
-    q.Stop();
+    for (auto& q : queues) q->Stop();
   }
 }
-BENCHMARK(BM_RemoteWrite)->Arg(4)->Arg(11)->Iterations(1)->Unit(benchmark::kMillisecond);
+// {labels, endpoints, shared store}: {L, 2, 0} is one copy per endpoint, as before.
+BENCHMARK(BM_RemoteWrite)
+    ->Args({4, 1, 1})
+    ->Args({11, 1, 1})
+    ->Args({4, 2, 0})
+    ->Args({4, 2, 1})
+    ->Args({11, 2, 0})
+    ->Args({11, 2, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // The scraper path as the binary runs it: `targets` Ingesters -> DB (WAL and chunk files in
 // a temporary directory) -> TsdbWalSource -> one remote-write queue whose transport accepts

@@ -84,6 +84,15 @@ struct QueueManager::Shard {
 QueueManager::QueueManager(QueueOptions options, WalSource& wal,
                            std::unique_ptr<Transport> transport)
     : options_(std::move(options)), wal_(wal), transport_(std::move(transport)) {
+  store_ = options_.series_store ? options_.series_store : std::make_shared<SeriesStore>();
+  // Queues whose encoded labels are the same for every series share a view: same external
+  // labels and no write relabeling. With relabeling, the endpoint's name keeps it apart.
+  std::string view = options_.external_labels.ToString();
+  if (!options_.endpoint.write_relabel_configs.empty()) {
+    view += '\0';
+    view += options_.endpoint.name;
+  }
+  view_ = store_->View(view);
   if (!options_.cursor_dir.empty()) {
     cursor_path_ = CursorPath(options_.cursor_dir, options_.endpoint.name);
   }
@@ -153,6 +162,12 @@ void QueueManager::Stop() {
   StopShards();
   if (committer_.joinable()) committer_.join();
   Commit(/*force=*/true);
+  // Nothing reads the labels any more: let the store free what no other queue holds.
+  ReleaseRetired();
+  series_.Clear([this](uint64_t ref, const char* block) {
+    if (block) store_->Release(view_, ref, block);
+  });
+  counters_.series = 0;
   WalPosition cursor = Stats().cursor;
   log::Info("remote write queue stopped", {{"remote_name", name()},
                                            {"cursor_segment", cursor.segment},
@@ -197,7 +212,7 @@ void QueueManager::ReadLoop() {
     if (!next->has_value()) {
       caught_up_ = true;
       ++caught_up_epoch_;
-      if (ShardsIdle()) retired_labels_.clear();
+      if (!retired_.empty() && ShardsIdle()) ReleaseRetired();
       wal_.WaitForAppend(wal_.End(), options_.wal_poll_interval);
       continue;
     }
@@ -223,18 +238,23 @@ void QueueManager::DefineSeries(WalSeries& s) {
   encode_buf_.clear();
   if (!labels.empty()) EncodeLabels(labels, &encode_buf_);
   bool known = false;
-  LabelBlock& slot = series_.Define(s.ref, &known);
-  if (known && slot && !labels.empty() && LabelBlockBytes(slot.get()) == encode_buf_) return;
+  const char*& slot = series_.Define(s.ref, &known);
+  if (known && slot && !labels.empty() && LabelBlockBytes(slot) == encode_buf_) return;
   // Queued items may still point at the old labels: keep them until the queues drain.
-  if (slot) retired_labels_.push_back(std::move(slot));
-  if (!labels.empty()) slot = MakeLabelBlock(encode_buf_);
+  if (slot) retired_.emplace_back(s.ref, slot);
+  slot = labels.empty() ? nullptr : store_->Acquire(view_, s.ref, encode_buf_);
   counters_.series = series_.size();
 }
 
 void QueueManager::ForgetSeries(uint64_t ref) {
   // Queued items may still point at the labels: keep them until the queues drain.
-  if (LabelBlock block = series_.Erase(ref)) retired_labels_.push_back(std::move(block));
+  if (const char* block = series_.Erase(ref)) retired_.emplace_back(ref, block);
   counters_.series = series_.size();
+}
+
+void QueueManager::ReleaseRetired() {
+  for (const auto& [ref, block] : retired_) store_->Release(view_, ref, block);
+  retired_.clear();
 }
 
 void QueueManager::ProcessRecord(WalRecord& record) {
@@ -251,13 +271,13 @@ void QueueManager::ProcessRecord(WalRecord& record) {
     uint64_t dropped = 0;
     int64_t highest = 0;
     for (const WalSample& s : record.samples) {
-      LabelBlock* labels = series_.Find(s.ref);
+      const char** labels = series_.Find(s.ref);
       if (!labels || !*labels) {
         ++dropped;
         continue;
       }
       highest = std::max(highest, s.t_ms);
-      per_shard[s.ref % n].push_back({labels->get(), s.ref, s.t_ms, s.value, seq});
+      per_shard[s.ref % n].push_back({*labels, s.ref, s.t_ms, s.value, seq});
     }
     counters_.samples_in += record.samples.size();
     counters_.samples_dropped += dropped;

@@ -3,13 +3,13 @@
 // One reader thread tails the WAL (WalSource). Series records fill a map ref -> encoded
 // labels (external labels added where the series lacks them, then write relabeling; a
 // series relabeled away is remembered as dropped), each series' bytes in one exact-size
-// block; series-removed records (retention dropped the series from the head) take them
-// out again, so the map holds the series the WAL still refers to. Sample records at or after the
-// resume cursor are spread by series ref over N shards, so each series stays in order. Each shard
-// thread batches up to max_samples_per_send samples (or whatever it has after
-// batch_send_deadline), encodes and snappy-compresses them and sends them through its
-// Transport, retrying retryable failures with capped exponential backoff (or Retry-After)
-// until delivered, dropped, or Stop().
+// block shared with the other endpoints' queues (SeriesStore); series-removed records (retention
+// dropped the series from the head) take them out again, so the map holds the series the WAL still
+// refers to. Sample records at or after the resume cursor are spread by series ref over N shards,
+// so each series stays in order. Each shard thread batches up to max_samples_per_send samples (or
+// whatever it has after batch_send_deadline), encodes and snappy-compresses them and sends them
+// through its Transport, retrying retryable failures with capped exponential backoff (or
+// Retry-After) until delivered, dropped, or Stop().
 //
 // Nothing is copied beyond the batches in flight and the bounded shard queues
 // (queue_config.capacity samples each): when the receiver is slow the reader simply waits
@@ -45,6 +45,7 @@
 #include "common/labels.h"
 #include "common/status.h"
 #include "scraper/remotewrite/config.h"
+#include "scraper/remotewrite/series_store.h"
 #include "scraper/remotewrite/series_table.h"
 #include "scraper/remotewrite/transport.h"
 #include "scraper/remotewrite/wal_source.h"
@@ -59,6 +60,9 @@ struct QueueOptions {
   std::chrono::milliseconds reshard_interval{10000};
   std::chrono::milliseconds wal_poll_interval{200};  // longest wait for WAL appends
   std::function<int64_t()> now_ms;                   // wall clock in ms; null: system clock
+  // Where the encoded labels live, shared with the other endpoints' queues; null: a store
+  // of this queue's own.
+  std::shared_ptr<SeriesStore> series_store;
 };
 
 // Counters and gauges for metrics; a consistent-enough snapshot, not a transaction.
@@ -111,7 +115,7 @@ class QueueManager {
 
  private:
   struct Item {
-    const char* labels;  // a LabelBlock owned by series_ or retired_labels_
+    const char* labels;  // a block held by series_ or retired_
     uint64_t ref;
     int64_t t_ms;
     double value;
@@ -123,6 +127,7 @@ class QueueManager {
   void ProcessRecord(WalRecord& record);
   void DefineSeries(WalSeries& series);
   void ForgetSeries(uint64_t ref);
+  void ReleaseRetired();
   bool Dispatch(std::vector<std::vector<Item>>& per_shard);
   void ShardLoop(Shard* shard);
   void SendBatch(Shard* shard, std::vector<Item>& batch);
@@ -145,10 +150,15 @@ class QueueManager {
   std::string cursor_path_;
   WalPosition resume_from_;
 
+  std::shared_ptr<SeriesStore> store_;
+  uint32_t view_ = 0;  // in store_
+
   // Reader-thread state.
-  SeriesTable series_;                      // a null block: dropped by relabeling
-  std::vector<LabelBlock> retired_labels_;  // redefined or removed; freed when idle
-  std::string encode_buf_;                  // DefineSeries' scratch
+  SeriesTable series_;  // blocks held in store_; a null block: dropped by relabeling
+  // Redefined or removed (ref, block): queued items may still point at them; released
+  // when the shards are idle.
+  std::vector<std::pair<uint64_t, const char*>> retired_;
+  std::string encode_buf_;  // DefineSeries' scratch
   std::vector<std::vector<Item>> per_shard_;
   uint64_t next_seq_ = 1;
 

@@ -45,6 +45,7 @@ std::unique_ptr<QueueManager> RemoteWriter::Make(EndpointConfig config,
   q.cursor_dir = options_.cursor_dir;
   q.cursor_sync_interval = options_.cursor_sync_interval;
   q.reshard_interval = options_.reshard_interval;
+  q.series_store = store_;
   return std::make_unique<QueueManager>(std::move(q), wal_, std::move(transport));
 }
 

@@ -8,7 +8,9 @@
 //   ... on SIGTERM, after the last scrape was committed:
 //   rw.Flush(steady_clock::now() + 30s); rw.Stop();
 //
-// Endpoints are independent: a dead receiver delays only its own queue.
+// Endpoints are independent: a dead receiver delays only its own queue. They share one
+// copy of each series' encoded labels (SeriesStore), freed once the slowest has read the
+// series' removal.
 //
 // Reconfigure() applies a new endpoint list and external labels while running (the
 // operator's plan carries them): endpoints whose configuration (EndpointConfig::source) and
@@ -63,6 +65,8 @@ class RemoteWriter {
 
   // Safe to use until this writer is destroyed (queues that Reconfigure stops stay alive).
   std::vector<const QueueManager*> queues() const;
+  // The encoded labels every queue shares (one block per series, not one per endpoint).
+  const SeriesStore& series_store() const { return *store_; }
 
   // Call after Start(). On an error (a queue that cannot start) the other endpoints are
   // applied and the first error returned.
@@ -83,6 +87,7 @@ class RemoteWriter {
   RemoteWriterOptions options_;
   WalSource& wal_;
   TransportFactory make_transport_;
+  std::shared_ptr<SeriesStore> store_ = std::make_shared<SeriesStore>();
   std::shared_ptr<Queues> queues_ = std::make_shared<Queues>();
   std::mutex reconfigure_mu_;                           // one Reconfigure at a time
   std::vector<std::unique_ptr<QueueManager>> retired_;  // stopped; queues() may point here

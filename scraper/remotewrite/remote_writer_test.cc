@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/testing/test_util.h"
 #include "scraper/remotewrite/memory_wal.h"
 #include "scraper/remotewrite/test_receiver.h"
 
@@ -135,6 +136,60 @@ TEST(RemoteWriterTest, ReconfigureKeepsUnchangedEndpointsAndTheirWalPositions) {
   EXPECT_EQ(times("a"), (std::vector<int64_t>{1000, 2000, 3000, 4000}));
   rw.Stop();
   std::filesystem::remove_all(dir);
+}
+
+// Every endpoint sends the same series: their encoded labels are held once, not once per
+// endpoint, and freed once every endpoint has read the series' removal (or stopped).
+TEST(RemoteWriterTest, EndpointsShareOneCopyOfEachSeriesLabelsUntilTheSlowestForgetsIt) {
+  MemoryWal wal;
+  std::map<std::string, Collector> got;
+  auto relabeled = ParseRemoteWriteConfig(
+      "- {url: 'http://c/write', name: c, write_relabel_configs: [{action: labeldrop, "
+      "regex: pod}]}");
+  ASSERT_TRUE(relabeled.ok()) << relabeled.status().ToString();
+  (*relabeled)[0].queue.batch_send_deadline = 10ms;
+  std::vector<std::pair<EndpointConfig, std::unique_ptr<Transport>>> endpoints;
+  endpoints.emplace_back(Endpoint("a"), std::make_unique<FakeTransport>(&got["a"]));
+  endpoints.emplace_back(Endpoint("b"), std::make_unique<FakeTransport>(&got["b"]));
+  endpoints.emplace_back((*relabeled)[0], std::make_unique<FakeTransport>(&got["c"]));
+  RemoteWriterOptions o;
+  o.external_labels = Labels{{"cluster", "k"}};
+  RemoteWriter rw(std::move(endpoints), o, wal);
+  ASSERT_TRUE(rw.Start().ok());
+
+  constexpr uint64_t kSeries = 600;  // over two table pages
+  std::vector<WalSeries> series;
+  std::vector<WalSample> samples;
+  for (uint64_t ref = 1; ref <= kSeries; ++ref) {
+    series.push_back({ref, Labels{{"__name__", "m"}, {"pod", "p" + std::to_string(ref)}}});
+    samples.push_back({ref, 1000, double(ref)});
+  }
+  wal.AppendSeries(std::move(series));
+  wal.AppendSamples(samples);
+  ASSERT_TRUE(rw.Flush(std::chrono::steady_clock::now() + 10s).ok());
+  EXPECT_EQ(got["a"].Samples().size(), kSeries);
+  EXPECT_EQ(got["b"].Samples(), got["a"].Samples());
+  EXPECT_EQ(got["a"].Samples()[0].series, "{__name__=\"m\", cluster=\"k\", pod=\"p1\"}");
+  // c relabels: its labels differ, so it keeps its own (one block per series: all "m").
+  EXPECT_EQ(got["c"].Samples()[0].series, "{__name__=\"m\", cluster=\"k\"}");
+  EXPECT_EQ(rw.series_store().usage().blocks, 2 * kSeries) << "a and b share; c has its own";
+
+  // Retention removes the first half: every queue forgets it once its samples are out.
+  std::vector<uint64_t> removed;
+  for (uint64_t ref = 1; ref <= kSeries / 2; ++ref) removed.push_back(ref);
+  wal.AppendRemoved(removed);
+  ASSERT_TRUE(rw.Flush(std::chrono::steady_clock::now() + 10s).ok());
+  EXPECT_TRUE(shardwise::testing::WaitFor([&] {
+    return rw.series_store().usage().blocks == kSeries;
+  })) << rw.series_store().usage().blocks;
+  for (const QueueManager* q : rw.queues()) EXPECT_EQ(q->Stats().series, kSeries / 2);
+
+  // b goes away: a still holds the shared blocks.
+  ASSERT_TRUE(rw.Reconfigure({Endpoint("a"), (*relabeled)[0]}, o.external_labels).ok());
+  EXPECT_EQ(rw.series_store().usage().blocks, kSeries);
+  rw.Stop();
+  EXPECT_EQ(rw.series_store().usage().blocks, 0u);
+  EXPECT_EQ(rw.series_store().usage().bytes, 0u);
 }
 
 }  // namespace

@@ -1,63 +1,48 @@
-// SeriesTable: a remote-write queue's series, by WAL ref: each one's encoded labels in one
-// exact-size block (a 4-byte length, then the bytes), or "dropped" (known, but relabeled
-// away: a null block).
+// SeriesTable: pointers by WAL ref — a remote-write queue's series (each one's encoded labels,
+// a block held in a SeriesStore, or null: known but dropped by relabeling), and the store's
+// own index.
 //
 // The TSDB hands out refs densely and in order, so the table is pages of 256 slots indexed
 // by ref (8 bytes per series) rather than a hash node per series; pages are found by page
 // number in a small map (the last one cached), so sparse refs cost a page each, never an
-// error. Emptied pages are freed. Not thread-safe (the queue's reader thread owns it).
+// error. Emptied pages are freed. Not thread-safe. Owns nothing: the blocks belong to
+// whoever put them there.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstdint>
-#include <cstring>
 #include <memory>
-#include <string_view>
 #include <unordered_map>
 
 namespace shardwise::remotewrite {
 
-using LabelBlock = std::unique_ptr<char[]>;
-
-inline LabelBlock MakeLabelBlock(std::string_view encoded) {
-  const uint32_t n = static_cast<uint32_t>(encoded.size());
-  LabelBlock block(new char[sizeof n + n]);
-  std::memcpy(block.get(), &n, sizeof n);
-  std::memcpy(block.get() + sizeof n, encoded.data(), n);
-  return block;
-}
-
-inline std::string_view LabelBlockBytes(const char* block) {
-  uint32_t n;
-  std::memcpy(&n, block, sizeof n);
-  return {block + sizeof n, n};
-}
-
 class SeriesTable {
  public:
   // The slot of `ref`, made known (with a null block) if it was not; *was_known tells.
-  LabelBlock& Define(uint64_t ref, bool* was_known) {
+  const char*& Define(uint64_t ref, bool* was_known) {
     Page* p = PageOf(ref, /*create=*/true);
     const size_t i = ref & kMask;
     *was_known = p->known[i];
     if (!*was_known) {
       p->known[i] = true;
+      p->slots[i] = nullptr;
       ++p->count;
       ++size_;
     }
     return p->slots[i];
   }
   // The slot of `ref`, or nullptr when the ref is unknown.
-  LabelBlock* Find(uint64_t ref) {
+  const char** Find(uint64_t ref) {
     Page* p = PageOf(ref, /*create=*/false);
     return p && p->known[ref & kMask] ? &p->slots[ref & kMask] : nullptr;
   }
   // Forgets `ref` and hands back its block (null when unknown or dropped).
-  LabelBlock Erase(uint64_t ref) {
+  const char* Erase(uint64_t ref) {
     Page* p = PageOf(ref, /*create=*/false);
     const size_t i = ref & kMask;
     if (!p || !p->known[i]) return nullptr;
-    LabelBlock out = std::move(p->slots[i]);
+    const char* out = p->slots[i];
     p->known[i] = false;
     --size_;
     if (--p->count == 0) {
@@ -66,13 +51,25 @@ class SeriesTable {
     }
     return out;
   }
+  // Calls fn(ref, block) for every known ref, then forgets them all.
+  template <typename Fn>
+  void Clear(Fn fn) {
+    for (auto& [n, page] : pages_) {
+      for (size_t i = 0; i < page->slots.size(); ++i) {
+        if (page->known[i]) fn((n << kBits) | i, page->slots[i]);
+      }
+    }
+    pages_.clear();
+    last_ = nullptr;
+    size_ = 0;
+  }
   size_t size() const { return size_; }
 
  private:
   static constexpr int kBits = 8;
   static constexpr uint64_t kMask = (uint64_t{1} << kBits) - 1;
   struct Page {
-    LabelBlock slots[size_t{1} << kBits];
+    std::array<const char*, size_t{1} << kBits> slots;
     std::bitset<size_t{1} << kBits> known;
     uint32_t count = 0;
   };
