@@ -121,10 +121,10 @@ Status Ingester::DeriveLabels(std::string_view raw, Labels& labels) {
   return Status::OK();
 }
 
-Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Node& node, int64_t t, double v,
+Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Entry& node, int64_t t, double v,
                               const Labels* fresh) {
   static const Labels kByRef;
-  ScrapeCache::Entry& e = node.second;
+  ScrapeCache::Entry& e = node;
   if (e.ref != 0) {
     Status st = app.Append(e.ref, kByRef, t, v);
     if (st.code() != Status::Code::kNotFound) return st;
@@ -132,7 +132,7 @@ Status Ingester::AppendSample(storage::Appender& app, ScrapeCache::Node& node, i
   }
   if (fresh != nullptr) return app.Append(e.ref, *fresh, t, v);
   Labels labels;
-  SHARDWISE_RETURN_IF_ERROR(DeriveLabels(node.first, labels));
+  SHARDWISE_RETURN_IF_ERROR(DeriveLabels(cache_.Raw(node), labels));
   return app.Append(e.ref, labels, t, v);
 }
 
@@ -170,15 +170,16 @@ Status Ingester::AppendBody(std::string_view body, std::string_view content_type
     ++r.samples_scraped;
 
     std::string_view raw = parser->Series();
-    ScrapeCache::Node* node = cache_.Find(raw);
+    ScrapeCache::Entry* node = cache_.Find(raw);
     bool new_series = false;
     if (node == nullptr) {
       ScrapeCache::Entry entry;
       SHARDWISE_RETURN_IF_ERROR(NewEntry(*parser, entry, r, new_labels_));
       node = cache_.Add(raw, std::move(entry));
-      new_series = !node->second.dropped;
+      if (node == nullptr) return Status::InvalidArgument("series text over 16 MiB");
+      new_series = !node->dropped;
     }
-    ScrapeCache::Entry& e = node->second;
+    ScrapeCache::Entry& e = *node;
     if (e.dropped) {
       cache_.MarkSeen(node, false);
       continue;
@@ -291,10 +292,10 @@ IngestResult Ingester::IngestFailure(IngestResult r, int64_t ts_ms, double durat
   return r;
 }
 
-void Ingester::StaleMarker::operator()(ScrapeCache::Node& node) {
+void Ingester::StaleMarker::operator()(ScrapeCache::Entry& node) {
   // Series text written in two ways (labels in another order, or made equal by metric
   // relabeling) is one series: one marker, as Prometheus keys staleness by labels.
-  if (!marked_.insert(node.second.labels_hash).second) return;
+  if (!marked_.insert(node.labels_hash).second) return;
   if (ingester_.AppendSample(app_, node, ts_ms_, storage::StaleNaN()).ok()) {
     ++result_.stale_markers;
   }
@@ -304,7 +305,7 @@ Status Ingester::WriteStaleMarkers(int64_t ts_ms) {
   std::unique_ptr<storage::Appender> app = storage_.NewAppender();
   const double stale = storage::StaleNaN();
   Status first;
-  cache_.ForEachLive([&](ScrapeCache::Node& node) {
+  cache_.ForEachLive([&](ScrapeCache::Entry& node) {
     Status st = AppendSample(*app, node, ts_ms, stale);
     if (!st.ok() && first.ok()) first = st;
   });

@@ -97,7 +97,7 @@ class Ingester {
   void RecordMetadata(parse::Entry kind, const parse::Parser& parser);
   // Appends by ref; hands the storage the labels only when the entry has no ref (or the
   // storage forgot it): `fresh` when the caller has just built them, else derived.
-  Status AppendSample(storage::Appender& app, ScrapeCache::Node& node, int64_t t, double v,
+  Status AppendSample(storage::Appender& app, ScrapeCache::Entry& node, int64_t t, double v,
                       const Labels* fresh = nullptr);
   // partial: the body was parsed up to a failure; the series seen so far stay live.
   IngestResult IngestFailure(IngestResult r, int64_t ts_ms, double duration_seconds, bool partial);
@@ -111,7 +111,7 @@ class Ingester {
    public:
     StaleMarker(Ingester& ingester, storage::Appender& app, int64_t ts_ms, IngestResult& result)
         : ingester_(ingester), app_(app), ts_ms_(ts_ms), result_(result) {}
-    void operator()(ScrapeCache::Node& node);
+    void operator()(ScrapeCache::Entry& node);
 
    private:
     Ingester& ingester_;

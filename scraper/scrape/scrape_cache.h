@@ -7,10 +7,17 @@
 // ref it forgot, a ref lost with a rolled-back appender) the ingester derives them again
 // from the raw text. A known series costs no allocation and no label parsing.
 //
+// Layout (memory is per active series, so it matters): entries are 32-byte records in one
+// array, indexed by a 32-bit id; the raw texts sit back to back in one arena string; an
+// open-addressing table of (id, hash) slots finds an entry by text; the live set and the
+// pass in progress are arrays of ids. No node, no per-entry allocation. Texts of evicted
+// entries stay in the arena as garbage until they are half of it, then the arena is
+// compacted (at the end of a pass). Arrays are trimmed to size after a pass that grew them.
+//
 // Lookup. Targets expose their series in the same order every scrape, so Find() first tries
 // the series that came next in the last committed pass (one string compare against that
-// entry's key, no hashing); on a miss it falls back to a transparent-hash map lookup on the
-// string_view and resynchronises the prediction.
+// entry's text, no hashing); on a miss it falls back to the table and resynchronises the
+// prediction.
 //
 // Scrape passes and staleness. Each scrape is one pass: Begin(), then Find()/Add()/MarkSeen()
 // per sample, then Commit() when the scrape is ingested, CommitPartial() when its body was
@@ -23,20 +30,18 @@
 // timestamp are not tracked for staleness, as in Prometheus. A pass that saw exactly the
 // live set in the same order commits without touching any entry.
 //
+// Entry pointers and Raw() views are valid until the next Add() or the end of the pass.
 // Not thread-safe: one scrape loop owns one cache.
 #pragma once
-
-#include <xxhash.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "common/labels.h"
 #include "scraper/storage/appender.h"
+#include "scraper/tsdb/index/flat_table.h"
 
 namespace shardwise::scrape {
 
@@ -47,53 +52,55 @@ class ScrapeCache {
   struct Entry {
     storage::SeriesRef ref = 0;    // 0: the storage must be given the labels
     uint64_t labels_hash = 0;      // Labels::Hash() of the final labels
-    bool dropped = false;          // metric relabeling dropped it: nothing is appended
-    bool track_staleness = false;  // as of the last committed pass
-    bool pending_track_staleness = false;
-    uint64_t pending_iter = 0;     // the pass that last saw it
+    uint32_t pending_iter = 0;     // the pass that last saw it (low 32 bits)
     uint32_t live_pos = kNotLive;  // index in the live set; kNotLive: never committed
+    uint32_t text_off = 0;         // the raw text in the arena
+    uint32_t text_len : 24 = 0;
+    uint32_t dropped : 1 = 0;          // metric relabeling dropped it: nothing is appended
+    uint32_t track_staleness : 1 = 0;  // as of the last committed pass
+    uint32_t pending_track_staleness : 1 = 0;
   };
+  static_assert(sizeof(Entry) == 32);
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
-  };
-  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
-  using Node = Map::value_type;
+  // Raw series texts longer than this are refused by Add() (nullptr); no exposition
+  // comes near it.
+  static constexpr size_t kMaxRawSize = (1u << 24) - 1;
 
   void Begin() {
-    ++iter_;
+    if (static_cast<uint32_t>(++iter_) == 0) ++iter_;  // 0 is a new entry's "never seen"
     cursor_ = 0;
     in_order_ = true;
   }
 
   // The entry for this raw series text, or nullptr.
-  Node* Find(std::string_view raw) {
-    if (cursor_ < live_.size() && live_[cursor_]->first == raw) return live_[cursor_++];
+  Entry* Find(std::string_view raw) {
+    if (cursor_ < live_.size() && Raw(entries_[live_[cursor_]]) == raw) {
+      return &entries_[live_[cursor_++]];
+    }
     in_order_ = false;
-    auto it = map_.find(raw);
-    if (it == map_.end()) return nullptr;
-    const uint32_t pos = it->second.live_pos;
-    if (pos < live_.size() && live_[pos] == &*it) cursor_ = pos + 1;
-    return &*it;
+    const uint32_t hash = Hash(raw);
+    const Slot* slot = table_.Find(
+        hash, [&](const Slot& s) { return s.hash == hash && Raw(entries_[s.id]) == raw; });
+    if (slot == nullptr) return nullptr;
+    const uint32_t pos = entries_[slot->id].live_pos;
+    if (pos < live_.size() && live_[pos] == slot->id) cursor_ = pos + 1;
+    return &entries_[slot->id];
   }
-  Node* Add(std::string_view raw, Entry entry) {
-    in_order_ = false;
-    entry.live_pos = kNotLive;
-    return &*map_.try_emplace(std::string(raw), std::move(entry)).first;
-  }
+  // Adds an entry for `raw`, which Find() did not know. Null when raw is over kMaxRawSize.
+  Entry* Add(std::string_view raw, Entry entry);
+  std::string_view Raw(const Entry& e) const { return {arena_.data() + e.text_off, e.text_len}; }
+
   // Records that the current pass saw the series. False when it already had: a duplicate.
-  bool MarkSeen(Node* node, bool track_staleness) {
-    Entry& e = node->second;
-    if (e.pending_iter == iter_) return false;
-    e.pending_iter = iter_;
-    e.pending_track_staleness = track_staleness;
-    if (track_staleness != e.track_staleness) in_order_ = false;
-    touched_.push_back(node);
+  bool MarkSeen(Entry* e, bool track_staleness) {
+    if (e->pending_iter == static_cast<uint32_t>(iter_)) return false;
+    e->pending_iter = static_cast<uint32_t>(iter_);
+    e->pending_track_staleness = track_staleness;
+    if (track_staleness != static_cast<bool>(e->track_staleness)) in_order_ = false;
+    touched_.push_back(static_cast<uint32_t>(e - entries_.data()));
     return true;
   }
 
-  // The pass was ingested. Calls stale(Node&) for each series that went away.
+  // The pass was ingested. Calls stale(Entry&) for each series that went away.
   template <typename Fn>
   void Commit(Fn&& stale) {
     if (in_order_ && touched_.size() == live_.size()) {  // the steady state
@@ -103,74 +110,96 @@ class ScrapeCache {
     }
     live_series_ = 0;
     for (size_t i = 0; i < touched_.size(); ++i) {
-      Entry& e = touched_[i]->second;
+      Entry& e = entries_[touched_[i]];
       e.live_pos = static_cast<uint32_t>(i);
       e.track_staleness = e.pending_track_staleness;
       live_series_ += e.dropped ? 0 : 1;
     }
-    for (Node* n : live_) {
-      Entry& e = n->second;
-      if (e.pending_iter == iter_) continue;  // seen: part of the new live set
-      if (!live_is_stale_ && !e.dropped && e.track_staleness) stale(*n);
-      Erase(n);
+    for (uint32_t id : live_) {
+      Entry& e = entries_[id];
+      if (e.pending_iter == static_cast<uint32_t>(iter_)) continue;  // part of the new live set
+      if (!live_is_stale_ && !e.dropped && e.track_staleness) stale(e);
+      Erase(id);
     }
     live_.swap(touched_);
     touched_.clear();
     live_is_stale_ = false;
+    Tidy();
   }
 
   // The pass was discarded after part of a body (parse error, limit): as Prometheus 2.42,
-  // the series it saw before the failure still count as exposed. Calls stale(Node&) for
+  // the series it saw before the failure still count as exposed. Calls stale(Entry&) for
   // the live series it did not see; the ones it saw become the live set. Entries first
   // seen in it keep their labels but not their storage ref (their appender was rolled back).
   template <typename Fn>
   void CommitPartial(Fn&& stale) {
-    for (Node* n : touched_) {
-      if (n->second.live_pos == kNotLive) n->second.ref = 0;
+    for (uint32_t id : touched_) {
+      if (entries_[id].live_pos == kNotLive) entries_[id].ref = 0;
     }
     Commit(std::forward<Fn>(stale));
   }
 
-  // The pass was discarded without a body. Calls stale(Node&) for each live series (once
+  // The pass was discarded without a body. Calls stale(Entry&) for each live series (once
   // per outage).
   template <typename Fn>
   void Fail(Fn&& stale) {
-    for (Node* n : touched_) {
-      if (n->second.live_pos == kNotLive) Erase(n);  // first seen in the failed pass
+    for (uint32_t id : touched_) {
+      if (entries_[id].live_pos == kNotLive) Erase(id);  // first seen in the failed pass
     }
     touched_.clear();
     if (!live_is_stale_) {
-      for (Node* n : live_) {
-        if (!n->second.dropped && n->second.track_staleness) stale(*n);
+      for (uint32_t id : live_) {
+        Entry& e = entries_[id];
+        if (!e.dropped && e.track_staleness) stale(e);
       }
     }
     live_is_stale_ = true;
+    Tidy();
   }
 
-  // Calls fn(Node&) for each live series not yet marked stale (for a loop's final markers).
+  // Calls fn(Entry&) for each live series not yet marked stale (for a loop's final markers).
   template <typename Fn>
   void ForEachLive(Fn&& fn) {
     if (live_is_stale_) return;
-    for (Node* n : live_) {
-      if (!n->second.dropped && n->second.track_staleness) fn(*n);
+    for (uint32_t id : live_) {
+      Entry& e = entries_[id];
+      if (!e.dropped && e.track_staleness) fn(e);
     }
   }
   void MarkAllStale() { live_is_stale_ = true; }
 
-  size_t size() const { return map_.size(); }
+  size_t size() const { return table_.size(); }
   // Series of the last committed pass that were ingested (not dropped).
   size_t LiveSeries() const { return live_is_stale_ ? 0 : live_series_; }
   uint64_t iteration() const { return iter_; }
+  // Heap bytes held (entries, arena, table, id arrays), for benchmarks.
+  size_t MemoryBytes() const;
 
  private:
-  void Erase(Node* n) { map_.erase(map_.find(std::string_view(n->first))); }
+  struct Slot {
+    uint32_t id = UINT32_MAX;  // UINT32_MAX: empty
+    uint32_t hash = 0;
+  };
+  struct SlotTraits {
+    static bool Empty(const Slot& s) { return s.id == UINT32_MAX; }
+    static uint64_t Hash(const Slot& s) { return s.hash; }
+  };
+  static uint32_t Hash(std::string_view raw);
+  void Erase(uint32_t id);
+  // After a pass: compacts the arena when half of it is garbage, trims arrays that grew.
+  void Tidy();
 
-  Map map_;
-  std::vector<Node*> touched_;  // seen in the pass in progress, in exposition order
-  std::vector<Node*> live_;     // seen in the last committed pass, in exposition order
-  size_t cursor_ = 0;           // position in live_ predicted for the next Find()
+  std::vector<Entry> entries_;  // by id
+  std::vector<uint32_t> free_;  // ids of evicted entries, reused first
+  std::string arena_;           // raw texts
+  size_t garbage_ = 0;          // arena bytes of evicted entries
+  tsdb::FlatTable<Slot, SlotTraits> table_;
+  std::vector<uint32_t> touched_;  // seen in the pass in progress, in exposition order
+  std::vector<uint32_t> live_;     // seen in the last committed pass, in exposition order
+  size_t cursor_ = 0;              // position in live_ predicted for the next Find()
   bool in_order_ = true;
   bool live_is_stale_ = false;
+  bool grew_ = false;  // entries were added since the last Tidy()
   size_t live_series_ = 0;
   uint64_t iter_ = 0;
 };

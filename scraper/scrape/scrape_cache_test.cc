@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 namespace shardwise::scrape {
 namespace {
 
 std::set<uint64_t> Commit(ScrapeCache& cache) {
   std::set<uint64_t> stale;
-  cache.Commit([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
+  cache.Commit([&](ScrapeCache::Entry& n) { stale.insert(n.ref); });
   return stale;
 }
 
@@ -17,7 +18,7 @@ std::set<uint64_t> Commit(ScrapeCache& cache) {
 void Pass(ScrapeCache& cache, std::initializer_list<std::pair<const char*, uint64_t>> series) {
   cache.Begin();
   for (const auto& [raw, ref] : series) {
-    ScrapeCache::Node* n = cache.Find(raw);
+    ScrapeCache::Entry* n = cache.Find(raw);
     if (n == nullptr) {
       ScrapeCache::Entry e;
       e.ref = ref;
@@ -60,13 +61,13 @@ TEST(ScrapeCacheTest, FindsSeriesInAnyOrder) {
            {{"a", 1}, {"c", 3}, {"d", 4}, {"b", 2}}}) {
     cache.Begin();
     for (const auto& [raw, ref] : order) {
-      ScrapeCache::Node* n = cache.Find(raw);
+      ScrapeCache::Entry* n = cache.Find(raw);
       if (ref == 0) {
         EXPECT_EQ(n, nullptr) << raw;
         continue;
       }
       ASSERT_NE(n, nullptr) << raw;
-      EXPECT_EQ(n->second.ref, ref) << raw;
+      EXPECT_EQ(n->ref, ref) << raw;
       cache.MarkSeen(n, true);
     }
     EXPECT_TRUE(Commit(cache).empty());
@@ -76,7 +77,7 @@ TEST(ScrapeCacheTest, FindsSeriesInAnyOrder) {
 TEST(ScrapeCacheTest, DuplicateInOnePassIsRejected) {
   ScrapeCache cache;
   cache.Begin();
-  ScrapeCache::Node* n = cache.Add("a", {});
+  ScrapeCache::Entry* n = cache.Add("a", {});
   EXPECT_TRUE(cache.MarkSeen(n, true));
   EXPECT_FALSE(cache.MarkSeen(n, true));
   cache.Begin();
@@ -89,10 +90,10 @@ TEST(ScrapeCacheTest, CommitPartialKeepsWhatTheFailedPassSaw) {
   Commit(cache);
   Pass(cache, {{"a", 1}, {"new", 3}});
   std::set<uint64_t> stale;
-  cache.CommitPartial([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
+  cache.CommitPartial([&](ScrapeCache::Entry& n) { stale.insert(n.ref); });
   EXPECT_EQ(stale, (std::set<uint64_t>{2}));  // b only: a was seen before the failure
   ASSERT_NE(cache.Find("new"), nullptr);
-  EXPECT_EQ(cache.Find("new")->second.ref, 0u);  // its appender was rolled back
+  EXPECT_EQ(cache.Find("new")->ref, 0u);  // its appender was rolled back
   EXPECT_EQ(cache.LiveSeries(), 2u);
 }
 
@@ -102,13 +103,13 @@ TEST(ScrapeCacheTest, FailReportsTheLiveSetAndForgetsNewEntries) {
   Commit(cache);
   Pass(cache, {{"a", 1}, {"new", 3}});
   std::set<uint64_t> stale;
-  cache.Fail([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
+  cache.Fail([&](ScrapeCache::Entry& n) { stale.insert(n.ref); });
   EXPECT_EQ(stale, (std::set<uint64_t>{1, 2}));  // all of the last committed set
   EXPECT_EQ(cache.Find("new"), nullptr);
   EXPECT_EQ(cache.LiveSeries(), 0u);
   stale.clear();
   cache.Begin();
-  cache.Fail([&](ScrapeCache::Node& n) { stale.insert(n.second.ref); });
+  cache.Fail([&](ScrapeCache::Entry& n) { stale.insert(n.ref); });
   EXPECT_TRUE(stale.empty());  // already stale
   // Recovery: nothing is reported again, and b (gone meanwhile) is evicted.
   Pass(cache, {{"a", 1}});
@@ -135,12 +136,41 @@ TEST(ScrapeCacheTest, ForEachLiveForTheFinalMarkers) {
   Pass(cache, {{"a", 1}, {"b", 2}});
   Commit(cache);
   std::set<uint64_t> live;
-  cache.ForEachLive([&](ScrapeCache::Node& n) { live.insert(n.second.ref); });
+  cache.ForEachLive([&](ScrapeCache::Entry& n) { live.insert(n.ref); });
   EXPECT_EQ(live, (std::set<uint64_t>{1, 2}));
   cache.MarkAllStale();
   live.clear();
-  cache.ForEachLive([&](ScrapeCache::Node& n) { live.insert(n.second.ref); });
+  cache.ForEachLive([&](ScrapeCache::Entry& n) { live.insert(n.ref); });
   EXPECT_TRUE(live.empty());
+}
+
+TEST(ScrapeCacheTest, ChurnReusesEntriesAndCompactsTheArena) {
+  // Every pass replaces half the series: evicted texts become garbage the arena sheds, ids
+  // are reused, and every lookup still finds the right entry.
+  ScrapeCache cache;
+  size_t after_first = 0;
+  for (int pass = 0; pass < 50; ++pass) {
+    cache.Begin();
+    for (int i = 0; i < 1000; ++i) {
+      const int id = i < 500 ? i : pass * 1000 + i;  // 500 stable, 500 new each pass
+      const std::string raw = "metric_with_a_long_name{series=\"" + std::to_string(id) + "\"}";
+      ScrapeCache::Entry* e = cache.Find(raw);
+      if (e == nullptr) e = cache.Add(raw, ScrapeCache::Entry{.ref = static_cast<uint64_t>(id)});
+      ASSERT_NE(e, nullptr);
+      EXPECT_EQ(e->ref, static_cast<uint64_t>(id)) << raw;
+      EXPECT_EQ(cache.Raw(*e), raw);
+      cache.MarkSeen(e, true);
+    }
+    std::set<uint64_t> stale = Commit(cache);
+    EXPECT_EQ(stale.size(), pass == 0 ? 0u : 500u);
+    EXPECT_EQ(cache.size(), 1000u);
+    if (pass == 0) after_first = cache.MemoryBytes();
+  }
+  EXPECT_LT(cache.MemoryBytes(), after_first * 2);
+  cache.Begin();
+  Commit(cache);  // the target exposes nothing any more
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_LT(cache.MemoryBytes(), 256u);
 }
 
 }  // namespace
