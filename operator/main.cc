@@ -25,6 +25,7 @@
 #include "operator/custommetrics/fleet_provider.h"
 #include "operator/custommetrics/object_lister.h"
 #include "operator/custommetrics/plan_directory.h"
+#include "operator/custommetrics/rules_file.h"
 #include "operator/custommetrics/server.h"
 #include "operator/custommetrics/workload_provider.h"
 #include "operator/discovery/cache_trim.h"
@@ -151,7 +152,9 @@ int main(int argc, char** argv) {
            "prometheus-adapter rules file (rules, externalRules; the adapter's format, unchanged) "
            "for any workload's metrics, evaluated over the scrapers' TSDBs and served as "
            "custom.metrics.k8s.io and external.metrics.k8s.io (docs/custom-metrics.md). Empty: "
-           "only the fleet's own metrics.");
+           "only the fleet's own metrics. Re-read before every relist: changed rules (a "
+           "ConfigMap update) are served without a restart; a file that does not load keeps "
+           "the rules in use.");
   f.Duration("custom-metrics.relist-interval", &custom_metrics_relist,
              "How often the rules' seriesQuery lists the metrics that exist (the adapter's "
              "--metrics-relist-interval).");
@@ -163,18 +166,15 @@ int main(int argc, char** argv) {
   if (auto code = app.Init(argc, argv)) return *code;
 
   // The workload rules are read before anything starts: a broken file is a clear error at
-  // once, not a metric that never shows up.
+  // once, not a metric that never shows up. Later changes are followed while running.
   std::optional<custommetrics::AdapterConfig> adapter_config;
+  std::optional<custommetrics::RulesFile> rules_file;
   if (!custom_metrics_config.empty()) {
-    auto loaded = custommetrics::LoadAdapterConfig(custom_metrics_config);
+    rules_file.emplace(custom_metrics_config);
+    auto loaded = rules_file->Load();
     if (!loaded.ok()) {
       log::Error("cannot load --custom-metrics.config",
                  {{"file", custom_metrics_config}, {"err", loaded.status()}});
-      return 2;
-    }
-    if (Status s = custommetrics::CheckMetricsQueries(*loaded); !s.ok()) {
-      log::Error("cannot load --custom-metrics.config",
-                 {{"file", custom_metrics_config}, {"err", s}});
       return 2;
     }
     for (const auto& w : loaded->warnings) log::Warn(w, {{"file", custom_metrics_config}});
@@ -465,6 +465,7 @@ int main(int argc, char** argv) {
     custommetrics::WorkloadMetricsProvider::Options wo;
     wo.relist_interval = custom_metrics_relist;
     wo.cache_ttl = custom_metrics_cache_ttl;
+    wo.reload_rules = [&rules_file] { return rules_file->LoadIfChanged(); };
     workload_metrics = std::make_unique<custommetrics::WorkloadMetricsProvider>(
         std::move(*adapter_config), &fanout,
         custommetrics::MakeObjectLister(

@@ -25,6 +25,16 @@ metrics::Histogram& EvaluationSeconds() {
       metrics::LatencyBuckets());
   return h;
 }
+metrics::CounterFamily& ConfigReloads() {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_custom_metrics_config_reloads_total",
+      "Changes of the --custom-metrics.config rules seen while running, by result (ok: "
+      "served from the next discovery round; error: the file does not load, the rules in use "
+      "stay).",
+      {"result"});
+  return f;
+}
+
 metrics::GaugeFamily& Discovered() {
   static auto& f = metrics::Registry::Default().AddGaugeFamily(
       "shardwise_custom_metrics_discovered",
@@ -138,11 +148,11 @@ Status CheckMetricsQueries(const AdapterConfig& config) {
 WorkloadMetricsProvider::WorkloadMetricsProvider(AdapterConfig config, const ShardFanout* fanout,
                                                  ObjectLister lister, Options options,
                                                  std::function<Clock::time_point()> now)
-    : config_(std::move(config)),
-      fanout_(fanout),
+    : fanout_(fanout),
       lister_(std::move(lister)),
-      options_(options),
-      now_(std::move(now)) {}
+      options_(std::move(options)),
+      now_(std::move(now)),
+      config_(std::make_shared<const AdapterConfig>(std::move(config))) {}
 
 WorkloadMetricsProvider::~WorkloadMetricsProvider() { Stop(); }
 
@@ -151,7 +161,24 @@ void WorkloadMetricsProvider::Start() {
     std::unique_lock lock(loop_mu_);
     while (!stopping_) {
       lock.unlock();
-      Status s = Relist();
+      std::optional<Result<AdapterConfig>> rules;
+      if (options_.reload_rules) rules = options_.reload_rules();
+      Status s;
+      if (!rules) {
+        s = Relist();
+      } else if (!rules->ok()) {
+        ConfigReloads().With({"error"}).Inc();
+        log::Error("custom metrics rules not reloaded; keeping the rules in use",
+                   {{"err", rules->status()}});
+        s = Relist();
+      } else {
+        ConfigReloads().With({"ok"}).Inc();
+        log::Info("custom metrics rules reloaded",
+                  {{"rules", (*rules)->rules.size()},
+                   {"external_rules", (*rules)->external_rules.size()}});
+        for (const auto& w : (*rules)->warnings) log::Warn(w);
+        s = Reload(std::move(*rules).value());
+      }
       if (!s.ok()) log::Warn("custom metrics discovery incomplete", {{"err", s}});
       lock.lock();
       loop_cv_.wait_for(lock, options_.relist_interval, [this] { return stopping_; });
@@ -168,6 +195,14 @@ void WorkloadMetricsProvider::Stop() {
   if (loop_.joinable()) loop_.join();
 }
 
+Status WorkloadMetricsProvider::Reload(AdapterConfig config) {
+  {
+    std::lock_guard lock(mu_);
+    config_ = std::make_shared<const AdapterConfig>(std::move(config));
+  }
+  return Relist();
+}
+
 Status WorkloadMetricsProvider::Relist() {
   const int64_t now = ToMs(now_());
   const int64_t window = std::max<int64_t>(options_.relist_interval.count(), 60000);
@@ -176,34 +211,39 @@ Status WorkloadMetricsProvider::Relist() {
   std::vector<MetricInfo> infos;
   std::map<std::string, Source> external;
   std::lock_guard relisting(relist_mu_);
+  std::shared_ptr<const AdapterConfig> config;
   std::map<std::pair<std::string, std::string>, Source> old_custom;
   std::vector<MetricInfo> old_infos;
   std::map<std::string, Source> old_external;
   {
     std::lock_guard lock(mu_);
+    config = config_;
     old_custom = custom_;
     old_infos = infos_;
     old_external = external_;
   }
+  // What a failing rule listed last round, if that was under the same rules.
+  auto same_rule = [&](const Source& src, size_t rule) {
+    return src.config == config && src.rule == rule;
+  };
   auto keep_previous = [&](size_t rule, bool is_external) {
     if (is_external) {
       for (const auto& [m, src] : old_external) {
-        if (src.rule == rule) external.emplace(m, src);
+        if (same_rule(src, rule)) external.emplace(m, src);
       }
       return;
     }
     for (const auto& [key, src] : old_custom) {
-      if (src.rule != rule) continue;
-      custom.emplace(key, src);
+      if (same_rule(src, rule)) custom.emplace(key, src);
     }
     for (const auto& info : old_infos) {
       auto it = old_custom.find({info.resource, info.metric});
-      if (it != old_custom.end() && it->second.rule == rule) infos.push_back(info);
+      if (it != old_custom.end() && same_rule(it->second, rule)) infos.push_back(info);
     }
   };
   for (int pass = 0; pass < 2; ++pass) {
     const bool is_external = pass == 1;
-    const auto& rules = is_external ? config_.external_rules : config_.rules;
+    const auto& rules = is_external ? config->external_rules : config->rules;
     for (size_t i = 0; i < rules.size(); ++i) {
       const AdapterRule& rule = rules[i];
       Status partial;
@@ -223,7 +263,7 @@ Status WorkloadMetricsProvider::Relist() {
         auto metric = rule.MetricName(name);
         if (!metric || metric->empty()) continue;
         if (is_external) {
-          external.emplace(*metric, Source{i, name});
+          external.emplace(*metric, Source{config, i, name});
           continue;
         }
         const bool namespaced = !ns_label.empty() && s.Has(ns_label);
@@ -231,7 +271,8 @@ Status WorkloadMetricsProvider::Relist() {
           auto gr = rule.ResourceForLabel(l.name);
           if (!gr) continue;
           MetricInfo info{gr->ToString(), *metric, *gr == kNamespaces ? false : namespaced};
-          if (!custom.emplace(std::make_pair(info.resource, info.metric), Source{i, name}).second) {
+          if (!custom.emplace(std::make_pair(info.resource, info.metric), Source{config, i, name})
+                   .second) {
             continue;  // an earlier rule or series already serves it
           }
           infos.push_back(std::move(info));
@@ -317,7 +358,7 @@ Result<std::vector<MetricValue>> WorkloadMetricsProvider::GetMetric(const Metric
     }
     src = it->second;
   }
-  const AdapterRule& rule = config_.rules[src.rule];
+  const AdapterRule& rule = src.config->rules[src.rule];
   const bool is_namespace = gr == kNamespaces;
   const std::string ns = is_namespace ? "" : q.ns;
   std::vector<std::string> names;
@@ -383,7 +424,7 @@ Result<std::vector<ExternalMetricValue>> WorkloadMetricsProvider::GetExternalMet
     }
     src = it->second;
   }
-  const AdapterRule& rule = config_.external_rules[src.rule];
+  const AdapterRule& rule = src.config->external_rules[src.rule];
   auto args = ExternalQueryArgs(rule, src.series, ns, SelectorMatchers(selector));
   if (!args.ok()) return args.status();
   auto query = RenderMetricsQuery(rule, *args);

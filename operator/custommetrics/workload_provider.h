@@ -17,6 +17,10 @@
 // longest range in the query. Bounded per request (`limits`: series and samples; at most
 // `max_objects` objects for "*"). Results are cached per rendered query for `cache_ttl` (an
 // HPA sync period), so several HPAs on one metric, or one HPA's retries, cost one evaluation.
+//
+// Rules change while running (Reload, or Options::reload_rules polled before each discovery
+// round): the metrics found under the old rules keep being served until the next round has
+// listed the new ones, so an HPA sees no gap; a rule file that does not load changes nothing.
 #pragma once
 
 #include <atomic>
@@ -24,7 +28,9 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "operator/custommetrics/adapter_rules.h"
@@ -47,6 +53,9 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
     std::chrono::milliseconds cache_ttl{std::chrono::seconds(15)};
     promql::Limits limits{10000, 2000000};
     size_t max_objects = 1000;
+    // Polled before each discovery round of the Start() loop: new rules (then Reload), an
+    // error (logged; the rules in use stay) or nullopt (unchanged). E.g. RulesFile.
+    std::function<std::optional<Result<AdapterConfig>>()> reload_rules;
   };
   WorkloadMetricsProvider(
       AdapterConfig config, const ShardFanout* fanout, ObjectLister lister, Options options,
@@ -59,6 +68,9 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
   // One discovery round; the error of the first rule that could not be listed (the others
   // are listed regardless).
   Status Relist();
+  // Serves `config` from now on: discovery runs at once with the new rules (its result
+  // returned as Relist's); until it has, the metrics listed before stay served.
+  Status Reload(AdapterConfig config);
 
   std::vector<MetricInfo> ListMetrics() const override;
   Result<std::vector<MetricValue>> GetMetric(const MetricQuery& query) const override;
@@ -69,6 +81,7 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
 
  private:
   struct Source {
+    std::shared_ptr<const AdapterConfig> config;  // the rules it was listed under
     size_t rule = 0;
     std::string series;  // the series name the metric comes from
   };
@@ -79,7 +92,6 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
   };
   Result<Evaluated> Evaluate(const std::string& query) const;
 
-  const AdapterConfig config_;
   const ShardFanout* fanout_;
   ObjectLister lister_;
   const Options options_;
@@ -87,6 +99,7 @@ class WorkloadMetricsProvider : public MetricsProvider, public ExternalMetricsPr
 
   std::mutex relist_mu_;  // one discovery round at a time
   mutable std::mutex mu_;
+  std::shared_ptr<const AdapterConfig> config_;                   // the rules discovery lists with
   std::map<std::pair<std::string, std::string>, Source> custom_;  // (resource, metric)
   std::vector<MetricInfo> infos_;
   std::map<std::string, Source> external_;

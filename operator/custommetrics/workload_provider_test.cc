@@ -11,6 +11,10 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
 #include "common/http/server.h"
 #include "common/testing/local_process.h"
 #include "common/testing/test_util.h"
@@ -88,7 +92,9 @@ class WorkloadProviderTest : public ::testing::Test {
                                             ShardFanout::Options{std::chrono::milliseconds(700)});
   }
 
-  std::unique_ptr<WorkloadMetricsProvider> Provider(AdapterConfig config) {
+  std::unique_ptr<WorkloadMetricsProvider> Provider(
+      AdapterConfig config,
+      std::function<std::optional<Result<AdapterConfig>>()> reload_rules = nullptr) {
     auto lister = [](const GroupResource& gr, const std::string& ns,
                      const opdiscovery::LabelSelector& sel) -> Result<std::vector<std::string>> {
       EXPECT_EQ(gr.resource, "pods");
@@ -100,6 +106,8 @@ class WorkloadProviderTest : public ::testing::Test {
     };
     WorkloadMetricsProvider::Options o;
     o.cache_ttl = std::chrono::seconds(15);
+    o.relist_interval = std::chrono::milliseconds(50);
+    o.reload_rules = std::move(reload_rules);
     return std::make_unique<WorkloadMetricsProvider>(std::move(config), fanout_.get(), lister, o,
                                                      [this] { return now_; });
   }
@@ -182,6 +190,64 @@ TEST_F(WorkloadProviderTest, WalkthroughRuleServesPodsAndNamespaces) {
               stuck.status().code() == Status::Code::kUnavailable)
       << stuck.status().ToString();
   EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+// The walkthrough rule with another `name.as`.
+AdapterConfig WalkthroughAs(const std::string& as) {
+  std::ifstream in(std::string(SHARDWISE_CUSTOMMETRICS_TESTDATA) + "/config_walkthrough.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string yaml = ss.str();
+  yaml.replace(yaml.find("${1}_per_second"), std::string("${1}_per_second").size(), as);
+  auto config = ParseAdapterConfig(yaml);
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return config.ok() ? std::move(config).value() : AdapterConfig{};
+}
+
+bool Lists(const WorkloadMetricsProvider& p, const std::string& metric) {
+  auto infos = p.ListMetrics();
+  return std::find(infos.begin(), infos.end(), MetricInfo{"pods", metric, true}) != infos.end();
+}
+
+TEST_F(WorkloadProviderTest, ReloadedRulesAreServedWithoutARestart) {
+  auto p = Provider(WalkthroughAs("${1}_per_second"));
+  p->Relist();
+  ASSERT_TRUE(Lists(*p, "http_requests_per_second"));
+
+  p->Reload(WalkthroughAs("${1}_rate"));
+  EXPECT_TRUE(Lists(*p, "http_requests_rate"));
+  EXPECT_FALSE(Lists(*p, "http_requests_per_second"));
+  auto v = p->GetMetric({"pods", "default", "web-1", "http_requests_rate", {}, {}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ((*v)[0].milli_value, 500);
+  auto old = p->GetMetric({"pods", "default", "web-1", "http_requests_per_second", {}, {}});
+  EXPECT_EQ(old.status().code(), Status::Code::kNotFound) << old.status().ToString();
+}
+
+TEST_F(WorkloadProviderTest, TheDiscoveryLoopFollowsTheRulesSource) {
+  // What a RulesFile hands over: new rules once, then a file that does not load, then nothing.
+  std::mutex mu;
+  std::vector<std::optional<Result<AdapterConfig>>> changes;
+  changes.emplace_back(WalkthroughAs("${1}_rate"));
+  changes.emplace_back(Result<AdapterConfig>(Status::InvalidArgument("config.yaml: broken")));
+  auto p = Provider(WalkthroughAs("${1}_per_second"), [&]() {
+    std::lock_guard lock(mu);
+    if (changes.empty()) return std::optional<Result<AdapterConfig>>();
+    auto next = std::move(changes.front());
+    changes.erase(changes.begin());
+    return next;
+  });
+  p->Start();
+  // The broken file comes after the good one: the good rules stay in use.
+  EXPECT_TRUE(testing::WaitFor([&] {
+    std::lock_guard lock(mu);
+    return changes.empty();
+  }));
+  EXPECT_TRUE(testing::WaitFor([&] { return Lists(*p, "http_requests_rate"); }));
+  p->Stop();
+  EXPECT_TRUE(Lists(*p, "http_requests_rate"));
+  EXPECT_FALSE(Lists(*p, "http_requests_per_second"));
 }
 
 TEST_F(WorkloadProviderTest, ExternalRules) {
