@@ -17,6 +17,7 @@
 #include "operator/discovery/monitor.h"
 #include "operator/endpoint/naming.h"
 #include "operator/kube/resource.h"
+#include "operator/kube/time_format.h"
 #include "operator/pool/placement_rebuild.h"
 #include "operator/pool/plan_builder.h"
 #include "operator/pool/shard_liveness.h"
@@ -585,17 +586,25 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       uint64_t gen = plans_.Publish({spec.ns, spec.name, s, r},
                                     plans[static_cast<size_t>(s)][static_cast<size_t>(r)]);
       if (drained) {
-        state.final_plan.emplace(std::make_pair(s, r), gen);
+        auto [fp, fresh] = state.final_plan.try_emplace({s, r});
+        fp->second.generation = gen;  // the newest: a changed empty plan must be confirmed
+        if (fresh) fp->second.since = now;
       } else {
         state.final_plan.erase({s, r});
       }
     }
   }
-  // A drained shard goes once each replica runs the empty plan (or is down); removal
-  // happens from the top, as the StatefulSet removes the highest ordinals.
+  // A drained shard goes once each replica confirms its final empty plan: a report of that
+  // generation (or a newer one) with no targets, sent by the running scraper after its loops
+  // stopped. A replica that is down, or silent about it for heartbeat_timeout, does not hold
+  // the scale-down up; the Event then says why. Removal happens from the top, as the
+  // StatefulSet removes the highest ordinals. The Events are recorded before the StatefulSet
+  // shrinks, so they precede the pods' removal.
   int shard_count = known_shards;
+  std::vector<std::tuple<const char*, const char*, std::string>> removals;  // type, reason, msg
   while (shard_count > spec.shards) {
     const int s = shard_count - 1;
+    std::string confirmed, unconfirmed;
     bool done = true;
     for (int r = 0; r < replicas && done; ++r) {
       auto fp = state.final_plan.find({s, r});
@@ -603,15 +612,60 @@ Status PoolController::Reconcile(const std::string& pool_key) {
         done = false;
         break;
       }
+      const std::string pod = endpoint::PodName(spec.name, s, r);
+      const std::string gen = std::to_string(fp->second.generation);
       const Liveness& l = shard_views[static_cast<size_t>(s)].replicas[static_cast<size_t>(r)];
       auto rep = pool_reports.find({spec.ns, spec.name, s, r});
-      const bool ran_empty = rep != pool_reports.end() &&
-                             rep->second.report.plan_generation >= fp->second &&
-                             rep->second.report.per_target.empty();
-      if (!ran_empty && l.alive) done = false;
+      const plan::LoadReport* report = rep == pool_reports.end() ? nullptr : &rep->second.report;
+      auto add = [](std::string& list, const std::string& item) {
+        list += (list.empty() ? "" : "; ") + item;
+      };
+      if (report != nullptr && report->plan_generation >= fp->second.generation &&
+          report->per_target.empty()) {
+        add(confirmed, pod + " runs plan generation " + std::to_string(report->plan_generation) +
+                           " with no targets (reported at " +
+                           kube::FormatMicroTime(rep->second.received) + ")");
+      } else if (!l.alive) {
+        add(unconfirmed, pod + " is down (" + l.reason +
+                             (l.message.empty() ? std::string() : ": " + l.message) + ")");
+      } else if (now - fp->second.since >= options_.heartbeat_timeout) {
+        add(unconfirmed,
+            pod + " did not confirm plan generation " + gen + " within " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::seconds>(options_.heartbeat_timeout)
+                        .count()) +
+                "s" +
+                (report == nullptr
+                     ? std::string(" (no report)")
+                     : " (its report: generation " + std::to_string(report->plan_generation) +
+                           " with " + std::to_string(report->per_target.size()) + " targets" +
+                           (report->plan_error.empty() ? "" : ", error: " + report->plan_error) +
+                           ")"));
+      } else {
+        done = false;
+      }
     }
     if (!done) break;
+    const std::string shard = "shard " + std::to_string(s);
+    if (unconfirmed.empty()) {
+      removals.emplace_back("Normal", "ShardDrained",
+                            shard + " drained: " + confirmed + "; removing it");
+    } else {
+      removals.emplace_back("Warning", "ShardRemovedUndrained",
+                            shard +
+                                " removed without confirming its final empty plan: " + unconfirmed +
+                                (confirmed.empty() ? std::string() : "; " + confirmed));
+    }
     --shard_count;
+  }
+  for (const auto& [type, reason, message] : removals) {
+    events_.Record(pool_ref, type, reason, message);
+    if (std::string_view(type) == "Warning") {
+      log::Warn("removing a shard that did not confirm its drain",
+                {{"pool", pool_key}, {"detail", message}});
+    } else {
+      log::Info("removing a drained shard", {{"pool", pool_key}, {"detail", message}});
+    }
   }
   for (const auto& k : plans_.Keys()) {
     if (k.ns == spec.ns && k.pool == spec.name &&

@@ -13,7 +13,10 @@
 //      scrape confirmations driving make-before-break handoffs and their cutovers;
 //   4. publishes one ScrapePlan per shard and replica to the discovery endpoint; a draining
 //      shard left with nothing gets a final empty plan and is removed only once every
-//      replica reported running it (or is gone);
+//      replica reported running it (Event ShardDrained, naming the generation and when each
+//      report came); a replica that is down, or that has not confirmed it within
+//      `heartbeat_timeout` of the final plan, does not hold the scale-down up: the shard goes
+//      anyway, with a Warning Event ShardRemovedUndrained saying why;
 //   5. server-side-applies the owned objects (ConfigMap, headless Service, PDB, one
 //      StatefulSet per replica set, one ScrapeShard per shard) when they differ from what it
 //      last applied (and every `reapply` to heal drift), and deletes surplus ScrapeShards;
@@ -122,7 +125,13 @@ class PoolController {
     std::map<int, std::chrono::system_clock::time_point> expected_since;  // per shard
     std::set<int> ever_reporting;     // shards that reported since this operator started
     std::set<std::string> pods_seen;  // scraper pods seen in the cache (absent = deleted)
-    std::map<std::pair<int, int>, uint64_t> final_plan;  // (shard, replica) → empty plan's gen
+    // A drained shard's final empty plan per (shard, replica): its newest generation, and
+    // since when the shard has been drained (the bound on waiting for its confirmation).
+    struct FinalPlan {
+      uint64_t generation = 0;
+      std::chrono::system_clock::time_point since{};
+    };
+    std::map<std::pair<int, int>, FinalPlan> final_plan;
     std::map<std::string, std::pair<nlohmann::json, std::chrono::steady_clock::time_point>>
         applied;                                 // "resource/name" → last applied object, when
     std::map<int, nlohmann::json> shard_status;  // last written ScrapeShard status

@@ -190,6 +190,18 @@ class PoolControllerTest : public ::testing::Test {
     }
     return json::object();
   }
+  // The message of the newest Event with `reason` in the pool's namespace ("" if none).
+  std::string EventMessage(const std::string& reason) {
+    EXPECT_TRUE(events_->Flush(5s));
+    auto events = client_->List(kube::resources::kEvents, "mon");
+    EXPECT_TRUE(events.ok());
+    std::string message;
+    if (!events.ok()) return message;
+    for (const auto& e : events->items) {
+      if (e.value("reason", "") == reason) message = e.value("message", "");
+    }
+    return message;
+  }
   std::map<uint64_t, int> Owners(int shards) {
     std::map<uint64_t, int> out;
     for (int s = 0; s < shards; ++s) {
@@ -355,6 +367,91 @@ TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
       client_->Get(kube::resources::kScrapeShards, "mon", ScrapeShardName("main", 1)).ok());
   EXPECT_FALSE(reports_->Get({"mon", "main", 1, 0}));
   EXPECT_EQ(Owners(1).size(), static_cast<size_t>(kTargets));
+  // The Event names the confirmed generation; nothing was removed unconfirmed.
+  const std::string drained = EventMessage("ShardDrained");
+  EXPECT_NE(drained.find("shard 1 drained: " + endpoint::PodName("main", 1, 0) +
+                         " runs plan generation " + std::to_string(empty->generation) +
+                         " with no targets (reported at "),
+            std::string::npos)
+      << drained;
+  EXPECT_EQ(EventMessage("ShardRemovedUndrained"), "");
+}
+
+// A drained shard whose scraper runs but never confirms the empty plan (here: it keeps
+// reporting its old plan) holds the scale-down up for one heartbeat timeout, no longer.
+TEST_F(PoolControllerTest, ADrainedShardThatNeverConfirmsGoesAfterTheHeartbeatTimeout) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  ReportAll(2);
+  Reconcile();
+  const plan::ScrapePlan old = *plans_->Get({"mon", "main", 1, 0});
+  ASSERT_FALSE(old.targets.empty());
+  Scale(1);
+  Reconcile();
+  ReportAll(2);
+  Reconcile();
+  ReportRunning(0, 0, Clock::now() + 1s);
+  Reconcile();
+  ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
+  const auto drained_at = Clock::now();
+
+  auto stale_report = [&] {
+    plan::LoadReport r;
+    r.pod = endpoint::PodName("main", 1, 0);
+    r.shard = 1;
+    r.plan_generation = old.generation;
+    for (const auto& t : old.targets) r.per_target.push_back({.id = t.id, .series = 10});
+    r.targets = r.per_target.size();
+    ASSERT_TRUE(reports_->Put({"mon", "main", 1, 0}, r));
+  };
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        ReportRunning(0, 0);
+        stale_report();
+        Reconcile();
+        return !plans_->Get({"mon", "main", 1, 0}).has_value();
+      },
+      10s));
+  EXPECT_GE(Clock::now() - drained_at, 3s);  // the heartbeat timeout
+  auto sts =
+      client_->Get(kube::resources::kStatefulSets, "mon", endpoint::StatefulSetName("main", 0));
+  ASSERT_TRUE(sts.ok());
+  EXPECT_EQ((*sts)["spec"].value("replicas", 0), 1);
+  const std::string why = EventMessage("ShardRemovedUndrained");
+  EXPECT_NE(why.find("shard 1 removed without confirming its final empty plan: " +
+                     endpoint::PodName("main", 1, 0) + " did not confirm plan generation "),
+            std::string::npos)
+      << why;
+  EXPECT_NE(why.find("within 3s (its report: generation " + std::to_string(old.generation) +
+                     " with " + std::to_string(old.targets.size()) + " targets)"),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(EventMessage("ShardDrained"), "");
+}
+
+// A drained shard whose pod is gone goes at once, with the reason.
+TEST_F(PoolControllerTest, ADrainedShardWhosePodIsDownGoesAtOnce) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  for (int s = 0; s < 2; ++s) pods_.Upsert(Ptr(Pod(s, true)));
+  ReportAll(2);
+  Reconcile();
+  Scale(1);
+  Reconcile();
+  ReportAll(2);
+  Reconcile();
+  ReportRunning(0, 0, Clock::now() + 1s);
+  Reconcile();
+  ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
+  pods_.Upsert(Ptr(Pod(1, false, /*terminated=*/true)));
+  Reconcile();
+  EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0}));
+  const std::string why = EventMessage("ShardRemovedUndrained");
+  EXPECT_NE(why.find(endpoint::PodName("main", 1, 0) + " is down (ContainerTerminated"),
+            std::string::npos)
+      << why;
 }
 
 TEST_F(PoolControllerTest, ARestartedOperatorMovesNoTarget) {
