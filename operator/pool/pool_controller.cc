@@ -639,7 +639,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
                      ? std::string(" (no report)")
                      : " (its report: generation " + std::to_string(report->plan_generation) +
                            " with " + std::to_string(report->per_target.size()) + " targets" +
-                           (report->plan_error.empty() ? "" : ", error: " + report->plan_error) +
+                           // Not the error's text: an Event carries no secret.
+                           (report->failed_plan_generation >= fp->second.generation
+                                ? ", failing to apply generation " +
+                                      std::to_string(report->failed_plan_generation)
+                                : std::string()) +
                            ")"));
       } else {
         done = false;

@@ -9,11 +9,6 @@
 
 namespace shardwise::remotewrite {
 
-std::string_view UserAgent() {
-  static const std::string agent = fmt::format("shardwise/{}", SHARDWISE_VERSION);
-  return agent;
-}
-
 HttpTransport::HttpTransport(EndpointConfig config, http::Client& client)
     : config_(std::move(config)), client_(client) {}
 
@@ -25,8 +20,9 @@ Result<http::ClientRequest> HttpTransport::BuildRequest(std::string_view snappy_
   req.timeout = config_.remote_timeout;
   req.headers = {{"Content-Encoding", "snappy"},
                  {"Content-Type", "application/x-protobuf"},
-                 {"X-Prometheus-Remote-Write-Version", "0.1.0"},
-                 {"User-Agent", std::string(UserAgent())}};
+                 {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+  // No User-Agent here: the client's ("shardwise/<version> (<pod>)" in a scraper pod) names
+  // the sending scraper to the receiver, as it names it to the targets it scrapes.
   // Secret files are read here, per request, so rotated credentials are picked up.
   SHARDWISE_RETURN_IF_ERROR(http::ApplyTo(config_, req));
   return req;

@@ -50,7 +50,4 @@ class HttpTransport : public Transport {
   std::set<http::Client::StreamId> inflight_;  // guarded by mu_
 };
 
-// "shardwise/<version>"
-std::string_view UserAgent();
-
 }  // namespace shardwise::remotewrite
