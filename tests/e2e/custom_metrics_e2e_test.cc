@@ -11,7 +11,8 @@
 //
 // Shows: `kubectl get --raw` on the custom (discovery, pods/*, namespace) and external metrics
 // paths; the HPA scales the app out when the test raises its request rate (POST
-// /control?rps=) and back in once the rate falls, after a short scale-down stabilization.
+// /control?rps=) and back in once the rate falls, after a short scale-down stabilization;
+// then a changed rule in the ConfigMap is served without restarting the operator.
 // The walkthrough's rule takes the rate over [2m], so the rate falls only when the burst
 // leaves that window: the scale-in comes about two minutes after the burst.
 #include <gtest/gtest.h>
@@ -305,6 +306,31 @@ TEST_F(CustomMetricsE2ETest, HpaScalesTheSampleAppOnItsRequestRate) {
   ASSERT_TRUE(control(0));
   ASSERT_TRUE(WaitFor([&] { return Replicas() == "1"; }, 180s)) << "replicas " << Replicas() << "\n"
                                                                 << Raw(pods_path).dump();
+
+  // The rules change in the ConfigMap: served without restarting the operator (the kubelet
+  // updates the mounted file; the operator re-reads it before each discovery round).
+  auto changed = cluster_->Apply(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shardwise-custom-metrics, namespace: "
+      "shardwise-system}\ndata:\n  config.yaml: |\n" +
+      Indent(Replace(config, "${1}_per_second", "${1}_rate"), "    "));
+  ASSERT_EQ(changed.exit_code, 0) << changed.Describe();
+  json listed;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        listed = Raw("/apis/custom.metrics.k8s.io/v1beta1", &err);
+        bool renamed = false, old = false;
+        for (const auto& r : listed.value("resources", json::array())) {
+          renamed |= r.value("name", "") == "pods/http_requests_rate";
+          old |= r.value("name", "") == "pods/http_requests_per_second";
+        }
+        return renamed && !old;
+      },
+      30s))
+      << err << listed.dump();
+  auto restarts = Kubectl({"get", "pods", "-n", "shardwise-system", "-l",
+                           "app.kubernetes.io/name=shardwise-operator", "-o",
+                           "jsonpath={.items[*].status.containerStatuses[*].restartCount}"});
+  EXPECT_EQ(restarts.out, "0") << restarts.Describe();
 }
 
 }  // namespace
