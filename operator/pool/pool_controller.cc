@@ -596,7 +596,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   }
   // A drained shard goes once each replica confirms its final empty plan: a report of that
   // generation (or a newer one) with no targets, sent by the running scraper after its loops
-  // stopped. A replica that is down, or silent about it for heartbeat_timeout, does not hold
+  // stopped. A replica that is not running, or silent about it for heartbeat_timeout, does not hold
   // the scale-down up; the Event then says why. Removal happens from the top, as the
   // StatefulSet removes the highest ordinals. The Events are recorded before the StatefulSet
   // shrinks, so they precede the pods' removal.
@@ -625,7 +625,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
         add(confirmed, pod + " runs plan generation " + std::to_string(report->plan_generation) +
                            " with no targets (reported at " +
                            kube::FormatMicroTime(rep->second.received) + ")");
-      } else if (!l.alive) {
+      } else if (!l.alive && l.reason != "PodNotReady") {
+        // Not running (gone, terminated, never scheduled) or silent: it scrapes nothing.
+        // NotReady is no such proof (the process may still scrape): that one waits.
         add(unconfirmed, pod + " is down (" + l.reason +
                              (l.message.empty() ? std::string() : ": " + l.message) + ")");
       } else if (now - fp->second.since >= options_.heartbeat_timeout) {

@@ -14,7 +14,8 @@
 //   4. publishes one ScrapePlan per shard and replica to the discovery endpoint; a draining
 //      shard left with nothing gets a final empty plan and is removed only once every
 //      replica reported running it (Event ShardDrained, naming the generation and when each
-//      report came); a replica that is down, or that has not confirmed it within
+//      report came); a replica that is not running (its pod is gone, terminated or
+//      unschedulable, or it stopped reporting), or that has not confirmed it within
 //      `heartbeat_timeout` of the final plan, does not hold the scale-down up: the shard goes
 //      anyway, with a Warning Event ShardRemovedUndrained saying why;
 //   5. server-side-applies the owned objects (ConfigMap, headless Service, PDB, one

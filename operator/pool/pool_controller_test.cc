@@ -431,7 +431,7 @@ TEST_F(PoolControllerTest, ADrainedShardThatNeverConfirmsGoesAfterTheHeartbeatTi
 }
 
 // A drained shard whose pod is gone goes at once, with the reason.
-TEST_F(PoolControllerTest, ADrainedShardWhosePodIsDownGoesAtOnce) {
+TEST_F(PoolControllerTest, ADrainedShardWhoseScraperIsNotRunningGoesAtOnce) {
   CreatePool(2);
   NewController();
   Reconcile();
@@ -445,6 +445,10 @@ TEST_F(PoolControllerTest, ADrainedShardWhosePodIsDownGoesAtOnce) {
   ReportRunning(0, 0, Clock::now() + 1s);
   Reconcile();
   ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
+  // NotReady is no proof that it stopped scraping: the shard waits.
+  pods_.Upsert(Ptr(Pod(1, false)));
+  Reconcile();
+  EXPECT_TRUE(plans_->Get({"mon", "main", 1, 0}));
   pods_.Upsert(Ptr(Pod(1, false, /*terminated=*/true)));
   Reconcile();
   EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0}));
