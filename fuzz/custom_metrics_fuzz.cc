@@ -17,6 +17,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_http.h"
 #include "operator/custommetrics/api.h"
+#include "operator/custommetrics/fake_auth.h"
 #include "operator/custommetrics/fleet_provider.h"
 
 namespace cm = shardwise::custommetrics;
@@ -24,23 +25,6 @@ using nlohmann::json;
 using shardwise::fuzz::Check;
 
 namespace {
-
-class FakeAuthn : public cm::Authenticator {
- public:
-  shardwise::Result<cm::UserInfo> Authenticate(const shardwise::http::Request& r) const override {
-    if (r.Header("X-Test-User").empty()) return shardwise::Status::FailedPrecondition("anonymous");
-    return cm::UserInfo{std::string(r.Header("X-Test-User")), {}, {}};
-  }
-};
-
-class FakeAuthz : public cm::Authorizer {
- public:
-  shardwise::Result<bool> Authorize(const cm::UserInfo& u, const cm::Attributes&,
-                                    std::string* reason) override {
-    *reason = "";
-    return u.name == "hpa";
-  }
-};
 
 json Obj(const std::string& ns, const std::string& name, json labels = json::object()) {
   return {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", labels}}}};
@@ -50,8 +34,8 @@ struct World {
   shardwise::kube::Store pools, pods;
   shardwise::endpoint::ReportStore reports;
   cm::FleetMetricsProvider fleet{&pools, &pods, &reports, std::chrono::hours(24 * 365 * 100)};
-  FakeAuthn authn;
-  FakeAuthz authz;
+  cm::FakeAuthn authn;
+  cm::FakeAuthz authz;
   cm::CustomMetricsApi api{{&fleet}, &authn, &authz};
   World() {
     reports.SetAdmission([](const shardwise::endpoint::ShardKey&) { return true; });

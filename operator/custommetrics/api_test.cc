@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "operator/certs/pki.h"
+#include "operator/custommetrics/fake_auth.h"
 #include "operator/custommetrics/fleet_provider.h"
 
 namespace shardwise::custommetrics {
@@ -15,24 +16,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const Clock::time_point kNow = Clock::from_time_t(1'800'000'000);
-
-// Authenticates whoever names themselves in X-Test-User; allows users in `allowed`.
-class FakeAuthn : public Authenticator {
- public:
-  Result<UserInfo> Authenticate(const http::Request& r) const override {
-    if (r.Header("X-Test-User").empty()) return Status::FailedPrecondition("anonymous");
-    return UserInfo{std::string(r.Header("X-Test-User")), {}, {}};
-  }
-};
-class FakeAuthz : public Authorizer {
- public:
-  Result<bool> Authorize(const UserInfo& u, const Attributes& a, std::string* reason) override {
-    last = a;
-    *reason = "";
-    return u.name == "hpa";
-  }
-  Attributes last;
-};
 
 json Obj(const std::string& ns, const std::string& name, json labels = json::object()) {
   return {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", labels}}}};

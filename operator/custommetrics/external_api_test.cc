@@ -5,27 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "operator/custommetrics/fake_auth.h"
+
 namespace shardwise::custommetrics {
 namespace {
 
 using nlohmann::json;
-
-class FakeAuthn : public Authenticator {
- public:
-  Result<UserInfo> Authenticate(const http::Request& r) const override {
-    if (r.Header("X-Test-User").empty()) return Status::FailedPrecondition("anonymous");
-    return UserInfo{std::string(r.Header("X-Test-User")), {}, {}};
-  }
-};
-class FakeAuthz : public Authorizer {
- public:
-  Result<bool> Authorize(const UserInfo& u, const Attributes& a, std::string* reason) override {
-    last = a;
-    *reason = "";
-    return u.name == "hpa";
-  }
-  Attributes last;
-};
 
 class FakeProvider : public ExternalMetricsProvider {
  public:
