@@ -1,6 +1,7 @@
 #include "common/plan/plan.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <type_traits>
@@ -178,6 +179,11 @@ json ToJson(const ScrapePlan& p) {
               {"externalLabels", LabelsToJson(p.external_labels)},
               {"targets", std::move(targets)}};
   if (p.remote_write) out["remoteWrite"] = *p.remote_write;
+  if (!p.released.empty()) {
+    json released = json::array();
+    for (uint64_t id : p.released) released.push_back(TargetIdHex(id));
+    out["released"] = std::move(released);
+  }
   return out;
 }
 
@@ -261,6 +267,19 @@ Result<ScrapePlan> PlanFromJson(const json& j) {
     SHARDWISE_RETURN_IF_ERROR(Get(jt, "cutoverUnixMs", &t.cutover_unix_ms, path));
     if (t.address.empty()) return Status::InvalidArgument(path + ".address is required");
     p.targets.push_back(std::move(t));
+  }
+  if (auto it = j.find("released"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return Status::InvalidArgument("released must be an array");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& id = (*it)[i];
+      const std::string path = fmt::format("released[{}]", i);
+      if (!id.is_string()) return Status::InvalidArgument(path + " must be a string");
+      auto parsed = ParseTargetId(id.get_ref<const std::string&>());
+      if (!parsed.ok()) return parsed.status().WithContext(path);
+      p.released.push_back(*parsed);
+    }
+    std::sort(p.released.begin(), p.released.end());
+    p.released.erase(std::unique(p.released.begin(), p.released.end()), p.released.end());
   }
   return p;
 }

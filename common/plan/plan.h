@@ -13,6 +13,13 @@
 //               (the new owner continues the series).
 //   kIncoming — this scraper is the new owner; the operator waits for its report of a
 //               successful scrape before releasing the old owner.
+// Released targets: `released` lists the targets that left this shard recently while they
+// are still discovered (they moved to another shard; see operator/pool/released_targets.h).
+// A scraper stops a target that leaves its plan WITHOUT staleness markers when the plan
+// lists it there or the previous plan it applied marked it outgoing; only a target that left
+// discovery ends with markers, as in Prometheus. Plans are long-polled, so a scraper may
+// never apply the generation that marked a target outgoing; the list makes the move visible
+// anyway. Absent (an older operator): empty.
 // Forwarding during a handoff (no duplicates): an incoming target is scraped but its samples
 // are forwarded (committed to storage) only from `cutover_unix_ms` on, and an outgoing one
 // only before it; without a cutover (0) an incoming target forwards nothing and an outgoing
@@ -91,7 +98,8 @@ struct ScrapePlan {
   // scraper config file, as JSON); the scraper reconfigures its queues to match without a
   // restart. Absent: keep the endpoints of the config file.
   std::optional<nlohmann::json> remote_write;
-  std::vector<Target> targets;  // sorted by id
+  std::vector<Target> targets;     // sorted by id
+  std::vector<uint64_t> released;  // sorted ids: moved away recently, stop silently
   bool operator==(const ScrapePlan&) const = default;
 };
 

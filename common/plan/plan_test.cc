@@ -79,6 +79,42 @@ TEST(PlanTest, RejectsWrongTypesWithoutThrowing) {
   EXPECT_EQ(PlanFromJson(j)->targets[0].sample_limit, 18446744073709551615u);
 }
 
+// `released` (targets moved away recently) is optional both ways: a plan without it (an
+// older operator) parses to an empty list, and an older scraper ignores the unknown key.
+TEST(PlanTest, ReleasedTargetsRoundTripAndAreOptional) {
+  ScrapePlan p = SamplePlan();
+  p.released = {0x1ULL, 0xfedcba9876543211ULL};
+  nlohmann::json j = ToJson(p);
+  ASSERT_TRUE(j.contains("released"));
+  EXPECT_EQ(j["released"][1], "fedcba9876543211");
+  auto back = PlanFromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, p);
+
+  // Unordered and repeated ids come back sorted and unique.
+  j["released"] = {"3", "1", "3"};
+  back = PlanFromJson(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->released, (std::vector<uint64_t>{1, 3}));
+
+  // Without the key: nothing released, and an empty list is not written at all.
+  p.released.clear();
+  j = ToJson(p);
+  EXPECT_FALSE(j.contains("released"));
+  back = PlanFromJson(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->released.empty());
+
+  // Bad ids are an error naming the entry, not a crash.
+  for (const char* bad : {R"("1")", R"(["xyz"])", R"([7])", R"([""])"}) {
+    j = ToJson(SamplePlan());
+    j["released"] = nlohmann::json::parse(bad);
+    auto r = PlanFromJson(j);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("released"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(PlanTest, HttpSdViewCarriesScrapeParameters) {
   auto sd = ToHttpSd(SamplePlan());
   ASSERT_EQ(sd.size(), 1u);

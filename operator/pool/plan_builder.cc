@@ -107,7 +107,7 @@ json MetricRelabelingsJson(const std::vector<relabel::RelabelConfig>& configs) {
 std::vector<std::vector<plan::ScrapePlan>> BuildPlans(
     const PoolSpec& pool, const std::vector<opdiscovery::Target>& targets,
     const assign::Assignment& assignment, const opdiscovery::ClusterView& view,
-    std::vector<std::string>* errors) {
+    std::vector<std::string>* errors, const ReleasedTargets* released) {
   size_t shards = assignment.shards.size();
   std::vector<std::vector<plan::ScrapePlan>> plans(shards);
   std::unordered_map<uint64_t, const opdiscovery::Target*> by_id;
@@ -170,6 +170,7 @@ std::vector<std::vector<plan::ScrapePlan>> BuildPlans(
     }
     std::sort(base.targets.begin(), base.targets.end(),
               [](const plan::Target& a, const plan::Target& b) { return a.id < b.id; });
+    if (released != nullptr) base.released = released->Of(static_cast<uint32_t>(shard));
     for (int r = 0; r < pool.replicas_per_shard; ++r) {
       plan::ScrapePlan p = base;
       p.replica = r;

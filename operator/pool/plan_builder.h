@@ -2,7 +2,8 @@
 // same plan for every replica of a shard, but for its replica number). Targets carry their
 // final labels, every scrape parameter, the monitor's metric relabelings, TLS material and
 // credentials read from the monitor namespace's Secrets/ConfigMaps, and the handoff mark:
-// outgoing on the old owner, incoming on the new owner of a target being handed over.
+// outgoing on the old owner, incoming on the new owner of a target being handed over. Each
+// plan also lists the targets `released` from its shard recently (released_targets.h).
 #pragma once
 
 #include <vector>
@@ -12,6 +13,7 @@
 #include "operator/discovery/cluster_view.h"
 #include "operator/discovery/target.h"
 #include "operator/pool/pool_spec.h"
+#include "operator/pool/released_targets.h"
 
 namespace shardwise::pool {
 
@@ -20,6 +22,6 @@ namespace shardwise::pool {
 std::vector<std::vector<plan::ScrapePlan>> BuildPlans(
     const PoolSpec& pool, const std::vector<opdiscovery::Target>& targets,
     const assign::Assignment& assignment, const opdiscovery::ClusterView& view,
-    std::vector<std::string>* errors);
+    std::vector<std::string>* errors, const ReleasedTargets* released = nullptr);
 
 }  // namespace shardwise::pool

@@ -88,6 +88,39 @@ TEST(PlanBuilderTest, PlansCarryThePoolsRemoteWrite) {
   EXPECT_EQ(plans[0][0].external_labels, (Labels{{"cluster", "c1"}}));
 }
 
+// Each shard's plans (every replica) list the targets released from it: after a handoff the
+// old owner's plan names the target, so a scraper that skipped the outgoing generation
+// still stops it silently.
+TEST(PlanBuilderTest, PlansListTheTargetsReleasedFromTheirShard) {
+  auto cfg = std::make_shared<opdiscovery::ScrapeConfig>();
+  cfg->job_name = "j";
+  assign::Assignment before;
+  before.shards = {assign::ShardState::kActive, assign::ShardState::kActive};
+  before.targets = {{1, 1, 0, 0}, {2, 1, 0, 0}};
+  before.load = {2, 0};
+  before.owned = {2, 0};
+  before.handing_off = {0, 0};
+  assign::Assignment after = before;
+  after.targets[1].owner = 1;
+  after.load = {1, 1};
+  after.owned = {1, 1};
+  ReleasedTargets released(std::chrono::minutes(2));
+  released.Update(&before, after, assign::Time{std::chrono::seconds(100)});
+  PoolSpec spec;
+  spec.replicas_per_shard = 2;
+  auto plans = BuildPlans(spec, {MakeTarget(1, cfg), MakeTarget(2, cfg)}, after,
+                          opdiscovery::ClusterView{}, nullptr, &released);
+  ASSERT_EQ(plans.size(), 2u);
+  for (const auto& replica : plans[0]) {
+    EXPECT_EQ(replica.released, std::vector<uint64_t>{2});
+    ASSERT_EQ(replica.targets.size(), 1u);
+    EXPECT_EQ(replica.targets[0].id, 1u);
+  }
+  EXPECT_TRUE(plans[1][0].released.empty());
+  ASSERT_EQ(plans[1][0].targets.size(), 1u);
+  EXPECT_EQ(plans[1][0].targets[0].id, 2u);
+}
+
 TEST(PlanBuilderTest, MissingSecretDropsTargetWithError) {
   auto cfg = std::make_shared<opdiscovery::ScrapeConfig>();
   cfg->job_name = "j";

@@ -578,7 +578,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   // 6. Plans. Every shard gets one — a draining shard left with nothing gets an empty plan,
   // which its scrapers apply (stopping without staleness markers) and report.
   std::vector<std::string> plan_errors;
-  auto plans = BuildPlans(spec, targets, assignment, view, &plan_errors);
+  // Targets that moved away are listed in their old shard's plans for a while, so its
+  // scrapers stop them silently even if they skipped the generation marking them outgoing.
+  state.released.set_keep(spec.handoff_timeout);
+  state.released.Update(ain.previous, assignment, now);
+  auto plans = BuildPlans(spec, targets, assignment, view, &plan_errors, &state.released);
   for (int s = 0; s < known_shards; ++s) {
     const bool drained = s >= spec.shards && assignment.owned[static_cast<size_t>(s)] == 0 &&
                          assignment.handing_off[static_cast<size_t>(s)] == 0;

@@ -61,6 +61,7 @@
 #include "operator/pool/autoscaling.h"
 #include "operator/pool/owned_objects.h"
 #include "operator/pool/pool_snapshot.h"
+#include "operator/pool/released_targets.h"
 
 namespace shardwise::pool {
 
@@ -122,6 +123,7 @@ class PoolController {
  private:
   struct PoolState {
     std::optional<assign::Assignment> assignment;
+    ReleasedTargets released{std::chrono::minutes(2)};  // listed in plans: moved away recently
     std::chrono::system_clock::time_point first_reconcile{};
     std::map<int, std::chrono::system_clock::time_point> expected_since;  // per shard
     std::set<int> ever_reporting;     // shards that reported since this operator started

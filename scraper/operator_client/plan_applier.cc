@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -174,13 +175,18 @@ Status PlanApplier::ApplyLocked(const plan::ScrapePlan& plan) {
   }
   manager_.forward_gates().Replace(std::move(during));
 
-  // Targets the previous plan handed over (outgoing) and this one drops: mark them just
-  // before they go, so their loops stop without staleness markers. Marking only at
-  // removal means a handoff the operator called off leaves no mark behind.
+  // Targets that moved to another shard and leave this plan: mark them just before they
+  // go, so their loops stop without staleness markers (the new owner continues the series).
+  // A move is a target the previous plan handed over (outgoing), or one this plan lists as
+  // released: a long poll may skip the generation that marked it outgoing. Only a target
+  // that left discovery stops with markers. Marking only at removal means a handoff the
+  // operator called off leaves no mark behind.
   // Likewise a target that stays with the same labels but moves to another scrape job (its
   // settings changed): the new loop continues its series, as a Prometheus reload does.
   std::map<uint64_t, const plan::Target*> next;
   for (const auto& t : plan.targets) next[t.id] = &t;
+  std::vector<uint64_t> released = plan.released;
+  std::sort(released.begin(), released.end());
   {
     std::lock_guard lock(mu_);
     if (current_) {
@@ -190,7 +196,8 @@ Status PlanApplier::ApplyLocked(const plan::ScrapePlan& plan) {
         auto n = next.find(t.id);
         bool silent = false;
         if (n == next.end()) {
-          silent = t.handoff == plan::Handoff::kOutgoing;
+          silent = t.handoff == plan::Handoff::kOutgoing ||
+                   std::binary_search(released.begin(), released.end(), t.id);
         } else {
           silent = n->second->labels == t.labels && built->plan_to_hash[t.id] != h->second;
         }

@@ -9,11 +9,13 @@
 // `job` label is set to the plan's job; a missing `instance` defaults to the address).
 //
 // Apply() diffs through the manager: a job whose settings are unchanged keeps its
-// fingerprint, so its unchanged targets keep running untouched. Targets that leave the plan
-// stop with staleness markers, except those the previous plan marked `outgoing`: they are
-// marked for handoff just before they go, so they stop silently (the new owner continues
-// the series). TLS PEM contents are written to `<data dir>/tls/<hash>.pem` (0600), named by
-// content so an unchanged secret keeps the job's fingerprint.
+// fingerprint, so its unchanged targets keep running untouched. A target that leaves the
+// plan because it moved to another shard stops silently (the new owner continues the
+// series): the previous applied plan marked it `outgoing`, or the new plan lists it as
+// `released` (the scraper may have skipped the generation that marked it). Any other target
+// that leaves — it left discovery — stops with staleness markers, as in Prometheus. TLS PEM
+// contents are written to `<data dir>/tls/<hash>.pem` (0600), named by content so an unchanged
+// secret keeps the job's fingerprint.
 //
 // Handoff marks set the manager's forward gates (scrape/forward_gate.h): an incoming
 // target forwards nothing until its cutover, an outgoing one nothing from it on. A plan that

@@ -285,6 +285,63 @@ TEST(PlanApplierHandoffTest, AnIncomingTargetCalledOffLeavesNothingBehind) {
   EXPECT_TRUE(scraper.sink.Series().empty());
 }
 
+size_t StaleMarkers(const Scraper& s) {
+  size_t n = 0;
+  for (const auto& [name, samples] : s.sink.Series()) {
+    for (const auto& sample : samples) n += storage::IsStaleNaN(sample.v) ? 1 : 0;
+  }
+  return n;
+}
+
+// Plans are long-polled: a scraper may skip generations. It ran the target as its owner
+// (generation 1), never saw the generation that marked it outgoing (2), and then gets one
+// without it (3). The target moved, so the plan lists it as released: it stops silently.
+TEST(PlanApplierHandoffTest, ASkippedOutgoingGenerationStillStopsSilently) {
+  MetricsTarget target{"m", 3};
+  const Labels series = Series("m_0", Labels{{"instance", "m"}, {"job", "node"}});
+  Scraper scraper;
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(1, {PlanTarget(1, target.address(), "m")})).ok());
+  ASSERT_TRUE(WaitFor([&] { return !scraper.Samples(series).empty(); }));
+  plan::ScrapePlan gone = PlanOf(3, {});
+  gone.released = {1};
+  ASSERT_TRUE(scraper.applier.Apply(gone).ok());
+  EXPECT_TRUE(scraper.manager.ActiveTargets().empty());
+  EXPECT_EQ(StaleMarkers(scraper), 0u);
+}
+
+// Without the release (the target left discovery), the same sequence ends its series with
+// staleness markers, every series of the last scrape and `up`, as Prometheus does.
+TEST(PlanApplierHandoffTest, ATargetThatLeftDiscoveryEndsWithStalenessMarkers) {
+  MetricsTarget target{"m", 3};
+  const Labels labels{{"instance", "m"}, {"job", "node"}};
+  Scraper scraper;
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(1, {PlanTarget(1, target.address(), "m")})).ok());
+  ASSERT_TRUE(WaitFor([&] { return !scraper.Samples(Series("m_2", labels)).empty(); }));
+  plan::ScrapePlan gone = PlanOf(3, {});
+  gone.released = {2};  // another target's release does not cover this one
+  ASSERT_TRUE(scraper.applier.Apply(gone).ok());
+  for (const char* name : {"m_0", "m_1", "m_2", "up"}) {
+    const auto samples = scraper.Samples(Series(name, labels));
+    ASSERT_FALSE(samples.empty()) << name;
+    EXPECT_TRUE(storage::IsStaleNaN(samples.back().v)) << name;
+  }
+}
+
+// An operator without `released` (older plans): the outgoing mark of the previous applied
+// plan still makes the stop silent.
+TEST(PlanApplierHandoffTest, OutgoingInThePreviousPlanStopsSilentlyWithoutAReleaseList) {
+  MetricsTarget target{"m", 3};
+  const Labels series = Series("m_0", Labels{{"instance", "m"}, {"job", "node"}});
+  Scraper scraper;
+  plan::Target t = PlanTarget(1, target.address(), "m");
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(1, {t})).ok());
+  ASSERT_TRUE(WaitFor([&] { return !scraper.Samples(series).empty(); }));
+  t.handoff = plan::Handoff::kOutgoing;
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(2, {t})).ok());
+  ASSERT_TRUE(scraper.applier.Apply(PlanOf(3, {})).ok());
+  EXPECT_EQ(StaleMarkers(scraper), 0u);
+}
+
 TEST(PlanApplierHandoffTest, AFailedPlanIsRememberedUntilOneApplies) {
   MetricsTarget target{"m", 1};
   Scraper scraper;

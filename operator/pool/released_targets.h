@@ -1,0 +1,45 @@
+// ReleasedTargets: per shard, the targets that left its scrape set recently while they are
+// still discovered — they moved to another shard. Each shard's plan lists them
+// (ScrapePlan::released), so its scrapers stop them without staleness markers even when a
+// long poll skipped the generation that marked them outgoing, or the move had no handoff at
+// all (the shard was judged lost while its scraper still ran, e.g. a pod not yet Ready).
+// Only a target that left discovery disappears from every list, so its scrapers end its
+// series with staleness markers, as Prometheus does.
+//
+// An entry goes when the target is back in the shard's scrape set, leaves discovery, or
+// `keep` has passed since its release (a scraper behind by more than that is long past a
+// handoff; the pool's handoff timeout is the natural value). The lists live in the
+// operator's memory; after a restart the placement is rebuilt from the scrapers' reports
+// and moves nothing, so nothing needs releasing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "operator/assign/assignment.h"
+
+namespace shardwise::pool {
+
+class ReleasedTargets {
+ public:
+  explicit ReleasedTargets(std::chrono::milliseconds keep) : keep_(keep) {}
+
+  // Records what left each shard's scrape set from `previous` (null: nothing) to `current`
+  // and forgets what no longer applies. `current` holds every discovered target.
+  void Update(const assign::Assignment* previous, const assign::Assignment& current,
+              assign::Time now);
+
+  // The released targets of `shard`, sorted by id.
+  std::vector<uint64_t> Of(uint32_t shard) const;
+
+  void set_keep(std::chrono::milliseconds keep) { keep_ = keep; }
+  size_t size() const;
+
+ private:
+  std::chrono::milliseconds keep_;
+  std::map<uint32_t, std::map<uint64_t, assign::Time>> released_;  // shard → id → since
+};
+
+}  // namespace shardwise::pool

@@ -1,0 +1,118 @@
+#include "operator/pool/released_targets.h"
+
+#include <gtest/gtest.h>
+
+namespace shardwise::pool {
+namespace {
+
+using namespace std::chrono_literals;
+using assign::Assignment;
+using assign::Handoff;
+using assign::ShardState;
+using Ids = std::vector<uint64_t>;
+
+// An assignment over `shards` active shards: owner per target id, and handoffs (from, to).
+Assignment Make(size_t shards, std::vector<std::pair<uint64_t, uint32_t>> owners,
+                std::vector<Handoff> handoffs = {}) {
+  Assignment a;
+  a.shards.assign(shards, ShardState::kActive);
+  std::sort(owners.begin(), owners.end());
+  for (const auto& [id, owner] : owners) a.targets.push_back({id, 1, owner, owner});
+  a.handoffs = std::move(handoffs);
+  return a;
+}
+
+const assign::Time kT0{std::chrono::seconds(1'700'000'000)};
+
+// Plans are long-polled, so a scraper can miss the generation that marked a target
+// outgoing. Whatever it saw, the target that left the shard is in the shard's list.
+TEST(ReleasedTargetsTest, ATargetHandedOffIsReleasedFromItsOldOwner) {
+  ReleasedTargets r(2min);
+  Assignment owner0 = Make(2, {{7, 0}, {8, 1}});
+  Assignment handing = Make(2, {{7, 1}, {8, 1}}, {{7, 0, 1, kT0}});
+  Assignment done = Make(2, {{7, 1}, {8, 1}});
+  r.Update(nullptr, owner0, kT0);
+  r.Update(&owner0, handing, kT0 + 1s);
+  EXPECT_EQ(r.Of(0), Ids{}) << "shard 0 still scrapes it (outgoing)";
+  EXPECT_EQ(r.Of(1), Ids{});
+  r.Update(&handing, done, kT0 + 5s);
+  EXPECT_EQ(r.Of(0), Ids{7});
+  EXPECT_EQ(r.Of(1), Ids{});
+  // Later plans keep the release: a scraper still at generation `owner0` stops it silently.
+  r.Update(&done, done, kT0 + 30s);
+  EXPECT_EQ(r.Of(0), Ids{7});
+}
+
+// A move without handoff (the old owner was judged lost, e.g. a pod not yet Ready whose
+// scraper already ran its plan) is a release too.
+TEST(ReleasedTargetsTest, AMoveWithoutHandoffIsReleased) {
+  ReleasedTargets r(2min);
+  Assignment before = Make(3, {{1, 0}, {2, 2}});
+  Assignment after = Make(3, {{1, 1}, {2, 2}});
+  r.Update(&before, after, kT0);
+  EXPECT_EQ(r.Of(0), Ids{1});
+  EXPECT_EQ(r.Of(1), Ids{});
+  EXPECT_EQ(r.Of(2), Ids{});
+}
+
+// A handoff restarted towards a third shard (A -> B, then C before B confirmed the
+// cutover): B, which may have forwarded after the cutover, is released; A keeps scraping.
+TEST(ReleasedTargetsTest, ARestartedHandoffReleasesTheAbandonedNewOwner) {
+  ReleasedTargets r(2min);
+  Assignment to_b = Make(3, {{5, 1}}, {{5, 0, 1, kT0}});
+  Assignment to_c = Make(3, {{5, 2}}, {{5, 0, 2, kT0 + 2s}});
+  r.Update(&to_b, to_c, kT0 + 2s);
+  EXPECT_EQ(r.Of(0), Ids{});
+  EXPECT_EQ(r.Of(1), Ids{5});
+  EXPECT_EQ(r.Of(2), Ids{});
+}
+
+// Only a target that left discovery ends with staleness markers: it is released from no
+// shard, and earlier releases of it are forgotten.
+TEST(ReleasedTargetsTest, ATargetThatLeftDiscoveryIsNeverReleased) {
+  ReleasedTargets r(2min);
+  Assignment a = Make(2, {{1, 0}, {2, 0}});
+  Assignment b = Make(2, {{1, 1}, {2, 0}});
+  Assignment c = Make(2, {{2, 0}});
+  r.Update(&a, b, kT0);
+  ASSERT_EQ(r.Of(0), Ids{1});
+  r.Update(&b, c, kT0 + 1s);
+  EXPECT_EQ(r.Of(0), Ids{});
+  EXPECT_EQ(r.Of(1), Ids{}) << "target 1 left discovery: shard 1 writes markers";
+  EXPECT_EQ(r.size(), 0u);
+}
+
+TEST(ReleasedTargetsTest, ReleasesEndWhenTheTargetComesBackOrAfterKeep) {
+  ReleasedTargets r(2min);
+  Assignment on0 = Make(2, {{1, 0}, {2, 0}});
+  Assignment on1 = Make(2, {{1, 1}, {2, 1}});
+  r.Update(&on0, on1, kT0);
+  ASSERT_EQ(r.Of(0), (Ids{1, 2}));
+  Assignment back = Make(2, {{1, 0}, {2, 1}});
+  r.Update(&on1, back, kT0 + 1s);
+  EXPECT_EQ(r.Of(0), Ids{2}) << "target 1 is back on shard 0";
+  EXPECT_EQ(r.Of(1), Ids{1});
+  r.Update(&back, back, kT0 + 2min - 1ms);
+  EXPECT_EQ(r.Of(0), Ids{2});
+  r.Update(&back, back, kT0 + 2min);
+  EXPECT_EQ(r.Of(0), Ids{}) << "released at T0, kept 2 min";
+  EXPECT_EQ(r.Of(1), Ids{1});
+  r.Update(&back, back, kT0 + 1s + 2min);
+  EXPECT_EQ(r.size(), 0u);
+}
+
+TEST(ReleasedTargetsTest, ShardsThatAreGoneKeepNothing) {
+  ReleasedTargets r(2min);
+  Assignment three = Make(3, {{1, 2}, {2, 0}});
+  Assignment two = Make(3, {{1, 1}, {2, 0}});
+  r.Update(&three, two, kT0);
+  ASSERT_EQ(r.Of(2), Ids{1});
+  Assignment removed = two;
+  removed.shards.resize(2);
+  r.Update(&two, removed, kT0 + 1s);
+  EXPECT_EQ(r.Of(2), Ids{});
+  EXPECT_EQ(r.size(), 0u);
+}
+
+}  // namespace
+}  // namespace shardwise::pool
