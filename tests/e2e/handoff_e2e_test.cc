@@ -37,6 +37,7 @@
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "operator/promql/remote_read_source.h"
 #include "scraper/remotewrite/test_receiver.h"
 #include "tests/e2e/fleet.h"
 #include "tests/e2e/local_cluster.h"
@@ -489,9 +490,36 @@ spec:
            std::to_string(port);
   }
 
+  // Staleness markers stored at Prometheus (its remote-read API returns raw samples,
+  // markers included) and at VictoriaMetrics (its export API writes a marker as a NaN
+  // value), over every series; -1 when a receiver did not answer.
+  std::pair<long, long> StoredStalenessMarkers(const std::string& prometheus,
+                                               const std::string& vm) {
+    long prom = -1, vmc = -1;
+    promql::RemoteReadSource read(client_, prometheus + "/api/v1/read", 20s);
+    promql::Matcher any{promql::MatchType::kRegexMatch, "__name__", ".+"};
+    any.re = std::make_shared<re2::RE2>(".+");
+    auto series = read.Select({any}, 0, static_cast<int64_t>(UnixNow() * 1000) + 60000);
+    if (series.ok()) {
+      prom = 0;
+      for (const auto& s : *series)
+        for (const auto& p : s.points) prom += IsStaleMarker(p.v) ? 1 : 0;
+    }
+    auto r = client_.DoSync(
+        {.url = vm + "/api/v1/export?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D", .timeout = 20s});
+    if (r.ok() && r->status == 200) {
+      vmc = 0;
+      for (size_t at = r->body.find("NaN"); at != std::string::npos;
+           at = r->body.find("NaN", at + 3))
+        ++vmc;
+    }
+    return {prom, vmc};
+  }
+
   // (e) Both receivers got every sample the test receiver got, no scraper counts a rejected
   // or resent sample, and nobody wrote a staleness marker or two values at one timestamp.
-  // Staleness markers count from `since` (the scenario's start, once the fleet was steady).
+  // Staleness markers count from the pool's creation: every receiver, at any time (the
+  // scenario started at `since`, once the fleet was steady).
   void ExpectReceiversGotEverything(double since) {
     const std::string prometheus = ServiceUrl("prometheus", 9090);
     const std::string vm = ServiceUrl("victoria-metrics", 8428);
@@ -521,14 +549,19 @@ spec:
     for (const auto& [metric, v] : RemoteWriteCounters()) {
       EXPECT_EQ(v, 0) << metric;
     }
+    const auto [prom_stale, vm_stale] = StoredStalenessMarkers(prometheus, vm);
     std::lock_guard lock(mu_);
-    std::vector<std::string> stale, before;
-    for (const auto& [t, series] : stale_) (t >= since ? stale : before).push_back(series);
-    EXPECT_TRUE(stale.empty()) << stale.size() << " staleness markers, first " << stale.front();
-    // Before the scenario: while the fleet first came up (see the report in docs/handoff.md).
-    if (!before.empty())
-      std::cout << before.size() << " staleness markers while the pool started, first "
-                << before.front() << "\n";
+    std::vector<std::string> during, before;
+    for (const auto& [t, series] : stale_) (t >= since ? during : before).push_back(series);
+    std::cout << "staleness markers: test receiver " << before.size()
+              << " while the pool started + " << during.size()
+              << " during the scenario; stored at Prometheus " << prom_stale
+              << ", at VictoriaMetrics " << vm_stale << "\n";
+    EXPECT_TRUE(stale_.empty()) << before.size() << " staleness markers while the pool started, "
+                                << during.size() << " during the scenario, first "
+                                << stale_.front().second;
+    EXPECT_EQ(prom_stale, 0) << "staleness markers stored at Prometheus (-1: no answer)";
+    EXPECT_EQ(vm_stale, 0) << "staleness markers stored at VictoriaMetrics (-1: no answer)";
     EXPECT_TRUE(conflicts_.empty()) << conflicts_.size()
                                     << " samples with another value at a timestamp already "
                                        "received, first "
