@@ -788,6 +788,9 @@ TEST_F(HandoffE2ETest, ScaleDownFiveToTwoDrainsWithoutStaleness) {
                 }),
           15s);
   EXPECT_TRUE(undrained.empty()) << undrained.front();
+  const std::string scaled = cluster_->JsonPath(
+      "events", "range .items[?(@.reason==\"ShardsScaled\")]}{.message}{\" | \"}{end", kNs);
+  EXPECT_NE(scaled.find(" -> 2 ("), std::string::npos) << "ShardsScaled Events: " << scaled;
   for (const auto& pod : drained) {
     EXPECT_TRUE(confirmed.count(pod)) << "no ShardDrained Event names " << pod;
   }
