@@ -1,5 +1,7 @@
 #include "operator/pool/released_targets.h"
 
+#include <algorithm>
+
 namespace shardwise::pool {
 
 namespace {
@@ -18,14 +20,19 @@ bool Scrapes(const assign::Assignment& a, uint64_t id, uint32_t shard) {
 void ReleasedTargets::Update(const assign::Assignment* previous, const assign::Assignment& current,
                              assign::Time now) {
   // Forget first: shards that are gone, targets back on the shard or out of discovery,
-  // and releases older than `keep`.
+  // and releases older than `keep`. Expiry moves in steps of keep/4 so that releases of
+  // nearby reconciles go in one plan change, not one new plan generation each: an entry
+  // stays between `keep` and 1.25 × `keep`.
+  const auto step = std::max<assign::Time::duration>(keep_ / 4, std::chrono::milliseconds(1));
+  const assign::Time horizon = now - keep_;
+  const assign::Time cutoff{horizon.time_since_epoch() - horizon.time_since_epoch() % step};
   for (auto s = released_.begin(); s != released_.end();) {
     if (s->first >= current.shards.size()) {
       s = released_.erase(s);
       continue;
     }
     for (auto e = s->second.begin(); e != s->second.end();) {
-      const bool expired = now - e->second >= keep_;
+      const bool expired = e->second < cutoff;
       if (expired || current.Find(e->first) == nullptr || Scrapes(current, e->first, s->first)) {
         e = s->second.erase(e);
       } else {

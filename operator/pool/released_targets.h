@@ -8,9 +8,11 @@
 //
 // An entry goes when the target is back in the shard's scrape set, leaves discovery, or
 // `keep` has passed since its release (a scraper behind by more than that is long past a
-// handoff; the pool's handoff timeout is the natural value). The lists live in the
-// operator's memory; after a restart the placement is rebuilt from the scrapers' reports
-// and moves nothing, so nothing needs releasing.
+// handoff; the pool's handoff timeout is the natural value). Expiry moves in steps of a
+// quarter of `keep`, so entries released by nearby reconciles leave the plan together (one
+// new plan generation, not one per reconcile): an entry stays at most 1.25 × `keep`. The lists live
+// in the operator's memory; after a restart the placement is rebuilt from the scrapers' reports and
+// moves nothing, so nothing needs releasing.
 #pragma once
 
 #include <chrono>

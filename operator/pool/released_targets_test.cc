@@ -93,12 +93,33 @@ TEST(ReleasedTargetsTest, ReleasesEndWhenTheTargetComesBackOrAfterKeep) {
   EXPECT_EQ(r.Of(0), Ids{2}) << "target 1 is back on shard 0";
   EXPECT_EQ(r.Of(1), Ids{1});
   r.Update(&back, back, kT0 + 2min - 1ms);
-  EXPECT_EQ(r.Of(0), Ids{2});
-  r.Update(&back, back, kT0 + 2min);
-  EXPECT_EQ(r.Of(0), Ids{}) << "released at T0, kept 2 min";
-  EXPECT_EQ(r.Of(1), Ids{1});
-  r.Update(&back, back, kT0 + 1s + 2min);
+  EXPECT_EQ(r.Of(0), Ids{2}) << "kept at least 2 min";
+  r.Update(&back, back, kT0 + 2min + 30s);
+  EXPECT_EQ(r.Of(0), Ids{}) << "released at T0, gone by 1.25 x 2 min";
+  r.Update(&back, back, kT0 + 1s + 2min + 30s);
   EXPECT_EQ(r.size(), 0u);
+}
+
+// Expiry moves in steps of keep/4: releases a few reconciles apart leave the plans in one
+// change rather than one new plan generation per reconcile.
+TEST(ReleasedTargetsTest, ReleasesOfNearbyReconcilesExpireTogether) {
+  ReleasedTargets r(2min);
+  Assignment a = Make(2, {{1, 0}, {2, 0}, {3, 0}});
+  Assignment b = Make(2, {{1, 1}, {2, 0}, {3, 0}});
+  Assignment c = Make(2, {{1, 1}, {2, 1}, {3, 0}});
+  Assignment d = Make(2, {{1, 1}, {2, 1}, {3, 1}});
+  // Three releases 1 s apart, at the start of a 30 s step.
+  const assign::Time t{std::chrono::seconds(1'700'000'010)};
+  r.Update(&a, b, t);
+  r.Update(&b, c, t + 1s);
+  r.Update(&c, d, t + 2s);
+  ASSERT_EQ(r.Of(0), (Ids{1, 2, 3}));
+  std::vector<size_t> sizes;
+  for (auto at = t + 2s; at <= t + 3min; at += 1s) {
+    r.Update(&d, d, at);
+    if (sizes.empty() || sizes.back() != r.Of(0).size()) sizes.push_back(r.Of(0).size());
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 0})) << "all three went in one step";
 }
 
 TEST(ReleasedTargetsTest, ShardsThatAreGoneKeepNothing) {
