@@ -302,6 +302,29 @@ TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
                 ShardStatus(2).value("activeSeries", 0));
 }
 
+// A starting pod is NotReady while its scraper may already run its first plan: the shard is
+// judged lost and its targets move without a handoff. Its plan then lists them as released,
+// so the scraper stops them without staleness markers (they are still discovered).
+TEST_F(PoolControllerTest, TargetsMovedAwayAreListedAsReleasedInTheOldShardsPlan) {
+  CreatePool(2);
+  NewController();
+  Reconcile();  // no pods yet: both shards expected, the targets spread over them
+  const plan::ScrapePlan first = *plans_->Get({"mon", "main", 1, 0});
+  ASSERT_FALSE(first.targets.empty());
+  EXPECT_TRUE(first.released.empty());
+  pods_.Upsert(Ptr(Pod(0, true)));
+  pods_.Upsert(Ptr(Pod(1, false)));  // not Ready yet, but its scraper runs the plan
+  ReportAll(2);
+  Reconcile();
+  const plan::ScrapePlan after = *plans_->Get({"mon", "main", 1, 0});
+  EXPECT_TRUE(after.targets.empty());
+  std::vector<uint64_t> had;
+  for (const auto& t : first.targets) had.push_back(t.id);
+  EXPECT_EQ(after.released, had);
+  EXPECT_TRUE(plans_->Get({"mon", "main", 0, 0})->released.empty());
+  EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
+}
+
 TEST_F(PoolControllerTest, AShardNeverHeardFromIsLostAfterTheTimeout) {
   CreatePool(2);
   NewController();
