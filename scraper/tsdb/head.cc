@@ -378,14 +378,14 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
       continue;
     }
     if (m.type() == Matcher::Type::kEqual) {
-      PostingsView p = pairs_.Get(m.name(), m.value());
+      Postings p = pairs_.Get(m.name(), m.value());
       if (p.empty()) return {};
-      positive.emplace_back(p.begin(), p.end());
+      positive.push_back(std::move(p));
       continue;
     }
-    std::vector<PostingsView> lists;
-    pairs_.ForEachValue(m.name(), [&](std::string_view value, PostingsView p) {
-      if (m.Matches(value)) lists.push_back(p);
+    std::vector<const PostingsList*> lists;
+    pairs_.ForEachValue(m.name(), [&](std::string_view value, const PostingsList& p) {
+      if (m.Matches(value)) lists.push_back(&p);
     });
     if (lists.empty()) return {};
     positive.push_back(Union(lists));
@@ -403,9 +403,9 @@ std::vector<SeriesRef> Head::Select(const std::vector<Matcher>& matchers) const 
   }
   for (const Matcher* m : negative) {
     if (result.empty()) break;
-    std::vector<PostingsView> excluded;
-    pairs_.ForEachValue(m->name(), [&](std::string_view value, PostingsView p) {
-      if (!m->Matches(value)) excluded.push_back(p);
+    std::vector<const PostingsList*> excluded;
+    pairs_.ForEachValue(m->name(), [&](std::string_view value, const PostingsList& p) {
+      if (!m->Matches(value)) excluded.push_back(&p);
     });
     if (!excluded.empty()) result = Subtract(result, Union(excluded));
   }
@@ -480,7 +480,7 @@ std::vector<std::string> Head::LabelNames() const {
 std::vector<std::string> Head::LabelValues(std::string_view name) const {
   std::vector<std::string> out;
   std::shared_lock lock(index_mu_);
-  pairs_.ForEachValue(name, [&](std::string_view v, PostingsView) { out.emplace_back(v); });
+  pairs_.ForEachValue(name, [&](std::string_view v, const PostingsList&) { out.emplace_back(v); });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -489,8 +489,9 @@ void Head::ForEachLabelPair(
     const std::function<void(std::string_view, std::string_view, size_t)>& fn) const {
   std::shared_lock lock(index_mu_);
   pairs_.ForEachName([&](std::string_view name) {
-    pairs_.ForEachValue(
-        name, [&](std::string_view value, PostingsView list) { fn(name, value, list.size()); });
+    pairs_.ForEachValue(name, [&](std::string_view value, const PostingsList& list) {
+      fn(name, value, list.size());
+    });
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <unordered_set>
 
 #include "scraper/tsdb/index/label_pairs.h"
@@ -74,7 +75,7 @@ TEST(StringPoolTest, InternsOnceAndFreesOnLastRelease) {
   EXPECT_EQ(pool.size(), 1u);
 }
 
-std::vector<uint64_t> Refs(const PostingsList& l) { return {l.view().begin(), l.view().end()}; }
+std::vector<uint64_t> Refs(const PostingsList& l) { return l.Decode(); }
 
 TEST(PostingsListTest, StaysSortedAndUniqueFromInlineToHeapAndBack) {
   PostingsList l;
@@ -104,6 +105,47 @@ TEST(PostingsListTest, StaysSortedAndUniqueFromInlineToHeapAndBack) {
   EXPECT_EQ(Refs(moved), (std::vector<uint64_t>{3}));
 }
 
+TEST(PostingsListTest, MatchesAReferenceSetWithDeltasOfEveryWidth) {
+  PostingsList l;
+  std::set<uint64_t> reference;
+  std::mt19937_64 rng(11);
+  uint64_t next = 1;
+  for (int step = 0; step < 3000; ++step) {
+    uint64_t ref;
+    switch (rng() % 5) {
+      case 0:  // far above: multi-byte deltas up to the top of the range
+        next += uint64_t{1} << (rng() % 62);
+        ref = next;
+        break;
+      case 1:  // below the last: the decode and re-encode path
+        ref = rng() % next;
+        break;
+      default:  // dense, as refs are handed out
+        ref = ++next;
+    }
+    l.Insert(ref);
+    reference.insert(ref);
+    if (step % 500 == 499) {
+      std::unordered_set<uint64_t> doomed;
+      for (uint64_t r : reference) {
+        if (rng() % 3 == 0) doomed.insert(r);
+      }
+      l.Remove(doomed);
+      for (uint64_t r : doomed) reference.erase(r);
+    }
+    ASSERT_EQ(l.size(), reference.size());
+  }
+  EXPECT_EQ(Refs(l), std::vector<uint64_t>(reference.begin(), reference.end()));
+}
+
+TEST(PostingsListTest, DenseRefsTakeAboutAByteEach) {
+  PostingsList l;
+  for (uint64_t ref = 1'000'000; ref < 1'100'000; ref += 3) l.Insert(ref);
+  EXPECT_LT(l.HeapBytes(), 33'334u * 5 / 4 + 64);
+  EXPECT_EQ(l.Decode().front(), 1'000'000u);
+  EXPECT_EQ(l.Decode().back(), 1'099'999u);
+}
+
 TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
   LabelPairs pairs;
   std::vector<uint32_t> ids;
@@ -117,10 +159,7 @@ TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
   EXPECT_EQ(pairs.value(ids[1]), "api");
   EXPECT_EQ(pairs.Find("job", "api"), ids[1]);
   EXPECT_EQ(pairs.Find("job", "nope"), LabelPairs::kNone);
-  auto get = [&](std::string_view n, std::string_view v) {
-    PostingsView p = pairs.Get(n, v);
-    return std::vector<uint64_t>(p.begin(), p.end());
-  };
+  auto get = [&](std::string_view n, std::string_view v) { return pairs.Get(n, v); };
   EXPECT_EQ(get("job", "node"), (std::vector<uint64_t>{1, 3, 5}));
   EXPECT_EQ(get("job", "api"), (std::vector<uint64_t>{2, 4, 6}));
   EXPECT_TRUE(get("job", "nope").empty());
@@ -134,7 +173,7 @@ TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
   EXPECT_EQ(pairs.strings(), 2u);  // "api" went with its last pair
   std::map<std::string, size_t> values;
   pairs.ForEachValue(
-      "job", [&](std::string_view v, PostingsView p) { values[std::string(v)] = p.size(); });
+      "job", [&](std::string_view v, const PostingsList& p) { values[std::string(v)] = p.size(); });
   EXPECT_EQ(values, (std::map<std::string, size_t>{{"node", 3}}));
   // A freed id is reused.
   EXPECT_EQ(pairs.Add("pod", "a", 9), ids[1]);

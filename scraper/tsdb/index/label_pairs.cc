@@ -65,28 +65,13 @@ void LabelPairs::Remove(uint32_t id, const std::unordered_set<uint64_t>& refs) {
   free_.push_back(id);
 }
 
-PostingsView LabelPairs::Get(std::string_view name, std::string_view value) const {
+Postings LabelPairs::Get(std::string_view name, std::string_view value) const {
   const uint32_t id = Find(name, value);
-  return id == kNone ? PostingsView() : pairs_[id].list.view();
-}
-
-void LabelPairs::AddToAll(uint64_t ref) {
-  // Refs are handed out in increasing order, so this is nearly always a push_back.
-  if (all_.empty() || all_.back() < ref) {
-    all_.push_back(ref);
-    return;
-  }
-  auto it = std::lower_bound(all_.begin(), all_.end(), ref);
-  if (it == all_.end() || *it != ref) all_.insert(it, ref);
-}
-
-void LabelPairs::RemoveFromAll(const std::unordered_set<uint64_t>& refs) {
-  all_.erase(std::remove_if(all_.begin(), all_.end(), [&](uint64_t r) { return refs.count(r); }),
-             all_.end());
+  return id == kNone ? Postings() : pairs_[id].list.Decode();
 }
 
 size_t LabelPairs::MemoryBytes() const {
-  size_t bytes = strings_.MemoryBytes() + all_.capacity() * sizeof(uint64_t);
+  size_t bytes = strings_.MemoryBytes() + all_.HeapBytes();
   bytes += pairs_.capacity() * sizeof(Pair) + free_.capacity() * sizeof(uint32_t);
   bytes += by_pair_.MemoryBytes();
   for (const auto& [name, ids] : by_name_) bytes += 64 + ids.MemoryBytes();

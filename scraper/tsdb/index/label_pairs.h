@@ -43,22 +43,22 @@ class LabelPairs {
 
   std::string_view name(uint32_t id) const { return pairs_[id].name->view(); }
   std::string_view value(uint32_t id) const { return pairs_[id].value->view(); }
-  PostingsView postings(uint32_t id) const { return pairs_[id].list.view(); }
+  const PostingsList& postings(uint32_t id) const { return pairs_[id].list; }
   // Empty when the pair is unknown.
-  PostingsView Get(std::string_view name, std::string_view value) const;
+  Postings Get(std::string_view name, std::string_view value) const;
 
-  void AddToAll(uint64_t ref);
-  void RemoveFromAll(const std::unordered_set<uint64_t>& refs);
-  const Postings& All() const { return all_; }
+  void AddToAll(uint64_t ref) { all_.Insert(ref); }
+  void RemoveFromAll(const std::unordered_set<uint64_t>& refs) { all_.Remove(refs); }
+  Postings All() const { return all_.Decode(); }
 
-  // Calls fn(value, postings) for every value of `name`.
+  // Calls fn(value, const PostingsList&) for every value of `name`.
   template <typename Fn>
   void ForEachValue(std::string_view name, Fn&& fn) const {
     auto it = by_name_.find(name);
     if (it == by_name_.end()) return;
     it->second.ForEach([&](const IdSlot& s) {
       const Pair& p = pairs_[s.id1 - 1];
-      fn(p.value->view(), p.list.view());
+      fn(p.value->view(), p.list);
     });
   }
   template <typename Fn>
@@ -95,7 +95,7 @@ class LabelPairs {
   std::vector<uint32_t> free_;  // ids of freed pairs, reused first
   IdTable by_pair_;
   std::unordered_map<std::string_view, IdTable> by_name_;  // keys view pooled names
-  Postings all_;
+  PostingsList all_;
 };
 
 }  // namespace shardwise::tsdb
