@@ -582,6 +582,17 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   // scrapers stop them silently even if they skipped the generation marking them outgoing.
   state.released.set_keep(spec.handoff_timeout);
   state.released.Update(ain.previous, assignment, now);
+  // Every scraper still reporting counts, a shard judged lost included (a NotReady pod
+  // whose scraper runs).
+  for (const auto& [key, entry] : pool_reports) {
+    if (key.shard >= known_shards || key.replica >= replicas) continue;
+    const auto& sv = shard_views[static_cast<size_t>(key.shard)];
+    if (!sv.replicas[static_cast<size_t>(key.replica)].reporting) continue;
+    std::vector<uint64_t> running;
+    running.reserve(entry.report.per_target.size());
+    for (const auto& t : entry.report.per_target) running.push_back(t.id);
+    state.released.NoteRunning(static_cast<uint32_t>(key.shard), running, assignment, now);
+  }
   auto plans = BuildPlans(spec, targets, assignment, view, &plan_errors, &state.released);
   for (int s = 0; s < known_shards; ++s) {
     const bool drained = s >= spec.shards && assignment.owned[static_cast<size_t>(s)] == 0 &&

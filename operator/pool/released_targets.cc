@@ -59,6 +59,14 @@ void ReleasedTargets::Update(const assign::Assignment* previous, const assign::A
   }
 }
 
+void ReleasedTargets::NoteRunning(uint32_t shard, const std::vector<uint64_t>& ids,
+                                  const assign::Assignment& current, assign::Time now) {
+  if (shard >= current.shards.size()) return;
+  for (uint64_t id : ids) {
+    if (current.Find(id) != nullptr && !Scrapes(current, id, shard)) released_[shard][id] = now;
+  }
+}
+
 std::vector<uint64_t> ReleasedTargets::Of(uint32_t shard) const {
   std::vector<uint64_t> out;
   auto it = released_.find(shard);

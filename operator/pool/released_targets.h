@@ -3,6 +3,8 @@
 // (ScrapePlan::released), so its scrapers stop them without staleness markers even when a
 // long poll skipped the generation that marked them outgoing, or the move had no handoff at
 // all (the shard was judged lost while its scraper still ran, e.g. a pod not yet Ready).
+// Targets a live scraper reports running that its shard no longer scrapes are released too
+// (NoteRunning).
 // Only a target that left discovery disappears from every list, so its scrapers end its
 // series with staleness markers, as Prometheus does.
 //
@@ -32,6 +34,13 @@ class ReleasedTargets {
   // and forgets what no longer applies. `current` holds every discovered target.
   void Update(const assign::Assignment* previous, const assign::Assignment& current,
               assign::Time now);
+
+  // A live scraper of `shard` reports running `ids` (its load report). Those that are
+  // discovered but no longer in the shard's scrape set in `current` are released too (a
+  // scraper lagging behind, or a placement rebuilt after an operator restart that disagrees
+  // with it), and stay released while it reports them.
+  void NoteRunning(uint32_t shard, const std::vector<uint64_t>& ids,
+                   const assign::Assignment& current, assign::Time now);
 
   // The released targets of `shard`, sorted by id.
   std::vector<uint64_t> Of(uint32_t shard) const;

@@ -122,6 +122,27 @@ TEST(ReleasedTargetsTest, ReleasesOfNearbyReconcilesExpireTogether) {
   EXPECT_EQ(sizes, (std::vector<size_t>{3, 0})) << "all three went in one step";
 }
 
+// What a live scraper reports running but its shard no longer scrapes is released as well:
+// a placement rebuilt after an operator restart may disagree with a lagging scraper.
+TEST(ReleasedTargetsTest, TargetsAScraperStillRunsElsewhereAreReleased) {
+  ReleasedTargets r(2min);
+  Assignment a = Make(2, {{1, 0}, {2, 1}});
+  r.Update(nullptr, a, kT0);
+  // Shard 1 reports 1 (owned by 0), 2 (its own) and 9 (not discovered: left discovery).
+  r.NoteRunning(1, {1, 2, 9}, a, kT0);
+  EXPECT_EQ(r.Of(1), Ids{1});
+  EXPECT_EQ(r.Of(0), Ids{});
+  // Released while reported, then expired like any other release.
+  r.Update(&a, a, kT0 + 2min);
+  r.NoteRunning(1, {1, 2}, a, kT0 + 2min);
+  r.Update(&a, a, kT0 + 3min);
+  EXPECT_EQ(r.Of(1), Ids{1});
+  r.Update(&a, a, kT0 + 5min);
+  EXPECT_EQ(r.Of(1), Ids{});
+  r.NoteRunning(7, {1}, a, kT0);  // no such shard
+  EXPECT_EQ(r.size(), 0u);
+}
+
 TEST(ReleasedTargetsTest, ShardsThatAreGoneKeepNothing) {
   ReleasedTargets r(2min);
   Assignment three = Make(3, {{1, 2}, {2, 0}});

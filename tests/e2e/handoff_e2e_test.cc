@@ -509,9 +509,13 @@ spec:
         {.url = vm + "/api/v1/export?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D", .timeout = 20s});
     if (r.ok() && r->status == 200) {
       vmc = 0;
-      for (size_t at = r->body.find("null"); at != std::string::npos;
-           at = r->body.find("null", at + 4))
-        ++vmc;
+      // One JSON line per series: {"metric":{...},"values":[...],"timestamps":[...]}.
+      std::istringstream lines(r->body);
+      for (std::string line; std::getline(lines, line);) {
+        auto j = json::parse(line, nullptr, false);
+        if (j.is_discarded()) return {prom, -1};  // unreadable: not counted as clean
+        for (const auto& v : j.value("values", json::array())) vmc += v.is_null() ? 1 : 0;
+      }
     }
     return {prom, vmc};
   }
