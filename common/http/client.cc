@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -72,6 +73,11 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
       return 0;
     }
   } else {
+    if (t->response.body.empty() && t->request.body_size_hint > len) {
+      size_t hint = t->request.body_size_hint;
+      if (t->request.max_body_bytes != 0) hint = std::min(hint, t->request.max_body_bytes);
+      t->response.body.reserve(hint);
+    }
     t->response.body.append(data, len);
   }
   return len;

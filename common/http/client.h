@@ -40,6 +40,10 @@ struct ClientRequest {
   std::string body;
   std::chrono::milliseconds timeout{10000};  // whole transfer; 0 = none (streams)
   size_t max_body_bytes = 0;                 // 0 = unlimited; counts decompressed bytes
+  // Body bytes to reserve when the first arrive (e.g. the size of the previous response
+  // from the same URL), so a large body is not grown by repeated copying. Capped by
+  // max_body_bytes.
+  size_t body_size_hint = 0;
   bool accept_gzip = false;
   TlsOptions tls;
   std::string bearer_token;

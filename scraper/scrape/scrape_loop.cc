@@ -115,6 +115,7 @@ void ScrapeLoop::ScheduleTick(Scheduler::Clock::time_point when) {
 
 void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
   std::chrono::system_clock::time_point start;
+  size_t body_size_hint = 0;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
@@ -129,9 +130,11 @@ void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
     }
     in_flight_ = true;
     start = AlignScrapeTime(std::chrono::system_clock::now(), target_.interval, &timestamp_grid_);
+    body_size_hint = last_body_bytes_ + last_body_bytes_ / 16;
   }
   const auto steady_start = Scheduler::Clock::now();
   Result<http::ClientRequest> request = BuildRequest();
+  if (request.ok()) request->body_size_hint = body_size_hint;
   std::shared_ptr<ScrapeLoop> self = shared_from_this();
   if (!request.ok()) {
     scheduler_->Post([self, st = request.status(), start] { self->Finish(st, start, 0); });
@@ -210,6 +213,7 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
         Status::Unavailable("server returned HTTP status " + std::to_string(response->status)), ts,
         seconds);
   } else {
+    last_body_bytes_ = response->body.size();
     result = ingester_.Ingest(response->body, response->Header("Content-Type"), ts, seconds);
   }
   if (forward) forwarded_ = true;

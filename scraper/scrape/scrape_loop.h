@@ -113,7 +113,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   bool started_ = false;
   bool stopped_ = false;
   bool in_flight_ = false;
-  bool forwarded_ = false;  // some scrape reached storage: stopping may need staleness markers
+  bool forwarded_ = false;
+  size_t last_body_bytes_ = 0;  // of the last 200 response: the next body's reservation  // some
+                                // scrape reached storage: stopping may need staleness markers
   std::chrono::system_clock::time_point timestamp_grid_{};  // see AlignScrapeTime
   TargetStatus status_;
   HealthLog health_log_;

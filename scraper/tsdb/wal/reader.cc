@@ -111,16 +111,18 @@ Status ReadAllRecords(const std::string& path, const std::function<Status(std::s
 }
 
 Result<std::optional<Tailer::Record>> Tailer::Next() {
+  // Whether a later segment exists, checked only once this one seems read to its end,
+  // and then read once more: the writer finishes a segment before it creates the next,
+  // so what that read finds is the segment's true end.
+  bool finished = false;
   for (;;) {
     if (!reader_ || reader_->path() != SegmentPath(dir_, pos_.segment)) {
       reader_ = std::make_unique<RecordReader>(SegmentPath(dir_, pos_.segment), pos_.offset);
     }
-    // Check for a next segment *before* reading, so a segment finished in between is
-    // read to its true end before we move on.
-    std::error_code ec;
-    const bool finished = std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec);
     auto r = reader_->Next();
+    std::error_code ec;
     if (!r.ok()) {
+      finished = std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec);
       // The segment may have been deleted by retention after we were told to resume
       // there; anything else is a real error.
       if (!std::filesystem::exists(SegmentPath(dir_, pos_.segment), ec) && finished) {
@@ -144,7 +146,20 @@ Result<std::optional<Tailer::Record>> Tailer::Next() {
         continue;
       case RecordReader::Outcome::kIncomplete:
       case RecordReader::Outcome::kEnd:
-        if (!finished) return std::optional<Record>();
+        if (!finished) {
+          if (!std::filesystem::exists(SegmentPath(dir_, pos_.segment + 1), ec)) {
+            // Read to its end, but deleted (retention) with the next one: the segments
+            // after it are gone too, which the caller must learn as it did when opening
+            // a deleted segment failed.
+            if (reader_->Unlinked()) {
+              return Status::IOError("WAL segment " + SegmentPath(dir_, pos_.segment) +
+                                     " was deleted while being read, and the next with it");
+            }
+            return std::optional<Record>();
+          }
+          finished = true;
+          continue;
+        }
         if (*r == RecordReader::Outcome::kIncomplete) {
           auto size = FileSize(SegmentPath(dir_, pos_.segment));
           damage_.push_back({pos_, size.ok() && *size > pos_.offset ? *size - pos_.offset : 0,
@@ -152,6 +167,7 @@ Result<std::optional<Tailer::Record>> Tailer::Next() {
         }
         pos_ = {pos_.segment + 1, 0};
         reader_.reset();
+        finished = false;
         continue;
     }
   }

@@ -1,6 +1,11 @@
 #include "scraper/tsdb/wal/record_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "scraper/tsdb/encoding.h"
@@ -9,11 +14,24 @@
 
 namespace shardwise::tsdb::wal {
 
+RecordReader::~RecordReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RecordReader::Unlinked() const {
+  struct stat st;
+  return fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
+}
+
 Result<size_t> RecordReader::Ensure(uint64_t at, size_t n) {
   if (at >= page_offset_ && at + n <= page_offset_ + page_.size()) return n;
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return Status::IOError("open " + path_ + ": " + std::strerror(errno));
+  }
   // Read from `at` to the end of its page: fragments never cross pages.
   const size_t to_page_end = kPageSize - at % kPageSize;
-  SHARDWISE_RETURN_IF_ERROR(ReadFileRange(path_, at, to_page_end, &page_));
+  SHARDWISE_RETURN_IF_ERROR(ReadFileRange(fd_, path_, at, to_page_end, &page_));
   page_offset_ = at;
   return std::min(n, page_.size());
 }

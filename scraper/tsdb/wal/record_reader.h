@@ -4,6 +4,9 @@
 // segment being written): at its end the reader reports kEnd or kIncomplete without
 // consuming anything, and a later Next() picks up what was appended meanwhile.
 //
+// The file is opened at the first read and kept open until the reader is destroyed, so a
+// reader following a growing segment costs one pread per poll, not an open and a close.
+//
 // Damage (a bad checksum, an impossible length or fragment order, non-zero padding)
 // is reported as kCorrupt with damage_start() (the boundary of the record that was being
 // read) and the reader moves on to the next page, skipping the middle and last fragments
@@ -22,6 +25,9 @@ namespace shardwise::tsdb::wal {
 class RecordReader {
  public:
   RecordReader(std::string path, uint64_t offset) : path_(std::move(path)), offset_(offset) {}
+  ~RecordReader();
+  RecordReader(const RecordReader&) = delete;
+  RecordReader& operator=(const RecordReader&) = delete;
 
   enum class Outcome {
     kRecord,      // record() holds it; start() is its boundary, offset() the one after it
@@ -38,6 +44,8 @@ class RecordReader {
   uint64_t damage_start() const { return damage_start_; }
   const std::string& damage_reason() const { return damage_reason_; }
   const std::string& path() const { return path_; }
+  // Whether the file, open since the first read, has been deleted (it stays readable).
+  bool Unlinked() const;
 
  private:
   Result<Outcome> Read();
@@ -48,6 +56,7 @@ class RecordReader {
   Outcome Corrupt(uint64_t at, std::string reason);
 
   std::string path_;
+  int fd_ = -1;
   uint64_t offset_;
   uint64_t start_ = 0;
   uint64_t damage_start_ = 0;

@@ -81,10 +81,7 @@ void AppendRecord(std::string* out, uint64_t offset, std::string_view payload) {
   }
 }
 
-Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::string* out) {
-  out->clear();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
+Status ReadFileRange(int fd, const std::string& path, uint64_t offset, size_t n, std::string* out) {
   out->resize(n);
   size_t done = 0;
   while (done < n) {
@@ -92,7 +89,6 @@ Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::st
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       std::string err = std::strerror(errno);
-      ::close(fd);
       out->clear();
       return Status::IOError("read " + path + ": " + err);
     }
@@ -100,8 +96,16 @@ Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::st
     done += static_cast<size_t>(r);
   }
   out->resize(done);
-  ::close(fd);
   return Status::OK();
+}
+
+Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::string* out) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
+  Status st = ReadFileRange(fd, path, offset, n, out);
+  ::close(fd);
+  return st;
 }
 
 Result<uint64_t> FileSize(const std::string& path) {

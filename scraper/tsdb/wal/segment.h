@@ -55,6 +55,8 @@ void AppendRecord(std::string* out, uint64_t offset, std::string_view payload);
 
 // Reads up to `n` bytes at `offset` of a file into `out` (fewer at the end of the file).
 Status ReadFileRange(const std::string& path, uint64_t offset, size_t n, std::string* out);
+// The same from an open descriptor of `path` (named in errors).
+Status ReadFileRange(int fd, const std::string& path, uint64_t offset, size_t n, std::string* out);
 Result<uint64_t> FileSize(const std::string& path);
 Status SyncDir(const std::string& dir);
 
