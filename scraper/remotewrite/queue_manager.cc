@@ -163,7 +163,7 @@ void QueueManager::Stop() {
   if (committer_.joinable()) committer_.join();
   Commit(/*force=*/true);
   // Nothing reads the labels any more: let the store free what no other queue holds.
-  ReleaseRetired();
+  ReleaseRetired(UINT64_MAX);
   series_.Clear([this](uint64_t ref, const char* block) {
     if (block) store_->Release(view_, ref, block);
   });
@@ -212,12 +212,17 @@ void QueueManager::ReadLoop() {
     if (!next->has_value()) {
       caught_up_ = true;
       ++caught_up_epoch_;
-      if (!retired_.empty() && ShardsIdle()) ReleaseRetired();
+      if (!retired_.empty()) ReleaseRetired(MinPendingSeq());
       wal_.WaitForAppend(wal_.End(), options_.wal_poll_interval);
       continue;
     }
     caught_up_ = false;
     ProcessRecord(**next);
+    // While catching up on a long backlog the reader is never idle: release as it goes.
+    if (!retired_.empty() && ++records_since_release_ >= 256) {
+      records_since_release_ = 0;
+      ReleaseRetired(MinPendingSeq());
+    }
   }
 }
 
@@ -241,20 +246,26 @@ void QueueManager::DefineSeries(WalSeries& s) {
   const char*& slot = series_.Define(s.ref, &known);
   if (known && slot && !labels.empty() && LabelBlockBytes(slot) == encode_buf_) return;
   // Queued items may still point at the old labels: keep them until the queues drain.
-  if (slot) retired_.emplace_back(s.ref, slot);
+  if (slot) retired_.push_back({s.ref, slot, next_seq_});
   slot = labels.empty() ? nullptr : store_->Acquire(view_, s.ref, encode_buf_);
   counters_.series = series_.size();
 }
 
 void QueueManager::ForgetSeries(uint64_t ref) {
   // Queued items may still point at the labels: keep them until the queues drain.
-  if (const char* block = series_.Erase(ref)) retired_.emplace_back(ref, block);
+  if (const char* block = series_.Erase(ref)) retired_.push_back({ref, block, next_seq_});
   counters_.series = series_.size();
 }
 
-void QueueManager::ReleaseRetired() {
-  for (const auto& [ref, block] : retired_) store_->Release(view_, ref, block);
-  retired_.clear();
+void QueueManager::ReleaseRetired(uint64_t min_pending) {
+  // Items of a record before the retirement point at the block; the record being read when
+  // it was retired (seq == r.seq) and later ones point at its successor or at nothing.
+  size_t n = 0;
+  while (n < retired_.size() && retired_[n].seq <= min_pending) {
+    store_->Release(view_, retired_[n].ref, retired_[n].block);
+    ++n;
+  }
+  retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 void QueueManager::ProcessRecord(WalRecord& record) {
@@ -497,16 +508,19 @@ void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
 
 // ---- Acknowledgement ---------------------------------------------------------------
 
-WalPosition QueueManager::AckedPosition() {
+uint64_t QueueManager::MinPendingSeq() {
   uint64_t min_pending = dispatched_seq_.load(std::memory_order_acquire) + 1;
-  {
-    std::shared_lock lock(shards_mu_);
-    for (auto& s : shards_) {
-      std::lock_guard l(s->mu);
-      if (!s->queue.empty()) min_pending = std::min(min_pending, s->queue.front().seq);
-      min_pending = std::min(min_pending, s->inflight_min_seq);
-    }
+  std::shared_lock lock(shards_mu_);
+  for (auto& s : shards_) {
+    std::lock_guard l(s->mu);
+    if (!s->queue.empty()) min_pending = std::min(min_pending, s->queue.front().seq);
+    min_pending = std::min(min_pending, s->inflight_min_seq);
   }
+  return min_pending;
+}
+
+WalPosition QueueManager::AckedPosition() {
+  const uint64_t min_pending = MinPendingSeq();
   std::lock_guard lock(positions_mu_);
   std::optional<WalPosition> pos;
   while (!positions_.empty() && positions_.front().first < min_pending) {

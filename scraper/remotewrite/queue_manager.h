@@ -127,7 +127,12 @@ class QueueManager {
   void ProcessRecord(WalRecord& record);
   void DefineSeries(WalSeries& series);
   void ForgetSeries(uint64_t ref);
-  void ReleaseRetired();
+  // Releases the retired blocks no queued or in-flight item can point at any more: those
+  // retired before the record with sequence number `min_pending`.
+  void ReleaseRetired(uint64_t min_pending);
+  // The smallest sequence number of a record with items queued or in flight (or the next
+  // one to dispatch).
+  uint64_t MinPendingSeq();
   bool Dispatch(std::vector<std::vector<Item>>& per_shard);
   void ShardLoop(Shard* shard);
   void SendBatch(Shard* shard, std::vector<Item>& batch);
@@ -155,9 +160,15 @@ class QueueManager {
 
   // Reader-thread state.
   SeriesTable series_;  // blocks held in store_; a null block: dropped by relabeling
-  // Redefined or removed (ref, block): queued items may still point at them; released
-  // when the shards are idle.
-  std::vector<std::pair<uint64_t, const char*>> retired_;
+  // Redefined or removed blocks: items of records before `seq` may still point at them;
+  // released once those are sent (in seq order).
+  struct Retired {
+    uint64_t ref;
+    const char* block;
+    uint64_t seq;
+  };
+  std::vector<Retired> retired_;
+  uint64_t records_since_release_ = 0;
   std::string encode_buf_;  // DefineSeries' scratch
   std::vector<std::vector<Item>> per_shard_;
   uint64_t next_seq_ = 1;

@@ -161,6 +161,39 @@ TEST_F(QueueManagerTest, RemovedSeriesAreForgottenAfterTheirSamplesAreSent) {
   q.Stop();
 }
 
+// A removed series' labels are freed once its samples are out, even while the queue never
+// goes idle (here: a later batch is retried and another waits behind it).
+TEST_F(QueueManagerTest, RemovedSeriesLabelsAreFreedWhileTheQueueStaysBusy) {
+  Collector got;
+  std::atomic<bool> hold{true};
+  auto policy = [&](const prometheus::WriteRequest& req, int) -> SendAttempt {
+    if (hold && req.timeseries(0).samples(0).timestamp() == 2000) {
+      return {{SendOutcome::kRetry, {}}, 503, "busy"};
+    }
+    return {{SendOutcome::kDelivered, {}}, 204, ""};
+  };
+  QueueOptions o = Options(1);
+  o.endpoint.queue.max_samples_per_send = 1;
+  auto store = std::make_shared<SeriesStore>();
+  o.series_store = store;
+  QueueManager q(o, wal_, std::make_unique<FakeTransport>(&got, policy));
+  wal_.AppendSeries({{1, Labels{{"__name__", "a"}}}, {2, Labels{{"__name__", "b"}}}});
+  wal_.AppendSamples({{2, 1000, 1}});
+  wal_.AppendRemoved({2});
+  wal_.AppendSamples({{1, 2000, 2}});
+  wal_.AppendSamples({{1, 3000, 3}});
+  ASSERT_TRUE(q.Start().ok());
+  ASSERT_TRUE(Eventually([&] { return store->usage().blocks == 1; }))
+      << store->usage().blocks << " blocks";
+  EXPECT_EQ(q.Stats().pending_samples, 2);  // a@2000 retrying, a@3000 queued behind it
+  hold = false;
+  ASSERT_TRUE(q.Flush(Clock::now() + 10s).ok());
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(store->usage().blocks, 1u);  // a's
+  q.Stop();
+  EXPECT_EQ(store->usage().blocks, 0u);
+}
+
 TEST_F(QueueManagerTest, RetriesRetryableFailuresAndDropsRejectedBatches) {
   Collector got;
   std::atomic<int> rejected_batches{0};
