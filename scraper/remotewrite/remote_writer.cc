@@ -154,14 +154,29 @@ std::vector<const QueueManager*> RemoteWriter::queues() const {
 
 void RemoteWriter::RegisterMetrics(metrics::Registry& registry) {
   std::weak_ptr<Queues> weak = queues_;
-  registry.AddCollector([weak](metrics::Writer& w) {
+  std::weak_ptr<SeriesStore> weak_store = store_;
+  registry.AddCollector([weak, weak_store](metrics::Writer& w) {
     std::shared_ptr<Queues> queues = weak.lock();
     if (!queues) return;
-    std::lock_guard lock(queues->mu);
-    std::vector<const QueueManager*> list;
-    for (auto& q : queues->list) list.push_back(q.get());
-    WriteMetrics(list, w);
+    {
+      std::lock_guard lock(queues->mu);
+      std::vector<const QueueManager*> list;
+      for (auto& q : queues->list) list.push_back(q.get());
+      WriteMetrics(list, w);
+    }
+    if (std::shared_ptr<SeriesStore> store = weak_store.lock()) WriteStoreMetrics(*store, w);
   });
+}
+
+void WriteStoreMetrics(const SeriesStore& store, metrics::Writer& w) {
+  const SeriesStore::Usage u = store.usage();
+  w.Family("shardwise_remote_write_label_blocks",
+           "Encoded label sets held for remote write, shared by every endpoint (one per series "
+           "per distinct labelling).",
+           "gauge");
+  w.Sample("shardwise_remote_write_label_blocks", {}, static_cast<double>(u.blocks));
+  w.Family("shardwise_remote_write_label_bytes", "Bytes in those label sets.", "gauge");
+  w.Sample("shardwise_remote_write_label_bytes", {}, static_cast<double>(u.bytes));
 }
 
 void WriteMetrics(const std::vector<const QueueManager*>& queues, metrics::Writer& w) {

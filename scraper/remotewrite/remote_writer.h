@@ -95,5 +95,7 @@ class RemoteWriter {
 
 // Writes the metrics of `queues` (exposed for tests).
 void WriteMetrics(const std::vector<const QueueManager*>& queues, metrics::Writer& w);
+// Writes the shared label store's size (process-wide, no endpoint labels).
+void WriteStoreMetrics(const SeriesStore& store, metrics::Writer& w);
 
 }  // namespace shardwise::remotewrite

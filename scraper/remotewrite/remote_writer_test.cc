@@ -173,6 +173,10 @@ TEST(RemoteWriterTest, EndpointsShareOneCopyOfEachSeriesLabelsUntilTheSlowestFor
   // c relabels: its labels differ, so it keeps its own (one block per series: all "m").
   EXPECT_EQ(got["c"].Samples()[0].series, "{__name__=\"m\", cluster=\"k\"}");
   EXPECT_EQ(rw.series_store().usage().blocks, 2 * kSeries) << "a and b share; c has its own";
+  metrics::Registry registry;
+  rw.RegisterMetrics(registry);
+  EXPECT_THAT(registry.Expose(), HasSubstr("shardwise_remote_write_label_blocks " +
+                                           std::to_string(2 * kSeries) + "\n"));
 
   // Retention removes the first half: every queue forgets it once its samples are out.
   std::vector<uint64_t> removed;
