@@ -41,6 +41,7 @@ TEST(OwnedObjectsTest, StatefulSetPerReplicaWithDownwardApiAndOwner) {
   EXPECT_EQ(sts["metadata"]["ownerReferences"][0]["controller"], true);
   const json& c = sts["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["env"][0]["name"], "POD_NAME");
+  EXPECT_EQ(c["readinessProbe"]["periodSeconds"], 2);
   EXPECT_EQ(c["env"][0]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
   bool has_operator_url = false, has_replica_label = false;
   for (const auto& a : c["args"]) {

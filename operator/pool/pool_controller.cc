@@ -456,6 +456,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     bool alive = false;
     bool reporting = false;
     std::vector<Liveness> replicas;
+    ShardLiveness judged;  // for the assignment and the status alike
     const endpoint::ReportStore::Entry* freshest = nullptr;  // newest report of a live replica
   };
   std::vector<ShardView> shard_views(static_cast<size_t>(known_shards));
@@ -471,22 +472,35 @@ Status PoolController::Reconcile(const std::string& pool_key) {
         if (kube::ObjectPtr pod = caches_.pods->Get(spec.ns + "/" + pod_name)) {
           signals.pod = *pod;  // a copy: nothing here points into the informer
           state.pods_seen.insert(pod_name);
+          // Remembered by uid: a pod recreated under the same name starts afresh.
+          const std::string uid = PodUid(*signals.pod);
+          std::string why;
+          if (PodDownReason(*signals.pod, &why).empty()) state.pods_ready[pod_name] = uid;
+          auto seen = state.pods_ready.find(pod_name);
+          signals.pod_was_ready = seen != state.pods_ready.end() && seen->second == uid;
         }
       }
       auto rep = pool_reports.find({spec.ns, spec.name, s, r});
-      if (rep != pool_reports.end()) signals.last_report = rep->second.received;
-      Liveness l = JudgeReplica(signals, now, options_.heartbeat_timeout);
-      if (l.alive) {
-        sv.alive = true;
-        if (l.reporting &&
-            (sv.freshest == nullptr || rep->second.received > sv.freshest->received)) {
-          sv.freshest = &rep->second;
-        }
+      if (rep != pool_reports.end()) {
+        signals.last_report = rep->second.received;
+        signals.reported_generation = rep->second.report.plan_generation;
       }
-      sv.reporting = sv.reporting || (l.alive && l.reporting);
+      for (const auto& [gen, at] : state.sent_generations[{s, r}]) {
+        if (now - at < options_.heartbeat_timeout) break;
+        signals.recent_generation = gen;  // current heartbeat_timeout ago
+      }
+      Liveness l = JudgeReplica(signals, now, options_.heartbeat_timeout);
+      if (l.alive && l.reporting &&
+          (sv.freshest == nullptr || rep->second.received > sv.freshest->received)) {
+        sv.freshest = &rep->second;
+      }
       sv.replicas.push_back(std::move(l));
     }
-    if (sv.reporting) state.ever_reporting.insert(s);
+    std::vector<std::string> pod_names;
+    for (int r = 0; r < replicas; ++r) pod_names.push_back(endpoint::PodName(spec.name, s, r));
+    sv.judged = JudgeShard(sv.replicas, pod_names);
+    sv.alive = sv.judged.alive;
+    sv.reporting = sv.judged.reporting;
   }
 
   // After a restart: wait (bounded) until every existing scraper reported, then rebuild the
@@ -600,6 +614,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     for (int r = 0; r < replicas; ++r) {
       uint64_t gen = plans_.Publish({spec.ns, spec.name, s, r},
                                     plans[static_cast<size_t>(s)][static_cast<size_t>(r)]);
+      auto& sent = state.sent_generations[{s, r}];
+      if (sent.empty() || sent.back().first != gen) sent.emplace_back(gen, now);
+      while (sent.size() > 1 && now - sent[1].second >= options_.heartbeat_timeout) {
+        sent.pop_front();
+      }
       if (drained) {
         auto [fp, fresh] = state.final_plan.try_emplace({s, r});
         fp->second.generation = gen;  // the newest: a changed empty plan must be confirmed
@@ -700,12 +719,13 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     });
     for (int s = shard_count; s < known_shards; ++s) {
       state.expected_since.erase(s);
-      state.ever_reporting.erase(s);
       state.shard_status.erase(s);
       state.heartbeat_written.erase(s);
       for (int r = 0; r < replicas; ++r) {
         state.final_plan.erase({s, r});
         state.pods_seen.erase(endpoint::PodName(spec.name, s, r));
+        state.pods_ready.erase(endpoint::PodName(spec.name, s, r));
+        state.sent_generations.erase({s, r});
       }
     }
     assignment.shards.resize(static_cast<size_t>(shard_count));
@@ -785,34 +805,26 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   for (int s = 0; s < shard_count; ++s) {
     const ShardView& sv = shard_views[static_cast<size_t>(s)];
     const assign::ShardState st_s = assignment.shards[static_cast<size_t>(s)];
+    // The assignment's judgement (sv.judged): Lost exactly when the shard's targets move
+    // without a handoff. (When every shard is down the last plans are kept, yet each shows
+    // Lost: that is what they are.)
     std::string phase;
     if (st_s == assign::ShardState::kDraining) {
       phase = "Draining";
       ++draining;
-    } else if (st_s == assign::ShardState::kActive) {
-      phase = sv.reporting ? "Active" : "Pending";
+    } else if (!sv.alive) {
+      phase = "Lost";
     } else {
-      std::lock_guard relock(mu_);
-      PoolState& ps = state_[pool_key];
-      const bool in_grace =
-          !ps.ever_reporting.count(s) && now - ps.expected_since[s] < options_.heartbeat_timeout;
-      phase = in_grace ? "Pending" : "Lost";
+      phase = sv.reporting ? "Active" : "Pending";
     }
     if (phase == "Lost") ++lost;
     if (phase == "Pending") ++pending;
     if (phase == "Active") ++ready;
     phases[s] = phase;
 
-    // The Ready condition names the first replica that is down, and why.
-    std::string reason = sv.reporting ? "Reporting" : "AwaitingFirstReport", message;
-    for (int r = 0; r < replicas; ++r) {
-      const Liveness& l = sv.replicas[static_cast<size_t>(r)];
-      if (!l.alive) {
-        reason = l.reason;
-        message = endpoint::PodName(spec.name, s, r) + ": " + l.message;
-        break;
-      }
-    }
+    // The Ready condition names the first replica that is down (or starting), and why.
+    const std::string& reason = sv.judged.reason;
+    const std::string& message = sv.judged.message;
     if (phase == "Lost") {
       lost_detail.push_back("shard " + std::to_string(s) + " (" + reason + ": " + message + ")");
     }
@@ -1067,10 +1079,10 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       for (int r = 0; r < replicas; ++r) {
         sh.pods.push_back(endpoint::PodName(spec.name, s, r));
         if (sv.replicas[static_cast<size_t>(r)].alive) ++sh.replicas_alive;
-        if (!sv.replicas[static_cast<size_t>(r)].alive && sh.ready_message.empty()) {
-          sh.ready_reason = sv.replicas[static_cast<size_t>(r)].reason;
-          sh.ready_message = sv.replicas[static_cast<size_t>(r)].message;
-        }
+      }
+      if (!sv.alive || !sv.judged.message.empty()) {  // a replica down or starting
+        sh.ready_reason = sv.judged.reason;
+        sh.ready_message = sv.judged.message;
       }
       sh.targets = assignment.owned[static_cast<size_t>(s)];
       sh.handing_off = assignment.handing_off[static_cast<size_t>(s)];

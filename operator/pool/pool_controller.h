@@ -44,6 +44,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -126,8 +127,13 @@ class PoolController {
     ReleasedTargets released{std::chrono::minutes(2)};  // listed in plans: moved away recently
     std::chrono::system_clock::time_point first_reconcile{};
     std::map<int, std::chrono::system_clock::time_point> expected_since;  // per shard
-    std::set<int> ever_reporting;     // shards that reported since this operator started
     std::set<std::string> pods_seen;  // scraper pods seen in the cache (absent = deleted)
+    std::map<std::string, std::string> pods_ready;  // pod → the uid this operator saw Ready
+    // Per (shard, replica): the plan generations published to it and when, oldest first,
+    // back to the one that was current heartbeat_timeout ago (what "recent" means).
+    std::map<std::pair<int, int>,
+             std::deque<std::pair<uint64_t, std::chrono::system_clock::time_point>>>
+        sent_generations;
     // A drained shard's final empty plan per (shard, replica): its newest generation, and
     // since when the shard has been drained (the bound on waiting for its confirmation).
     struct FinalPlan {

@@ -302,9 +302,9 @@ TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
                 ShardStatus(2).value("activeSeries", 0));
 }
 
-// A starting pod is NotReady while its scraper may already run its first plan: the shard is
-// judged lost and its targets move without a handoff. Its plan then lists them as released,
-// so the scraper stops them without staleness markers (they are still discovered).
+// A pod NotReady after having been Ready is down at once, its scraper still reporting or
+// not: its targets move without a handoff. Its plan then lists them as released, so the
+// scraper (if it runs) stops them without staleness markers (they are still discovered).
 TEST_F(PoolControllerTest, TargetsMovedAwayAreListedAsReleasedInTheOldShardsPlan) {
   CreatePool(2);
   NewController();
@@ -313,7 +313,10 @@ TEST_F(PoolControllerTest, TargetsMovedAwayAreListedAsReleasedInTheOldShardsPlan
   ASSERT_FALSE(first.targets.empty());
   EXPECT_TRUE(first.released.empty());
   pods_.Upsert(Ptr(Pod(0, true)));
-  pods_.Upsert(Ptr(Pod(1, false)));  // not Ready yet, but its scraper runs the plan
+  pods_.Upsert(Ptr(Pod(1, true)));
+  ReportAll(2);
+  Reconcile();
+  pods_.Upsert(Ptr(Pod(1, false)));  // its readiness probe fails; the scraper still reports
   ReportAll(2);
   Reconcile();
   const plan::ScrapePlan after = *plans_->Get({"mon", "main", 1, 0});
@@ -322,6 +325,85 @@ TEST_F(PoolControllerTest, TargetsMovedAwayAreListedAsReleasedInTheOldShardsPlan
   for (const auto& t : first.targets) had.push_back(t.id);
   EXPECT_EQ(after.released, had);
   EXPECT_TRUE(plans_->Get({"mon", "main", 0, 0})->released.empty());
+  EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
+  const plan::ScrapePlan survivor = *plans_->Get({"mon", "main", 0, 0});
+  for (const auto& t : survivor.targets) EXPECT_EQ(t.handoff, plan::Handoff::kNone);
+  const json st = ShardStatus(1);
+  EXPECT_EQ(st.value("phase", ""), "Lost");
+  EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "PodNotReady");
+}
+
+// A starting pod (never Ready yet: the kubelet probes readiness every periodSeconds) whose
+// scraper already reports running its plan is alive: it keeps its targets, the status says
+// so (one judgement for both), and targets leave it only by handoffs.
+TEST_F(PoolControllerTest, AStartingPodWhoseScraperReportsKeepsItsTargets) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  const plan::ScrapePlan first = *plans_->Get({"mon", "main", 1, 0});
+  ASSERT_FALSE(first.targets.empty());
+  pods_.Upsert(Ptr(Pod(0, true)));
+  pods_.Upsert(Ptr(Pod(1, false)));  // not Ready yet, but its scraper runs the plan
+  ReportAll(2);
+  Reconcile();
+  plan::ScrapePlan after = *plans_->Get({"mon", "main", 1, 0});
+  EXPECT_EQ(after.targets.size(), first.targets.size());
+  EXPECT_TRUE(after.released.empty());
+  json st = ShardStatus(1);
+  EXPECT_EQ(st.value("phase", ""), "Active");
+  EXPECT_EQ(st.value("targets", 0), static_cast<int>(first.targets.size()));
+  EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "PodStarting");
+  EXPECT_NE(ConditionOf(st, "Ready").value("message", "").find("the pod is not Ready yet"),
+            std::string::npos);
+  EXPECT_EQ(ConditionOf(RefreshPool()["status"], "Degraded").value("status", ""), "False");
+
+  // Moving its targets away (a scale-down) is a handoff: outgoing here, incoming there.
+  Scale(1);
+  Reconcile();
+  after = *plans_->Get({"mon", "main", 1, 0});
+  ASSERT_EQ(after.targets.size(), first.targets.size());
+  for (const auto& t : after.targets) EXPECT_EQ(t.handoff, plan::Handoff::kOutgoing);
+  size_t incoming = 0;
+  const plan::ScrapePlan owner = *plans_->Get({"mon", "main", 0, 0});
+  for (const auto& t : owner.targets) {
+    if (t.handoff == plan::Handoff::kIncoming) ++incoming;
+  }
+  EXPECT_EQ(incoming, first.targets.size());
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Draining");
+
+  // Once Ready, a later NotReady is a failure: Lost at once.
+  Scale(2);
+  pods_.Upsert(Ptr(Pod(1, true)));
+  ReportAll(2);
+  Reconcile();
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Active");
+  pods_.Upsert(Ptr(Pod(1, false)));
+  Reconcile();
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Lost");
+  EXPECT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
+}
+
+// A starting pod that has not reported is Pending for one heartbeat timeout — alive, in the
+// assignment as in its status — then Lost (NeverReported) in both.
+TEST_F(PoolControllerTest, AStartingPodThatNeverReportsIsPendingThenLost) {
+  CreatePool(2);
+  NewController();
+  Reconcile();
+  pods_.Upsert(Ptr(Pod(0, true)));
+  pods_.Upsert(Ptr(Pod(1, false)));
+  ReportRunning(0, 0);
+  Reconcile();
+  EXPECT_EQ(ShardStatus(1).value("phase", ""), "Pending");
+  EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        ReportRunning(0, 0);
+        Reconcile();
+        return ShardStatus(1).value("phase", "") == "Lost";
+      },
+      10s));
+  EXPECT_EQ(ConditionOf(ShardStatus(1), "Ready").value("reason", ""), "NeverReported");
+  EXPECT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
   EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
 }
 

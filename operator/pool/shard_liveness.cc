@@ -1,5 +1,7 @@
 #include "operator/pool/shard_liveness.h"
 
+#include "operator/kube/time_format.h"
+
 namespace shardwise::pool {
 
 using nlohmann::json;
@@ -61,6 +63,25 @@ std::string PodDownReason(const json& pod, std::string* message) {
   return "";
 }
 
+bool PodWasReady(const json& pod) {
+  const json& status = Field(pod, "status");
+  const json& conditions = Field(status, "conditions");
+  if (!conditions.is_array()) return false;
+  for (const auto& c : conditions) {
+    if (Str(c, "type") != "Ready") continue;
+    if (Str(c, "status") == "True") return true;
+    auto started = kube::ParseTime(Str(status, "startTime"));
+    auto changed = kube::ParseTime(Str(c, "lastTransitionTime"));
+    // Both are written with the kubelet's first status of the pod, in whole seconds: allow
+    // for a tick between them. Ready and then NotReady again takes longer (failureThreshold
+    // probes, periodSeconds apart).
+    return started && changed && *changed - *started >= std::chrono::seconds(2);
+  }
+  return false;
+}
+
+std::string PodUid(const json& pod) { return Str(Field(pod, "metadata"), "uid"); }
+
 Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_point now,
                       std::chrono::milliseconds heartbeat_timeout) {
   Liveness out;
@@ -70,12 +91,36 @@ Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_p
     out.message = "the pod was deleted";
     return out;
   }
+  bool starting = false;
   if (s.pod) {
     out.reason = PodDownReason(*s.pod, &out.message);
-    if (!out.reason.empty()) return out;
+    if (out.reason == "PodNotReady" && !s.pod_was_ready && !PodWasReady(*s.pod)) {
+      starting = true;  // not Ready yet: the heartbeats decide
+    } else if (!out.reason.empty()) {
+      return out;
+    }
+    out.reason.clear();
   }
   const auto seconds =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(heartbeat_timeout).count());
+  if (starting && out.reporting) {
+    // Its scraper runs: alive if the plan it runs is recent, so the assigner moves targets
+    // off it by handoffs only. One stuck on an old plan is no partner for a handoff.
+    out.alive = s.reported_generation > 0 && s.reported_generation >= s.recent_generation;
+    if (out.alive) {
+      out.reason = "PodStarting";
+      out.message = "the pod is not Ready yet; its scraper reports running plan generation " +
+                    std::to_string(s.reported_generation);
+    } else {
+      out.reason = "PodNotReady";
+      out.message =
+          "the pod is not Ready yet and its scraper reports " +
+          (s.reported_generation == 0 ? std::string("no plan")
+                                      : "plan generation " + std::to_string(s.reported_generation) +
+                                            ", not one sent within the last " + seconds + "s");
+    }
+    return out;
+  }
   if (s.last_report) {
     out.alive = out.reporting;
     out.reason = out.alive ? "Reporting" : "NoHeartbeat";
@@ -85,6 +130,39 @@ Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_p
   out.alive = now - s.expected_since < heartbeat_timeout;
   out.reason = out.alive ? "AwaitingFirstReport" : "NeverReported";
   if (!out.alive) out.message = "no load report since the shard was expected " + seconds + "s ago";
+  return out;
+}
+
+ShardLiveness JudgeShard(const std::vector<Liveness>& replicas,
+                         const std::vector<std::string>& pod_names) {
+  ShardLiveness out;
+  const Liveness* down = nullptr;
+  const Liveness* starting = nullptr;
+  size_t down_at = 0, starting_at = 0;
+  for (size_t r = 0; r < replicas.size(); ++r) {
+    const Liveness& l = replicas[r];
+    out.alive = out.alive || l.alive;
+    out.reporting = out.reporting || (l.alive && l.reporting);
+    if (!l.alive && down == nullptr) {
+      down = &l;
+      down_at = r;
+    }
+    if (l.alive && l.reason == "PodStarting" && starting == nullptr) {
+      starting = &l;
+      starting_at = r;
+    }
+  }
+  auto named = [&](const Liveness& l, size_t r) {
+    out.reason = l.reason;
+    out.message = (r < pod_names.size() ? pod_names[r] + ": " : std::string()) + l.message;
+  };
+  if (down != nullptr) {
+    named(*down, down_at);
+  } else if (starting != nullptr) {
+    named(*starting, starting_at);
+  } else {
+    out.reason = out.reporting ? "Reporting" : "AwaitingFirstReport";
+  }
   return out;
 }
 

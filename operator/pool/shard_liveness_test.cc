@@ -48,8 +48,11 @@ TEST(ShardLivenessTest, PodSignalsMarkDownAtOnceDespiteFreshReports) {
   EXPECT_FALSE(JudgeReplica(s, kNow, kTimeout).alive);
 
   s = Reporting(seconds(1));
+  s.pod_was_ready = true;  // NotReady after having been Ready
+  s.reported_generation = 7;
   s.pod->at("status")["conditions"][1]["status"] = "False";
   EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "PodNotReady");
+  EXPECT_FALSE(JudgeReplica(s, kNow, kTimeout).alive);
 
   s = Reporting(seconds(1));
   s.pod->at("metadata")["deletionTimestamp"] = "2026-01-01T00:00:00Z";
@@ -98,6 +101,88 @@ TEST(ShardLivenessTest, NeverHeardFromIsDownAfterTheTimeout) {
   EXPECT_EQ(l.reason, "NeverReported");
 }
 
+// A pod the kubelet has not probed Ready yet, whose scraper already runs its plan.
+ReplicaSignals Starting(uint64_t reported_generation, uint64_t recent_generation) {
+  ReplicaSignals s = Reporting(seconds(1));
+  s.pod->at("status")["conditions"][1]["status"] = "False";
+  s.pod->at("status")["startTime"] = "2026-12-07T17:00:00Z";
+  s.pod->at("status")["conditions"][1]["lastTransitionTime"] = "2026-12-07T17:00:01Z";
+  s.reported_generation = reported_generation;
+  s.recent_generation = recent_generation;
+  return s;
+}
+
+TEST(ShardLivenessTest, AStartingPodWhoseScraperReportsARecentPlanIsAlive) {
+  for (uint64_t recent : {uint64_t{0}, uint64_t{7}, uint64_t{5}}) {
+    Liveness l = JudgeReplica(Starting(7, recent), kNow, kTimeout);
+    EXPECT_TRUE(l.alive) << recent;
+    EXPECT_TRUE(l.reporting);
+    EXPECT_EQ(l.reason, "PodStarting");
+    EXPECT_NE(l.message.find("plan generation 7"), std::string::npos) << l.message;
+  }
+}
+
+TEST(ShardLivenessTest, AStartingPodIsDownWhenItsScraperRunsNoRecentPlan) {
+  Liveness l = JudgeReplica(Starting(5, 7), kNow, kTimeout);  // stuck on an old plan
+  EXPECT_FALSE(l.alive);
+  EXPECT_EQ(l.reason, "PodNotReady");
+  EXPECT_NE(l.message.find("plan generation 5, not one sent within the last 20s"),
+            std::string::npos)
+      << l.message;
+  EXPECT_FALSE(JudgeReplica(Starting(0, 0), kNow, kTimeout).alive);  // no plan at all
+}
+
+TEST(ShardLivenessTest, AStartingPodNotReportingIsJudgedByItsHeartbeats) {
+  ReplicaSignals s = Starting(7, 0);
+  s.last_report.reset();  // not heard from yet: like any new replica, for one timeout
+  s.expected_since = kNow - seconds(5);
+  EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "AwaitingFirstReport");
+  EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive);
+  s.expected_since = kNow - seconds(20);
+  EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "NeverReported");
+  s = Starting(7, 0);
+  s.last_report = kNow - seconds(20);  // it reported, then stopped
+  EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "NoHeartbeat");
+}
+
+TEST(ShardLivenessTest, NotReadyAfterReadyIsDownAtOnceEvenUnremembered) {
+  // After an operator restart nothing remembers the pod was Ready: its Ready condition
+  // turned False well after the pod started, so it had been Ready.
+  ReplicaSignals s = Starting(7, 0);
+  s.pod->at("status")["conditions"][1]["lastTransitionTime"] = "2026-12-07T17:03:00Z";
+  EXPECT_TRUE(PodWasReady(*s.pod));
+  Liveness l = JudgeReplica(s, kNow, kTimeout);
+  EXPECT_FALSE(l.alive);
+  EXPECT_EQ(l.reason, "PodNotReady");
+  EXPECT_FALSE(PodWasReady(*Starting(7, 0).pod));
+  EXPECT_TRUE(PodWasReady(ReadyPod()));
+  // Unparseable times say nothing: the pod counts as starting.
+  s.pod->at("status")["startTime"] = "yesterday";
+  EXPECT_FALSE(PodWasReady(*s.pod));
+}
+
+TEST(ShardLivenessTest, TheShardIsAliveWhileAnyReplicaIsAndNamesTheFirstDown) {
+  Liveness up = JudgeReplica(Reporting(seconds(1)), kNow, kTimeout);
+  Liveness starting = JudgeReplica(Starting(7, 0), kNow, kTimeout);
+  Liveness down = JudgeReplica(Reporting(seconds(30)), kNow, kTimeout);
+  ShardLiveness sh = JudgeShard({up, down}, {"p-0", "p-1"});
+  EXPECT_TRUE(sh.alive);
+  EXPECT_TRUE(sh.reporting);
+  EXPECT_EQ(sh.reason, "NoHeartbeat");
+  EXPECT_EQ(sh.message.rfind("p-1: no load report", 0), 0u) << sh.message;
+  sh = JudgeShard({up, starting}, {"p-0", "p-1"});
+  EXPECT_TRUE(sh.alive);
+  EXPECT_EQ(sh.reason, "PodStarting");
+  EXPECT_EQ(sh.message.rfind("p-1: the pod is not Ready yet", 0), 0u) << sh.message;
+  sh = JudgeShard({up}, {"p-0"});
+  EXPECT_EQ(sh.reason, "Reporting");
+  EXPECT_EQ(sh.message, "");
+  sh = JudgeShard({down, down}, {"p-0", "p-1"});
+  EXPECT_FALSE(sh.alive);
+  EXPECT_FALSE(sh.reporting);
+  EXPECT_EQ(sh.message.rfind("p-0: ", 0), 0u);
+}
+
 TEST(ShardLivenessTest, MalformedPodsAreNoSignalNotACrash) {
   ReplicaSignals s = Reporting(seconds(1));
   for (json pod : {json(nullptr), json(42), json::array(), json{{"status", "weird"}},
@@ -105,6 +190,8 @@ TEST(ShardLivenessTest, MalformedPodsAreNoSignalNotACrash) {
                    json{{"status", {{"conditions", {{{"type", 1}}}}}}}}) {
     s.pod = pod;
     EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive) << pod.dump();
+    EXPECT_FALSE(PodWasReady(pod));
+    EXPECT_EQ(PodUid(pod), "");
   }
 }
 
