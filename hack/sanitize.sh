@@ -5,9 +5,11 @@
 #                integration tests of common/ and scraper/ (parsing, scraping, TSDB,
 #                remote write, plan files) and of the operator's pure parts (assignment,
 #                PromQL, adapter rules), plus the sample app (ASAN_TESTS). The operator's
-#                Kubernetes-facing tests run under TSan below; the API simulator (test
-#                equipment, and the largest build) and the suites under tests/ run in the
-#                plain build only.
+#                Kubernetes-facing tests run under TSan below; the suites under tests/ run in
+#                the plain build only. The API simulator's own unit tests (kubesim_test,
+#                kubelet_test, kubesim_auth_test) join with SANITIZE_KUBESIM=1: the simulator
+#                is test equipment and the largest build (about 14 CPU-minutes cold under
+#                ASan, ~7 min on 2 cores, tests ~35 s), more than CI's 60-minute budget holds.
 #   build-tsan/  ThreadSanitizer: the operator's and the scraper's concurrency tests
 #                (informers, work queue, discovery endpoint, pool reconcile, plan client and
 #                reporter, scrape loops and manager, remote-write queues; TSAN_TESTS).
@@ -16,6 +18,7 @@
 # sanitized builds, cmake/Shardwise.cmake) and each run by SANITIZE_TIMEOUT seconds.
 #   SANITIZERS="asan tsan" (default)   which builds to run
 #   ASAN_TESTS=/TSAN_TESTS="a b"        other test lists (ctest names = target names)
+#   SANITIZE_KUBESIM=1                  ASan+UBSan over kube-sim's unit tests too
 #   extra arguments go to both ctest runs
 # Findings fail the test that triggered them; the report is in its ctest output. Our code has
 # no suppressions: hack/tsan.supp and hack/lsan.supp name system libraries only.
@@ -36,6 +39,9 @@ remotewrite_tsdb_test remotewrite_integration_test remotewrite_disk_full_test \
 opclient_unit_test assign_test assign_handoff_test assign_unit_test promql_test \
 promql_prometheus_differential_test promql_remote_read_test adapter_rules_test \
 sample_app_test}
+if [[ "${SANITIZE_KUBESIM:-0}" == 1 ]]; then
+  ASAN_TESTS+=" kubesim_test kubelet_test kubesim_auth_test"
+fi
 TSAN_TESTS=${TSAN_TESTS:-kube_test endpoint_test pool_test opclient_unit_test \
 opclient_integration_test scrape_unit_test scrape_loop_test scrape_manager_test \
 remotewrite_queue_test remotewrite_writer_test}

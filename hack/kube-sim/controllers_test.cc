@@ -342,7 +342,7 @@ TEST_F(ControllersTest, EndpointSlicesFollowPodReadiness) {
   json eps;
   ASSERT_TRUE(WaitFor([&] {
     eps = Get("", "endpoints", "web");
-    return eps.value("subsets", json::array()).size() == 1 &&
+    return eps.is_object() && eps.value("subsets", json::array()).size() == 1 &&
            eps["subsets"][0].value("addresses", json::array()).size() == 2;
   })) << eps.dump();
   EXPECT_EQ(eps["subsets"][0]["ports"][0]["port"], 8080);
@@ -376,7 +376,8 @@ TEST_F(ControllersTest, EndpointSlicesFollowPodReadiness) {
            e["conditions"] == json{{"ready", false}, {"serving", true}, {"terminating", true}};
   })) << endpoint_of(pod0).dump();
   EXPECT_TRUE(WaitFor([&] {
-    for (const auto& a : Get("", "endpoints", "web")["subsets"][0]["addresses"])
+    json endpoints = Get("", "endpoints", "web");  // outlives the loop over its addresses
+    for (const auto& a : endpoints["subsets"][0]["addresses"])
       if (a["ip"] == ip0) return false;
     return true;
   })) << "Endpoints leave terminating pods out";
@@ -413,13 +414,15 @@ TEST_F(ControllersTest, PublishNotReadyAddressesAndHeadlessServices) {
   ASSERT_TRUE(WaitFor([&] {
     for (const auto& s : List("discovery.k8s.io", "endpointslices"))
       for (const auto& e : s.value("endpoints", json::array()))
-        if (e["conditions"].value("ready", false) && e.value("hostname", "") == "db-0") return true;
+        if (e.value("conditions", json::object()).value("ready", false) &&
+            e.value("hostname", "") == "db-0")
+          return true;
     return false;
   }));
   json eps;
   ASSERT_TRUE(WaitFor([&] {
-    eps = Get("", "endpoints", "db");
-    return !eps.value("subsets", json::array()).empty();
+    eps = Get("", "endpoints", "db");  // null until the controller has written it
+    return eps.is_object() && !eps.value("subsets", json::array()).empty();
   })) << eps.dump();
   EXPECT_EQ(eps["metadata"]["labels"].count("service.kubernetes.io/headless"), 1u);
   EXPECT_EQ(eps["subsets"][0]["addresses"][0]["hostname"], "db-0");
