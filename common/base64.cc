@@ -64,4 +64,21 @@ Result<std::string> Base64Decode(std::string_view in) {
   return out;
 }
 
+std::string Base64UrlEncode(std::string_view in) {
+  std::string s = Base64Encode(in);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return s;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view in) {
+  std::string s(in);
+  for (char& c : s) {
+    if (c == '+' || c == '/' || c == '=') return Status::InvalidArgument("not base64url");
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (s.size() % 4 != 0) s += '=';
+  return Base64Decode(s);
+}
+
 }  // namespace shardwise

@@ -21,6 +21,18 @@ TEST(Base64Test, Rfc4648Vectors) {
   }
 }
 
+TEST(Base64Test, UrlAlphabetWithoutPadding) {
+  const std::string bytes("\xfb\xff\xbf?", 4);  // standard: "+/+/Pw==" territory
+  EXPECT_EQ(Base64Encode(bytes), "+/+/Pw==");
+  EXPECT_EQ(Base64UrlEncode(bytes), "-_-_Pw");
+  auto d = Base64UrlDecode("-_-_Pw");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*d, bytes);
+  EXPECT_EQ(*Base64UrlDecode(Base64UrlEncode("foobar")), "foobar");
+  EXPECT_FALSE(Base64UrlDecode("+/+/Pw").ok());
+  EXPECT_FALSE(Base64UrlDecode("Zg==").ok());
+}
+
 TEST(Base64Test, RejectsGarbage) {
   EXPECT_FALSE(Base64Decode("Zm9v!").ok());
   EXPECT_FALSE(Base64Decode("Zg==Zg").ok());

@@ -22,15 +22,6 @@ std::string Sha256(const std::string& s) {
   return std::string(reinterpret_cast<char*>(digest), len);
 }
 
-// JWT segments are base64url without padding.
-Result<std::string> Base64UrlDecode(std::string_view in) {
-  std::string s(in);
-  std::replace(s.begin(), s.end(), '-', '+');
-  std::replace(s.begin(), s.end(), '_', '/');
-  while (s.size() % 4 != 0) s += '=';
-  return Base64Decode(s);
-}
-
 std::string FirstExtra(const nlohmann::json& extra, const char* key) {
   if (!extra.is_object() || !extra.contains(key)) return "";
   const auto& v = extra[key];

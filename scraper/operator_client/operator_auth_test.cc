@@ -37,15 +37,9 @@ using testing::WaitFor;
 constexpr char kPod[] = "shardwise-main-0-1";
 
 std::string Jwt(const std::string& id) {
-  auto b64url = [](const std::string& s) {
-    std::string b = Base64Encode(s);
-    std::replace(b.begin(), b.end(), '+', '-');
-    std::replace(b.begin(), b.end(), '/', '_');
-    while (!b.empty() && b.back() == '=') b.pop_back();
-    return b;
-  };
   nlohmann::json claims = {{"aud", {"shardwise"}}, {"exp", 4102444800}, {"jti", id}};
-  return b64url(R"({"alg":"RS256"})") + "." + b64url(claims.dump()) + ".SIG-" + id;
+  return Base64UrlEncode(R"({"alg":"RS256"})") + "." + Base64UrlEncode(claims.dump()) + ".SIG-" +
+         id;
 }
 
 // Sends this process's stdout and stderr (where every log line goes) to a file for the

@@ -8,13 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/base64.h"
 #include "common/status.h"
 #include "hack/kube-sim/api_error.h"
 
 namespace shardwise::kubesim {
-
-std::string Base64UrlEncode(std::string_view in);  // no padding
-Result<std::string> Base64UrlDecode(std::string_view in);
 
 class JwtKey {
  public:
