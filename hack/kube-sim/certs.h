@@ -1,7 +1,7 @@
-// A throwaway PKI for the simulator (ECDSA P-256, OpenSSL C API): self-signed CAs and
-// certificates they sign — the HTTPS serving certificate, the admin's client
-// certificate, the aggregator's front-proxy client certificate — and test servers'
-// certificates.
+// A throwaway PKI for the simulator: self-signed CAs and certificates they sign — the HTTPS
+// serving certificate, the admin's client certificate, the aggregator's front-proxy client
+// certificate — and test servers' certificates; valid from an hour ago for a year. Issued by
+// the operator's PKI primitives (operator/certs/pki.h, ECDSA P-256).
 #pragma once
 
 #include <string>
