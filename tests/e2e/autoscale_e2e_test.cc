@@ -60,8 +60,7 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
   ASSERT_EQ(applied.exit_code, 0) << applied.Describe();
 
   // One shard scrapes every sample app and the receiver gets samples.
-  ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 90s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForShardTargets({4}, 90s)) << fleet.Describe();
   ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 60s)) << fleet.Describe();
   const double start = UnixNow();
   // The memory signal's inputs reach the operator: the scraper's resident memory and its
@@ -94,13 +93,7 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
                                  "reason=AutoscaledShards", "-o", "jsonpath={.items[*].message}"});
   EXPECT_NE(events.out.find("scraper shards 1 -> 3"), std::string::npos) << events.Describe();
   // Every new shard takes targets over.
-  ASSERT_TRUE(WaitFor(Every(1s,
-                            [&] {
-                              auto t = fleet.ShardTargets();
-                              return t.size() == 3 && t[0] > 0 && t[1] > 0 && t[2] > 0;
-                            }),
-                      60s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForTargetsOnEveryShard(3, 60s)) << fleet.Describe();
 
   // Shrink: back to one shard once the scale-down window has passed; drained shards' pods go.
   ASSERT_TRUE(fleet.SetSeries(0).ok());
@@ -110,8 +103,7 @@ TEST(AutoscaleE2ETest, OperatorModeScalesOutAndBackInWithoutMissingAnInterval) {
       << fleet.Describe();
   EXPECT_GE(std::chrono::steady_clock::now() - shrunk, 10s)
       << "scaled in before the stabilization window";
-  ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 60s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForShardTargets({4}, 60s)) << fleet.Describe();
   ASSERT_TRUE(WaitFor(Every(1s,
                             [&] {
                               return fleet.Get("pods -l shardwise.io/pool=main",

@@ -252,6 +252,21 @@ std::string Fleet::ContinuityProblems(double since, double interval_seconds,
   return problems;
 }
 
+bool Fleet::WaitForShardTargets(const std::vector<int>& targets,
+                                std::chrono::milliseconds limit) const {
+  return WaitFor(Every(1s, [&] { return ShardTargets() == targets; }), limit);
+}
+
+bool Fleet::WaitForTargetsOnEveryShard(size_t shards, std::chrono::milliseconds limit) const {
+  return WaitFor(Every(1s,
+                       [&] {
+                         auto t = ShardTargets();
+                         return t.size() == shards &&
+                                std::all_of(t.begin(), t.end(), [](int n) { return n > 0; });
+                       }),
+                 limit);
+}
+
 std::vector<int> Fleet::ShardTargets() const {
   auto r = cluster_.Kubectl({"get", "scrapeshards", "-n", kNamespace, "-o", "json"});
   if (r.exit_code != 0) return {};

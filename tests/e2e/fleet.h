@@ -69,6 +69,10 @@ class Fleet {
 
   // status.targets of the pool's ScrapeShards, by index; empty on error.
   std::vector<int> ShardTargets() const;
+  // Polls ShardTargets() once a second until it is `targets`, or `limit` passes.
+  bool WaitForShardTargets(const std::vector<int>& targets, std::chrono::milliseconds limit) const;
+  // The same, until there are `shards` shards and every one has targets.
+  bool WaitForTargetsOnEveryShard(size_t shards, std::chrono::milliseconds limit) const;
 
   // Series (as {a="1", ...}) of every staleness marker received so far.
   std::vector<std::string> StaleMarkers() const;

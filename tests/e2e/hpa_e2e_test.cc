@@ -101,8 +101,7 @@ TEST(HpaE2ETest, HpaScalesThePoolThroughTheCustomMetricsApi) {
     EXPECT_FALSE(cluster.JsonPath(apiservice, ".spec.caBundle", "").empty());
     EXPECT_NE(cluster.JsonPath(apiservice, ".spec.insecureSkipTLSVerify", ""), "true");
   }
-  ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 90s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForShardTargets({4}, 90s)) << fleet.Describe();
   ASSERT_TRUE(WaitFor([&] { return fleet.SamplesReceived() > 0; }, 60s)) << fleet.Describe();
   const double start = UnixNow();
 
@@ -172,13 +171,7 @@ TEST(HpaE2ETest, HpaScalesThePoolThroughTheCustomMetricsApi) {
               std::string::npos)
         << pods.out;
   }
-  ASSERT_TRUE(WaitFor(Every(1s,
-                            [&] {
-                              auto t = fleet.ShardTargets();
-                              return t.size() == 3 && t[0] > 0 && t[1] > 0 && t[2] > 0;
-                            }),
-                      60s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForTargetsOnEveryShard(3, 60s)) << fleet.Describe();
 
   // Shrink: back to one shard after the HPA's 10 s scale-down window.
   ASSERT_TRUE(fleet.SetSeries(0).ok());
@@ -188,8 +181,7 @@ TEST(HpaE2ETest, HpaScalesThePoolThroughTheCustomMetricsApi) {
       << fleet.Describe();
   EXPECT_GE(std::chrono::steady_clock::now() - shrunk, 10s)
       << "scaled in before the stabilization window";
-  ASSERT_TRUE(WaitFor(Every(1s, [&] { return fleet.ShardTargets() == std::vector<int>{4}; }), 60s))
-      << fleet.Describe();
+  ASSERT_TRUE(fleet.WaitForShardTargets({4}, 60s)) << fleet.Describe();
 
   EXPECT_EQ(fleet.ContinuityProblems(start, 2.0, "sample_app_synthetic"), "");
 }
