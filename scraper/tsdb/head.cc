@@ -229,7 +229,8 @@ Result<SeriesRef> Head::CreateWithRef(SeriesRef ref, const Labels& labels) {
       (page + kMaxPageSpan < page_base_ || page >= page_base_ + pages_.size() + kMaxPageSpan)) {
     return Status::Corruption("series ref " + std::to_string(ref) + " far outside the head's refs");
   }
-  CreateLocked(ref, labels, hash)->logged = true;  // it came from the WAL
+  CreateLocked(ref, labels, hash)
+      ->logged.store(true, std::memory_order_relaxed);  // it came from the WAL
   SeriesRef next = next_ref_.load();
   while (next <= ref && !next_ref_.compare_exchange_weak(next, ref + 1)) {
   }
@@ -240,19 +241,21 @@ AppendOutcome Head::Check(SeriesRef ref, int64_t t, bool* needs_series_record) c
   std::shared_lock lock(index_mu_);
   Series* s = FindLocked(ref);
   if (!s) return AppendOutcome::kNotFound;
-  std::lock_guard series_lock(StripeFor(ref));
-  if (needs_series_record) *needs_series_record = !s->logged;
-  if (t < s->max_t) return AppendOutcome::kOutOfOrder;
-  if (t == s->max_t) return AppendOutcome::kDuplicate;
+  // No stripe lock: a pre-check, repeated under the lock at commit (RemoveUnappendable).
+  if (needs_series_record) *needs_series_record = !s->logged.load(std::memory_order_relaxed);
+  const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
+  if (t < max_t) return AppendOutcome::kOutOfOrder;
+  if (t == max_t) return AppendOutcome::kDuplicate;
   return AppendOutcome::kOk;
 }
 
 AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v, int64_t ceiling) {
-  if (t < s->max_t) {
+  const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
+  if (t < max_t) {
     out_of_order_.fetch_add(1, std::memory_order_relaxed);
     return AppendOutcome::kOutOfOrder;
   }
-  if (t == s->max_t) {
+  if (t == max_t) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return AppendOutcome::kDuplicate;
   }
@@ -264,9 +267,9 @@ AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v, int64_t ceili
     // Sealing re-encodes the full chunk as decimals when that is smaller (most counters
     // and gauges with few decimal places); ~30 ns per sample, once.
     std::string data = chunkenc::Seal(s->head_chunk.Finish());
-    Chunk c{s->head_mint, s->max_t, nullptr, {}};
+    Chunk c{s->head_mint, max_t, nullptr, {}};
     if (options_.chunk_files) {
-      Result<ChunkLocation> loc = options_.chunk_files->Write(data, s->max_t);
+      Result<ChunkLocation> loc = options_.chunk_files->Write(data, max_t);
       if (loc.ok()) {
         c.loc = *loc;
       } else {
@@ -284,7 +287,7 @@ AppendOutcome Head::AppendToSeries(Series* s, int64_t t, double v, int64_t ceili
     num_chunks_.fetch_add(1, std::memory_order_relaxed);
   }
   s->head_chunk.Append(t, v);
-  s->max_t = t;
+  s->max_t.store(t, std::memory_order_relaxed);
   samples_appended_.fetch_add(1, std::memory_order_relaxed);
   NoteTime(t, ceiling);
   return AppendOutcome::kOk;
@@ -308,12 +311,13 @@ void Head::RemoveUnappendable(std::vector<SampleRecord>* samples, uint64_t* out_
     if (!s) continue;
     {
       std::lock_guard series_lock(StripeFor(r.ref));
-      if (r.t < s->max_t) {
+      const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
+      if (r.t < max_t) {
         out_of_order_.fetch_add(1, std::memory_order_relaxed);
         ++*out_of_order;
         continue;
       }
-      if (r.t == s->max_t) {
+      if (r.t == max_t) {
         duplicates_.fetch_add(1, std::memory_order_relaxed);
         ++*duplicates;
         continue;
@@ -345,9 +349,7 @@ bool Head::MarkSeriesLogged(SeriesRef ref, bool logged) {
   Series* s = FindLocked(ref);
   if (!s) return false;
   std::lock_guard series_lock(StripeFor(ref));
-  bool was = s->logged;
-  s->logged = logged;
-  return !was;
+  return !s->logged.exchange(logged, std::memory_order_relaxed);
 }
 
 void Head::EncodeSeriesRecord(std::span<const SeriesRef> refs, std::string* out) const {
@@ -443,7 +445,8 @@ void Head::ReadSeries(const Series& s, int64_t mint, int64_t maxt, std::vector<S
     chunkenc::Iterator it(c.bytes(options_.chunk_files));
     read(it);
   }
-  if (s.head_chunk.num_samples() > 0 && s.head_mint <= maxt && s.max_t >= mint) {
+  if (s.head_chunk.num_samples() > 0 && s.head_mint <= maxt &&
+      s.max_t.load(std::memory_order_relaxed) >= mint) {
     chunkenc::XorIterator it(s.head_chunk.bytes());
     read(it);
   }
@@ -466,7 +469,8 @@ bool Head::HasSamplesIn(SeriesRef ref, int64_t mint, int64_t maxt) const {
   for (const auto& c : s->chunks) {
     if (c.maxt >= mint && c.mint <= maxt) return true;
   }
-  return s->head_chunk.num_samples() > 0 && s->head_mint <= maxt && s->max_t >= mint;
+  return s->head_chunk.num_samples() > 0 && s->head_mint <= maxt &&
+         s->max_t.load(std::memory_order_relaxed) >= mint;
 }
 
 std::vector<std::string> Head::LabelNames() const {
@@ -520,7 +524,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
         ++result.chunks_removed;
       }
       s->chunks.erase_front(static_cast<size_t>(keep - s->chunks.begin()));
-      if (s->head_chunk.num_samples() > 0 && s->max_t < cutoff) {
+      if (s->head_chunk.num_samples() > 0 && s->max_t.load(std::memory_order_relaxed) < cutoff) {
         s->head_chunk = chunkenc::XorAppender();
         ++result.chunks_removed;
       }

@@ -194,14 +194,16 @@ class Head {
   // label order.
   struct Series {
     SeriesRef ref;
-    int64_t max_t = std::numeric_limits<int64_t>::min();
+    // Written under the stripe lock; atomic so that Check() reads it without that lock
+    // (commit re-checks under it).
+    std::atomic<int64_t> max_t{std::numeric_limits<int64_t>::min()};
     int64_t keep_until_cutoff;  // creation time in head time
     int64_t head_mint = 0;
     ChunkList chunks;
     chunkenc::XorAppender head_chunk;
     uint32_t hash;  // low half of the label set's hash
     uint16_t num_labels;
-    bool logged = false;  // guarded by the stripe lock
+    std::atomic<bool> logged{false};  // written under the stripe lock, as max_t
 
     uint32_t* labels() { return reinterpret_cast<uint32_t*>(this + 1); }
     const uint32_t* labels() const { return reinterpret_cast<const uint32_t*>(this + 1); }
