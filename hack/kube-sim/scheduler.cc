@@ -5,24 +5,13 @@
 #include <map>
 #include <set>
 
+#include "common/json_field.h"
 #include "common/quantity.h"
 #include "hack/kube-sim/kubelet/events.h"
 #include "hack/kube-sim/time_util.h"
 
 namespace shardwise::kubesim {
 namespace {
-
-const json& Field(const json& obj, std::initializer_list<const char*> keys) {
-  static const json kNull;
-  const json* cur = &obj;
-  for (const char* k : keys) {
-    if (!cur->is_object()) return kNull;
-    auto it = cur->find(k);
-    if (it == cur->end()) return kNull;
-    cur = &*it;
-  }
-  return *cur;
-}
 
 std::string Str(const json& v) { return v.is_string() ? v.get<std::string>() : ""; }
 
@@ -38,23 +27,23 @@ double Quantity(const json& v) {
 double Request(const json& pod, const char* resource) {
   auto of = [&](const json& c) {
     const json& res = c.value("resources", json::object());
-    const json& req = Field(res, {"requests", resource});
+    const json& req = JsonField(res, {"requests", resource});
     if (!req.is_null()) return Quantity(req);
-    return Quantity(Field(res, {"limits", resource}));
+    return Quantity(JsonField(res, {"limits", resource}));
   };
   double sum = 0, init = 0;
-  for (const auto& c : Field(pod, {"spec", "containers"}).is_array()
-                           ? Field(pod, {"spec", "containers"})
+  for (const auto& c : JsonField(pod, {"spec", "containers"}).is_array()
+                           ? JsonField(pod, {"spec", "containers"})
                            : json::array())
     sum += of(c);
-  const json& inits = Field(pod, {"spec", "initContainers"});
+  const json& inits = JsonField(pod, {"spec", "initContainers"});
   if (inits.is_array())
     for (const auto& c : inits) init = std::max(init, of(c));
   return std::max(sum, init);
 }
 
 bool NodeReady(const json& node) {
-  const json& conds = Field(node, {"status", "conditions"});
+  const json& conds = JsonField(node, {"status", "conditions"});
   if (!conds.is_array()) return false;
   for (const auto& c : conds)
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
@@ -62,25 +51,25 @@ bool NodeReady(const json& node) {
 }
 
 std::string Label(const json& obj, const std::string& key) {
-  const json& labels = Field(obj, {"metadata", "labels"});
+  const json& labels = JsonField(obj, {"metadata", "labels"});
   if (!labels.is_object()) return "";
   auto it = labels.find(key);
   return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 bool HasLabel(const json& obj, const std::string& key) {
-  const json& labels = Field(obj, {"metadata", "labels"});
+  const json& labels = JsonField(obj, {"metadata", "labels"});
   return labels.is_object() && labels.contains(key);
 }
 
 bool Terminal(const json& pod) {
-  std::string phase = Str(Field(pod, {"status", "phase"}));
+  std::string phase = Str(JsonField(pod, {"status", "phase"}));
   return phase == "Succeeded" || phase == "Failed";
 }
 
 std::vector<json> AntiAffinityTerms(const json& pod) {
-  const json& terms = Field(pod, {"spec", "affinity", "podAntiAffinity",
-                                  "requiredDuringSchedulingIgnoredDuringExecution"});
+  const json& terms = JsonField(pod, {"spec", "affinity", "podAntiAffinity",
+                                      "requiredDuringSchedulingIgnoredDuringExecution"});
   std::vector<json> out;
   if (terms.is_array())
     for (const auto& t : terms)
@@ -90,7 +79,7 @@ std::vector<json> AntiAffinityTerms(const json& pod) {
 
 // Does `term` (owned by a pod in `owner_ns`) select `other`?
 bool TermSelects(const json& term, const std::string& owner_ns, const json& other) {
-  std::string other_ns = Str(Field(other, {"metadata", "namespace"}));
+  std::string other_ns = Str(JsonField(other, {"metadata", "namespace"}));
   const json& namespaces = term.value("namespaces", json::array());
   bool ns_ok = false;
   if (namespaces.is_array() && !namespaces.empty()) {
@@ -107,7 +96,7 @@ bool TermSelects(const json& term, const std::string& owner_ns, const json& othe
 
 const json* NodeByName(const std::vector<json>& nodes, const std::string& name) {
   for (const auto& n : nodes)
-    if (Str(Field(n, {"metadata", "name"})) == name) return &n;
+    if (Str(JsonField(n, {"metadata", "name"})) == name) return &n;
   return nullptr;
 }
 
@@ -115,8 +104,8 @@ const json* NodeByName(const std::vector<json>& nodes, const std::string& name) 
 
 ScheduleDecision SchedulePod(const json& pod, const std::vector<json>& nodes,
                              const std::vector<json>& bound) {
-  const std::string ns = Str(Field(pod, {"metadata", "namespace"}));
-  const json& selector = Field(pod, {"spec", "nodeSelector"});
+  const std::string ns = Str(JsonField(pod, {"metadata", "namespace"}));
+  const json& selector = JsonField(pod, {"spec", "nodeSelector"});
   const double cpu = Request(pod, "cpu"), memory = Request(pod, "memory");
   const auto terms = AntiAffinityTerms(pod);
 
@@ -124,11 +113,11 @@ ScheduleDecision SchedulePod(const json& pod, const std::vector<json>& nodes,
   std::string best;
   size_t best_pods = 0;
   for (const auto& node : nodes) {
-    const std::string name = Str(Field(node, {"metadata", "name"}));
+    const std::string name = Str(JsonField(node, {"metadata", "name"}));
     std::vector<std::string> why;
     if (!NodeReady(node)) {
       why.push_back("node(s) were not ready");
-    } else if (Field(node, {"spec", "unschedulable"}) == json(true)) {
+    } else if (JsonField(node, {"spec", "unschedulable"}) == json(true)) {
       why.push_back("node(s) were unschedulable");
     }
     if (why.empty() && selector.is_object()) {
@@ -142,13 +131,13 @@ ScheduleDecision SchedulePod(const json& pod, const std::vector<json>& nodes,
     std::vector<const json*> here;
     double used_cpu = 0, used_mem = 0;
     for (const auto& b : bound) {
-      if (Terminal(b) || Str(Field(b, {"spec", "nodeName"})) != name) continue;
+      if (Terminal(b) || Str(JsonField(b, {"spec", "nodeName"})) != name) continue;
       here.push_back(&b);
       used_cpu += Request(b, "cpu");
       used_mem += Request(b, "memory");
     }
     if (why.empty()) {
-      const json& alloc = Field(node, {"status", "allocatable"});
+      const json& alloc = JsonField(node, {"status", "allocatable"});
       double max_pods = Quantity(alloc.value("pods", json("110")));
       if (cpu > 0 && used_cpu + cpu > Quantity(alloc.value("cpu", json("0"))) + 1e-9)
         why.push_back("Insufficient cpu");
@@ -160,7 +149,7 @@ ScheduleDecision SchedulePod(const json& pod, const std::vector<json>& nodes,
       bool conflict = false;
       for (const auto& other : bound) {
         if (Terminal(other)) continue;
-        const json* other_node = NodeByName(nodes, Str(Field(other, {"spec", "nodeName"})));
+        const json* other_node = NodeByName(nodes, Str(JsonField(other, {"spec", "nodeName"})));
         if (!other_node) continue;
         // The incoming pod's terms against pods already placed.
         for (const auto& t : terms) {
@@ -170,7 +159,7 @@ ScheduleDecision SchedulePod(const json& pod, const std::vector<json>& nodes,
             conflict = true;
         }
         // Placed pods' terms against the incoming pod.
-        std::string other_ns = Str(Field(other, {"metadata", "namespace"}));
+        std::string other_ns = Str(JsonField(other, {"metadata", "namespace"}));
         for (const auto& t : AntiAffinityTerms(other)) {
           std::string key = t.value("topologyKey", "");
           if (key.empty() || !HasLabel(node, key) || !HasLabel(*other_node, key)) continue;
@@ -230,17 +219,17 @@ class Scheduler : public Controller {
     std::vector<json> bound;
     std::vector<json> pending;
     for (auto& p : pods) {
-      if (!Str(Field(p, {"spec", "nodeName"})).empty()) {
+      if (!Str(JsonField(p, {"spec", "nodeName"})).empty()) {
         bound.push_back(p);
-      } else if (Field(p, {"metadata", "deletionTimestamp"}).is_null() && !Terminal(p)) {
-        std::string sched = Str(Field(p, {"spec", "schedulerName"}));
+      } else if (JsonField(p, {"metadata", "deletionTimestamp"}).is_null() && !Terminal(p)) {
+        std::string sched = Str(JsonField(p, {"spec", "schedulerName"}));
         if (sched.empty() || sched == "default-scheduler") pending.push_back(p);
       }
     }
     // Oldest first, as the scheduling queue does for equal priorities.
     std::stable_sort(pending.begin(), pending.end(), [](const json& a, const json& b) {
-      return Str(Field(a, {"metadata", "creationTimestamp"})) <
-             Str(Field(b, {"metadata", "creationTimestamp"}));
+      return Str(JsonField(a, {"metadata", "creationTimestamp"})) <
+             Str(JsonField(b, {"metadata", "creationTimestamp"}));
     });
     for (auto& p : pending) {
       ScheduleDecision d;
@@ -265,11 +254,11 @@ class Scheduler : public Controller {
   TypePtr PodType() { return cluster_.FindType("", "v1", "pods"); }
 
   bool Bind(const json& pod, const std::string& node) {
-    const std::string ns = Str(Field(pod, {"metadata", "namespace"}));
-    const std::string name = Str(Field(pod, {"metadata", "name"}));
+    const std::string ns = Str(JsonField(pod, {"metadata", "namespace"}));
+    const std::string name = Str(JsonField(pod, {"metadata", "name"}));
     WriteContext ctx;
     ctx.field_manager = "kube-scheduler";
-    json patch = {{"metadata", {{"uid", Field(pod, {"metadata", "uid"})}}},
+    json patch = {{"metadata", {{"uid", JsonField(pod, {"metadata", "uid"})}}},
                   {"spec", {{"nodeName", node}}}};
     auto r = cluster_.Patch(*PodType(), ns, name, PatchType::kMerge, patch, ctx);
     if (!r.ok()) return false;
@@ -280,17 +269,17 @@ class Scheduler : public Controller {
     obj["metadata"].erase("resourceVersion");
     cluster_.Update(*PodType(), ns, name, obj, ctx, "status");
     Event(pod, "Normal", "Scheduled", "Successfully assigned " + ns + "/" + name + " to " + node);
-    unschedulable_.erase(Str(Field(pod, {"metadata", "uid"})));
+    unschedulable_.erase(Str(JsonField(pod, {"metadata", "uid"})));
     return true;
   }
 
   void MarkUnschedulable(const json& pod, const std::string& message) {
-    const std::string uid = Str(Field(pod, {"metadata", "uid"}));
+    const std::string uid = Str(JsonField(pod, {"metadata", "uid"}));
     auto& last = unschedulable_[uid];
     if (last == message) return;  // reported already
     last = message;
-    const std::string ns = Str(Field(pod, {"metadata", "namespace"}));
-    const std::string name = Str(Field(pod, {"metadata", "name"}));
+    const std::string ns = Str(JsonField(pod, {"metadata", "namespace"}));
+    const std::string name = Str(JsonField(pod, {"metadata", "name"}));
     json obj = pod;
     json status = obj.value("status", json::object());
     status["phase"] = "Pending";

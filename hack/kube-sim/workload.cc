@@ -4,24 +4,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/json_field.h"
 #include "hack/kube-sim/time_util.h"
 
 namespace shardwise::kubesim {
 namespace {
 
-const json& Field(const json& obj, const char* a, const char* b = nullptr) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(a);
-  if (it == obj.end()) return kNull;
-  if (!b) return *it;
-  if (!it->is_object()) return kNull;
-  auto jt = it->find(b);
-  return jt == it->end() ? kNull : *jt;
-}
-
 const json* ReadyCondition(const json& pod) {
-  const json& conds = Field(pod, "status", "conditions");
+  const json& conds = JsonField(pod, {"status", "conditions"});
   if (!conds.is_array()) return nullptr;
   for (const auto& c : conds)
     if (c.is_object() && c.value("type", "") == "Ready") return &c;
@@ -49,19 +39,19 @@ bool PodAvailable(const json& pod, long min_ready_seconds, long long now) {
 }
 
 bool PodTerminating(const json& pod) {
-  const json& ts = Field(pod, "metadata", "deletionTimestamp");
+  const json& ts = JsonField(pod, {"metadata", "deletionTimestamp"});
   return ts.is_string() && !ts.get<std::string>().empty();
 }
 
 bool PodTerminal(const json& pod) {
-  const json& phase = Field(pod, "status", "phase");
+  const json& phase = JsonField(pod, {"status", "phase"});
   return phase == "Succeeded" || phase == "Failed";
 }
 
 bool PodActive(const json& pod) { return !PodTerminating(pod) && !PodTerminal(pod); }
 
 bool ControlledBy(const json& obj, const std::string& uid) {
-  const json& refs = Field(obj, "metadata", "ownerReferences");
+  const json& refs = JsonField(obj, {"metadata", "ownerReferences"});
   if (!refs.is_array() || uid.empty()) return false;
   for (const auto& r : refs)
     if (r.is_object() && r.value("uid", "") == uid && r.value("controller", false)) return true;

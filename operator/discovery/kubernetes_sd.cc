@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/json_field.h"
 #include "operator/discovery/generated_relabelings.h"
 
 namespace shardwise::opdiscovery {
@@ -15,15 +16,8 @@ using LabelMap = std::map<std::string, std::string>;
 
 constexpr const char* kMeta = "__meta_kubernetes_";
 
-const json& Field(const json& object, const char* name) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(name);
-  return it == object.end() ? kNull : *it;
-}
-
 std::string Str(const json& object, const char* name) {
-  const json& v = Field(object, name);
+  const json& v = JsonField(object, name);
   return v.is_string() ? v.get<std::string>() : "";
 }
 
@@ -39,10 +33,10 @@ std::string JoinHostPort(const std::string& host, int64_t port) {
 
 // <role>_name, <role>_label_<k>, <role>_labelpresent_<k>, and the same for annotations.
 void AddObjectMeta(const json& object, const std::string& role, LabelMap* ls) {
-  const json& meta = Field(object, "metadata");
+  const json& meta = JsonField(object, "metadata");
   (*ls)[Meta(role + "_name")] = Str(meta, "name");
   for (const char* what : {"label", "annotation"}) {
-    const json& map = Field(meta, what == std::string("label") ? "labels" : "annotations");
+    const json& map = JsonField(meta, what == std::string("label") ? "labels" : "annotations");
     if (!map.is_object()) continue;
     for (const auto& [k, v] : map.items()) {
       std::string ln = SanitizeLabelName(k);
@@ -53,7 +47,7 @@ void AddObjectMeta(const json& object, const std::string& role, LabelMap* ls) {
 }
 
 std::string PodReady(const json& pod) {
-  const json& conditions = Field(Field(pod, "status"), "conditions");
+  const json& conditions = JsonField(JsonField(pod, "status"), "conditions");
   if (conditions.is_array()) {
     for (const auto& c : conditions) {
       if (Str(c, "type") == "Ready") {
@@ -68,19 +62,19 @@ std::string PodReady(const json& pod) {
 
 LabelMap PodLabels(const json& pod) {
   LabelMap ls;
-  const json& status = Field(pod, "status");
-  const json& spec = Field(pod, "spec");
+  const json& status = JsonField(pod, "status");
+  const json& spec = JsonField(pod, "spec");
   ls[Meta("pod_ip")] = Str(status, "podIP");
   ls[Meta("pod_ready")] = PodReady(pod);
   ls[Meta("pod_phase")] = Str(status, "phase");
   ls[Meta("pod_node_name")] = Str(spec, "nodeName");
   ls[Meta("pod_host_ip")] = Str(status, "hostIP");
-  ls[Meta("pod_uid")] = Str(Field(pod, "metadata"), "uid");
+  ls[Meta("pod_uid")] = Str(JsonField(pod, "metadata"), "uid");
   AddObjectMeta(pod, "pod", &ls);
-  const json& owners = Field(Field(pod, "metadata"), "ownerReferences");
+  const json& owners = JsonField(JsonField(pod, "metadata"), "ownerReferences");
   if (owners.is_array()) {
     for (const auto& o : owners) {
-      const json& controller = Field(o, "controller");
+      const json& controller = JsonField(o, "controller");
       if (controller.is_boolean() && controller.get<bool>()) {
         ls[Meta("pod_controller_kind")] = Str(o, "kind");
         ls[Meta("pod_controller_name")] = Str(o, "name");
@@ -99,9 +93,9 @@ struct Container {
 // Regular containers first, then init containers, as Prometheus appends them.
 std::vector<Container> Containers(const json& pod) {
   std::vector<Container> out;
-  const json& spec = Field(pod, "spec");
+  const json& spec = JsonField(pod, "spec");
   for (const char* field : {"containers", "initContainers"}) {
-    const json& list = Field(spec, field);
+    const json& list = JsonField(spec, field);
     if (!list.is_array()) continue;
     for (const auto& c : list) out.push_back({&c, std::string(field) == "initContainers"});
   }
@@ -109,8 +103,8 @@ std::vector<Container> Containers(const json& pod) {
 }
 
 std::string ContainerId(const json& pod, const Container& c) {
-  const json& statuses =
-      Field(Field(pod, "status"), c.is_init ? "initContainerStatuses" : "containerStatuses");
+  const json& statuses = JsonField(JsonField(pod, "status"),
+                                   c.is_init ? "initContainerStatuses" : "containerStatuses");
   if (!statuses.is_array()) return "";
   std::string name = Str(*c.spec, "name");
   for (const auto& s : statuses) {
@@ -120,7 +114,7 @@ std::string ContainerId(const json& pod, const Container& c) {
 }
 
 int64_t ContainerPort(const json& port) {
-  const json& v = Field(port, "containerPort");
+  const json& v = JsonField(port, "containerPort");
   return v.is_number_integer() ? v.get<int64_t>() : 0;
 }
 
@@ -167,71 +161,71 @@ struct SeenPod {
 std::vector<Labels> EndpointSliceTargets(const json& slice, const ClusterView& view,
                                          const GroupFilter& filter) {
   std::vector<Labels> out;
-  const json& meta = Field(slice, "metadata");
+  const json& meta = JsonField(slice, "metadata");
   const std::string ns = Str(meta, "namespace");
   LabelMap group;
   group[Meta("namespace")] = ns;
   group[Meta("endpointslice_address_type")] = Str(slice, "addressType");
   AddObjectMeta(slice, "endpointslice", &group);
-  const json& slice_labels = Field(meta, "labels");
-  const json& service_name = Field(slice_labels, "kubernetes.io/service-name");
+  const json& slice_labels = JsonField(meta, "labels");
+  const json& service_name = JsonField(slice_labels, "kubernetes.io/service-name");
   if (service_name.is_string()) {
     if (const json* svc = view.Service(ns, service_name.get<std::string>())) {
-      group[Meta("namespace")] = Str(Field(*svc, "metadata"), "namespace");
+      group[Meta("namespace")] = Str(JsonField(*svc, "metadata"), "namespace");
       AddObjectMeta(*svc, "service", &group);
     }
   }
   if (filter && !filter(Finish(group, {}))) return out;
 
   std::vector<SeenPod> seen;
-  const json& endpoints = Field(slice, "endpoints");
-  const json& ports = Field(slice, "ports");
+  const json& endpoints = JsonField(slice, "endpoints");
+  const json& ports = JsonField(slice, "ports");
   if (!endpoints.is_array() || !ports.is_array()) return out;
   for (const auto& ep : endpoints) {
     for (const auto& port : ports) {
-      const json& addresses = Field(ep, "addresses");
+      const json& addresses = JsonField(ep, "addresses");
       if (!addresses.is_array()) continue;
       for (const auto& address : addresses) {
         if (!address.is_string()) continue;
         LabelMap target;
-        const json& number = Field(port, "port");
+        const json& number = JsonField(port, "port");
         bool has_port = number.is_number_integer();
         int64_t port_number = has_port ? number.get<int64_t>() : 0;
         target["__address__"] = has_port ? JoinHostPort(address.get<std::string>(), port_number)
                                          : address.get<std::string>();
-        if (Field(port, "name").is_string()) {
+        if (JsonField(port, "name").is_string()) {
           target[Meta("endpointslice_port_name")] = Str(port, "name");
         }
-        if (Field(port, "protocol").is_string()) {
+        if (JsonField(port, "protocol").is_string()) {
           target[Meta("endpointslice_port_protocol")] = Str(port, "protocol");
         }
         if (has_port) target[Meta("endpointslice_port")] = std::to_string(port_number);
-        if (Field(port, "appProtocol").is_string()) {
+        if (JsonField(port, "appProtocol").is_string()) {
           target[Meta("endpointslice_port_app_protocol")] = Str(port, "appProtocol");
         }
-        const json& conditions = Field(ep, "conditions");
+        const json& conditions = JsonField(ep, "conditions");
         for (const char* c : {"ready", "serving", "terminating"}) {
-          const json& v = Field(conditions, c);
+          const json& v = JsonField(conditions, c);
           if (v.is_boolean()) {
             target[Meta(std::string("endpointslice_endpoint_conditions_") + c)] =
                 BoolText(v.get<bool>());
           }
         }
-        if (Field(ep, "hostname").is_string()) {
+        if (JsonField(ep, "hostname").is_string()) {
           target[Meta("endpointslice_endpoint_hostname")] = Str(ep, "hostname");
         }
-        const json& ref = Field(ep, "targetRef");
+        const json& ref = JsonField(ep, "targetRef");
         if (ref.is_object()) {
           target[Meta("endpointslice_address_target_kind")] = Str(ref, "kind");
           target[Meta("endpointslice_address_target_name")] = Str(ref, "name");
         }
-        if (Field(ep, "nodeName").is_string()) {
+        if (JsonField(ep, "nodeName").is_string()) {
           target[Meta("endpointslice_endpoint_node_name")] = Str(ep, "nodeName");
         }
-        if (Field(ep, "zone").is_string()) {
+        if (JsonField(ep, "zone").is_string()) {
           target[Meta("endpointslice_endpoint_zone")] = Str(ep, "zone");
         }
-        const json& topology = Field(ep, "deprecatedTopology");
+        const json& topology = JsonField(ep, "deprecatedTopology");
         if (topology.is_object()) {
           for (const auto& [k, v] : topology.items()) {
             std::string ln = SanitizeLabelName(k);
@@ -260,7 +254,7 @@ std::vector<Labels> EndpointSliceTargets(const json& slice, const ClusterView& v
         if (has_port) {
           // Every container declaring the port is visited; the last one's labels stay.
           for (const Container& c : Containers(*pod)) {
-            const json& cports = Field(*c.spec, "ports");
+            const json& cports = JsonField(*c.spec, "ports");
             if (!cports.is_array()) continue;
             for (const auto& cport : cports) {
               if (ContainerPort(cport) == port_number) {
@@ -278,10 +272,10 @@ std::vector<Labels> EndpointSliceTargets(const json& slice, const ClusterView& v
 
   // Container ports of the pods seen that no slice port covered get targets of their own.
   for (const SeenPod& sp : seen) {
-    std::string ip = Str(Field(*sp.pod, "status"), "podIP");
+    std::string ip = Str(JsonField(*sp.pod, "status"), "podIP");
     if (ip.empty()) continue;
     for (const Container& c : Containers(*sp.pod)) {
-      const json& cports = Field(*c.spec, "ports");
+      const json& cports = JsonField(*c.spec, "ports");
       if (!cports.is_array()) continue;
       for (const auto& cport : cports) {
         int64_t number = ContainerPort(cport);
@@ -301,7 +295,7 @@ std::vector<Labels> EndpointSliceTargets(const json& slice, const ClusterView& v
 std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& view,
                                      const GroupFilter& filter) {
   std::vector<Labels> out;
-  const json& meta = Field(endpoints, "metadata");
+  const json& meta = JsonField(endpoints, "metadata");
   const std::string ns = Str(meta, "namespace");
   const std::string name = Str(meta, "name");
   LabelMap group;
@@ -309,7 +303,7 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
   group[Meta("endpoints_name")] = name;
   // The Service of the same name; Endpoints carry their own labels but not annotations.
   if (const json* svc = view.Service(ns, name)) AddObjectMeta(*svc, "service", &group);
-  const json& labels = Field(meta, "labels");
+  const json& labels = JsonField(meta, "labels");
   if (labels.is_object()) {
     for (const auto& [k, v] : labels.items()) {
       std::string ln = SanitizeLabelName(k);
@@ -321,19 +315,19 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
 
   std::vector<SeenPod> seen;
   auto add = [&](const json& address, const json& port, const char* ready) {
-    const json& number = Field(port, "port");
+    const json& number = JsonField(port, "port");
     const int64_t port_number = number.is_number_integer() ? number.get<int64_t>() : 0;
     LabelMap target;
     target["__address__"] = JoinHostPort(Str(address, "ip"), port_number);
     target[Meta("endpoint_port_name")] = Str(port, "name");
     target[Meta("endpoint_port_protocol")] = Str(port, "protocol");
     target[Meta("endpoint_ready")] = ready;
-    const json& ref = Field(address, "targetRef");
+    const json& ref = JsonField(address, "targetRef");
     if (ref.is_object()) {
       target[Meta("endpoint_address_target_kind")] = Str(ref, "kind");
       target[Meta("endpoint_address_target_name")] = Str(ref, "name");
     }
-    if (Field(address, "nodeName").is_string()) {
+    if (JsonField(address, "nodeName").is_string()) {
       target[Meta("endpoint_node_name")] = Str(address, "nodeName");
     }
     target[Meta("endpoint_hostname")] = Str(address, "hostname");
@@ -356,10 +350,10 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
     for (const auto& [k, v] : sp->labels) target[k] = v;
     // Regular containers only; every one declaring the port is visited, the last one's
     // labels stay. The protocol is the endpoint port's.
-    const json& containers = Field(Field(*pod, "spec"), "containers");
+    const json& containers = JsonField(JsonField(*pod, "spec"), "containers");
     if (containers.is_array()) {
       for (const auto& c : containers) {
-        const json& cports = Field(c, "ports");
+        const json& cports = JsonField(c, "ports");
         if (!cports.is_array()) continue;
         for (const auto& cport : cports) {
           if (ContainerPort(cport) != port_number) continue;
@@ -375,15 +369,15 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
     out.push_back(Finish(group, target));
   };
 
-  const json& subsets = Field(endpoints, "subsets");
+  const json& subsets = JsonField(endpoints, "subsets");
   if (subsets.is_array()) {
     for (const auto& subset : subsets) {
-      const json& ports = Field(subset, "ports");
+      const json& ports = JsonField(subset, "ports");
       if (!ports.is_array()) continue;
       for (const auto& port : ports) {
         for (const auto& [field, ready] :
              {std::pair{"addresses", "true"}, std::pair{"notReadyAddresses", "false"}}) {
-          const json& addresses = Field(subset, field);
+          const json& addresses = JsonField(subset, field);
           if (!addresses.is_array()) continue;
           for (const auto& address : addresses) add(address, port, ready);
         }
@@ -393,11 +387,11 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
 
   // Container ports of the pods seen that no endpoint port covered get targets of their own.
   for (const SeenPod& sp : seen) {
-    const std::string ip = Str(Field(*sp.pod, "status"), "podIP");
-    const json& containers = Field(Field(*sp.pod, "spec"), "containers");
+    const std::string ip = Str(JsonField(*sp.pod, "status"), "podIP");
+    const json& containers = JsonField(JsonField(*sp.pod, "spec"), "containers");
     if (!containers.is_array()) continue;
     for (const auto& c : containers) {
-      const json& cports = Field(c, "ports");
+      const json& cports = JsonField(c, "ports");
       if (!cports.is_array()) continue;
       for (const auto& cport : cports) {
         const int64_t number = ContainerPort(cport);
@@ -420,13 +414,13 @@ std::vector<Labels> EndpointsTargets(const json& endpoints, const ClusterView& v
 
 std::vector<Labels> PodTargets(const json& pod, const GroupFilter& filter) {
   std::vector<Labels> out;
-  std::string ip = Str(Field(pod, "status"), "podIP");
+  std::string ip = Str(JsonField(pod, "status"), "podIP");
   if (ip.empty()) return out;
   LabelMap group = PodLabels(pod);
-  group[Meta("namespace")] = Str(Field(pod, "metadata"), "namespace");
+  group[Meta("namespace")] = Str(JsonField(pod, "metadata"), "namespace");
   if (filter && !filter(Finish(group, {}))) return out;
   for (const Container& c : Containers(pod)) {
-    const json& cports = Field(*c.spec, "ports");
+    const json& cports = JsonField(*c.spec, "ports");
     LabelMap target;
     target[Meta("pod_container_name")] = Str(*c.spec, "name");
     target[Meta("pod_container_id")] = ContainerId(pod, c);

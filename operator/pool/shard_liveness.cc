@@ -1,5 +1,6 @@
 #include "operator/pool/shard_liveness.h"
 
+#include "common/json_field.h"
 #include "operator/kube/time_format.h"
 
 namespace shardwise::pool {
@@ -8,35 +9,28 @@ using nlohmann::json;
 
 namespace {
 
-const json& Field(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
 std::string Str(const json& j, const char* key) {
-  const json& v = Field(j, key);
+  const json& v = JsonField(j, key);
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
 }  // namespace
 
 std::string PodDownReason(const json& pod, std::string* message) {
-  if (!Field(Field(pod, "metadata"), "deletionTimestamp").is_null()) {
+  if (!JsonField(JsonField(pod, "metadata"), "deletionTimestamp").is_null()) {
     *message = "the pod is terminating";
     return "PodTerminating";
   }
-  const json& status = Field(pod, "status");
+  const json& status = JsonField(pod, "status");
   const std::string phase = Str(status, "phase");
   if (phase == "Failed" || phase == "Succeeded") {
     *message = "the pod's phase is " + phase;
     return "PodFailed";
   }
-  const json& containers = Field(status, "containerStatuses");
+  const json& containers = JsonField(status, "containerStatuses");
   if (containers.is_array()) {
     for (const auto& c : containers) {
-      const json& terminated = Field(Field(c, "state"), "terminated");
+      const json& terminated = JsonField(JsonField(c, "state"), "terminated");
       if (terminated.is_object()) {
         *message =
             "container " + Str(c, "name") + " terminated (" + Str(terminated, "reason") + ")";
@@ -44,7 +38,7 @@ std::string PodDownReason(const json& pod, std::string* message) {
       }
     }
   }
-  const json& conditions = Field(status, "conditions");
+  const json& conditions = JsonField(status, "conditions");
   if (conditions.is_array()) {
     for (const auto& c : conditions) {
       if (Str(c, "type") == "PodScheduled" && Str(c, "status") == "False") {
@@ -64,8 +58,8 @@ std::string PodDownReason(const json& pod, std::string* message) {
 }
 
 bool PodWasReady(const json& pod) {
-  const json& status = Field(pod, "status");
-  const json& conditions = Field(status, "conditions");
+  const json& status = JsonField(pod, "status");
+  const json& conditions = JsonField(status, "conditions");
   if (!conditions.is_array()) return false;
   for (const auto& c : conditions) {
     if (Str(c, "type") != "Ready") continue;
@@ -80,7 +74,7 @@ bool PodWasReady(const json& pod) {
   return false;
 }
 
-std::string PodUid(const json& pod) { return Str(Field(pod, "metadata"), "uid"); }
+std::string PodUid(const json& pod) { return Str(JsonField(pod, "metadata"), "uid"); }
 
 Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_point now,
                       std::chrono::milliseconds heartbeat_timeout) {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/base64.h"
+#include "common/json_field.h"
 #include "common/log/log.h"
 #include "common/quantity.h"
 #include "hack/kube-sim/kubelet/container_log.h"
@@ -54,20 +55,8 @@ constexpr char kComponent[] = "kubelet";
 
 std::string Str(const json& v) { return v.is_string() ? v.get<std::string>() : ""; }
 
-const json& Field(const json& obj, std::initializer_list<const char*> keys) {
-  static const json kNull;
-  const json* cur = &obj;
-  for (const char* k : keys) {
-    if (!cur->is_object()) return kNull;
-    auto it = cur->find(k);
-    if (it == cur->end()) return kNull;
-    cur = &*it;
-  }
-  return *cur;
-}
-
 bool PodReadyCondition(const json& pod) {
-  const json& conds = Field(pod, {"status", "conditions"});
+  const json& conds = JsonField(pod, {"status", "conditions"});
   if (!conds.is_array()) return false;
   for (const auto& c : conds)
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
@@ -77,8 +66,8 @@ bool PodReadyCondition(const json& pod) {
 int ResolveTargetPort(const json& target, const json& pod) {
   if (target.is_number_integer()) return target.get<int>();
   std::string name = Str(target);
-  for (const auto& c : Field(pod, {"spec", "containers"}).is_array()
-                           ? Field(pod, {"spec", "containers"})
+  for (const auto& c : JsonField(pod, {"spec", "containers"}).is_array()
+                           ? JsonField(pod, {"spec", "containers"})
                            : json::array())
     for (const auto& p : c.value("ports", json::array()))
       if (p.value("name", "") == name) return p.value("containerPort", 0);
@@ -330,10 +319,10 @@ void Kubelet::Run() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [uid, p] : pods_) {
       if (p->terminating) continue;
-      BeginTermination(*p,
-                       Field(p->pod, {"spec", "terminationGracePeriodSeconds"}).is_number_integer()
-                           ? p->pod["spec"]["terminationGracePeriodSeconds"].get<long long>()
-                           : 30);
+      BeginTermination(
+          *p, JsonField(p->pod, {"spec", "terminationGracePeriodSeconds"}).is_number_integer()
+                  ? p->pod["spec"]["terminationGracePeriodSeconds"].get<long long>()
+                  : 30);
       p->deleting = false;
     }
   }
@@ -391,18 +380,18 @@ void Kubelet::Refresh() {
   });
   std::set<std::string> seen;
   for (const auto& pod : pods) {
-    std::string node = Str(Field(pod, {"spec", "nodeName"}));
+    std::string node = Str(JsonField(pod, {"spec", "nodeName"}));
     if (!node_names_.count(node)) continue;
-    std::string uid = Str(Field(pod, {"metadata", "uid"}));
+    std::string uid = Str(JsonField(pod, {"metadata", "uid"}));
     seen.insert(uid);
     auto it = pods_.find(uid);
     if (it == pods_.end()) {
-      std::string phase = Str(Field(pod, {"status", "phase"}));
+      std::string phase = Str(JsonField(pod, {"status", "phase"}));
       if (phase == "Succeeded" || phase == "Failed") continue;
       auto p = std::make_unique<PodRt>();
       p->uid = uid;
-      p->ns = Str(Field(pod, {"metadata", "namespace"}));
-      p->name = Str(Field(pod, {"metadata", "name"}));
+      p->ns = Str(JsonField(pod, {"metadata", "namespace"}));
+      p->name = Str(JsonField(pod, {"metadata", "name"}));
       p->node = node;
       p->dir = options_.data_dir + "/pods/" + uid;
       p->host_ip = node_ips_[node];
@@ -424,8 +413,8 @@ void Kubelet::Refresh() {
           out.push_back(std::move(ctr));
         }
       };
-      add(Field(pod, {"spec", "initContainers"}), true, p->inits);
-      add(Field(pod, {"spec", "containers"}), false, p->ctrs);
+      add(JsonField(pod, {"spec", "initContainers"}), true, p->inits);
+      add(JsonField(pod, {"spec", "containers"}), false, p->ctrs);
       if (p->inits.empty()) p->initialized = true;
       for (auto& c : p->inits) c->state = {{"waiting", {{"reason", "PodInitializing"}}}};
       if (!p->inits.empty()) {
@@ -459,17 +448,17 @@ std::string Kubelet::AllocateIp() {
 }
 
 Status Kubelet::BindClaim(const json& claim, const std::string& host_dir) {
-  if (Str(Field(claim, {"status", "phase"})) == "Bound") return Status::OK();
+  if (Str(JsonField(claim, {"status", "phase"})) == "Bound") return Status::OK();
   TypePtr pvt = cluster_.FindType("", "v1", "persistentvolumes");
   TypePtr pvct = cluster_.FindType("", "v1", "persistentvolumeclaims");
   const json& md = claim["metadata"];
   std::string ns = md.value("namespace", ""), name = md.value("name", "");
   std::string pv_name = "pvc-" + md.value("uid", "");
-  json storage = Field(claim, {"spec", "resources", "requests", "storage"});
+  json storage = JsonField(claim, {"spec", "resources", "requests", "storage"});
   if (storage.is_null()) storage = "1Gi";
-  json modes = Field(claim, {"spec", "accessModes"});
+  json modes = JsonField(claim, {"spec", "accessModes"});
   if (!modes.is_array()) modes = json::array({"ReadWriteOnce"});
-  std::string sc = Str(Field(claim, {"spec", "storageClassName"}));
+  std::string sc = Str(JsonField(claim, {"spec", "storageClassName"}));
   WriteContext ctx;
   ctx.field_manager = "persistentvolume-controller";
   json pv = {
@@ -514,7 +503,7 @@ Status Kubelet::BindClaim(const json& claim, const std::string& host_dir) {
 
 bool Kubelet::SetupPod(PodRt& p) {
   if (Clock::now() < p.next_setup) return false;
-  bool host_network = Field(p.pod, {"spec", "hostNetwork"}) == json(true);
+  bool host_network = JsonField(p.pod, {"spec", "hostNetwork"}) == json(true);
   if (p.ip.empty()) p.ip = host_network ? p.host_ip : AllocateIp();
   p.pod["status"]["podIP"] = p.ip;
   p.pod["status"]["podIPs"] = json::array({{{"ip", p.ip}}});
@@ -553,7 +542,7 @@ void Kubelet::StartContainer(PodRt& p, CtrRt& c) {
   src.config_map = [&](const std::string& n) { return GetObject("configmaps", p.ns, n); };
   src.secret = [&](const std::string& n) { return GetObject("secrets", p.ns, n); };
   for (const auto& s : services_cache_)
-    if (Str(Field(s, {"metadata", "namespace"})) == p.ns) src.services.push_back(s);
+    if (Str(JsonField(s, {"metadata", "namespace"})) == p.ns) src.services.push_back(s);
   src.api_host = options_.api_host;
   src.api_port = options_.api_port;
   auto cpu = ParseQuantity(options_.node_cpu);
@@ -582,7 +571,7 @@ void Kubelet::StartContainer(PodRt& p, CtrRt& c) {
   spec.memory_max = MemoryMaxFileText(memory_limit.value());
   spec.env = env.value();
   spec.working_dir = c.spec.value("workingDir", "");
-  std::string hostname = Str(Field(p.pod, {"spec", "hostname"}));
+  std::string hostname = Str(JsonField(p.pod, {"spec", "hostname"}));
   spec.hostname = hostname.empty() ? p.name : hostname;
   if (spec.hostname.size() > 63) spec.hostname.resize(63);
   bool sa_mounted = false;
@@ -605,9 +594,9 @@ void Kubelet::StartContainer(PodRt& p, CtrRt& c) {
   std::string sa_dir = p.volumes->HostPath(kServiceAccountVolume);
   if (!sa_mounted && !sa_dir.empty())
     spec.mounts.push_back({sa_dir, kServiceAccountMountPath, true});
-  if (Field(p.pod, {"spec", "hostNetwork"}) != json(true))
+  if (JsonField(p.pod, {"spec", "hostNetwork"}) != json(true))
     spec.mounts.push_back({p.dir + "/etc-hosts", "/etc/hosts", false});
-  const json& psc = Field(p.pod, {"spec", "securityContext"});
+  const json& psc = JsonField(p.pod, {"spec", "securityContext"});
   const json& csc = c.spec.value("securityContext", json::object());
   auto id = [&](const char* key) -> long long {
     if (csc.is_object() && csc.value(key, json()).is_number_integer())
@@ -737,7 +726,7 @@ void Kubelet::EnforceMemoryLimits() {
 }
 
 void Kubelet::AfterExit(PodRt& p, CtrRt& c) {
-  std::string policy = Str(Field(p.pod, {"spec", "restartPolicy"}));
+  std::string policy = Str(JsonField(p.pod, {"spec", "restartPolicy"}));
   if (policy.empty()) policy = "Always";
   if (c.init && policy == "Always") policy = "OnFailure";
   bool restart =
@@ -807,7 +796,7 @@ void Kubelet::RunProbes(PodRt& p, CtrRt& c) {
                   "Container " + c.name + " failed " + k.name + " probe, will be restarted",
                   c.name);
             ::kill(-c.pid, SIGTERM);
-            double grace = Seconds(Field(p.pod, {"spec", "terminationGracePeriodSeconds"}), 30);
+            double grace = Seconds(JsonField(p.pod, {"spec", "terminationGracePeriodSeconds"}), 30);
             if (ps.spec.value("terminationGracePeriodSeconds", json()).is_number())
               grace = ps.spec["terminationGracePeriodSeconds"].get<double>();
             c.kill_deadline = now + std::chrono::milliseconds(static_cast<long>(grace * 1000));
@@ -845,7 +834,7 @@ void Kubelet::BeginTermination(PodRt& p, long long grace) {
         continue;
       }
       Event(p, "Normal", "Killing", "Stopping container " + c->name, c->name);
-      const json& pre = Field(c->spec, {"lifecycle", "preStop"});
+      const json& pre = JsonField(c->spec, {"lifecycle", "preStop"});
       if (grace > 0 && pre.is_object() && !p.gone) {
         ProbeTask task;
         task.probe = pre;
@@ -1046,7 +1035,7 @@ json Kubelet::BuildStatus(PodRt& p) {
   conds.push_back(cond("Ready", ready, ready ? "" : why, ready ? "" : msg));
   conds.push_back(cond("ContainersReady", ready, ready ? "" : why, ready ? "" : msg));
   // PodScheduled belongs to the scheduler.
-  const json& api_conds = Field(p.pod, {"status", "conditions"});
+  const json& api_conds = JsonField(p.pod, {"status", "conditions"});
   if (api_conds.is_array())
     for (const auto& c : api_conds)
       if (c.value("type", "") == "PodScheduled") conds.push_back(c);
@@ -1085,7 +1074,7 @@ void Kubelet::WriteStatus(PodRt& p) {
   if (status == p.last_status) return;
   TypePtr pt = cluster_.FindType("", "v1", "pods");
   auto cur = cluster_.Get(*pt, p.ns, p.name);
-  if (!cur.ok() || Str(Field(cur.value(), {"metadata", "uid"})) != p.uid) return;
+  if (!cur.ok() || Str(JsonField(cur.value(), {"metadata", "uid"})) != p.uid) return;
   json obj = cur.value();
   obj["status"] = status;
   obj["metadata"].erase("resourceVersion");
@@ -1103,7 +1092,7 @@ void Kubelet::UpdateNetworking(const std::vector<json>& pods, const std::vector<
     const json& spec = svc.value("spec", json::object());
     std::string ip = Str(spec.value("clusterIP", json("")));
     if (ip.empty() || ip == "None" || ip.rfind("127.", 0) != 0) continue;
-    std::string ns = Str(Field(svc, {"metadata", "namespace"}));
+    std::string ns = Str(JsonField(svc, {"metadata", "namespace"}));
     const json& selector = spec.value("selector", json());
     for (const auto& port : spec.value("ports", json::array())) {
       if (port.value("protocol", "TCP") != "TCP") continue;
@@ -1111,9 +1100,9 @@ void Kubelet::UpdateNetworking(const std::vector<json>& pods, const std::vector<
       auto& backends = table[frontend];
       if (!selector.is_object() || selector.empty()) continue;
       for (const auto& pod : pods) {
-        if (Str(Field(pod, {"metadata", "namespace"})) != ns) continue;
-        if (!Field(pod, {"metadata", "deletionTimestamp"}).is_null()) continue;
-        std::string pip = Str(Field(pod, {"status", "podIP"}));
+        if (Str(JsonField(pod, {"metadata", "namespace"})) != ns) continue;
+        if (!JsonField(pod, {"metadata", "deletionTimestamp"}).is_null()) continue;
+        std::string pip = Str(JsonField(pod, {"status", "podIP"}));
         if (pip.empty() || !PodReadyCondition(pod)) continue;
         if (!Selector::FromLabelSelector(json{{"matchLabels", selector}}).Matches(pod)) continue;
         int target = ResolveTargetPort(port.value("targetPort", port.value("port", json(0))), pod);
@@ -1137,9 +1126,9 @@ std::string Kubelet::HostsFile(const PodRt& p, const std::vector<json>& pods,
   std::string out =
       "# Kubernetes-managed hosts file (shardwise kube-sim).\n127.0.0.1\tlocalhost\n"
       "::1\tlocalhost ip6-localhost ip6-loopback\n";
-  std::string hostname = Str(Field(p.pod, {"spec", "hostname"}));
+  std::string hostname = Str(JsonField(p.pod, {"spec", "hostname"}));
   if (hostname.empty()) hostname = p.name;
-  std::string subdomain = Str(Field(p.pod, {"spec", "subdomain"}));
+  std::string subdomain = Str(JsonField(p.pod, {"spec", "subdomain"}));
   if (!subdomain.empty()) {
     out += p.ip + "\t" + hostname + "." + subdomain + "." + p.ns + ".svc.cluster.local\t" +
            hostname + "\n";
@@ -1156,10 +1145,10 @@ std::string Kubelet::HostsFile(const PodRt& p, const std::vector<json>& pods,
     return n;
   };
   for (const auto& svc : services) {
-    std::string name = Str(Field(svc, {"metadata", "name"}));
-    std::string ns = Str(Field(svc, {"metadata", "namespace"}));
+    std::string name = Str(JsonField(svc, {"metadata", "name"}));
+    std::string ns = Str(JsonField(svc, {"metadata", "namespace"}));
     if (ns == "default" && name == "kubernetes") continue;
-    std::string ip = Str(Field(svc, {"spec", "clusterIP"}));
+    std::string ip = Str(JsonField(svc, {"spec", "clusterIP"}));
     if (ip.empty()) continue;
     if (ip != "None") {
       out += ip + "\t" + names(name, ns) + "\n";
@@ -1167,17 +1156,17 @@ std::string Kubelet::HostsFile(const PodRt& p, const std::vector<json>& pods,
     }
     // Headless: the Service name resolves to its ready pods; each pod with this Service as
     // subdomain gets <hostname>.<service> names.
-    const json& selector = Field(svc, {"spec", "selector"});
+    const json& selector = JsonField(svc, {"spec", "selector"});
     for (const auto& pod : pods) {
-      if (Str(Field(pod, {"metadata", "namespace"})) != ns) continue;
-      std::string pip = Str(Field(pod, {"status", "podIP"}));
-      if (pip.empty() || !Field(pod, {"metadata", "deletionTimestamp"}).is_null()) continue;
+      if (Str(JsonField(pod, {"metadata", "namespace"})) != ns) continue;
+      std::string pip = Str(JsonField(pod, {"status", "podIP"}));
+      if (pip.empty() || !JsonField(pod, {"metadata", "deletionTimestamp"}).is_null()) continue;
       if (selector.is_object() && !selector.empty() && PodReadyCondition(pod) &&
           Selector::FromLabelSelector(json{{"matchLabels", selector}}).Matches(pod))
         out += pip + "\t" + names(name, ns) + "\n";
-      if (Str(Field(pod, {"spec", "subdomain"})) == name) {
-        std::string h = Str(Field(pod, {"spec", "hostname"}));
-        if (h.empty()) h = Str(Field(pod, {"metadata", "name"}));
+      if (Str(JsonField(pod, {"spec", "subdomain"})) == name) {
+        std::string h = Str(JsonField(pod, {"spec", "hostname"}));
+        if (h.empty()) h = Str(JsonField(pod, {"metadata", "name"}));
         out += pip + "\t" + names(h + "." + name, ns) + "\n";
       }
     }
@@ -1214,7 +1203,7 @@ void Kubelet::ServeLog(const http::Request& req, http::ResponseWriter& w, const 
   }
   const json& pod = api_pod.value();
   std::string container = req.Param("container");
-  const json& ctrs = Field(pod, {"spec", "containers"});
+  const json& ctrs = JsonField(pod, {"spec", "containers"});
   if (container.empty()) {
     if (ctrs.is_array() && ctrs.size() == 1) {
       container = ctrs[0].value("name", "");
@@ -1249,12 +1238,12 @@ void Kubelet::ServeLog(const http::Request& req, http::ResponseWriter& w, const 
   {
     std::lock_guard<std::mutex> lock(mu_);
     PodRt* p = nullptr;
-    auto it = pods_.find(Str(Field(pod, {"metadata", "uid"})));
+    auto it = pods_.find(Str(JsonField(pod, {"metadata", "uid"})));
     if (it != pods_.end()) p = it->second.get();
     CtrRt* c = p ? p->Find(container) : nullptr;
     bool known = false;
     for (const char* list : {"containers", "initContainers"}) {
-      const json& cs = Field(pod, {"spec", list});
+      const json& cs = JsonField(pod, {"spec", list});
       if (cs.is_array())
         for (const auto& x : cs) known = known || x.value("name", "") == container;
     }
