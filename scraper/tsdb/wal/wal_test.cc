@@ -197,6 +197,34 @@ TEST_F(WalTest, TailerFollowsWriterAcrossSegments) {
   EXPECT_TRUE(tailer.damage().empty());
 }
 
+TEST_F(WalTest, TailerReadsAnOpenSegmentToItsEndAndReportsSegmentsDeletedAfterIt) {
+  // The tailer keeps its segment open. Deleted under it (retention), the segment is still
+  // read to its end; when the segments after it are gone too, Next() fails so that the
+  // caller resumes at the oldest one left, as when opening a deleted segment fails.
+  auto w = Writer::Open(dir_, {.segment_size = 512});
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*w)->Write(Payload(i)).ok());
+  Tailer tailer(dir_.string(), {0, 0});
+  auto r = tailer.Next();
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->payload, Payload(0));
+  int written = 3;
+  while ((*w)->End().segment < 3) ASSERT_TRUE((*w)->Write(Payload(written++)).ok());
+  std::filesystem::remove(SegmentPath(dir_.string(), 0));
+  std::filesystem::remove(SegmentPath(dir_.string(), 1));
+  std::vector<std::string> seen;
+  for (;;) {
+    r = tailer.Next();
+    if (!r.ok() || !r->has_value()) break;
+    seen.emplace_back((*r)->payload);
+    ASSERT_EQ(tailer.position().segment, 0u) << "segment 1 was deleted; it cannot be read";
+  }
+  ASSERT_FALSE(r.ok()) << "the deleted segments after the open one must be reported";
+  EXPECT_GT(seen.size(), 2u) << "records written after the first read, before the deletion";
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], Payload(static_cast<int>(i) + 1));
+  EXPECT_EQ(tailer.position().segment, 0u);
+}
+
 TEST_F(WalTest, TailerSkipsDamageInFinishedSegmentAndReportsIt) {
   std::vector<Position> starts;
   {
