@@ -25,6 +25,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -383,6 +384,43 @@ spec:
     ASSERT_TRUE(WaitFor(Every(300ms, [&] { return Steady(shards); }), timeout))
         << cluster_->Kubectl({"get", "pods,scrapeshards", "-A", "-o", "wide"}).out
         << cluster_->JsonPath("scrapepool main", ".status.conditions", kNs);
+    if (started_up_ms_ == 0) started_up_ms_ = static_cast<int64_t>(UnixNow() * 1000);
+  }
+
+  // Samples of a target forwarded by one scraper while another still forwards it, up to
+  // `until_ms`, from the senders the test receiver saw: a sample of B lies between two
+  // consecutive samples of A no more than 1.5 intervals apart (or at one of them). A handoff
+  // (A forwards before the cutover, B after it) has none; a target moved back (A, B, A)
+  // leaves A a gap of two intervals or more around B's samples, so it counts none either.
+  static int DoubleForwarded(
+      const std::map<std::string, std::map<int64_t, std::set<std::string>>>& senders,
+      int64_t until_ms, std::set<std::string>* targets, std::string* first) {
+    const auto continuous = static_cast<int64_t>(1.5 * kInterval * 1000);
+    int count = 0;
+    for (const auto& [instance, by_time] : senders) {
+      std::map<std::string, std::vector<int64_t>> times;  // sender → its timestamps, sorted
+      for (const auto& [ts, from] : by_time) {
+        if (ts > until_ms) break;
+        for (const auto& f : from) times[f].push_back(ts);
+      }
+      for (const auto& [b, b_times] : times) {
+        for (int64_t ts : b_times) {
+          bool inside = false;
+          for (const auto& [a, a_times] : times) {
+            if (a == b) continue;
+            auto it = std::lower_bound(a_times.begin(), a_times.end(), ts);
+            if (it == a_times.end()) continue;
+            inside = inside || *it == ts ||
+                     (it != a_times.begin() && *it - *std::prev(it) <= continuous);
+          }
+          if (!inside) continue;
+          ++count;
+          targets->insert(instance);
+          if (first->empty()) first->append(instance + " @" + std::to_string(ts) + " from " + b);
+        }
+      }
+    }
+    return count;
   }
 
   // The owner of each target: who scraped it last.
@@ -555,6 +593,17 @@ spec:
     }
     const auto [prom_stale, vm_stale] = StoredStalenessMarkers(prometheus, vm);
     std::lock_guard lock(mu_);
+    // While the pool started (until it was first steady) no target was forwarded by two
+    // scrapers at once: a starting pod whose scraper runs keeps its targets, and targets
+    // leave it only by handoffs (docs/assignment.md, "Liveness and failover").
+    std::set<std::string> doubled;
+    std::string first_doubled;
+    const int startup_doubles =
+        DoubleForwarded(up_senders_, started_up_ms_, &doubled, &first_doubled);
+    std::cout << "start-up: " << startup_doubles << " up samples forwarded by a second scraper "
+              << "while another still forwarded the target (" << doubled.size() << " targets)\n";
+    EXPECT_GT(started_up_ms_, 0);
+    EXPECT_EQ(startup_doubles, 0) << "in " << doubled.size() << " targets, first " << first_doubled;
     std::vector<std::string> during, before;
     for (const auto& [t, series] : stale_) (t >= since ? during : before).push_back(series);
     std::cout << "staleness markers: test receiver " << before.size()
@@ -582,6 +631,7 @@ spec:
   // instance → timestamp → the scraper pods that sent it (remote write's User-Agent)
   std::map<std::string, std::map<int64_t, std::set<std::string>>> up_senders_;
   std::vector<std::pair<double, std::string>> stale_;  // received at (Unix s), series
+  int64_t started_up_ms_ = 0;                          // when the pool was first steady (Unix ms)
   std::vector<std::string> conflicts_;
 };
 
