@@ -275,7 +275,13 @@ Result<Assignment> Assign(const AssignInput& in) {
       ++out.stats.moved_targets;
       out.stats.moved_weight += t.weight;
     }
+    const size_t handoffs_before = out.handoffs.size();
     UpdateHandoff(handoff_context, t.id, prev_owner, t.owner, handoff, &out);
+    // Back to a handoff's source, which still scrapes it, is no move without a handoff.
+    if (prev[i] != nullptr && prev_owner != t.owner && out.handoffs.size() == handoffs_before &&
+        (handoff == nullptr || handoff->from != t.owner)) {
+      ++out.stats.moved_without_handoff;
+    }
   }
 
   out.load = placer.TakeLoads();

@@ -219,6 +219,8 @@ TEST(AssignTest, LostShardIsSpreadOverSurvivorsAndComesBack) {
       received[during.Find(t.id)->owner] += t.weight;
     }
     EXPECT_EQ(during.owned[lost], 0u);
+    // Exactly the lost shard's targets move without a handoff (nobody is left to forward).
+    EXPECT_EQ(during.stats.moved_without_handoff, before.owned[lost]);
     const double fair = lost_load / (c.shards - 1);
     int receivers = 0;
     for (uint32_t s = 0; s < c.shards; ++s) {
@@ -230,6 +232,7 @@ TEST(AssignTest, LostShardIsSpreadOverSurvivorsAndComesBack) {
     EXPECT_LE(MovedWeight(before, during), 1.1 * lost_load);
 
     const Assignment after = Place(c.targets, ActiveShards(c.shards), &during);
+    EXPECT_EQ(after.stats.moved_without_handoff, 0u);  // it comes back by handoffs
     double back = 0;
     for (const auto& t : before.targets) {
       if (t.owner == lost && after.Find(t.id)->owner == lost) back += t.weight;

@@ -75,6 +75,9 @@ struct AssignStats {
   uint64_t handoffs_completed = 0;
   uint64_t handoffs_timed_out = 0;
   uint64_t handoffs_abandoned = 0;  // the old owner was lost before the new one confirmed
+  // Moved targets no handoff covers: off a lost shard (its new owner forwards from its first
+  // scrape). Nonzero only when a shard is judged lost.
+  uint64_t moved_without_handoff = 0;
 };
 
 struct Assignment {

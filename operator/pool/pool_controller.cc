@@ -93,6 +93,15 @@ metrics::CounterFamily& Moves() {
   return f;
 }
 
+metrics::CounterFamily& MovesWithoutHandoff() {
+  static auto& f = metrics::Registry::Default().AddCounterFamily(
+      "shardwise_assignment_moved_without_handoff_total",
+      "Targets moved off a lost shard without a handoff (the new owner forwards from its first "
+      "scrape).",
+      {"namespace", "pool"});
+  return f;
+}
+
 std::map<std::string, std::string> LabelsOf(const json& obj) {
   std::map<std::string, std::string> out;
   const json& labels = obj.value("metadata", json::object()).value("labels", json::object());
@@ -474,8 +483,7 @@ Status PoolController::Reconcile(const std::string& pool_key) {
           state.pods_seen.insert(pod_name);
           // Remembered by uid: a pod recreated under the same name starts afresh.
           const std::string uid = PodUid(*signals.pod);
-          std::string why;
-          if (PodDownReason(*signals.pod, &why).empty()) state.pods_ready[pod_name] = uid;
+          if (PodIsReady(*signals.pod)) state.pods_ready[pod_name] = uid;
           auto seen = state.pods_ready.find(pod_name);
           signals.pod_was_ready = seen != state.pods_ready.end() && seen->second == uid;
         }
@@ -588,6 +596,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   if (!assigned.ok()) return assigned.status();
   assign::Assignment assignment = std::move(assigned).value();
   Moves().With({spec.ns, spec.name}).Inc(static_cast<double>(assignment.stats.moved_targets));
+  MovesWithoutHandoff()
+      .With({spec.ns, spec.name})
+      .Inc(static_cast<double>(assignment.stats.moved_without_handoff));
 
   // 6. Plans. Every shard gets one — a draining shard left with nothing gets an empty plan,
   // which its scrapers apply (stopping without staleness markers) and report.

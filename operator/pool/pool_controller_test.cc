@@ -342,6 +342,10 @@ TEST_F(PoolControllerTest, AStartingPodWhoseScraperReportsKeepsItsTargets) {
   Reconcile();
   const plan::ScrapePlan first = *plans_->Get({"mon", "main", 1, 0});
   ASSERT_FALSE(first.targets.empty());
+  // As the StatefulSet creates it: no status yet (no condition says Ready).
+  pods_.Upsert(
+      Ptr({{"metadata", {{"name", endpoint::PodName("main", 1, 0)}, {"namespace", "mon"}}}}));
+  Reconcile();
   pods_.Upsert(Ptr(Pod(0, true)));
   pods_.Upsert(Ptr(Pod(1, false)));  // not Ready yet, but its scraper runs the plan
   ReportAll(2);

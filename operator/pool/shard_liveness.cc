@@ -57,6 +57,15 @@ std::string PodDownReason(const json& pod, std::string* message) {
   return "";
 }
 
+bool PodIsReady(const json& pod) {
+  const json& conditions = JsonField(JsonField(pod, "status"), "conditions");
+  if (!conditions.is_array()) return false;
+  for (const auto& c : conditions) {
+    if (Str(c, "type") == "Ready") return Str(c, "status") == "True";
+  }
+  return false;
+}
+
 bool PodWasReady(const json& pod) {
   const json& status = JsonField(pod, "status");
   const json& conditions = JsonField(status, "conditions");
@@ -100,8 +109,16 @@ Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_p
   if (starting && out.reporting) {
     // Its scraper runs: alive if the plan it runs is recent, so the assigner moves targets
     // off it by handoffs only. One stuck on an old plan is no partner for a handoff.
-    out.alive = s.reported_generation > 0 && s.reported_generation >= s.recent_generation;
-    if (out.alive) {
+    // One that has not applied a first plan yet scrapes nothing: like a replica never heard
+    // from, it has one heartbeat_timeout from when it was expected.
+    const bool first_plan_due =
+        s.reported_generation == 0 && now - s.expected_since < heartbeat_timeout;
+    out.alive = first_plan_due ||
+                (s.reported_generation > 0 && s.reported_generation >= s.recent_generation);
+    if (first_plan_due) {
+      out.reason = "PodStarting";
+      out.message = "the pod is not Ready yet; its scraper has not applied a plan yet";
+    } else if (out.alive) {
       out.reason = "PodStarting";
       out.message = "the pod is not Ready yet; its scraper reports running plan generation " +
                     std::to_string(s.reported_generation);

@@ -75,6 +75,9 @@ std::string PodDownReason(const nlohmann::json& pod, std::string* message);
 // NotReady since its start is still starting.
 bool PodWasReady(const nlohmann::json& pod);
 
+// Its Ready condition is True (a pod without conditions yet is not).
+bool PodIsReady(const nlohmann::json& pod);
+
 // metadata.uid, or "" (malformed objects included).
 std::string PodUid(const nlohmann::json& pod);
 

@@ -129,7 +129,14 @@ TEST(ShardLivenessTest, AStartingPodIsDownWhenItsScraperRunsNoRecentPlan) {
   EXPECT_NE(l.message.find("plan generation 5, not one sent within the last 20s"),
             std::string::npos)
       << l.message;
-  EXPECT_FALSE(JudgeReplica(Starting(0, 0), kNow, kTimeout).alive);  // no plan at all
+  // No plan applied yet: alive for one timeout from when it was expected, then down.
+  ReplicaSignals s = Starting(0, 0);
+  s.expected_since = kNow - seconds(5);
+  EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive);
+  EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "PodStarting");
+  s.expected_since = kNow - seconds(20);
+  EXPECT_FALSE(JudgeReplica(s, kNow, kTimeout).alive);
+  EXPECT_NE(JudgeReplica(s, kNow, kTimeout).message.find("reports no plan"), std::string::npos);
 }
 
 TEST(ShardLivenessTest, AStartingPodNotReportingIsJudgedByItsHeartbeats) {
@@ -156,6 +163,9 @@ TEST(ShardLivenessTest, NotReadyAfterReadyIsDownAtOnceEvenUnremembered) {
   EXPECT_EQ(l.reason, "PodNotReady");
   EXPECT_FALSE(PodWasReady(*Starting(7, 0).pod));
   EXPECT_TRUE(PodWasReady(ReadyPod()));
+  EXPECT_TRUE(PodIsReady(ReadyPod()));
+  EXPECT_FALSE(PodIsReady(*s.pod));
+  EXPECT_FALSE(PodIsReady(json{{"metadata", {{"name", "new"}}}}));  // no status yet
   // Unparseable times say nothing: the pod counts as starting.
   s.pod->at("status")["startTime"] = "yesterday";
   EXPECT_FALSE(PodWasReady(*s.pod));
@@ -191,6 +201,7 @@ TEST(ShardLivenessTest, MalformedPodsAreNoSignalNotACrash) {
     s.pod = pod;
     EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive) << pod.dump();
     EXPECT_FALSE(PodWasReady(pod));
+    EXPECT_FALSE(PodIsReady(pod));
     EXPECT_EQ(PodUid(pod), "");
   }
 }

@@ -384,7 +384,48 @@ spec:
     ASSERT_TRUE(WaitFor(Every(300ms, [&] { return Steady(shards); }), timeout))
         << cluster_->Kubectl({"get", "pods,scrapeshards", "-A", "-o", "wide"}).out
         << cluster_->JsonPath("scrapepool main", ".status.conditions", kNs);
-    if (started_up_ms_ == 0) started_up_ms_ = static_cast<int64_t>(UnixNow() * 1000);
+    if (started_up_ms_ != 0) return;
+    started_up_ms_ = static_cast<int64_t>(UnixNow() * 1000);
+    {  // Why shards were judged lost while the pool started, if they were.
+      auto events = json::parse(cluster_->Kubectl({"get", "events", "-n", kNs, "-o", "json"}).out,
+                                nullptr, false);
+      if (!events.is_discarded()) {
+        for (const auto& e : events.value("items", json::array())) {
+          if (e.value("reason", "") == "ShardLost") {
+            std::cout << "start-up: ShardLost " << e.value("message", "") << "\n";
+          }
+        }
+      }
+    }
+    WaitFor(Every(500ms,
+                  [&] {
+                    startup_moves_without_handoff_ =
+                        OperatorCounter("shardwise_assignment_moved_without_handoff_total");
+                    return startup_moves_without_handoff_ >= 0;
+                  }),
+            10s);
+  }
+
+  // A counter of the leading operator's /metrics (HTTPS, verified with the CA it
+  // publishes), summed over its series; -1 when it does not answer.
+  double OperatorCounter(const std::string& name) {
+    const std::string leader =
+        cluster_->JsonPath("lease shardwise-operator", ".spec.holderIdentity", kNs);
+    if (leader.empty()) return -1;
+    http::ClientRequest req{.url = "https://" + cluster_->PodIp(leader, kNs) + ":8080/metrics"};
+    req.tls.ca_pem = cluster_->JsonPath("configmap/shardwise-ca", ".data.ca\\.crt", kNs);
+    req.tls.server_name = std::string("shardwise-operator.") + kNs + ".svc";
+    auto r = client_.DoSync(req);
+    if (!r.ok() || r->status != 200) return -1;
+    double sum = 0;
+    std::istringstream in(r->body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(name, 0) == 0 && line.size() > name.size() &&
+          (line[name.size()] == '{' || line[name.size()] == ' ')) {
+        sum += std::atof(line.substr(line.rfind(' ')).c_str());
+      }
+    }
+    return sum;
   }
 
   // Samples of a target forwarded by one scraper while another still forwards it, up to
@@ -602,6 +643,10 @@ spec:
         DoubleForwarded(up_senders_, started_up_ms_, &doubled, &first_doubled);
     std::cout << "start-up: " << startup_doubles << " up samples forwarded by a second scraper "
               << "while another still forwarded the target (" << doubled.size() << " targets)\n";
+    std::cout << "start-up: " << startup_moves_without_handoff_
+              << " targets moved without a handoff (the leader's "
+                 "shardwise_assignment_moved_without_handoff_total when first steady; -1: no "
+                 "answer)\n";
     EXPECT_GT(started_up_ms_, 0);
     EXPECT_EQ(startup_doubles, 0) << "in " << doubled.size() << " targets, first " << first_doubled;
     std::vector<std::string> during, before;
@@ -632,6 +677,7 @@ spec:
   std::map<std::string, std::map<int64_t, std::set<std::string>>> up_senders_;
   std::vector<std::pair<double, std::string>> stale_;  // received at (Unix s), series
   int64_t started_up_ms_ = 0;                          // when the pool was first steady (Unix ms)
+  double startup_moves_without_handoff_ = -1;          // the operator's count then
   std::vector<std::string> conflicts_;
 };
 
