@@ -125,7 +125,9 @@ spec:
   };
   ASSERT_TRUE(WaitFor([&] { return count(":true:true") == 2; }, std::chrono::seconds(30))) << seen;
   r = cluster.Kubectl({"get", slice, "-l", "kubernetes.io/service-name=gated"});
-  EXPECT_THAT(r.out, ContainsRegex("gated-[a-z0-9]+ +IPv4 +9000 +127\\.1\\.[0-9.]+,127\\.1\\."));
+  // Pod addresses come from the simulator's own 127.B.0.0/16 block (kubelet/address_block).
+  EXPECT_THAT(r.out, ContainsRegex("gated-[a-z0-9]+ +IPv4 +9000 +127\\.[0-9]+\\.[0-9]+\\.[0-9]+,"
+                                   "127\\.[0-9]+\\.[0-9]+\\.[0-9]+ "));
 
   // The probe fails: ready=false, serving=false.
   std::ofstream(gate) << "x";
