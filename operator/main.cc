@@ -569,7 +569,9 @@ int main(int argc, char** argv) {
   if (leader_label) leader_label->Stop();
   controller.Stop();
   for (auto& w : watched) w.informer->Stop();
-  events.Flush(std::chrono::seconds(2));
+  // Events such as "stopped leading" are what a person reads after a failover; the pod's
+  // grace period (30 s by default) leaves room to wait for a slow API server.
+  if (!events.Flush(std::chrono::seconds(5))) log::Warn("exiting with Events not yet recorded");
   app.server().Stop();
   return 0;
 }
