@@ -5,6 +5,8 @@
 #include <bit>
 #include <cstring>
 
+#include "common/varint.h"
+
 namespace shardwise::remotewrite {
 namespace {
 
@@ -18,24 +20,6 @@ constexpr uint8_t kTagName = (1 << 3) | 2;         // Label.name
 constexpr uint8_t kTagValue = (2 << 3) | 2;        // Label.value
 constexpr uint8_t kTagSampleValue = (1 << 3) | 1;  // Sample.value (fixed64)
 constexpr uint8_t kTagTimestamp = (2 << 3) | 0;    // Sample.timestamp (varint)
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-char* PutVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
 
 uint64_t DoubleBits(double v) {
   uint64_t bits;

@@ -4,6 +4,7 @@
 
 #include "common/log/log.h"
 #include "common/metrics/registry.h"
+#include "common/varint.h"
 #include "scraper/remotewrite/encoder.h"
 
 namespace shardwise::remotewrite {
@@ -16,19 +17,11 @@ constexpr char kTagFamily = (2 << 3) | 2;    // MetricMetadata.metric_family_nam
 constexpr char kTagHelp = (4 << 3) | 2;      // MetricMetadata.help
 constexpr char kTagUnit = (5 << 3) | 2;      // MetricMetadata.unit
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
 // proto3: empty strings and the zero enum value are not written.
 void PutString(std::string* out, char tag, std::string_view s) {
   if (s.empty()) return;
   out->push_back(tag);
-  PutVarint(out, s.size());
+  AppendVarint(out, s.size());
   out->append(s);
 }
 
@@ -59,13 +52,13 @@ void EncodeMetadataRequest(std::span<const storage::MetricMetadata> metadata, st
     entry.clear();
     if (m.type != storage::MetricType::kUnknown) {
       entry.push_back(kTagType);
-      PutVarint(&entry, static_cast<uint64_t>(m.type));
+      AppendVarint(&entry, static_cast<uint64_t>(m.type));
     }
     PutString(&entry, kTagFamily, m.family);
     PutString(&entry, kTagHelp, m.help);
     PutString(&entry, kTagUnit, m.unit);
     out->push_back(kTagMetadata);
-    PutVarint(out, entry.size());
+    AppendVarint(out, entry.size());
     out->append(entry);
   }
 }

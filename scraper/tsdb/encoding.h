@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/varint.h"
+
 namespace shardwise::tsdb {
 
 // Differences of timestamps that may be anything (a target can expose any timestamp, a
@@ -28,13 +30,7 @@ inline int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
-inline void PutUvarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
+inline void PutUvarint(std::string* out, uint64_t v) { AppendVarint(out, v); }
 inline void PutVarint(std::string* out, int64_t v) { PutUvarint(out, ZigZag(v)); }
 
 inline void PutFixed32(std::string* out, uint32_t v) {

@@ -4,26 +4,10 @@
 #include <cstring>
 #include <iterator>
 
+#include "common/varint.h"
+
 namespace shardwise::tsdb {
 namespace {
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-unsigned char* PutVarint(unsigned char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<unsigned char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<unsigned char>(v);
-  return p;
-}
 
 // Block sizes glibc malloc serves without slack: 16-byte steps minus its 8-byte header.
 size_t MallocFit(size_t bytes) { return (bytes + 8 + 15) / 16 * 16 - 8; }

@@ -1,0 +1,40 @@
+// LEB128 unsigned varints written into a caller-sized buffer: the wire format of protobuf
+// and of Prometheus's TSDB files. VarintSize tells how many bytes PutVarint will write, so
+// a caller can size its buffer exactly once and then write without bounds checks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace shardwise {
+
+constexpr size_t kMaxVarintBytes = 10;
+
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Writes `v` at `p` (VarintSize(v) bytes) and returns the byte after it. Byte is char or
+// unsigned char.
+template <typename Byte>
+Byte* PutVarint(Byte* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<Byte>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<Byte>(v);
+  return p;
+}
+
+inline void AppendVarint(std::string* out, uint64_t v) {
+  char buf[kMaxVarintBytes];
+  out->append(buf, PutVarint(buf, v));
+}
+
+}  // namespace shardwise
