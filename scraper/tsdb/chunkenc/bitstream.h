@@ -8,6 +8,12 @@
 
 namespace shardwise::tsdb::chunkenc {
 
+// Whether `v` fits a `bits`-wide two's-complement field (the delta-of-delta buckets).
+inline bool FitsSigned(int64_t v, int bits) {
+  const int64_t lim = int64_t{1} << (bits - 1);
+  return v >= -lim && v < lim;
+}
+
 // Buffer: a byte string with push_back(char) and back() (std::string, ChunkBuffer).
 template <typename Buffer>
 class BasicBitWriter {
@@ -37,6 +43,14 @@ class BasicBitWriter {
       out_->back() = static_cast<char>(static_cast<uint8_t>(out_->back()) | (chunk << free_));
       n -= take;
     }
+  }
+  // An unsigned LEB128 varint, byte by byte at the current bit position.
+  void WriteVarint(uint64_t v) {
+    while (v >= 0x80) {
+      WriteBits((v & 0x7F) | 0x80, 8);
+      v >>= 7;
+    }
+    WriteBits(v, 8);
   }
   int free_bits() const { return free_; }
 
@@ -71,6 +85,21 @@ class BitReader {
     }
     *v = out;
     return true;
+  }
+  // The counterpart of BasicBitWriter::WriteVarint; false when the stream ends first or the
+  // varint runs past 10 bytes.
+  bool ReadVarint(uint64_t* v) {
+    uint64_t out = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      uint64_t byte;
+      if (!ReadBits(8, &byte)) return false;
+      out |= (byte & 0x7F) << shift;
+      if (byte < 0x80) {
+        *v = out;
+        return true;
+      }
+    }
+    return false;
   }
 
  private:

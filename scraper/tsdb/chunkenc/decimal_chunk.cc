@@ -25,33 +25,6 @@ std::optional<int64_t> ToDecimal(double v, int e) {
   return n;
 }
 
-bool FitsSigned(int64_t v, int bits) {
-  int64_t lim = int64_t{1} << (bits - 1);
-  return v >= -lim && v < lim;
-}
-
-void WriteVarintBits(BitWriter& w, uint64_t v) {
-  while (v >= 0x80) {
-    w.WriteBits((v & 0x7F) | 0x80, 8);
-    v >>= 7;
-  }
-  w.WriteBits(v, 8);
-}
-
-bool ReadVarintBits(BitReader& r, uint64_t* v) {
-  uint64_t out = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    uint64_t byte;
-    if (!r.ReadBits(8, &byte)) return false;
-    out |= (byte & 0x7F) << shift;
-    if (byte < 0x80) {
-      *v = out;
-      return true;
-    }
-  }
-  return false;
-}
-
 struct Bucket {
   uint64_t prefix;
   int prefix_bits;
@@ -125,14 +98,14 @@ std::optional<std::string> EncodeDecimal(std::span<const TimedValue> samples) {
   for (size_t i = 0; i < samples.size(); ++i) {
     int64_t t = samples[i].t;
     if (i == 0) {
-      WriteVarintBits(w, ZigZag(t));
-      WriteVarintBits(w, ZigZag(ints[0]));
+      w.WriteVarint(ZigZag(t));
+      w.WriteVarint(ZigZag(ints[0]));
       prev_t = t;
       continue;
     }
     int64_t delta = WrappingSub(t, prev_t);
     if (i == 1) {
-      WriteVarintBits(w, ZigZag(delta));
+      w.WriteVarint(ZigZag(delta));
     } else {
       WriteBucketed(w, WrappingSub(delta, prev_delta), kTimeBuckets);
     }
@@ -167,13 +140,13 @@ bool DecimalIterator::Next() {
   bool ok = true;
   if (read_ == 0) {
     uint64_t t = 0, n = 0;
-    ok = ReadVarintBits(r_, &t) && ReadVarintBits(r_, &n);
+    ok = r_.ReadVarint(&t) && r_.ReadVarint(&n);
     t_ = UnZigZag(t);
     n_ = UnZigZag(n);
   } else {
     if (read_ == 1) {
       uint64_t d = 0;
-      ok = ReadVarintBits(r_, &d);
+      ok = r_.ReadVarint(&d);
       delta_ = UnZigZag(d);
     } else {
       int64_t dod = 0;

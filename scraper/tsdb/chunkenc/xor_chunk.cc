@@ -6,22 +6,6 @@
 #include "scraper/tsdb/encoding.h"
 
 namespace shardwise::tsdb::chunkenc {
-namespace {
-
-void WriteVarintBits(BasicBitWriter<ChunkBuffer>& w, uint64_t v) {
-  while (v >= 0x80) {
-    w.WriteBits((v & 0x7F) | 0x80, 8);
-    v >>= 7;
-  }
-  w.WriteBits(v, 8);
-}
-
-bool FitsSigned(int64_t v, int bits) {
-  int64_t lim = int64_t{1} << (bits - 1);
-  return v >= -lim && v < lim;
-}
-
-}  // namespace
 
 ChunkBuffer::ChunkBuffer(const ChunkBuffer& o) { *this = o; }
 
@@ -66,12 +50,12 @@ void XorAppender::Append(int64_t t, double v) {
   }
   BasicBitWriter<ChunkBuffer> w(&data_, free_bits_);
   if (num_ == 0) {
-    WriteVarintBits(w, ZigZag(t));
+    w.WriteVarint(ZigZag(t));
     w.WriteBits(bits, 64);
     v_bits_ = bits;
   } else if (num_ == 1) {
     delta_ = WrappingSub(t, t_);
-    WriteVarintBits(w, ZigZag(delta_));
+    w.WriteVarint(ZigZag(delta_));
     WriteValue(w, bits);
   } else {
     int64_t delta = WrappingSub(t, t_);
@@ -148,20 +132,6 @@ double XorIterator::v() const {
   return d;
 }
 
-bool XorIterator::ReadVarintBits(uint64_t* v) {
-  uint64_t out = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    uint64_t byte;
-    if (!r_.ReadBits(8, &byte)) return false;
-    out |= (byte & 0x7F) << shift;
-    if (byte < 0x80) {
-      *v = out;
-      return true;
-    }
-  }
-  return false;
-}
-
 bool XorIterator::ReadValue() {
   bool bit;
   if (!r_.ReadBit(&bit)) return false;
@@ -187,11 +157,11 @@ bool XorIterator::Next() {
   bool ok = true;
   if (read_ == 0) {
     uint64_t t;
-    ok = ReadVarintBits(&t) && r_.ReadBits(64, &v_bits_);
+    ok = r_.ReadVarint(&t) && r_.ReadBits(64, &v_bits_);
     t_ = UnZigZag(t);
   } else if (read_ == 1) {
     uint64_t d;
-    ok = ReadVarintBits(&d);
+    ok = r_.ReadVarint(&d);
     delta_ = UnZigZag(d);
     t_ = WrappingAdd(t_, delta_);
     ok = ok && ReadValue();

@@ -90,7 +90,6 @@ class XorIterator {
   bool error() const { return error_; }
 
  private:
-  bool ReadVarintBits(uint64_t* v);
   bool ReadValue();
   BitReader r_;
   int total_ = 0;
