@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -176,12 +177,18 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
   // head's cardinality at /tsdb-status.
   const std::string scraper =
       "http://" + cluster.PodIp("shardwise-main-0-0", "shardwise-system") + ":9091";
-  Browser starg = Chromium(scraper + "/targets", "", profile);
-  ASSERT_EQ(starg.run.exit_code, 0) << starg.run.Describe();
+  // A target the scraper was just handed shows "unknown" until its first scrape, as in
+  // Prometheus, so the page is read again until every row has a health.
+  Browser starg;
+  auto all_up = [&] {
+    starg = Chromium(scraper + "/targets", "", profile);
+    if (starg.run.exit_code != 0) return false;
+    auto rows = Rows(starg.dom, "data-health=");
+    return !rows.empty() &&
+           std::all_of(rows.begin(), rows.end(), [](auto& t) { return t["data-health"] == "up"; });
+  };
+  EXPECT_TRUE(WaitFor(all_up, 60s)) << starg.run.Describe() << starg.dom;
   EXPECT_EQ(starg.console, "");
-  auto scraped = Rows(starg.dom, "data-health=");
-  EXPECT_FALSE(scraped.empty()) << starg.dom;
-  for (auto& t : scraped) EXPECT_EQ(t["data-health"], "up") << t["data-url"];
   Browser tsdb = Chromium(scraper + "/tsdb-status", "", profile);
   ASSERT_EQ(tsdb.run.exit_code, 0) << tsdb.run.Describe();
   EXPECT_EQ(tsdb.console, "");
