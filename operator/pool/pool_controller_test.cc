@@ -30,6 +30,18 @@ int64_t UnixMs(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+json Pod(int shard, bool ready, bool terminated = false) {
+  json container = {{"name", "scraper"}, {"ready", ready}};
+  container["state"] = terminated ? json{{"terminated", {{"reason", "Error"}, {"exitCode", 137}}}}
+                                  : json{{"running", json::object()}};
+  return {{"metadata", {{"name", endpoint::PodName("main", shard, 0)}, {"namespace", "mon"}}},
+          {"spec", {{"containers", {{{"name", "scraper"}}}}}},
+          {"status",
+           {{"phase", "Running"},
+            {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}},
+            {"containerStatuses", {container}}}}};
+}
+
 class PoolControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -178,6 +190,31 @@ class PoolControllerTest : public ::testing::Test {
   void ReportAll(int shards) {
     for (int s = 0; s < shards; ++s) ReportRunning(s, 0);
   }
+  // A pool of two shards whose scrapers run their plans (with Ready pods when `pods`).
+  // Returns shard 1's plan.
+  plan::ScrapePlan TwoShardsRunning(bool pods = false) {
+    CreatePool(2);
+    NewController();
+    Reconcile();
+    for (int s = 0; pods && s < 2; ++s) pods_.Upsert(Ptr(Pod(s, true)));
+    ReportAll(2);
+    Reconcile();
+    return *plans_->Get({"mon", "main", 1, 0});
+  }
+  // The scrapers' side of a scale-down's handoffs: both report (the new owner's report sets
+  // the cutovers), then the new owner scrapes after the cutovers, completing the handoffs.
+  void CompleteHandoffsToShardZero() {
+    ReportAll(2);
+    Reconcile();
+    const plan::ScrapePlan incoming = *plans_->Get({"mon", "main", 0, 0});
+    for (const auto& t : incoming.targets) {
+      if (t.handoff == plan::Handoff::kIncoming) {
+        EXPECT_GT(t.cutover_unix_ms, 0);
+      }
+    }
+    ReportRunning(0, 0, Clock::now() + 1s);
+    Reconcile();
+  }
 
   json ShardStatus(int shard) {
     auto r = client_->Get(kube::resources::kScrapeShards, "mon", ScrapeShardName("main", shard));
@@ -225,18 +262,6 @@ class PoolControllerTest : public ::testing::Test {
   std::unique_ptr<PoolController> controller_;
   double series_per_target_ = 10;
 };
-
-json Pod(int shard, bool ready, bool terminated = false) {
-  json container = {{"name", "scraper"}, {"ready", ready}};
-  container["state"] = terminated ? json{{"terminated", {{"reason", "Error"}, {"exitCode", 137}}}}
-                                  : json{{"running", json::object()}};
-  return {{"metadata", {{"name", endpoint::PodName("main", shard, 0)}, {"namespace", "mon"}}},
-          {"spec", {{"containers", {{{"name", "scraper"}}}}}},
-          {"status",
-           {{"phase", "Running"},
-            {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}},
-            {"containerStatuses", {container}}}}};
-}
 
 TEST_F(PoolControllerTest, ADeadPodsShardIsLostAtOnceAndCountsForNothing) {
   CreatePool(3);
@@ -430,12 +455,7 @@ TEST_F(PoolControllerTest, AShardNeverHeardFromIsLostAfterTheTimeout) {
 }
 
 TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
-  CreatePool(2);
-  NewController();
-  Reconcile();
-  ReportAll(2);
-  Reconcile();
-  const size_t moving = plans_->Get({"mon", "main", 1, 0})->targets.size();
+  const size_t moving = TwoShardsRunning().targets.size();
   ASSERT_GT(moving, 0u);
 
   Scale(1);
@@ -444,17 +464,7 @@ TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
   ASSERT_EQ(draining->targets.size(), moving);
   for (const auto& t : draining->targets) EXPECT_EQ(t.handoff, plan::Handoff::kOutgoing);
   EXPECT_EQ(ShardStatus(1).value("phase", ""), "Draining");
-  // The new owner scrapes: a cutover is set; it scrapes after it: the handoff completes.
-  ReportAll(2);
-  Reconcile();
-  const plan::ScrapePlan incoming = *plans_->Get({"mon", "main", 0, 0});
-  for (const auto& t : incoming.targets) {
-    if (t.handoff == plan::Handoff::kIncoming) {
-      EXPECT_GT(t.cutover_unix_ms, 0);
-    }
-  }
-  ReportRunning(0, 0, Clock::now() + 1s);
-  Reconcile();
+  CompleteHandoffsToShardZero();
 
   // The drained shard gets an empty plan (not a 404) and stays until it reports running it.
   auto empty = plans_->Get({"mon", "main", 1, 0});
@@ -489,19 +499,11 @@ TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
 // A drained shard whose scraper runs but never confirms the empty plan (here: it keeps
 // reporting its old plan) holds the scale-down up for one heartbeat timeout, no longer.
 TEST_F(PoolControllerTest, ADrainedShardThatNeverConfirmsGoesAfterTheHeartbeatTimeout) {
-  CreatePool(2);
-  NewController();
-  Reconcile();
-  ReportAll(2);
-  Reconcile();
-  const plan::ScrapePlan old = *plans_->Get({"mon", "main", 1, 0});
+  const plan::ScrapePlan old = TwoShardsRunning();
   ASSERT_FALSE(old.targets.empty());
   Scale(1);
   Reconcile();
-  ReportAll(2);
-  Reconcile();
-  ReportRunning(0, 0, Clock::now() + 1s);
-  Reconcile();
+  CompleteHandoffsToShardZero();
   ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
   const auto drained_at = Clock::now();
 
@@ -541,18 +543,10 @@ TEST_F(PoolControllerTest, ADrainedShardThatNeverConfirmsGoesAfterTheHeartbeatTi
 
 // A drained shard whose pod is gone goes at once, with the reason.
 TEST_F(PoolControllerTest, ADrainedShardWhoseScraperIsNotRunningGoesAtOnce) {
-  CreatePool(2);
-  NewController();
-  Reconcile();
-  for (int s = 0; s < 2; ++s) pods_.Upsert(Ptr(Pod(s, true)));
-  ReportAll(2);
-  Reconcile();
+  TwoShardsRunning(/*pods=*/true);
   Scale(1);
   Reconcile();
-  ReportAll(2);
-  Reconcile();
-  ReportRunning(0, 0, Clock::now() + 1s);
-  Reconcile();
+  CompleteHandoffsToShardZero();
   ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
   // NotReady is no proof that it stopped scraping: the shard waits.
   pods_.Upsert(Ptr(Pod(1, false)));
