@@ -23,6 +23,7 @@
 
 #include "common/http/client.h"
 #include "common/testing/test_util.h"
+#include "tests/e2e/fleet.h"
 #include "tests/e2e/local_cluster.h"
 
 namespace shardwise::testing {
@@ -30,11 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-std::string Source() {
-  const char* s = std::getenv("SHARDWISE_SOURCE_DIR");
-  return s ? s : ".";
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -69,7 +65,7 @@ constexpr char kExternalRules[] = R"(externalRules:
   metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'
 )";
 
-constexpr char kWorkload[] = R"(apiVersion: shardwise.io/v1alpha1
+constexpr char kPool[] = R"(apiVersion: shardwise.io/v1alpha1
 kind: ScrapePool
 metadata: {name: main, namespace: shardwise-system}
 spec:
@@ -78,49 +74,15 @@ spec:
   monitorNamespaceSelector: {}
   scrapeDefaults: {interval: 2s, timeout: 1s}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sample-app, namespace: default, labels: {app: sample-app}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: sample-app}}
-  template:
-    metadata: {labels: {app: sample-app}}
-    spec:
-      containers:
-        - name: app
-          image: shardwise/sample-app:0.1.0
-          args: ["--listen-address=$(POD_IP):8080"]
-          env:
-            - name: POD_IP
-              valueFrom: {fieldRef: {fieldPath: status.podIP}}
-          ports: [{name: metrics, containerPort: 8080}]
-          readinessProbe:
-            httpGet: {path: /readyz, port: metrics}
-            periodSeconds: 2
----
-apiVersion: v1
-kind: Service
-metadata: {name: sample-app, namespace: default, labels: {app: sample-app}}
-spec:
-  selector: {app: sample-app}
-  ports: [{name: metrics, port: 8080, targetPort: metrics}]
----
-# The labels prometheus-adapter's walkthrough expects, as its Prometheus relabels them.
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata: {name: sample-app, namespace: default, labels: {shardwise.io/pool: main}}
-spec:
-  selector: {matchLabels: {app: sample-app}}
-  endpoints:
-    - port: metrics
-      interval: 2s
-      relabelings:
-        - {sourceLabels: [__meta_kubernetes_namespace], targetLabel: kubernetes_namespace}
-        - {sourceLabels: [__meta_kubernetes_pod_name], targetLabel: kubernetes_pod_name}
 )";
 
-// About 1 request/s per pod without load (scrapes and readiness probes); the burst's rate
+// The labels prometheus-adapter's walkthrough expects, as its Prometheus relabels them.
+constexpr char kRelabelings[] = R"(    relabelings:
+    - {sourceLabels: [__meta_kubernetes_namespace], targetLabel: kubernetes_namespace}
+    - {sourceLabels: [__meta_kubernetes_pod_name], targetLabel: kubernetes_pod_name}
+)";
+
+// About 1.5 requests/s per pod without load (scrapes and readiness probes); the burst's rate
 // over [2m] passes 10/s within seconds, asking for 3 pods.
 constexpr char kHpa[] = R"(apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -185,28 +147,25 @@ class CustomMetricsE2ETest : public ::testing::Test {
 };
 
 TEST_F(CustomMetricsE2ETest, HpaScalesTheSampleAppOnItsRequestRate) {
-  const std::string src = Source();
-  auto crds = Kubectl(
-      {"apply", "-f", src + "/crds/monitoring.coreos.com/", "-f", src + "/crds/shardwise.io/"});
-  ASSERT_EQ(crds.exit_code, 0) << crds.Describe();
-  ASSERT_TRUE(cluster_->WaitForCondition("crd/scrapepools.shardwise.io", "Established", ""));
-  ASSERT_TRUE(
-      cluster_->WaitForCondition("crd/servicemonitors.monitoring.coreos.com", "Established", ""));
+  Status crds = ApplyCrds(*cluster_);
+  ASSERT_TRUE(crds.ok()) << crds.ToString();
 
   // The operator as manifests/ deploys it, the ConfigMap replaced by the adapter's
   // configuration (what a user migrating from prometheus-adapter does), one replica, and
   // short intervals for the test.
-  auto base = Kubectl({"apply", "-f", src + "/manifests/namespace.yaml", "-f",
-                       src + "/manifests/rbac.yaml", "-f", src + "/manifests/custom-metrics.yaml"});
+  auto base = Kubectl({"apply", "-f", LocalCluster::SourcePath("manifests/namespace.yaml"), "-f",
+                       LocalCluster::SourcePath("manifests/rbac.yaml"), "-f",
+                       LocalCluster::SourcePath("manifests/custom-metrics.yaml")});
   ASSERT_EQ(base.exit_code, 0) << base.Describe();
-  std::string config =
-      ReadFile(src + "/operator/custommetrics/testdata/config_walkthrough.yaml") + kExternalRules;
+  std::string config = ReadFile(LocalCluster::SourcePath(
+                           "operator/custommetrics/testdata/config_walkthrough.yaml")) +
+                       kExternalRules;
   auto cm = cluster_->Apply(
       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shardwise-custom-metrics, namespace: "
       "shardwise-system}\ndata:\n  config.yaml: |\n" +
       Indent(config, "    "));
   ASSERT_EQ(cm.exit_code, 0) << cm.Describe();
-  std::string op = ReadFile(src + "/manifests/operator.yaml");
+  std::string op = ReadFile(LocalCluster::SourcePath("manifests/operator.yaml"));
   op = Replace(op, "replicas: 2", "replicas: 1");
   op = Replace(op,
                "            - --custom-metrics.config=/etc/shardwise/custom-metrics/config.yaml\n",
@@ -216,7 +175,9 @@ TEST_F(CustomMetricsE2ETest, HpaScalesTheSampleAppOnItsRequestRate) {
                "            - --rebuild-wait=1s\n");
   auto deployed = cluster_->Apply(op);
   ASSERT_EQ(deployed.exit_code, 0) << deployed.Describe();
-  auto workload = cluster_->Apply(kWorkload);
+  auto workload =
+      cluster_->Apply(std::string(kPool) +
+                      SampleAppYaml({.ns = "default", .service = true, .endpoint = kRelabelings}));
   ASSERT_EQ(workload.exit_code, 0) << workload.Describe();
 
   ASSERT_TRUE(cluster_->WaitForJsonPath("deployment/shardwise-operator", ".status.readyReplicas",

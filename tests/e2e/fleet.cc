@@ -3,12 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "common/testing/test_util.h"
 #include "scraper/remotewrite/test_receiver.h"
+#include "scraper/storage/appender.h"
 
 namespace shardwise::testing {
 namespace {
@@ -16,57 +17,87 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-bool IsStaleMarker(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return bits == 0x7ff0000000000002ULL;
-}
-
-std::string SourceDir() {
-  const char* dir = std::getenv("SHARDWISE_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
-// The sample apps: each binds its pod IP, exports what /control asks for, and is scraped
-// through a PodMonitor the pool "main" selects.
-std::string SampleApps(int replicas, const std::string& interval) {
-  return R"(apiVersion: v1
-kind: Namespace
-metadata: {name: apps}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sample-app, namespace: apps, labels: {app: sample-app}}
-spec:
-  replicas: )" +
-         std::to_string(replicas) +
-         R"(
-  selector: {matchLabels: {app: sample-app}}
-  template:
-    metadata: {labels: {app: sample-app}}
-    spec:
-      containers:
-      - name: app
-        image: shardwise/sample-app:0.1.0
-        args: ["--listen-address=$(POD_IP):8080", "--series=0"]
-        env:
-        - name: POD_IP
-          valueFrom: {fieldRef: {fieldPath: status.podIP}}
-        ports: [{name: metrics, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /readyz, port: metrics}
-          periodSeconds: 1
----
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata: {name: sample-app, namespace: apps, labels: {shardwise.io/pool: main}}
-spec:
-  selector: {matchLabels: {app: sample-app}}
-  podMetricsEndpoints: [{port: metrics, interval: )" +
-         interval + "}]\n";
+Status Must(const CommandResult& r, const std::string& what) {
+  return r.exit_code == 0 ? Status::OK() : Status::Internal(what + ": " + r.Describe());
 }
 
 }  // namespace
+
+Status ApplyCrds(const LocalCluster& cluster) {
+  if (Status s = Must(
+          cluster.Kubectl({"apply", "-f", LocalCluster::SourcePath("crds/monitoring.coreos.com/"),
+                           "-f", LocalCluster::SourcePath("crds/shardwise.io/")}),
+          "kubectl apply -f crds/");
+      !s.ok())
+    return s;
+  if (!cluster.WaitForCondition("crd --all", "Established", "", 30s))
+    return Status::Unavailable("CRDs not Established");
+  return Status::OK();
+}
+
+Status ApplyOperator(const LocalCluster& cluster, const std::vector<std::string>& operator_args) {
+  const std::string manifests = LocalCluster::SourcePath("manifests");
+  if (operator_args.empty())
+    return Must(cluster.Kubectl({"apply", "-k", manifests + "/"}), "kubectl apply -k manifests/");
+  const std::filesystem::path overlay = cluster.dir() + "/operator-overlay";
+  std::filesystem::create_directories(overlay);
+  std::ofstream out(overlay / "kustomization.yaml");
+  out << "resources:\n- " << std::filesystem::relative(manifests, overlay).string()
+      << "\npatches:\n- target: {kind: Deployment, name: shardwise-operator}\n  patch: |-\n";
+  for (const auto& arg : operator_args) {
+    out << "    - op: add\n      path: /spec/template/spec/containers/0/args/-\n"
+        << "      value: \"" << arg << "\"\n";
+  }
+  out.close();
+  if (!out) return Status::Internal("cannot write " + (overlay / "kustomization.yaml").string());
+  return Must(cluster.Kubectl({"apply", "-k", overlay.string()}),
+              "kubectl apply -k manifests/ with " + std::to_string(operator_args.size()) +
+                  " operator args");
+}
+
+std::string SampleAppYaml(const SampleApp& app) {
+  const std::string meta = "{name: " + app.name + ", namespace: " + app.ns;
+  const std::string selector = "{app: " + app.name + "}";
+  std::ostringstream y;
+  y << "apiVersion: apps/v1\nkind: Deployment\n"
+    << "metadata: " << meta << ", labels: " << selector << "}\n"
+    << "spec:\n"
+    << "  replicas: " << app.replicas << "\n"
+    << "  selector: {matchLabels: " << selector << "}\n"
+    << "  template:\n"
+    << "    metadata: {labels: " << selector << "}\n"
+    << "    spec:\n"
+    << "      containers:\n"
+    << "      - name: app\n"
+    << "        image: shardwise/sample-app:0.1.0\n"
+    << "        args: [\"--listen-address=$(POD_IP):8080\", \"--series=" << app.series << "\"";
+  for (const auto& a : app.args) y << ", \"" << a << "\"";
+  y << "]\n"
+    << "        env:\n"
+    << "        - name: POD_IP\n"
+    << "          valueFrom: {fieldRef: {fieldPath: status.podIP}}\n"
+    << "        ports: [{name: metrics, containerPort: 8080}]\n"
+    << "        readinessProbe:\n"
+    << "          httpGet: {path: /readyz, port: metrics}\n"
+    << "          periodSeconds: 1\n";
+  if (app.service) {
+    y << "---\napiVersion: v1\nkind: Service\n"
+      << "metadata: " << meta << ", labels: " << selector << "}\n"
+      << "spec:\n"
+      << "  selector: " << selector << "\n"
+      << "  ports: [{name: metrics, port: 8080, targetPort: metrics}]\n";
+  }
+  y << "---\napiVersion: monitoring.coreos.com/v1\n"
+    << "kind: " << (app.service ? "ServiceMonitor" : "PodMonitor") << "\n"
+    << "metadata: " << meta << ", labels: {shardwise.io/pool: main}}\n"
+    << "spec:\n"
+    << "  selector: {matchLabels: " << selector << "}\n"
+    << "  " << (app.service ? "endpoints" : "podMetricsEndpoints") << ":\n"
+    << "  - port: metrics\n"
+    << "    interval: " << app.interval << "\n"
+    << app.endpoint;
+  return y.str();
+}
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -105,7 +136,7 @@ Status Fleet::Start() {
                       for (const auto& ts : decoded->timeseries()) {
                         for (const auto& s : ts.samples()) {
                           ++received_;
-                          if (IsStaleMarker(s.value()))
+                          if (storage::IsStaleNaN(s.value()))
                             stale_.push_back(remotewrite::testing::SeriesString(ts));
                         }
                       }
@@ -114,29 +145,24 @@ Status Fleet::Start() {
   if (Status s = receiver_->Start(); !s.ok()) return s;
   if (Status s = cluster_.Start(); !s.ok()) return s;
 
-  const std::string src = SourceDir();
-  auto must = [](const CommandResult& r, const std::string& what) {
-    return r.exit_code == 0 ? Status::OK() : Status::Internal(what + ": " + r.Describe());
-  };
-  if (Status s = must(cluster_.Kubectl({"apply", "-f", src + "/crds/monitoring.coreos.com/", "-f",
-                                        src + "/crds/shardwise.io/"}),
-                      "kubectl apply -f crds/");
-      !s.ok())
-    return s;
-  if (!cluster_.WaitForCondition("crd --all", "Established", "", 30s))
-    return Status::Unavailable("CRDs not Established");
-  if (Status s = must(cluster_.Kubectl({"apply", "-k", src + "/manifests/"}),
-                      "kubectl apply -k manifests/");
-      !s.ok())
-    return s;
+  if (Status s = ApplyCrds(cluster_); !s.ok()) return s;
+  if (Status s = ApplyOperator(cluster_, options_.operator_args); !s.ok()) return s;
   if (options_.custom_metrics) {
-    if (Status s = must(cluster_.Kubectl({"apply", "-f", src + "/manifests/custom-metrics.yaml"}),
-                        "kubectl apply -f manifests/custom-metrics.yaml");
+    if (Status s =
+            Must(cluster_.Kubectl(
+                     {"apply", "-f", LocalCluster::SourcePath("manifests/custom-metrics.yaml")}),
+                 "kubectl apply -f manifests/custom-metrics.yaml");
         !s.ok())
       return s;
   }
-  if (Status s = must(cluster_.Apply(SampleApps(options_.sample_apps, options_.scrape_interval)),
-                      "sample apps");
+  const std::string apps = SampleAppYaml({.ns = kAppNamespace,
+                                          .replicas = options_.sample_apps,
+                                          .series = options_.sample_app_series,
+                                          .interval = options_.scrape_interval});
+  if (Status s =
+          Must(cluster_.Apply(std::string("apiVersion: v1\nkind: Namespace\nmetadata: {name: ") +
+                              kAppNamespace + "}\n---\n" + apps),
+               "sample apps");
       !s.ok())
     return s;
   // Both replicas Ready; the leader labels its pod, which the Service (scrapers, the

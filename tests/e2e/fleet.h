@@ -1,11 +1,12 @@
 // Fleet: Shardwise deployed on the local cluster as a user deploys it, for end-to-end tests
 // of the whole fleet (autoscaling, handoffs):
 //   kubectl apply -f crds/...; kubectl apply -k manifests/ (the operator's Deployment: two
-//   replicas under its ServiceAccount and RBAC); with `custom_metrics`, also
+//   replicas under its ServiceAccount and RBAC, with `operator_args` appended to its args);
+//   with `custom_metrics`, also
 //   kubectl apply -f manifests/custom-metrics.yaml (the APIServices of HPA mode);
-//   a Deployment of `sample_apps` sample apps in namespace `apps` (each exporting what
-//   POST /control?series=N asks and logging every scrape at /scrapes) with a PodMonitor
-//   labelled shardwise.io/pool=main at `scrape_interval`;
+//   a Deployment of `sample_apps` sample apps in namespace `apps` (each exporting
+//   `sample_app_series` series or what POST /control?series=N asks, and logging every scrape
+//   at /scrapes) with a PodMonitor labelled shardwise.io/pool=main at `scrape_interval`;
 //   a remote-write receiver in the test process (loopback: pods share the host's network),
 //   which records every staleness marker it gets.
 // The test then applies its own ScrapePool (selecting shardwise.io/pool=main, writing to
@@ -27,10 +28,40 @@
 
 namespace shardwise::testing {
 
+// kubectl apply -f crds/monitoring.coreos.com/ -f crds/shardwise.io/, then waits until every
+// CRD is Established.
+Status ApplyCrds(const LocalCluster& cluster);
+
+// The operator as a user deploys it: kubectl apply -k manifests/. With `operator_args`,
+// through a kustomize overlay (in the cluster's directory) that appends them to the
+// operator container's args, as a user tunes a deployment without editing manifests/.
+Status ApplyOperator(const LocalCluster& cluster,
+                     const std::vector<std::string>& operator_args = {});
+
+// The sample app as the end-to-end tests deploy it: a Deployment `name` in `ns` (pods
+// labelled app=<name>, each binding its pod IP on port 8080 named "metrics", exporting
+// `series` synthetic series, Ready on /readyz) and the monitor that scrapes it every
+// `interval`, labelled shardwise.io/pool=main: a PodMonitor, or with `service` a Service
+// and a ServiceMonitor. `endpoint` is YAML added to the monitor's endpoint (4-space
+// indented: relabelings, basicAuth). The namespace must exist.
+struct SampleApp {
+  std::string ns = "apps";
+  std::string name = "sample-app";
+  int replicas = 1;
+  int series = 0;
+  std::string interval = "2s";
+  std::vector<std::string> args;  // more sample-app flags
+  bool service = false;
+  std::string endpoint;
+};
+std::string SampleAppYaml(const SampleApp& app);
+
 struct FleetOptions {
   int sample_apps = 4;
+  int sample_app_series = 0;
   std::string scrape_interval = "2s";
   bool custom_metrics = false;
+  std::vector<std::string> operator_args;  // see ApplyOperator
   LocalClusterOptions cluster;
 };
 

@@ -1,10 +1,10 @@
 // Handoffs, failover and restarts end to end on the local cluster (issue 10's must-shows).
 //
-// Deployed as a user would (hack/demo.sh): the CRDs, the operator from manifests/ (through a
-// kustomize overlay that scales its liveness settings down to the short test interval), the
-// VictoriaMetrics receiver from manifests/examples/, a Prometheus receiver
-// (--web.enable-remote-write-receiver) beside it, kApps sample-app pods as targets and a
-// ScrapePool whose scrapers remote-write to both and to a receiver in this test process.
+// Deployed as a user would (hack/demo.sh) through the Fleet fixture: the CRDs, the operator
+// from manifests/ (through a kustomize overlay that scales its liveness settings down to the
+// short test interval), kApps sample-app pods as targets, the VictoriaMetrics receiver from
+// manifests/examples/, a Prometheus receiver (--web.enable-remote-write-receiver) beside
+// it, and a ScrapePool whose scrapers remote-write to both and to a receiver in this test process.
 //
 // Every setting is scaled to the 2 s interval consistently: scrapers report every second,
 // the operator calls a scraper down after 4 s without a report, resyncs every second, waits
@@ -28,8 +28,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -40,6 +38,7 @@
 #include "common/http/server.h"
 #include "operator/promql/remote_read_source.h"
 #include "scraper/remotewrite/test_receiver.h"
+#include "scraper/storage/appender.h"
 #include "tests/e2e/fleet.h"
 #include "tests/e2e/local_cluster.h"
 
@@ -55,17 +54,6 @@ constexpr char kNs[] = "shardwise-system";
 // A target scraped in every interval never waits longer than this between two scrapes
 // (its phase point plus scheduling latency on a loaded machine); a missed interval is 2.
 constexpr double kNoMissedInterval = 1.5;
-
-bool IsStaleMarker(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return bits == 0x7ff0000000000002ULL;
-}
-
-std::string SourceDir() {
-  const char* s = std::getenv("SHARDWISE_SOURCE_DIR");
-  return s ? s : ".";
-}
 
 std::string HostOf(const std::string& address) {
   auto colon = address.rfind(':');
@@ -120,7 +108,8 @@ class HandoffE2ETest : public ::testing::Test {
                          .out;
       }
     }
-    cluster_.reset();  // stops every pod
+    cluster_ = nullptr;
+    fleet_.reset();  // stops every pod
     if (receiver_) receiver_->Stop();
   }
 
@@ -137,7 +126,7 @@ class HandoffE2ETest : public ::testing::Test {
       }
       std::string series = remotewrite::testing::SeriesString(ts);
       for (const auto& s : ts.samples()) {
-        if (IsStaleMarker(s.value())) {
+        if (storage::IsStaleNaN(s.value())) {
           stale_.emplace_back(UnixNow(), series);
           continue;
         }
@@ -159,49 +148,29 @@ class HandoffE2ETest : public ::testing::Test {
   // The cluster with the operator, the receivers, the sample apps and a pool of `shards`.
   // `scraper_extra` is added under the pool's spec.scraper (YAML, 4-space indented).
   void Deploy(int shards, const std::string& scraper_extra = "") {
-    cluster_ = std::make_unique<LocalCluster>();
-    ASSERT_TRUE(cluster_->Start().ok()) << cluster_->SimLog();
-    const std::string src = SourceDir();
+    FleetOptions options;
+    options.sample_apps = kApps;
+    options.sample_app_series = 20;
+    options.operator_args = {"--resync=1s", "--heartbeat-timeout=4s", "--rebuild-wait=4s",
+                             "--leader-election.lease-duration=3s"};
+    fleet_ = std::make_unique<Fleet>(options);
+    cluster_ = &fleet_->cluster();
+    Status started = fleet_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString() << "\n" << cluster_->SimLog();
+
     auto r = cluster_->Kubectl(
-        {"apply", "-f", src + "/crds/monitoring.coreos.com/", "-f", src + "/crds/shardwise.io/"});
+        {"apply", "-f", LocalCluster::SourcePath("manifests/examples/namespace.yaml"), "-f",
+         LocalCluster::SourcePath("manifests/examples/victoria-metrics.yaml")});
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
-    for (const char* crd : {"crd/podmonitors.monitoring.coreos.com", "crd/scrapepools.shardwise.io",
-                            "crd/scrapeshards.shardwise.io"}) {
-      ASSERT_TRUE(cluster_->WaitForCondition(crd, "Established", "")) << crd;
-    }
-
-    // The operator from manifests/, its liveness settings scaled to the interval.
-    std::filesystem::path overlay = cluster_->dir() + "/operator";
-    std::filesystem::create_directories(overlay);
-    std::ofstream(overlay / "kustomization.yaml")
-        << "resources:\n- " << std::filesystem::relative(src + "/manifests", overlay).string()
-        << "\npatches:\n- target: {kind: Deployment, name: shardwise-operator}\n  patch: |-\n";
-    for (const char* arg : {"--resync=1s", "--heartbeat-timeout=4s", "--rebuild-wait=4s",
-                            "--leader-election.lease-duration=3s"}) {
-      std::ofstream(overlay / "kustomization.yaml", std::ios::app)
-          << "    - op: add\n      path: /spec/template/spec/containers/0/args/-\n"
-          << "      value: " << arg << "\n";
-    }
-    r = cluster_->Kubectl({"apply", "-k", overlay.string()});
+    r = cluster_->Apply(Prometheus());
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
-
-    r = cluster_->Kubectl({"apply", "-f", src + "/manifests/examples/namespace.yaml", "-f",
-                           src + "/manifests/examples/victoria-metrics.yaml"});
-    ASSERT_EQ(r.exit_code, 0) << r.Describe();
-    r = cluster_->Apply(PrometheusAndApps());
-    ASSERT_EQ(r.exit_code, 0) << r.Describe();
-    for (const char* d : {"deploy/victoria-metrics -n monitoring",
-                          "deploy/prometheus -n monitoring", "deploy/sample-app -n default"}) {
-      std::vector<std::string> args = {"rollout", "status", "--timeout=60s"};
-      std::istringstream words(d);
-      for (std::string w; words >> w;) args.push_back(w);
-      r = cluster_->Kubectl(args, 70s);
+    for (const char* d : {"deploy/victoria-metrics", "deploy/prometheus"}) {
+      r = cluster_->Kubectl({"rollout", "status", "--timeout=60s", d, "-n", "monitoring"}, 70s);
       ASSERT_EQ(r.exit_code, 0) << r.Describe();
     }
     r = cluster_->Apply(Pool(shards, scraper_extra));
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
-    apps_ = Split(cluster_->JsonPath("pods -l app=sample-app",
-                                     "range .items[*]}{.status.podIP}{\" \"}{end", "default"));
+    apps_ = fleet_->SampleAppIps();
     ASSERT_EQ(apps_.size(), static_cast<size_t>(kApps));
   }
 
@@ -212,7 +181,7 @@ class HandoffE2ETest : public ::testing::Test {
     return out;
   }
 
-  static std::string PrometheusAndApps() {
+  static std::string Prometheus() {
     return R"(apiVersion: v1
 kind: ConfigMap
 metadata: {name: prometheus, namespace: monitoring}
@@ -258,38 +227,6 @@ metadata: {name: prometheus, namespace: monitoring}
 spec:
   selector: {app: prometheus}
   ports: [{name: http, port: 9090, targetPort: http}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sample-app, namespace: default}
-spec:
-  replicas: )" +
-           std::to_string(kApps) + R"(
-  selector: {matchLabels: {app: sample-app}}
-  template:
-    metadata: {labels: {app: sample-app}}
-    spec:
-      containers:
-      - name: app
-        image: shardwise/sample-app:0.1.0
-        args: [--listen-address=$(POD_IP):8080, --series=20]
-        env:
-        - name: POD_IP
-          valueFrom: {fieldRef: {fieldPath: status.podIP}}
-        ports: [{name: metrics, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /readyz, port: metrics}
-          periodSeconds: 1
----
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata:
-  name: sample-app
-  namespace: default
-  labels: {shardwise.io/pool: main}
-spec:
-  selector: {matchLabels: {app: sample-app}}
-  podMetricsEndpoints: [{port: metrics, interval: 2s}]
 )";
   }
 
@@ -583,7 +520,7 @@ spec:
     if (series.ok()) {
       prom = 0;
       for (const auto& s : *series)
-        for (const auto& p : s.points) prom += IsStaleMarker(p.v) ? 1 : 0;
+        for (const auto& p : s.points) prom += storage::IsStaleNaN(p.v) ? 1 : 0;
     }
     auto r = client_.DoSync(
         {.url = vm + "/api/v1/export?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D", .timeout = 20s});
@@ -670,7 +607,8 @@ spec:
                                     << conflicts_.front();
   }
 
-  std::unique_ptr<LocalCluster> cluster_;
+  std::unique_ptr<Fleet> fleet_;
+  LocalCluster* cluster_ = nullptr;  // the fleet's
   std::unique_ptr<http::Server> receiver_;
   http::Client client_;
   std::vector<std::string> apps_;

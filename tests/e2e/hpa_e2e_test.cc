@@ -51,8 +51,7 @@ spec:
 // manifests/examples/hpa.yaml with figures for 4 sample apps: 1..3 shards, 400 series per
 // shard (~280 at rest: 1; ~1080 grown: 3), a 10 s scale-down window.
 std::string Hpa() {
-  const char* src = std::getenv("SHARDWISE_SOURCE_DIR");
-  std::ifstream in(std::string(src ? src : ".") + "/manifests/examples/hpa.yaml");
+  std::ifstream in(LocalCluster::SourcePath("manifests/examples/hpa.yaml"));
   std::stringstream buf;
   buf << in.rdbuf();
   std::string yaml = buf.str();

@@ -44,6 +44,11 @@ std::string LocalCluster::BuildOutput(const std::string& relative) {
   return base + "/" + relative;
 }
 
+std::string LocalCluster::SourcePath(const std::string& relative) {
+  const char* src = std::getenv("SHARDWISE_SOURCE_DIR");
+  return std::string(src ? src : ".") + "/" + relative;
+}
+
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {}
 
 LocalCluster::~LocalCluster() { Stop(); }

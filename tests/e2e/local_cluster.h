@@ -88,6 +88,9 @@ class LocalCluster {
   pid_t sim_pid() const { return pid_; }
   // Path of a built binary under the build directory ("operator/shardwise-operator").
   static std::string BuildOutput(const std::string& relative);
+  // Path of a file of the checkout ("manifests/", "crds/shardwise.io/"), from
+  // SHARDWISE_SOURCE_DIR as ctest sets it (the working directory otherwise).
+  static std::string SourcePath(const std::string& relative);
 
  private:
   LocalClusterOptions options_;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/e2e/fleet.h"
 #include "tests/e2e/local_cluster.h"
 
 namespace shardwise::testing {
@@ -18,21 +19,14 @@ namespace {
 
 constexpr char kNs[] = "shardwise-system";
 
-std::string SourceDir() {
-  const char* dir = std::getenv("SHARDWISE_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
 class OperatorLeaderE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(cluster_.Start().ok()) << cluster_.SimLog();
-    CommandResult crds = cluster_.Kubectl({"apply", "-f", SourceDir() + "/crds/shardwise.io/", "-f",
-                                           SourceDir() + "/crds/monitoring.coreos.com/"});
-    ASSERT_EQ(crds.exit_code, 0) << crds.Describe();
-    ASSERT_TRUE(cluster_.WaitForCondition("crd/scrapepools.shardwise.io", "Established", ""));
-    CommandResult op = cluster_.Kubectl({"apply", "-k", SourceDir() + "/manifests/"});
-    ASSERT_EQ(op.exit_code, 0) << op.Describe();
+    Status deployed = ApplyCrds(cluster_);
+    ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+    deployed = ApplyOperator(cluster_);
+    ASSERT_TRUE(deployed.ok()) << deployed.ToString();
   }
 
   std::string Holder() const {

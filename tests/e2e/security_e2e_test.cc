@@ -28,6 +28,7 @@
 
 #include "common/base64.h"
 #include "common/http/client.h"
+#include "tests/e2e/fleet.h"
 #include "tests/e2e/local_cluster.h"
 
 namespace shardwise::testing {
@@ -42,11 +43,6 @@ constexpr char kNs[] = "sec";
 constexpr char kOperatorNs[] = "shardwise-system";
 constexpr char kOperatorHost[] = "shardwise-operator.shardwise-system.svc";
 constexpr char kScraperSa[] = "shardwise-main-scraper";
-
-std::string Source() {
-  const char* s = std::getenv("SHARDWISE_SOURCE_DIR");
-  return s ? s : ".";
-}
 
 std::string RandomHex() {
   std::random_device rd;
@@ -68,34 +64,6 @@ metadata: {name: app-credentials, namespace: sec}
 stringData: {username: scraper, password: ")" +
          password + R"("}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app, namespace: sec}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - name: app
-          image: shardwise/sample-app:0.1.0
-          args: ["--listen-address=$(POD_IP):8080", "--series=20"]
-          env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
-          ports: [{name: metrics, containerPort: 8080}]
----
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata: {name: app, namespace: sec, labels: {shardwise.io/pool: main}}
-spec:
-  selector: {matchLabels: {app: app}}
-  podMetricsEndpoints:
-    - port: metrics
-      interval: 2s
-      basicAuth:
-        username: {name: app-credentials, key: username}
-        password: {name: app-credentials, key: password}
----
 apiVersion: shardwise.io/v1alpha1
 kind: ScrapePool
 metadata: {name: main, namespace: sec}
@@ -109,7 +77,14 @@ spec:
       spec:
         accessModes: [ReadWriteOnce]
         resources: {requests: {storage: 1Gi}}
-)";
+---
+)" +
+         SampleAppYaml({.ns = kNs,
+                        .name = "app",
+                        .series = 20,
+                        .endpoint = "    basicAuth:\n"
+                                    "      username: {name: app-credentials, key: username}\n"
+                                    "      password: {name: app-credentials, key: password}\n"});
 }
 
 std::string ReadFile(const std::string& path) {
@@ -195,13 +170,11 @@ class SecurityE2ETest : public ::testing::Test {
 TEST_F(SecurityE2ETest, TokensRbacHttpsAndNoSecretsOnTheLocalCluster) {
   const std::string password = "pw-" + RandomHex();
   secrets_.push_back(password);
-  CommandResult r = Kubectl({"apply", "-f", Source() + "/crds/monitoring.coreos.com/", "-f",
-                             Source() + "/crds/shardwise.io/"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  ASSERT_TRUE(cluster_.WaitForCondition("crd/scrapepools.shardwise.io", "Established", ""));
-  r = Kubectl({"apply", "-k", Source() + "/manifests/"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  r = cluster_.Apply(Workload(password));
+  Status deployed = ApplyCrds(cluster_);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  deployed = ApplyOperator(cluster_);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  CommandResult r = cluster_.Apply(Workload(password));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
 
   // The operator pods run under its ServiceAccount with the in-cluster configuration (the
@@ -341,8 +314,8 @@ TEST_F(SecurityE2ETest, TokensRbacHttpsAndNoSecretsOnTheLocalCluster) {
       },
       20s))
       << cluster_.Logs(leader, "operator", {"--tail=20"}, kOperatorNs);
-  r = Kubectl({"apply", "-k", Source() + "/manifests/"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  deployed = ApplyOperator(cluster_);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
   EXPECT_EQ(Code("GET", plan0, ScraperToken("shardwise-main-0-0")), 200);
 
   // No secret in any Event or any pod's log: the target's password, the tokens used above,

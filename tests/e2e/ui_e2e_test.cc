@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "common/http/client.h"
+#include "tests/e2e/fleet.h"
 #include "tests/e2e/headless_chromium.h"
 #include "tests/e2e/local_cluster.h"
 
@@ -31,15 +32,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
-
-std::string SourceDir() {
-  const char* s = std::getenv("SHARDWISE_SOURCE_DIR");
-  return s ? s : ".";
-}
-std::string BinaryDir() {
-  const char* s = std::getenv("SHARDWISE_BINARY_DIR");
-  return s ? s : ".";
-}
 
 // The leader answers the UI: the replica that labelled its pod shardwise.io/leader=true.
 std::string LeaderIp(const LocalCluster& c) {
@@ -65,18 +57,11 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
   }
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start().ok()) << cluster.SimLog();
-  const std::string src = SourceDir();
-  auto r = cluster.Kubectl(
-      {"apply", "-f", src + "/crds/monitoring.coreos.com/", "-f", src + "/crds/shardwise.io/"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  for (const char* crd :
-       {"crd/servicemonitors.monitoring.coreos.com", "crd/podmonitors.monitoring.coreos.com",
-        "crd/scrapepools.shardwise.io", "crd/scrapeshards.shardwise.io"}) {
-    ASSERT_TRUE(cluster.WaitForCondition(crd, "Established", "")) << crd;
-  }
-  r = cluster.Kubectl({"apply", "-k", src + "/manifests/"});
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  r = cluster.Kubectl({"apply", "-k", src + "/manifests/examples/"});
+  Status deployed = ApplyCrds(cluster);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  deployed = ApplyOperator(cluster);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  auto r = cluster.Kubectl({"apply", "-k", LocalCluster::SourcePath("manifests/examples/")});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
 
   // Every shard reports series (the scrapers ran their plans and scraped).
@@ -198,8 +183,9 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
   // Every metric the Grafana dashboard names is exported by the running binaries: the
   // leading operator and a scraper (tests/monitoring/check_dashboard.sh lists them; it also
   // checks that every query parses).
-  auto names =
-      RunCommand({"bash", src + "/tests/monitoring/check_dashboard.sh", "--metrics"}, {}, 30s);
+  auto names = RunCommand(
+      {"bash", LocalCluster::SourcePath("tests/monitoring/check_dashboard.sh"), "--metrics"}, {},
+      30s);
   ASSERT_EQ(names.exit_code, 0) << names.Describe();
   std::set<std::string> exported;
   for (const std::string& url :
@@ -234,7 +220,7 @@ TEST(UiE2ETest, ChromiumShowsTheShardMapOfARunningCluster) {
   }
   EXPECT_GT(checked, 10);
 
-  const std::string out_dir = BinaryDir() + "/tests/e2e";
+  const std::string out_dir = LocalCluster::BuildOutput("tests/e2e");
   std::filesystem::create_directories(out_dir);
   for (auto [url, file] :
        {std::pair{base + "/#/pools/shardwise-system/main", "ui_shard_map.png"},
