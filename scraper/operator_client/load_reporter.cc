@@ -117,6 +117,7 @@ plan::LoadReport LoadReporter::BuildReport() {
     r.plan_error = error->second.substr(0, 1024);
   }
   double busy = 0;  // average scrapes in flight
+  std::chrono::milliseconds longest_interval{0};
   for (const scrape::TargetStatus& s : manager_.ActiveTargets()) {
     std::optional<uint64_t> id = applier_.PlanId(s.target.hash);
     if (!id) continue;
@@ -133,6 +134,8 @@ plan::LoadReport LoadReporter::BuildReport() {
     }
     r.per_target.push_back(std::move(load));
     r.active_series += static_cast<double>(s.series);
+    longest_interval = std::max(
+        longest_interval, std::chrono::duration_cast<std::chrono::milliseconds>(s.target.interval));
     if (s.target.interval.count() > 0) {
       busy += s.last_scrape_duration / std::chrono::duration<double>(s.target.interval).count();
     }
@@ -150,11 +153,10 @@ plan::LoadReport LoadReporter::BuildReport() {
   const double skipped = Delta(sm.skipped_ticks, jobs, skipped_baseline_);
   // The first report only sets the baselines: the counters are process-wide and may hold
   // counts from before this reporter existed.
+  r.samples_per_second = sample_rate_.Update(now, samples, longest_interval);
   if (last_report_.time_since_epoch().count() != 0) {
     r.scrape_errors = static_cast<uint64_t>(errors);
     r.skipped_ticks = static_cast<uint64_t>(skipped);
-    double seconds = std::chrono::duration<double>(now - last_report_).count();
-    if (seconds > 0) r.samples_per_second = samples / seconds;
   }
   last_report_ = now;
   r.memory_bytes = metrics::ProcessResidentBytes();

@@ -7,8 +7,9 @@
 // Contents (docs/discovery-protocol.md):
 //   targets, active_series    plan targets running here and the series of their last
 //                             successful scrapes
-//   samples_per_second        samples scraped by the plan's jobs since the last report /
-//                             seconds since it (shardwise_scrape_samples_scraped_total deltas)
+//   samples_per_second        samples scraped by the plan's jobs per second over the last
+//                             minute, or four of the longest scrape interval when longer
+//                             (shardwise_scrape_samples_scraped_total deltas; SampleRate)
 //   scrape_errors             failed scrapes of the plan's jobs since the last report
 //   saturation                Σ(last scrape duration / interval) over targets, divided by
 //                             `scrape_slots` and capped at 1: the share of the scrape time
@@ -33,6 +34,7 @@
 #include "common/http/client_config.h"
 #include "common/plan/plan.h"
 #include "scraper/operator_client/plan_applier.h"
+#include "scraper/operator_client/sample_rate.h"
 #include "scraper/scrape/scrape_manager.h"
 
 namespace shardwise::opclient {
@@ -79,6 +81,7 @@ class LoadReporter {
   std::mutex build_mu_;  // guards the baselines below
   std::chrono::steady_clock::time_point last_report_{};
   std::map<std::string, double> samples_baseline_;  // by scrape job
+  SampleRate sample_rate_;
   std::map<std::string, double> failures_baseline_;
   std::map<std::string, double> skipped_baseline_;
 
