@@ -2,6 +2,8 @@
 // No kubelet runs here: the tests play it, giving pods an IP and a Ready condition.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -301,6 +303,20 @@ TEST_F(ControllersTest, ReplicaSetReplacesDeletedPodsAndDropsUnreadyFirst) {
   ASSERT_TRUE(WaitFor([&] { return List("", "pods").size() == 1; }));
   EXPECT_EQ(List("", "pods")[0]["metadata"]["name"], pods[1]["metadata"]["name"])
       << "the ready pod stays";
+  // kube-controller-manager's Events, one per pod created and deleted (recorded just after
+  // the write).
+  auto has_event = [&](const std::string& text) {
+    auto events = EventReasons();
+    return std::find(events.begin(), events.end(), text) != events.end();
+  };
+  for (const auto& p : pods) {
+    const std::string name = p["metadata"]["name"];
+    EXPECT_TRUE(WaitFor([&] { return has_event("SuccessfulCreate: Created pod: " + name); }))
+        << name;
+  }
+  const std::string unready = pods[2]["metadata"]["name"];
+  EXPECT_TRUE(WaitFor([&] { return has_event("SuccessfulDelete: Deleted pod: " + unready); }))
+      << "the unready pod goes first";
 }
 
 TEST_F(ControllersTest, EndpointSlicesFollowPodReadiness) {
@@ -757,6 +773,21 @@ TEST_F(ControllersTest, DaemonSetRunsOnePodPerMatchingNode) {
   })) << Get("apps", "daemonsets", "ne").dump();
   EXPECT_GE(fewest_ready, 1u) << "maxUnavailable 1";
   for (const auto& p : ds_pods()) EXPECT_EQ(p["spec"]["containers"][0]["image"], "ne:2");
+  // Four pods created (two nodes, two templates), the two old ones deleted, each with its
+  // Event from the daemonset controller.
+  size_t created = 0, deleted = 0;
+  EXPECT_TRUE(WaitFor([&] {
+    created = deleted = 0;
+    for (const auto& e : List("", "events")) {
+      if (e["involvedObject"].value("name", "") != "ne" ||
+          e["source"].value("component", "") != "daemonset-controller")
+        continue;
+      if (e.value("reason", "") == "SuccessfulCreate") created += e.value("count", 1);
+      if (e.value("reason", "") == "SuccessfulDelete") deleted += e.value("count", 1);
+    }
+    return created == 4 && deleted == 2;
+  })) << created
+      << " created, " << deleted << " deleted";
 }
 
 }  // namespace

@@ -78,13 +78,19 @@ class DaemonSetController : public ReconcileController {
     std::map<std::string, std::vector<json>> by_node;
     WriteContext ctx;
     ctx.field_manager = kControllerManager;
+    // The Events kube-controller-manager's daemonset controller records for its pods.
+    auto delete_pod = [&](const json& p) {
+      const std::string pod_name = p["metadata"].value("name", "");
+      if (cluster_.Delete(*pod_type, ns, pod_name, DeleteOptions{}).ok())
+        RecordEvent(cluster_, ds, "Normal", "SuccessfulDelete", "Deleted pod: " + pod_name,
+                    "daemonset-controller");
+    };
     for (auto& p : ListObjects(cluster_, "", "pods", ns)) {
       if (!ControlledBy(p, uid)) continue;
       std::string node = PinnedNode(p);
       auto it = nodes.find(node);
       if (it == nodes.end() || !it->second || PodTerminal(p)) {
-        if (!PodTerminating(p))
-          cluster_.Delete(*pod_type, ns, p["metadata"].value("name", ""), DeleteOptions{});
+        if (!PodTerminating(p)) delete_pod(p);
         continue;
       }
       by_node[node].push_back(std::move(p));
@@ -103,7 +109,15 @@ class DaemonSetController : public ReconcileController {
       if (live.empty()) {
         if (pods.empty()) {
           auto c = cluster_.Create(*pod_type, ns, NewPod(ds, tmpl, hash, node), ctx);
-          if (c.ok()) ++scheduled;
+          if (c.ok()) {
+            ++scheduled;
+            RecordEvent(cluster_, ds, "Normal", "SuccessfulCreate",
+                        "Created pod: " + c.value().object["metadata"].value("name", ""),
+                        "daemonset-controller");
+          } else {
+            RecordEvent(cluster_, ds, "Warning", "FailedCreate",
+                        "Error creating: " + c.error().message(), "daemonset-controller");
+          }
         }
         continue;
       }
@@ -111,8 +125,7 @@ class DaemonSetController : public ReconcileController {
         return a["metadata"].value("creationTimestamp", "") <
                b["metadata"].value("creationTimestamp", "");
       });
-      for (size_t i = 1; i < live.size(); ++i)
-        cluster_.Delete(*pod_type, ns, live[i]["metadata"].value("name", ""), DeleteOptions{});
+      for (size_t i = 1; i < live.size(); ++i) delete_pod(live[i]);
       const json& pod = live[0];
       ++scheduled;
       bool is_ready = PodReady(pod);
@@ -141,7 +154,7 @@ class DaemonSetController : public ReconcileController {
       });
       for (const auto& p : old_pods) {
         if (budget <= 0) break;
-        cluster_.Delete(*pod_type, ns, p["metadata"].value("name", ""), DeleteOptions{});
+        delete_pod(p);
         --budget;
       }
     }

@@ -205,6 +205,9 @@ ApiResult<json> ServerSideApply(const json& live, const json& applied, const App
       }
       if (conflict && !req.force) {
         std::string who = "\"" + e.meta.value("manager", "") + "\"";
+        // The apiserver's wording names the subresource a manager wrote through.
+        if (!e.meta.value("subresource", "").empty())
+          who += " with subresource \"" + e.meta.value("subresource", "") + "\"";
         if (e.meta.value("operation", "") == "Update")
           who += " using " + e.meta.value("apiVersion", "");
         conflicts_by_manager[who].push_back(FieldPathString(owned));

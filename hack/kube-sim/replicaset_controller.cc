@@ -62,6 +62,9 @@ class ReplicaSetController : public ReconcileController {
         for (long i = 0; i < -diff; ++i) {
           auto created = cluster_.Create(*pod_type, ns, NewPod(rs), ctx);
           if (created.ok()) {
+            RecordEvent(cluster_, rs, "Normal", "SuccessfulCreate",
+                        "Created pod: " + created.value().object["metadata"].value("name", ""),
+                        "replicaset-controller");
             active.push_back(created.value().object);
           } else {
             RecordEvent(cluster_, rs, "Warning", "FailedCreate",

@@ -635,12 +635,29 @@ std::vector<Column> ServiceColumns() {
 
 json CountKeys(const json& v) { return v.is_object() ? static_cast<long long>(v.size()) : 0LL; }
 
+// kube-apiserver's event printer: LAST SEEN falls back to the first time (or eventTime),
+// a series' last observation wins, and -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT
+// and NAME.
 std::vector<Column> EventColumns() {
-  auto last_seen = [](const json& o) -> json {
-    std::string ts = Str(o.value("lastTimestamp", json()), Str(o.value("eventTime", json())));
+  auto since = [](const std::string& ts) -> json {
     auto t = ParseRfc3339(ts);
-    if (!t) t = ParseRfc3339(Str(Get(o, {"metadata", "creationTimestamp"})));
     return t ? HumanDuration(NowSeconds() - *t) : "<unknown>";
+  };
+  auto first_seen = [since](const json& o) -> json {
+    std::string ts = Str(o.value("firstTimestamp", json()));
+    if (ts.empty()) ts = Str(o.value("eventTime", json()));
+    if (ts.empty()) ts = Str(Get(o, {"metadata", "creationTimestamp"}));
+    return since(ts);
+  };
+  auto last_seen = [since, first_seen](const json& o) -> json {
+    std::string series = Str(Get(o, {"series", "lastObservedTime"}));
+    if (!series.empty()) return since(series);
+    std::string ts = Str(o.value("lastTimestamp", json()));
+    return ts.empty() ? first_seen(o) : since(ts);
+  };
+  auto first_non_empty = [](const json& a, const json& b) {
+    std::string s = Str(a);
+    return s.empty() ? Str(b) : s;
   };
   return {Col("Last Seen", "string", last_seen),
           Col("Type", "string", [](const json& o) { return o.value("type", json()); }),
@@ -649,9 +666,47 @@ std::vector<Column> EventColumns() {
               [](const json& o) {
                 std::string kind = Str(Get(o, {"involvedObject", "kind"}));
                 for (auto& ch : kind) ch = static_cast<char>(std::tolower(ch));
-                return kind + "/" + Str(Get(o, {"involvedObject", "name"}));
+                std::string name = Str(Get(o, {"involvedObject", "name"}));
+                return name.empty() ? kind : kind + "/" + name;
               }),
-          Col("Message", "string", [](const json& o) { return o.value("message", json()); })};
+          Col(
+              "Subobject", "string",
+              [](const json& o) {
+                return Str(Get(o, {"involvedObject", "fieldPath"}));
+              },
+              1),
+          Col(
+              "Source", "string",
+              [first_non_empty](const json& o) {
+                std::string component = first_non_empty(Get(o, {"source", "component"}),
+                                                        o.value("reportingComponent", json()));
+                std::string instance = first_non_empty(Get(o, {"source", "host"}),
+                                                       o.value("reportingInstance", json()));
+                return instance.empty() ? component : component + ", " + instance;
+              },
+              1),
+          Col("Message", "string",
+              [](const json& o) {
+                std::string m = Str(o.value("message", json()));
+                const char* ws = " \t\n\r";
+                size_t b = m.find_first_not_of(ws), e = m.find_last_not_of(ws);
+                return b == std::string::npos ? std::string() : m.substr(b, e - b + 1);
+              }),
+          Col("First Seen", "string", first_seen, 1),
+          Col(
+              "Count", "integer",
+              [](const json& o) {
+                if (Get(o, {"series", "count"}).is_number())
+                  return Int(Get(o, {"series", "count"}));
+                long long n = Int(o.value("count", json()));
+                return n == 0 ? 1LL : n;
+              },
+              1),
+          [] {
+            Column c = NameCol();
+            c.priority = 1;
+            return c;
+          }()};
 }
 
 ResourceType T(std::string group, std::string version, std::string kind, std::string plural,

@@ -590,6 +590,43 @@ TEST_F(KubectlTest, StatefulSetControllerManagesPods) {
   EXPECT_EQ(r.exit_code, 0) << "the garbage collector removes owned pods\n" << r.Describe();
 }
 
+TEST_F(KubectlTest, EventsWideShowSourceCountAndTheControllersEvents) {
+  std::string rs =
+      "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: ev\n  namespace: " + ns_ +
+      "\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: ev}\n"
+      "  template:\n    metadata:\n      labels: {app: ev}\n    spec:\n"
+      "      containers:\n      - name: c\n        image: busybox\n";
+  CommandResult r = Kubectl({"apply", "-f", WriteManifest("rs.yaml", rs)});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"wait", "--for=jsonpath={.status.replicas}=2", "rs/ev", "-n", ns_, "--timeout=20s"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"get", "events", "-n", ns_, "--field-selector", "reason=SuccessfulCreate"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\n"
+                                             "(.* +Normal +SuccessfulCreate +replicaset/ev +"
+                                             "Created pod: ev-[a-z0-9]{5}\n){2}"));
+  r = Kubectl({"get", "events", "-n", ns_, "-o", "wide"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("LAST SEEN +TYPE +REASON +OBJECT +SUBOBJECT +SOURCE +"
+                                              "MESSAGE +FIRST SEEN +COUNT +NAME\n"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("replicaset/ev +replicaset-controller +Created pod: "
+                                              "ev-[a-z0-9]{5} +[0-9]+s +1 +ev\\.[0-9a-f]+"));
+}
+
+TEST_F(KubectlTest, ServerSideApplyConflictNamesTheScaleSubresource) {
+  InstallWidgetCrd();
+  std::string w = Widget(ns_, "w9", "spec:\n  image: a\n  replicas: 1\n");
+  CommandResult r = Apply(w, {"--server-side"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"scale", "widget/w9", "-n", ns_, "--replicas=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Apply(w, {"--server-side"});
+  ASSERT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("Apply failed with 1 conflict: conflict with "
+                                              "\"kubectl[a-z-]*\" with subresource \"scale\" "
+                                              "using example.com/v1alpha1: .spec.replicas"));
+}
+
 TEST_F(KubectlTest, LegacyDiscoveryIsEnough) {
   kubesim::SimulatorOptions opts;
   opts.aggregated_discovery = false;
