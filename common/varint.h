@@ -32,6 +32,20 @@ Byte* PutVarint(Byte* p, uint64_t v) {
   return p;
 }
 
+// Reads the varint PutVarint wrote at `p` into *v and returns the byte after it. For bytes
+// this process wrote itself: nothing bounds the read.
+template <typename Byte>
+const Byte* GetVarint(const Byte* p, uint64_t* v) {
+  uint64_t out = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(*p++);
+    out |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) break;
+  }
+  *v = out;
+  return p;
+}
+
 inline void AppendVarint(std::string* out, uint64_t v) {
   char buf[kMaxVarintBytes];
   out->append(buf, PutVarint(buf, v));

@@ -64,17 +64,17 @@ void EncodeLabels(const Labels& labels, std::string* out) {
   }
 }
 
-void WriteRequestEncoder::AddSeries(std::string_view encoded_labels,
-                                    std::span<const Sample> samples) {
-  size_t body = encoded_labels.size();
+char* WriteRequestEncoder::BeginSeries(size_t labels_size, std::span<const Sample> samples) {
+  size_t body = labels_size;
   for (const Sample& s : samples) body += 2 + SampleBodySize(s);
   size_t old = buf_.size();
   buf_.resize(old + 1 + VarintSize(body) + body);
   char* p = buf_.data() + old;
   *p++ = static_cast<char>(kTagTimeSeries);
-  p = PutVarint(p, body);
-  std::memcpy(p, encoded_labels.data(), encoded_labels.size());
-  p += encoded_labels.size();
+  return PutVarint(p, body);
+}
+
+void WriteRequestEncoder::PutSamples(char* p, std::span<const Sample> samples) {
   for (const Sample& s : samples) {
     uint64_t bits = DoubleBits(s.value);
     *p++ = static_cast<char>(kTagSample);
@@ -92,6 +92,25 @@ void WriteRequestEncoder::AddSeries(std::string_view encoded_labels,
     }
     *len = static_cast<char>(p - start);
   }
+}
+
+void WriteRequestEncoder::AddSeries(std::string_view encoded_labels,
+                                    std::span<const Sample> samples) {
+  char* p = BeginSeries(encoded_labels.size(), samples);
+  std::memcpy(p, encoded_labels.data(), encoded_labels.size());
+  PutSamples(p + encoded_labels.size(), samples);
+}
+
+void WriteRequestEncoder::AddSeries(const storage::LabelPairTable& pairs,
+                                    std::span<const uint32_t> ids, size_t labels_size,
+                                    std::span<const Sample> samples) {
+  char* p = BeginSeries(labels_size, samples);
+  for (uint32_t id : ids) {
+    std::string_view label = pairs.encoded(id);
+    std::memcpy(p, label.data(), label.size());
+    p += label.size();
+  }
+  PutSamples(p, samples);
 }
 
 void SnappyCompress(std::string_view in, std::string* out) {

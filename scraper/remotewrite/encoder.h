@@ -6,8 +6,9 @@
 // omitted; -0.0 and every NaN are kept bit for bit). The encoder owns one reusable buffer,
 // so a steady-state send allocates nothing.
 //
-// Labels are encoded once per series (EncodeLabels) and cached by the caller; each batch
-// then only copies those bytes and encodes samples, which is where the speed comes from.
+// Labels are encoded once per label pair (the process's LabelPairTable keeps each pair as
+// its Label message) or once per series (EncodeLabels); each batch then only copies those
+// bytes and encodes samples, which is where the speed comes from.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "common/labels.h"
+#include "scraper/storage/label_pair_table.h"
 
 namespace shardwise::remotewrite {
 
@@ -33,10 +35,19 @@ class WriteRequestEncoder {
   void Reset() { buf_.clear(); }
   // Appends one TimeSeries whose labels were encoded with EncodeLabels.
   void AddSeries(std::string_view encoded_labels, std::span<const Sample> samples);
+  // Appends one TimeSeries whose labels are the pairs `ids` of `pairs` (held by the caller),
+  // whose encoded sizes add up to `labels_size`.
+  void AddSeries(const storage::LabelPairTable& pairs, std::span<const uint32_t> ids,
+                 size_t labels_size, std::span<const Sample> samples);
   // The encoded WriteRequest so far; valid until the next call on this encoder.
   std::string_view bytes() const { return buf_; }
 
  private:
+  // Appends the TimeSeries' tag and length, then room for `labels_size` bytes of labels
+  // (returned) followed by the samples.
+  char* BeginSeries(size_t labels_size, std::span<const Sample> samples);
+  static void PutSamples(char* p, std::span<const Sample> samples);
+
   std::string buf_;
 };
 

@@ -2,14 +2,14 @@
 //
 // One reader thread tails the WAL (WalSource). Series records fill a map ref -> encoded
 // labels (external labels added where the series lacks them, then write relabeling; a
-// series relabeled away is remembered as dropped), each series' bytes in one exact-size
-// block shared with the other endpoints' queues (SeriesStore); series-removed records (retention
-// dropped the series from the head) take them out again, so the map holds the series the WAL still
-// refers to. Sample records at or after the resume cursor are spread by series ref over N shards,
-// so each series stays in order. Each shard thread batches up to max_samples_per_send samples (or
-// whatever it has after batch_send_deadline), encodes and snappy-compresses them and sends them
-// through its Transport, retrying retryable failures with capped exponential backoff (or
-// Retry-After) until delivered, dropped, or Stop().
+// series relabeled away is remembered as dropped), each series' labels a block of the
+// process's interned label pair ids, shared with the other endpoints' queues (SeriesStore);
+// series-removed records (retention dropped the series from the head) take them out again, so the
+// map holds the series the WAL still refers to. Sample records at or after the resume cursor are
+// spread by series ref over N shards, so each series stays in order. Each shard thread batches up
+// to max_samples_per_send samples (or whatever it has after batch_send_deadline), encodes and
+// snappy-compresses them and sends them through its Transport, retrying retryable failures with
+// capped exponential backoff (or Retry-After) until delivered, dropped, or Stop().
 //
 // Nothing is copied beyond the batches in flight and the bounded shard queues
 // (queue_config.capacity samples each): when the receiver is slow the reader simply waits
@@ -60,7 +60,7 @@ struct QueueOptions {
   std::chrono::milliseconds reshard_interval{10000};
   std::chrono::milliseconds wal_poll_interval{200};  // longest wait for WAL appends
   std::function<int64_t()> now_ms;                   // wall clock in ms; null: system clock
-  // Where the encoded labels live, shared with the other endpoints' queues; null: a store
+  // Where the series' labels live, shared with the other endpoints' queues; null: a store
   // of this queue's own.
   std::shared_ptr<SeriesStore> series_store;
 };
@@ -169,7 +169,6 @@ class QueueManager {
   };
   std::vector<Retired> retired_;
   uint64_t records_since_release_ = 0;
-  std::string encode_buf_;  // DefineSeries' scratch
   std::vector<std::vector<Item>> per_shard_;
   uint64_t next_seq_ = 1;
 

@@ -115,35 +115,38 @@ void BM_EncodeCompress(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeCompress)->Arg(1)->Arg(10);
 
-// Encoding + snappy as a queue shard does it, over label blocks that are cold in the
-// cache: 400,000 series (~100 MB of blocks in a SeriesStore, allocated in random order)
-// sent 2,000 at a time, so each block was last touched long ago, as at a 10 s interval
-// with many series. Arg: prefetch distance in series (0: none).
+// Encoding + snappy as a queue shard does it, over labels that are cold in the cache:
+// 400,000 series (their blocks and ~1.2 M distinct label pairs in a SeriesStore and its
+// own LabelPairTable, allocated in random order) sent 2,000 at a time, so each block and
+// pair was last touched long ago, as at a 10 s interval with many series. Arg: prefetch
+// distance in series for the blocks (0: none); pair entries are fetched at 2/3 of it and
+// pair bytes at 1/3, as QueueManager::SendBatch does at 24/16/8.
 void BM_EncodeCompressColdLabels(benchmark::State& state) {
   constexpr uint64_t kSeries = 400'000, kBatch = 2000;
   const size_t ahead = static_cast<size_t>(state.range(0));
-  SeriesStore store;
+  SeriesStore store(std::make_shared<storage::LabelPairTable>());
   const uint32_t view = store.View("");
   std::vector<uint64_t> order(kSeries);
   for (uint64_t i = 0; i < kSeries; ++i) order[i] = i;
   std::mt19937_64 rng(1);
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<const char*> blocks(kSeries);
-  std::string buf;
-  for (uint64_t i : order) {
-    buf.clear();
-    EncodeLabels(BenchLabels(static_cast<int>(i)), &buf);
-    blocks[i] = store.Acquire(view, i, buf);
-  }
+  for (uint64_t i : order) blocks[i] = store.Acquire(view, i, BenchLabels(static_cast<int>(i)));
   WriteRequestEncoder enc;
   std::string compressed;
   Sample sample{1'763'700'000'000, 1};
   uint64_t next = 0;
+  auto at = [&](uint64_t i, size_t d) { return blocks[(next + i + d) % kSeries]; };
   for (auto _ : state) {
     enc.Reset();
     for (uint64_t i = 0; i < kBatch; ++i) {
-      if (ahead > 0) PrefetchLabelBlock(blocks[(next + i + ahead) % kSeries]);
-      enc.AddSeries(LabelBlockBytes(blocks[(next + i) % kSeries]), {&sample, 1});
+      if (ahead > 0) {
+        PrefetchLabelBlock(at(i, ahead));
+        store.PrefetchPairEntries(at(i, ahead * 2 / 3));
+        store.PrefetchPairBytes(at(i, ahead / 3));
+      }
+      const char* b = at(i, 0);
+      enc.AddSeries(store.pairs(), LabelBlockIds(b), LabelBlockEncodedSize(b), {&sample, 1});
     }
     SnappyCompress(enc.bytes(), &compressed);
     benchmark::DoNotOptimize(compressed.data());
@@ -152,7 +155,7 @@ void BM_EncodeCompressColdLabels(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
   for (uint64_t i = 0; i < kSeries; ++i) store.Release(view, i, blocks[i]);
 }
-BENCHMARK(BM_EncodeCompressColdLabels)->Arg(0)->Arg(8)->Arg(16)->Arg(32);
+BENCHMARK(BM_EncodeCompressColdLabels)->Arg(0)->Arg(6)->Arg(9)->Arg(12)->Arg(24)->Arg(48);
 
 // Appends `rounds` scrapes of `series` series and flushes them through `queue`.
 void RunRounds(benchmark::State& state, MemoryWal& wal, QueueManager& queue, int series, int rounds,

@@ -1,0 +1,106 @@
+// LabelPairTable: the label pairs of the process, each distinct (name, value) interned once
+// under a 32-bit id that the TSDB head's index and remote write's queues both use. A series
+// is an array of pair ids wherever it is kept (head, remote write), so its strings exist
+// once per process however many structures refer to it.
+//
+// A pair's bytes are its remote-write `Label` message, tag and length included, which is
+// what an encoder appends for it (a memcpy); name() and value() are views into them.
+//
+// Reference counted: the head holds one reference per pair its series use, each remote-write
+// series block one per label. A pair is freed, and its id later reused, when the last
+// reference goes, so remote write, which tails the WAL and may lag the head by hours, keeps
+// the labels of series the head has already dropped for as long as it still sends them.
+//
+// Thread-safety: Acquire, Release and Find take a mutex (once per series definition or
+// removal, never per sample). name(), value(), encoded() and hash() take no lock: they are
+// for a caller holding a reference to the id, whose entry nobody changes meanwhile, and
+// entries never move (chunks of doubling size, never reallocated).
+//
+// Memory per distinct pair: a 16-byte entry, a ~12-byte hash slot and the Label bytes
+// (4 + name + value, rounded up to the allocator's 16-byte classes).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/labels.h"
+#include "scraper/tsdb/index/flat_table.h"
+
+namespace shardwise::storage {
+
+class LabelPairTable {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // The table of this process, which the head and remote write share by default.
+  static const std::shared_ptr<LabelPairTable>& Process();
+
+  LabelPairTable() = default;
+  ~LabelPairTable();
+  LabelPairTable(const LabelPairTable&) = delete;
+  LabelPairTable& operator=(const LabelPairTable&) = delete;
+
+  // The id of (name, value), created when new, with one more reference.
+  uint32_t Acquire(std::string_view name, std::string_view value);
+  // Acquire for each label, under one lock: ids[i] is labels[i]'s (labels.size() ids).
+  void AcquireAll(const Labels& labels, uint32_t* ids);
+  // Drops one reference per id; a pair goes with its last.
+  void Release(std::span<const uint32_t> ids);
+  void Release(uint32_t id) { Release(std::span<const uint32_t>(&id, 1)); }
+  // The id of (name, value), or kNone; no reference is taken, so the id is only good
+  // while the caller otherwise knows the pair is held (the head: under its index lock).
+  uint32_t Find(std::string_view name, std::string_view value) const;
+
+  // For a holder of `id`, lock-free.
+  std::string_view encoded(uint32_t id) const { return {At(id).bytes, At(id).size}; }
+  std::string_view name(uint32_t id) const;
+  std::string_view value(uint32_t id) const;
+  uint32_t hash(uint32_t id) const { return PairHash(name(id), value(id)); }
+  // Asks the CPU to fetch the id's entry; then PrefetchBytes, once the entry arrived.
+  void PrefetchEntry(uint32_t id) const { __builtin_prefetch(&At(id)); }
+  void PrefetchBytes(uint32_t id) const { __builtin_prefetch(At(id).bytes); }
+
+  size_t size() const;  // distinct pairs held
+  // Heap bytes: entries, the hash table and the pairs' bytes.
+  size_t MemoryBytes() const;
+
+  static uint32_t PairHash(std::string_view name, std::string_view value);
+
+ private:
+  struct Entry {
+    const char* bytes = nullptr;  // null: a free id
+    uint32_t size = 0;            // of bytes
+    uint32_t refs = 0;            // guarded by mu_
+  };
+  // id + 1 (0: empty) and the pair's hash, so the table rehashes without reading entries.
+  struct IdSlot {
+    uint32_t id1 = 0;
+    uint32_t hash = 0;
+  };
+  struct IdTraits {
+    static bool Empty(const IdSlot& s) { return s.id1 == 0; }
+    static uint64_t Hash(const IdSlot& s) { return s.hash; }
+  };
+  // Chunk k holds kFirstChunk << k entries; 23 chunks cover every 32-bit id.
+  static constexpr uint32_t kFirstChunkBits = 10;
+  static constexpr size_t kChunks = 23;
+
+  const Entry& At(uint32_t id) const;
+  Entry& At(uint32_t id) { return const_cast<Entry&>(std::as_const(*this).At(id)); }
+  uint32_t FindLocked(std::string_view name, std::string_view value, uint32_t hash) const;
+  uint32_t AcquireLocked(std::string_view name, std::string_view value);
+
+  mutable std::mutex mu_;
+  std::array<std::unique_ptr<Entry[]>, kChunks> chunks_;
+  uint32_t next_id_ = 0;        // ids below were handed out at least once
+  std::vector<uint32_t> free_;  // freed ids, reused first
+  tsdb::FlatTable<IdSlot, IdTraits> by_pair_;
+  size_t bytes_ = 0;  // in pairs' bytes, with allocator rounding
+};
+
+}  // namespace shardwise::storage
