@@ -12,7 +12,8 @@
 #                ASan, ~7 min on 2 cores, tests ~35 s), more than CI's 60-minute budget holds.
 #   build-tsan/  ThreadSanitizer: the operator's and the scraper's concurrency tests
 #                (informers, work queue, discovery endpoint, pool reconcile, plan client and
-#                reporter, scrape loops and manager, remote-write queues; TSAN_TESTS).
+#                reporter, scrape loops and manager, remote-write queues, the label pairs the
+#                head and remote write share; TSAN_TESTS).
 # Built at -O1 with line tables only, benchmarks off, through ccache when present, so the
 # stage fits CI's budget on 2 cores; each test is bounded by its ctest timeout (tripled for
 # sanitized builds, cmake/Shardwise.cmake) and each run by SANITIZE_TIMEOUT seconds.
@@ -38,13 +39,13 @@ remotewrite_metadata_test remotewrite_writer_test remotewrite_http_test \
 remotewrite_tsdb_test remotewrite_integration_test remotewrite_disk_full_test \
 opclient_unit_test assign_test assign_handoff_test assign_unit_test promql_test \
 promql_prometheus_differential_test promql_remote_read_test adapter_rules_test \
-sample_app_test}
+sample_app_test storage_label_pair_table_test}
 if [[ "${SANITIZE_KUBESIM:-0}" == 1 ]]; then
   ASAN_TESTS+=" kubesim_test kubelet_test kubesim_auth_test"
 fi
 TSAN_TESTS=${TSAN_TESTS:-kube_test endpoint_test pool_test opclient_unit_test \
 opclient_integration_test scrape_unit_test scrape_loop_test scrape_manager_test \
-remotewrite_queue_test remotewrite_writer_test}
+remotewrite_queue_test remotewrite_writer_test storage_label_pair_table_test remotewrite_tsdb_test}
 
 source hack/lib/build.sh
 configure() {  # dir sanitizers

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/testing/test_util.h"
 #include "scraper/remotewrite/queue_manager.h"
 #include "scraper/remotewrite/test_receiver.h"
 #include "scraper/storage/appender.h"
+#include "scraper/storage/label_pair_table.h"
 #include "scraper/tsdb/metrics.h"
 #include "scraper/tsdb/testutil.h"
 
@@ -331,6 +333,97 @@ TEST_F(TsdbWalSourceTest, RejectedSamplesAreNotForwardedAndTheirBatchIs) {
   ASSERT_TRUE(app->Commit().ok());
   ASSERT_TRUE(q.Flush(Clock::now() + 10s).ok());
   EXPECT_EQ(SortedSamples(got.Samples()), SortedSamples(want));
+  q.Stop();
+}
+
+// The head and remote write hold the same interned label pairs (one copy per process).
+// In an outage the queue lags while retention drops series from the head; their pairs
+// live on for the queue, which sends them with the right labels once the receiver is
+// back, and go when the queue has passed their removal. With the DB and the queue gone,
+// the process's table is back where it was.
+TEST_F(TsdbWalSourceTest, SeriesTheHeadDroppedKeepTheirLabelsUntilTheQueueSentThem) {
+  const storage::LabelPairTable& pairs = *storage::LabelPairTable::Process();
+  const size_t baseline = pairs.size();
+  Collector got;
+  std::atomic<bool> down{true};
+  auto policy = [&](const prometheus::WriteRequest&, int) -> SendAttempt {
+    if (down) return {{SendOutcome::kRetry, {}}, 503, "down"};
+    return {{SendOutcome::kDelivered, {}}, 204, ""};
+  };
+  auto q = std::make_unique<QueueManager>(Options(), *source_,
+                                          std::make_unique<FakeTransport>(&got, policy));
+  ASSERT_TRUE(q->Start().ok());
+  std::vector<ReceivedSample> want = Scrape(15'000);
+  // Only the even series go on; the odd ones go idle past retention (10 s).
+  for (int s = 2; s <= 5; ++s) {
+    auto app = db_->NewAppender();
+    for (int i = 0; i < kSeries; i += 2) {
+      storage::SeriesRef ref = 0;
+      ASSERT_TRUE(app->Append(ref, SeriesLabels(i), s * 15'000, i + s).ok());
+      want.push_back({SeriesString(i), s * 15'000, static_cast<double>(i + s)});
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  // One pair per series (instance) and the shared __name__.
+  EXPECT_EQ(pairs.size(), baseline + kSeries + 1);
+  auto r = db_->ApplyRetention();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->series_removed, static_cast<uint64_t>(kSeries / 2));
+  EXPECT_EQ(db_->head().Stats().label_pairs, static_cast<uint64_t>(kSeries / 2 + 1));
+  // The queue read everything (it waits on nothing but the receiver) and still holds the
+  // dropped series' pairs: nothing has been sent yet.
+  ASSERT_TRUE(shardwise::testing::WaitFor([&] { return q->Stats().samples_in == want.size(); }));
+  EXPECT_EQ(pairs.size(), baseline + kSeries + 1);
+  EXPECT_NE(pairs.Find("instance", "host-1"), storage::LabelPairTable::kNone);
+  EXPECT_EQ(got.size(), 0u);
+
+  down = false;
+  ASSERT_TRUE(q->Flush(Clock::now() + 20s).ok());
+  EXPECT_EQ(Sorted(got.Samples()), Sorted(want));
+  // Past their removal and sent: the dropped series' pairs go.
+  EXPECT_TRUE(shardwise::testing::WaitFor([&] {
+    return pairs.size() == baseline + kSeries / 2 + 1;
+  })) << pairs.size() - baseline;
+  EXPECT_EQ(pairs.Find("instance", "host-1"), storage::LabelPairTable::kNone);
+  q.reset();
+  source_.reset();
+  db_.reset();
+  EXPECT_EQ(pairs.size(), baseline);
+}
+
+// The head creates and drops series (taking and releasing pairs) while the queue encodes
+// others from the same table without a lock; run under TSan by hack/sanitize.sh.
+TEST_F(TsdbWalSourceTest, HeadChurnWhileTheQueueEncodes) {
+  Collector got;
+  QueueOptions o = Options();
+  o.external_labels = Labels{{"cluster", "eu"}};  // pairs remote write alone holds
+  QueueManager q(o, *source_, std::make_unique<FakeTransport>(&got));
+  ASSERT_TRUE(q.Start().ok());
+  size_t want = 0;
+  for (int s = 1; s <= 30; ++s) {
+    auto app = db_->NewAppender();
+    for (int i = 0; i < kSeries; ++i) {
+      // A new set of series every 5 scrapes: the head keeps adding pairs, and retention
+      // (10 s) drops the previous set's.
+      Labels l{{"__name__", "churn"}, {"gen", std::to_string(s / 5)}, {"i", std::to_string(i)}};
+      storage::SeriesRef ref = 0;
+      ASSERT_TRUE(app->Append(ref, l, s * 15'000, s).ok());
+      ++want;
+    }
+    ASSERT_TRUE(app->Commit().ok());
+    if (s % 5 == 0) {
+      ASSERT_TRUE(db_->ApplyRetention().ok());
+    }
+  }
+  ASSERT_TRUE(q.Flush(Clock::now() + 20s).ok());
+  std::vector<ReceivedSample> delivered = got.Samples();
+  ASSERT_EQ(delivered.size(), want);
+  for (const ReceivedSample& r : delivered) {
+    const int s = static_cast<int>(r.t_ms / 15'000);
+    EXPECT_NE(r.series.find("gen=\"" + std::to_string(s / 5) + "\""), std::string::npos)
+        << r.series;
+    EXPECT_NE(r.series.find("cluster=\"eu\""), std::string::npos) << r.series;
+  }
   q.Stop();
 }
 

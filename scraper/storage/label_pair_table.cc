@@ -2,7 +2,9 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
+#include <functional>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +116,7 @@ uint32_t LabelPairTable::AcquireLocked(std::string_view name, std::string_view v
   uint32_t id = FindLocked(name, value, hash);
   if (id == kNone) {
     if (!free_.empty()) {
+      std::pop_heap(free_.begin(), free_.end(), std::greater<>());
       id = free_.back();
       free_.pop_back();
     } else {
@@ -156,7 +159,12 @@ void LabelPairTable::Release(std::span<const uint32_t> ids) {
     delete[] e.bytes;
     e = Entry();
     free_.push_back(id);
+    std::push_heap(free_.begin(), free_.end(), std::greater<>());
   }
+}
+
+size_t LabelPairTable::HeldBytes(uint32_t id) const {
+  return AllocationBytes(At(id).size) + sizeof(Entry) + sizeof(IdSlot) * 3 / 2;
 }
 
 size_t LabelPairTable::size() const {

@@ -65,6 +65,9 @@ class LabelPairTable {
   void PrefetchEntry(uint32_t id) const { __builtin_prefetch(&At(id)); }
   void PrefetchBytes(uint32_t id) const { __builtin_prefetch(At(id).bytes); }
 
+  // Heap bytes of one pair: its bytes, entry and hash slot (at a typical load).
+  size_t HeldBytes(uint32_t id) const;
+
   size_t size() const;  // distinct pairs held
   // Heap bytes: entries, the hash table and the pairs' bytes.
   size_t MemoryBytes() const;
@@ -98,7 +101,9 @@ class LabelPairTable {
   mutable std::mutex mu_;
   std::array<std::unique_ptr<Entry[]>, kChunks> chunks_;
   uint32_t next_id_ = 0;        // ids below were handed out at least once
-  std::vector<uint32_t> free_;  // freed ids, reused first
+  // Freed ids, a min-heap: the lowest is reused first, so ids stay dense and holders can
+  // index arrays by them (LabelPairs' postings).
+  std::vector<uint32_t> free_;
   tsdb::FlatTable<IdSlot, IdTraits> by_pair_;
   size_t bytes_ = 0;  // in pairs' bytes, with allocator rounding
 };

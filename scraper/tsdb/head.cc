@@ -591,7 +591,6 @@ HeadStats Head::Stats() const {
   st.series_limit_hits = series_limit_hits_.load();
   {
     std::shared_lock lock(index_mu_);
-    st.interned_strings = pairs_.strings();
     st.label_pairs = pairs_.size();
   }
   st.min_time = min_time_.load();

@@ -1,7 +1,8 @@
 // Head: the in-memory part of the TSDB. It owns
 //   - the series index: labels -> ref (hash of the label set), ref -> series, and the
 //     label pairs (index/label_pairs.h): every distinct (name, value) pair interned once
-//     under a 32-bit id, with its postings for matchers. A series is one allocation: a
+//     per process under a 32-bit id (storage::LabelPairTable, shared with remote write),
+//     with its postings for matchers. A series is one allocation: a
 //     ~96-byte header followed by its labels as pair ids (4 B per label);
 //   - per-series sample data: sealed chunks of 120 samples (XOR or decimal, whichever is
 //     smaller) plus the XOR chunk being appended to. With Options::chunk_files, sealed
@@ -62,9 +63,8 @@ struct HeadStats {
   uint64_t series_created = 0;
   uint64_t series_removed = 0;
   uint64_t series_limit_hits = 0;
-  uint64_t interned_strings = 0;  // distinct label names and values
-  uint64_t label_pairs = 0;       // distinct (name, value) pairs
-  uint64_t label_bytes = 0;       // about what a series record of every series takes
+  uint64_t label_pairs = 0;  // distinct (name, value) pairs
+  uint64_t label_bytes = 0;  // about what a series record of every series takes
   int64_t min_time = std::numeric_limits<int64_t>::max();
   int64_t max_time = std::numeric_limits<int64_t>::min();
 };

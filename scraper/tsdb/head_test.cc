@@ -146,8 +146,8 @@ TEST(HeadTest, LabelStringsAreInternedOnce) {
                             {"job", "a_fairly_long_job_name"},
                             {"id", std::to_string(i)}});
   }
-  // __name__, job, id, the two shared values and 1000 ids.
-  EXPECT_EQ(head.Stats().interned_strings, 5u + 1000u);
+  // The two shared pairs and 1000 ids.
+  EXPECT_EQ(head.Stats().label_pairs, 2u + 1000u);
   size_t with_1000 = head.MemoryBytes();
   // Every extra series adds its own id string but no new copy of the shared ones.
   Head small({});
@@ -172,8 +172,8 @@ TEST(HeadTest, TruncateDropsOldChunksAndIdleSeries) {
   EXPECT_FALSE(head.SeriesLabels(idle, &l));
   EXPECT_TRUE(head.Select({M(T::kEqual, "instance", "idle")}).empty());
   EXPECT_EQ(head.LabelValues("instance"), (std::vector<std::string>{"active"}));
-  // The removed series' unique string went with it.
-  EXPECT_EQ(head.Stats().interned_strings, 6u);  // __name__ x job j instance active
+  // The removed series' unique pair went with it.
+  EXPECT_EQ(head.Stats().label_pairs, 3u);  // __name__=x job=j instance=active
   std::vector<Sample> got;
   head.Samples(active, 0, 1'000'000, &got);
   // Whole chunks only: the chunk holding t=300s is kept.

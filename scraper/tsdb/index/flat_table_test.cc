@@ -9,7 +9,6 @@
 
 #include "scraper/tsdb/index/label_pairs.h"
 #include "scraper/tsdb/index/postings.h"
-#include "scraper/tsdb/index/string_pool.h"
 
 namespace shardwise::tsdb {
 namespace {
@@ -58,21 +57,6 @@ TEST(FlatTableTest, EmptiedTableReleasesItsSlots) {
   }
   EXPECT_TRUE(table.empty());
   EXPECT_EQ(table.MemoryBytes(), 0u);
-}
-
-TEST(StringPoolTest, InternsOnceAndFreesOnLastRelease) {
-  StringPool pool;
-  const PooledString* a = pool.Intern("instance");
-  const PooledString* b = pool.Intern(std::string("inst") + "ance");
-  EXPECT_EQ(a, b);
-  EXPECT_EQ(a->view(), "instance");
-  EXPECT_EQ(pool.Intern("")->view(), "");
-  EXPECT_EQ(pool.size(), 2u);
-  pool.Release(a);
-  EXPECT_EQ(pool.Find("instance"), b);
-  pool.Release(b);
-  EXPECT_EQ(pool.Find("instance"), nullptr);
-  EXPECT_EQ(pool.size(), 1u);
 }
 
 std::vector<uint64_t> Refs(const PostingsList& l) { return l.Decode(); }
@@ -147,14 +131,15 @@ TEST(PostingsListTest, DenseRefsTakeAboutAByteEach) {
 }
 
 TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
-  LabelPairs pairs;
+  auto table = std::make_shared<storage::LabelPairTable>();
+  LabelPairs pairs(table);
   std::vector<uint32_t> ids;
   for (uint64_t ref = 1; ref <= 6; ++ref)
     ids.push_back(pairs.Add("job", ref % 2 ? "node" : "api", ref));
   EXPECT_EQ(ids[0], ids[2]);
   EXPECT_NE(ids[0], ids[1]);
   EXPECT_EQ(pairs.size(), 2u);
-  EXPECT_EQ(pairs.strings(), 3u);  // job, node, api
+  EXPECT_EQ(table->size(), 2u);
   EXPECT_EQ(pairs.name(ids[1]), "job");
   EXPECT_EQ(pairs.value(ids[1]), "api");
   EXPECT_EQ(pairs.Find("job", "api"), ids[1]);
@@ -170,7 +155,7 @@ TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
   EXPECT_TRUE(get("job", "api").empty());
   EXPECT_EQ(pairs.Find("job", "api"), LabelPairs::kNone);
   EXPECT_EQ(pairs.size(), 1u);
-  EXPECT_EQ(pairs.strings(), 2u);  // "api" went with its last pair
+  EXPECT_EQ(table->size(), 1u);  // job=api went with its last series
   std::map<std::string, size_t> values;
   pairs.ForEachValue(
       "job", [&](std::string_view v, const PostingsList& p) { values[std::string(v)] = p.size(); });
@@ -180,10 +165,33 @@ TEST(LabelPairsTest, InternsPairsOnceAndFreesThemWithTheirLastSeries) {
   pairs.Remove(ids[0], {1, 3, 5});
   pairs.Remove(ids[1], {9});
   EXPECT_EQ(pairs.size(), 0u);
-  EXPECT_EQ(pairs.strings(), 0u);
+  EXPECT_EQ(table->size(), 0u);
   int names = 0;
   pairs.ForEachName([&](std::string_view) { ++names; });
   EXPECT_EQ(names, 0);
+}
+
+TEST(LabelPairsTest, PairsAnotherHolderKeepsOutliveTheHeadsSeries) {
+  // Remote write holds pairs of series the head has dropped: they stay readable, and the
+  // head neither reports them nor finds them until a series of its own carries them again.
+  auto table = std::make_shared<storage::LabelPairTable>();
+  LabelPairs pairs(table);
+  const uint32_t id = pairs.Add("pod", "a", 1);
+  const uint32_t other = table->Acquire("pod", "a");  // remote write's reference
+  EXPECT_EQ(other, id);
+  const uint32_t outside = table->Acquire("cluster", "eu");  // an external label
+  EXPECT_EQ(pairs.Find("cluster", "eu"), LabelPairs::kNone);
+  EXPECT_TRUE(pairs.Get("cluster", "eu").empty());
+  pairs.Remove(id, {1});
+  EXPECT_EQ(pairs.Find("pod", "a"), LabelPairs::kNone);
+  EXPECT_EQ(pairs.size(), 0u);
+  EXPECT_EQ(table->value(id), "a");
+  EXPECT_EQ(table->size(), 2u);
+  EXPECT_EQ(pairs.Add("pod", "a", 2), id);
+  pairs.Remove(id, {2});
+  table->Release(id);
+  table->Release(outside);
+  EXPECT_EQ(table->size(), 0u);
 }
 
 }  // namespace

@@ -1,81 +1,69 @@
 #include "scraper/tsdb/index/label_pairs.h"
 
-#include <xxhash.h>
-
-#include <algorithm>
-
 namespace shardwise::tsdb {
 
-LabelPairs::~LabelPairs() {
-  for (Pair& p : pairs_) {
-    if (!p.name) continue;
-    strings_.Release(p.name);
-    strings_.Release(p.value);
-  }
-}
+LabelPairs::LabelPairs(std::shared_ptr<storage::LabelPairTable> table)
+    : table_(table ? std::move(table) : storage::LabelPairTable::Process()) {}
 
-uint32_t LabelPairs::PairHash(std::string_view name, std::string_view value) {
-  return static_cast<uint32_t>(XXH3_64bits_withSeed(value.data(), value.size(), StringHash(name)));
+LabelPairs::~LabelPairs() {
+  std::vector<uint32_t> held;
+  for (uint32_t id = 0; id < lists_.size(); ++id) {
+    if (!lists_[id].empty()) held.push_back(id);
+  }
+  table_->Release(held);
 }
 
 uint32_t LabelPairs::Find(std::string_view name, std::string_view value) const {
-  const uint32_t hash = PairHash(name, value);
-  const IdSlot* slot = by_pair_.Find(hash, [&](const IdSlot& s) {
-    const Pair& p = pairs_[s.id1 - 1];
-    return s.hash == hash && p.value->view() == value && p.name->view() == name;
-  });
-  return slot ? slot->id1 - 1 : kNone;
+  // The table may know the pair from remote write alone: then the head has no series with it.
+  const uint32_t id = table_->Find(name, value);
+  return id < lists_.size() && !lists_[id].empty() ? id : kNone;
 }
 
 uint32_t LabelPairs::Add(std::string_view name, std::string_view value, uint64_t ref) {
   uint32_t id = Find(name, value);
   if (id == kNone) {
-    if (free_.empty()) {
-      id = static_cast<uint32_t>(pairs_.size());
-      pairs_.emplace_back();
-    } else {
-      id = free_.back();
-      free_.pop_back();
-    }
-    Pair& p = pairs_[id];
-    p.name = strings_.Intern(name);
-    p.value = strings_.Intern(value);
-    p.hash = PairHash(name, value);
-    by_pair_.Insert(IdSlot{id + 1, p.hash});
-    by_name_[p.name->view()].Insert(IdSlot{id + 1, p.hash});
+    id = table_->Acquire(name, value);
+    if (id >= lists_.size()) lists_.resize(id + 1);
+    ++held_;
+    const uint32_t hash = storage::LabelPairTable::PairHash(name, value);
+    auto n = by_name_.find(name);
+    if (n == by_name_.end()) n = by_name_.emplace(std::string(name), IdTable()).first;
+    n->second.Insert(IdSlot{id + 1, hash});
   }
-  pairs_[id].list.Insert(ref);
+  lists_[id].Insert(ref);
   return id;
 }
 
 void LabelPairs::Remove(uint32_t id, const std::unordered_set<uint64_t>& refs) {
-  Pair& p = pairs_[id];
-  p.list.Remove(refs);
-  if (!p.list.empty()) return;
-  auto same = [&](const IdSlot& s) { return s.id1 == id + 1; };
-  if (IdSlot* s = by_pair_.Find(p.hash, same)) by_pair_.Erase(s);
-  auto n = by_name_.find(p.name->view());
+  PostingsList& list = lists_[id];
+  list.Remove(refs);
+  if (!list.empty()) return;
+  auto n = by_name_.find(table_->name(id));
   if (n != by_name_.end()) {
-    if (IdSlot* s = n->second.Find(p.hash, same)) n->second.Erase(s);
-    if (n->second.empty()) by_name_.erase(n);  // before the name's string may go
+    const uint32_t hash = table_->hash(id);
+    if (IdSlot* s = n->second.Find(hash, [&](const IdSlot& s) { return s.id1 == id + 1; })) {
+      n->second.Erase(s);
+    }
+    if (n->second.empty()) by_name_.erase(n);
   }
-  strings_.Release(p.name);
-  strings_.Release(p.value);
-  p = Pair();
-  free_.push_back(id);
+  --held_;
+  table_->Release(id);  // after the last read of its strings
+  // Trailing ids freed: the vector shrinks with the head (a head that shrank for good).
+  while (!lists_.empty() && lists_.back().empty()) lists_.pop_back();
 }
 
 Postings LabelPairs::Get(std::string_view name, std::string_view value) const {
   const uint32_t id = Find(name, value);
-  return id == kNone ? Postings() : pairs_[id].list.Decode();
+  return id == kNone ? Postings() : lists_[id].Decode();
 }
 
 size_t LabelPairs::MemoryBytes() const {
-  size_t bytes = strings_.MemoryBytes() + all_.HeapBytes();
-  bytes += pairs_.capacity() * sizeof(Pair) + free_.capacity() * sizeof(uint32_t);
-  bytes += by_pair_.MemoryBytes();
-  for (const auto& [name, ids] : by_name_) bytes += 64 + ids.MemoryBytes();
-  for (const Pair& p : pairs_) bytes += p.list.HeapBytes();
+  size_t bytes = all_.HeapBytes() + lists_.capacity() * sizeof(PostingsList);
+  for (const auto& [name, ids] : by_name_) bytes += 64 + name.capacity() + ids.MemoryBytes();
+  for (uint32_t id = 0; id < lists_.size(); ++id) {
+    if (lists_[id].empty()) continue;
+    bytes += lists_[id].HeapBytes() + table_->HeldBytes(id);
+  }
   return bytes;
 }
 

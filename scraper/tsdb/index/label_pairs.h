@@ -1,27 +1,33 @@
-// LabelPairs: the head's symbol table and postings index in one. Every distinct
-// (name, value) label pair of the head's series is interned once under a 32-bit id, so a
-// series holds its labels as an array of ids (4 B per label instead of two pointers or
-// strings). Each pair owns its postings: the sorted refs of the series carrying it. The
-// postings size is therefore the pair's reference count: when the last series carrying a
-// pair is removed, the pair, its id and (through the StringPool) its strings go too, and
-// the id is reused by a later pair. Ids are dense, so a pair is found by id with one array
-// index; by (name, value) with one flat-table probe.
+// LabelPairs: the head's view of the process's label pairs (storage::LabelPairTable) plus its
+// postings index. Every distinct (name, value) pair of the head's series is interned once
+// per process under a 32-bit id — the id remote write's queues use for the same pair — so a
+// series holds its labels as an array of ids (4 B per label) and no structure of the
+// process keeps another copy of the strings. Each pair the head uses owns its postings
+// here: the sorted refs of the series carrying it. The head holds one reference in the
+// table per such pair: when the last series carrying a pair is removed, the head lets go
+// and the pair is freed once remote write (which may still be sending that series'
+// samples) has let go too. A pair is found by id with one array index; by (name, value)
+// with one probe of the table.
 //
-// Not thread-safe; the head guards it with its index lock.
+// Not thread-safe; the head guards it with its index lock (the table has its own).
 //
-// Memory per distinct pair: 40 B of entry plus an 8-byte slot in the by-pair table and
-// one in its name's table (at 44-88 % load), plus the postings beyond one inline ref.
+// Memory per distinct pair: the table's (a 16-byte entry, a hash slot, the Label bytes)
+// plus a 16-byte postings list holding one ref inline, and an 8-byte slot in its name's
+// table (at 44-88 % load).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "scraper/storage/label_pair_table.h"
 #include "scraper/tsdb/index/flat_table.h"
 #include "scraper/tsdb/index/postings.h"
-#include "scraper/tsdb/index/string_pool.h"
 
 namespace shardwise::tsdb {
 
@@ -29,21 +35,23 @@ class LabelPairs {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
-  LabelPairs() = default;
+  // Pairs interned in `table`; null: the process's table.
+  explicit LabelPairs(std::shared_ptr<storage::LabelPairTable> table = nullptr);
   ~LabelPairs();
   LabelPairs(const LabelPairs&) = delete;
   LabelPairs& operator=(const LabelPairs&) = delete;
 
-  // The id of (name, value), creating the pair when new, with `ref` added to its postings.
+  // The id of (name, value), taken from the table when the head has no series with it
+  // yet, with `ref` added to its postings.
   uint32_t Add(std::string_view name, std::string_view value, uint64_t ref);
-  // The id of (name, value), or kNone; nothing is added.
+  // The id of (name, value) if a series of the head carries it, else kNone.
   uint32_t Find(std::string_view name, std::string_view value) const;
-  // Removes `refs` from the pair's postings; the pair is freed when none is left.
+  // Removes `refs` from the pair's postings; the head lets go of it when none is left.
   void Remove(uint32_t id, const std::unordered_set<uint64_t>& refs);
 
-  std::string_view name(uint32_t id) const { return pairs_[id].name->view(); }
-  std::string_view value(uint32_t id) const { return pairs_[id].value->view(); }
-  const PostingsList& postings(uint32_t id) const { return pairs_[id].list; }
+  std::string_view name(uint32_t id) const { return table_->name(id); }
+  std::string_view value(uint32_t id) const { return table_->value(id); }
+  const PostingsList& postings(uint32_t id) const { return lists_[id]; }
   // Empty when the pair is unknown.
   Postings Get(std::string_view name, std::string_view value) const;
 
@@ -56,28 +64,20 @@ class LabelPairs {
   void ForEachValue(std::string_view name, Fn&& fn) const {
     auto it = by_name_.find(name);
     if (it == by_name_.end()) return;
-    it->second.ForEach([&](const IdSlot& s) {
-      const Pair& p = pairs_[s.id1 - 1];
-      fn(p.value->view(), p.list);
-    });
+    it->second.ForEach([&](const IdSlot& s) { fn(table_->value(s.id1 - 1), lists_[s.id1 - 1]); });
   }
   template <typename Fn>
   void ForEachName(Fn&& fn) const {
-    for (const auto& [name, ids] : by_name_) fn(name);
+    for (const auto& [name, ids] : by_name_) fn(std::string_view(name));
   }
 
-  size_t size() const { return by_pair_.size(); }  // distinct pairs
-  size_t strings() const { return strings_.size(); }
-  // Approximate heap bytes: entries, tables, postings and strings.
+  size_t size() const { return held_; }  // distinct pairs of the head's series
+  const storage::LabelPairTable& table() const { return *table_; }
+  // Approximate heap bytes: the pairs held (their table entries and bytes, which remote
+  // write may share), the postings and the name tables.
   size_t MemoryBytes() const;
 
  private:
-  struct Pair {
-    const PooledString* name = nullptr;  // null: a free id
-    const PooledString* value = nullptr;
-    uint32_t hash = 0;
-    PostingsList list;
-  };
   // id + 1 (0: empty) and the pair's hash, so the table rehashes without reading pairs.
   struct IdSlot {
     uint32_t id1 = 0;
@@ -88,13 +88,11 @@ class LabelPairs {
     static uint64_t Hash(const IdSlot& s) { return s.hash; }
   };
   using IdTable = FlatTable<IdSlot, IdTraits>;
-  static uint32_t PairHash(std::string_view name, std::string_view value);
 
-  StringPool strings_;
-  std::vector<Pair> pairs_;     // by id
-  std::vector<uint32_t> free_;  // ids of freed pairs, reused first
-  IdTable by_pair_;
-  std::unordered_map<std::string_view, IdTable> by_name_;  // keys view pooled names
+  const std::shared_ptr<storage::LabelPairTable> table_;
+  std::vector<PostingsList> lists_;  // by pair id; empty: the head does not hold the pair
+  size_t held_ = 0;
+  std::map<std::string, IdTable, std::less<>> by_name_;
   PostingsList all_;
 };
 
