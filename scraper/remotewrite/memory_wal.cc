@@ -82,7 +82,8 @@ WalPosition MemoryWal::End() {
   return end_;
 }
 
-void MemoryWal::WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) {
+void MemoryWal::WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait,
+                              uint64_t /*min_bytes: every append wakes*/) {
   std::unique_lock lock(mu_);
   appended_.wait_for(lock, max_wait, [&] { return end_ != known_end; });
 }

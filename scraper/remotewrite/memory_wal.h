@@ -27,7 +27,8 @@ class MemoryWal : public WalSource {
   Result<WalPosition> ReadCheckpoint(const std::function<void(WalSeries)>& fn) override;
   std::unique_ptr<WalReader> NewReader(WalPosition from) override;
   WalPosition End() override;
-  void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) override;
+  void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait,
+                     uint64_t min_bytes = 0) override;
   void Acknowledge(const std::string& consumer, WalPosition pos) override;
   void Release(const std::string& consumer) override;
 

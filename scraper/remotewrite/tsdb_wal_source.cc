@@ -153,9 +153,10 @@ std::unique_ptr<WalReader> TsdbWalSource::NewReader(WalPosition from) {
 
 WalPosition TsdbWalSource::End() { return FromTsdb(db_.WalEnd()); }
 
-void TsdbWalSource::WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) {
+void TsdbWalSource::WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait,
+                                  uint64_t min_bytes) {
   // WalEnd() is past the last record, so "past known_end" means a new record.
-  db_.WaitForWal(ToTsdb(known_end), max_wait);
+  db_.WaitForWal(ToTsdb(known_end), max_wait, min_bytes);
 }
 
 void TsdbWalSource::Acknowledge(const std::string& consumer, WalPosition pos) {

@@ -12,6 +12,8 @@
 //    may first return a series-only record re-defining the series the lost part did.
 //  - End(): the position just past the last record written, for Flush.
 //  - WaitForAppend: blocks until something is written past `known_end` or max_wait passes.
+//    With min_bytes, the source may leave the caller asleep until that much was written
+//    (a batching reader is then not woken by every small append); a hint, not a promise.
 //  - Acknowledge(consumer, pos): everything before `pos` is safely delivered; retention
 //    may delete segments wholly below the minimum acknowledged position of all consumers
 //    (unless the WAL exceeds its size cap — then the oldest go anyway).
@@ -73,7 +75,8 @@ class WalSource {
   virtual Result<WalPosition> ReadCheckpoint(const std::function<void(WalSeries)>& fn) = 0;
   virtual std::unique_ptr<WalReader> NewReader(WalPosition from) = 0;
   virtual WalPosition End() = 0;
-  virtual void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait) = 0;
+  virtual void WaitForAppend(WalPosition known_end, std::chrono::milliseconds max_wait,
+                             uint64_t min_bytes = 0) = 0;
   virtual void Acknowledge(const std::string& consumer, WalPosition pos) = 0;
   virtual void Release(const std::string& consumer) = 0;
 };

@@ -459,8 +459,10 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   head_.AppendBatch(samples);
   HeadStats after = head_.Stats();
   wal_end_ = writer_->End();
+  const bool wake = std::any_of(wal_wake_at_.begin(), wal_wake_at_.end(),
+                                [&](const wal::Position& at) { return at <= wal_end_; });
   lock.unlock();
-  wal_cv_.notify_all();
+  if (wake) wal_cv_.notify_all();
   // A new segment: the closed ones may now exceed the cap, and the checkpoint reserve
   // may need to grow. Done in the background so a commit never waits for either.
   if (inserted) RequestCapCheck();
@@ -558,9 +560,15 @@ wal::Position DB::WalEnd() const {
   return wal_end_;
 }
 
-bool DB::WaitForWal(wal::Position pos, std::chrono::milliseconds timeout) const {
+bool DB::WaitForWal(wal::Position pos, std::chrono::milliseconds timeout,
+                    uint64_t min_bytes) const {
+  // Past `pos` means at least one byte further in its segment, or any later segment.
+  const wal::Position wake_at{pos.segment, pos.offset + std::max<uint64_t>(min_bytes, 1)};
   std::unique_lock lock(commit_mu_);
-  return wal_cv_.wait_for(lock, timeout, [&] { return wal_end_ > pos; });
+  wal_wake_at_.push_back(wake_at);
+  wal_cv_.wait_for(lock, timeout, [&] { return wal_end_ >= wake_at; });
+  wal_wake_at_.erase(std::find(wal_wake_at_.begin(), wal_wake_at_.end(), wake_at));
+  return wal_end_ > pos;
 }
 
 uint32_t DB::FirstSegment() const {

@@ -195,8 +195,12 @@ class DB : public storage::Appendable {
   const std::string& wal_dir() const { return wal_dir_; }
   // The position just past the last committed record.
   wal::Position WalEnd() const;
-  // Waits until the WAL extends past `pos` or `timeout` passes; true if it did.
-  bool WaitForWal(wal::Position pos, std::chrono::milliseconds timeout) const;
+  // Waits until the WAL extends past `pos` or `timeout` passes; true if it did. With
+  // `min_bytes`, commits wake the caller only once the WAL reaches min_bytes past `pos` (or
+  // a later segment): a consumer that reads in batches sleeps through the small commits in
+  // between instead of being woken by each, and reads them all when it wakes.
+  bool WaitForWal(wal::Position pos, std::chrono::milliseconds timeout,
+                  uint64_t min_bytes = 0) const;
   // The oldest segment still on disk.
   uint32_t FirstSegment() const;
 
@@ -251,6 +255,9 @@ class DB : public storage::Appendable {
   bool dirty_ = false;                         // written but not yet fsynced
   std::string series_buf_, samples_buf_;
   mutable std::condition_variable wal_cv_;
+  // Where each thread in WaitForWal wants to be woken; a commit notifies wal_cv_ only when
+  // it reaches one of them.
+  mutable std::vector<wal::Position> wal_wake_at_;
   wal::Position wal_end_;
 
   // Series removed from the head whose refs may still appear in segments on disk:

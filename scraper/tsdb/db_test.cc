@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "scraper/tsdb/metrics.h"
 #include "scraper/tsdb/testutil.h"
@@ -398,6 +400,34 @@ TEST(DBTest, TailerAfterCheckpointResolvesEveryRef) {
   EXPECT_EQ(samples - before, 31u);
   EXPECT_EQ(unknown, 0u);
   EXPECT_FALSE((*db)->WaitForWal((*db)->WalEnd(), std::chrono::milliseconds(1)));
+}
+
+TEST(DBTest, BatchingWalWaiterWakesOnceEnoughIsWritten) {
+  TempDir dir("walwait");
+  auto db = DB::Open(dir.path(), TestOptions());
+  ASSERT_TRUE(db.ok());
+  Fill(**db, 10, 1, 0, 1000, [](int, int) { return 1; });
+  // A commit below the threshold: the waiter sleeps its whole (short) wait, then sees it.
+  wal::Position pos = (*db)->WalEnd();
+  Fill(**db, 10, 1, 1000, 1000, [](int, int) { return 1; });
+  EXPECT_TRUE((*db)->WaitForWal(pos, std::chrono::milliseconds(1), 1 << 20));
+  // Small commits until the waiter, with a wait far longer than the test, is woken: the
+  // commit that brings the WAL to min_bytes past its position wakes it.
+  constexpr uint64_t kMinBytes = 16 << 10;
+  pos = (*db)->WalEnd();
+  std::atomic<bool> woken{false};
+  std::thread waiter([&] {
+    EXPECT_TRUE((*db)->WaitForWal(pos, std::chrono::minutes(5), kMinBytes));
+    woken = true;
+  });
+  int64_t t = 2000;
+  for (int i = 0; i < 100'000 && !woken; ++i, t += 1000) {
+    Fill(**db, 10, 1, t, 1000, [](int, int) { return 1; });
+  }
+  waiter.join();
+  EXPECT_TRUE(woken);
+  const wal::Position end = (*db)->WalEnd();
+  EXPECT_TRUE(end.segment > pos.segment || end.offset >= pos.offset + kMinBytes);
 }
 
 TEST(DBTest, QueryByMatchersAndTimeRange) {
