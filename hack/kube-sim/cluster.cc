@@ -554,10 +554,6 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
     if (!current && !obj.contains("status")) obj["status"] = {{"phase", "Pending"}};
     if (!obj["spec"].is_object()) obj["spec"] = json::object();
     json& spec = obj["spec"];
-    if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
-    if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
-    if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
-    if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
     if (!spec.contains("serviceAccountName"))
       spec["serviceAccountName"] = spec.value("serviceAccount", json("default"));
     if (!spec.contains("serviceAccount")) spec["serviceAccount"] = spec["serviceAccountName"];

@@ -59,6 +59,55 @@ TEST_F(ClusterTest, DefaultNamespacesExist) {
   }
 }
 
+// What kube-apiserver's SetDefaults_PodSpec and friends fill in, in pods and in the pod
+// templates of workloads (kubectl describe prints probes and env from these fields).
+TEST_F(ClusterTest, PodSpecDefaultsInPodsAndTemplates) {
+  json spec = json::parse(R"({
+    "containers":[{"name":"c","image":"app:1.2",
+      "ports":[{"containerPort":8080}],
+      "env":[{"name":"POD","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
+      "livenessProbe":{"httpGet":{"port":8080}},
+      "readinessProbe":{"tcpSocket":{"port":8080},"periodSeconds":2},
+      "lifecycle":{"preStop":{"httpGet":{"port":8080,"path":"/stop"}}}},
+     {"name":"latest","image":"registry:5000/tool"}],
+    "volumes":[{"name":"cm","configMap":{"name":"x"}},
+               {"name":"tok","projected":{"sources":[{"serviceAccountToken":{"path":"t"}}]}}]})");
+  json pod =
+      Create(Type("", "v1", "pods"), "default", {{"metadata", {{"name", "p"}}}, {"spec", spec}});
+  json deploy =
+      Create(Type("apps", "v1", "deployments"), "default",
+             {{"metadata", {{"name", "d"}}},
+              {"spec",
+               {{"selector", {{"matchLabels", {{"a", "b"}}}}},
+                {"template", {{"metadata", {{"labels", {{"a", "b"}}}}}, {"spec", spec}}}}}});
+  for (const json& s : {pod["spec"], deploy["spec"]["template"]["spec"]}) {
+    const json& c = s["containers"][0];
+    EXPECT_EQ(c["imagePullPolicy"], "IfNotPresent");
+    EXPECT_EQ(s["containers"][1]["imagePullPolicy"], "Always") << "no tag means :latest";
+    EXPECT_EQ(c["terminationMessagePath"], "/dev/termination-log");
+    EXPECT_EQ(c["terminationMessagePolicy"], "File");
+    EXPECT_EQ(c["ports"][0]["protocol"], "TCP");
+    EXPECT_EQ(c["env"][0]["valueFrom"]["fieldRef"]["apiVersion"], "v1");
+    EXPECT_EQ(c["livenessProbe"],
+              json::parse(R"({"httpGet":{"port":8080,"path":"/","scheme":"HTTP"},
+                "timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3})"));
+    EXPECT_EQ(c["readinessProbe"]["periodSeconds"], 2) << "what is set stays";
+    EXPECT_EQ(c["readinessProbe"]["failureThreshold"], 3);
+    EXPECT_EQ(c["lifecycle"]["preStop"]["httpGet"]["path"], "/stop");
+    EXPECT_EQ(c["lifecycle"]["preStop"]["httpGet"]["scheme"], "HTTP");
+    EXPECT_EQ(s["volumes"][0]["configMap"]["defaultMode"], 420);
+    EXPECT_EQ(s["volumes"][1]["projected"]["defaultMode"], 420);
+    EXPECT_EQ(
+        s["volumes"][1]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+        3600);
+    EXPECT_EQ(s["restartPolicy"], "Always");
+    EXPECT_EQ(s["dnsPolicy"], "ClusterFirst");
+    EXPECT_EQ(s["schedulerName"], "default-scheduler");
+    EXPECT_EQ(s["terminationGracePeriodSeconds"], 30);
+    EXPECT_EQ(s["securityContext"], json::object());
+  }
+}
+
 TEST_F(ClusterTest, CreateSetsServerOwnedMetadata) {
   json cm = Create(ConfigMaps(), "default",
                    {{"metadata", {{"generateName", "cm-"}}}, {"data", {{"a", "1"}}}});

@@ -113,6 +113,28 @@ void DropMissing(std::vector<Entry>& entries, const json& obj) {
       it = At(obj, *it) ? std::next(it) : e.fields.erase(it);
 }
 
+// True if `live` already holds everything `applied` sets: maps by key, lists item by item
+// (same length), scalars equal. A list the apiserver filled in (a port's protocol, a
+// container's imagePullPolicy, a schema default) is then not a change: real server-side
+// apply merges such lists by key and finds no conflict, where comparing the whole list
+// would.
+bool Covers(const json& live, const json& applied) {
+  if (applied.is_object() && live.is_object()) {
+    for (auto& [k, v] : applied.items()) {
+      auto it = live.find(k);
+      if (it == live.end() || !Covers(*it, v)) return false;
+    }
+    return true;
+  }
+  if (applied.is_array() && live.is_array()) {
+    if (applied.size() != live.size()) return false;
+    for (size_t i = 0; i < applied.size(); ++i)
+      if (!Covers(live[i], applied[i])) return false;
+    return true;
+  }
+  return live == applied;
+}
+
 // True if `a` equals or is an ancestor/descendant of `b`.
 bool Overlaps(const FieldPath& a, const FieldPath& b) {
   size_t n = std::min(a.size(), b.size());
@@ -200,7 +222,7 @@ ApiResult<json> ServerSideApply(const json& live, const json& applied, const App
         const json* live_v = At(base, owned);
         const json* new_v = At(applied, owned);
         if (!new_v) new_v = At(applied, f);
-        if (!live_v || !new_v || *live_v != *new_v) conflict = true;
+        if (!live_v || !new_v || !Covers(*live_v, *new_v)) conflict = true;
         break;
       }
       if (conflict && !req.force) {
@@ -252,10 +274,13 @@ ApiResult<json> ServerSideApply(const json& live, const json& applied, const App
   }
   if (req.skip_status) patch.erase("status");
   // 3. Set the applied values (maps merge, lists and scalars replace).
+  // A list the live object already covers stays as it is (with what the server filled in).
   std::function<void(json&, const json&)> merge = [&](json& dst, const json& src) {
     for (auto& [k, v] : src.items()) {
       if (v.is_object() && !v.empty() && dst.contains(k) && dst[k].is_object()) {
         merge(dst[k], v);
+      } else if (v.is_array() && dst.contains(k) && Covers(dst[k], v)) {
+        continue;
       } else {
         dst[k] = v;
       }

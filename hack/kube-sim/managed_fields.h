@@ -1,6 +1,8 @@
 // Field ownership for server-side apply (metadata.managedFields, FieldsV1).
-// Simplifications against the real structured-merge-diff: lists are atomic (owned
-// as a whole), and only metadata.labels/annotations are tracked inside metadata.
+// Simplifications against the real structured-merge-diff: lists are owned as a whole,
+// and only metadata.labels/annotations are tracked inside metadata. An applied list that
+// the live one covers item by item (the live items only add fields, e.g. defaults) is no
+// change and no conflict, as real apply's merge by key finds.
 #pragma once
 
 #include <set>

@@ -56,6 +56,47 @@ TEST(ManagedFieldsTest, SameValueIsSharedNotConflicting) {
   EXPECT_TRUE(ServerSideApply(a.value(), applied, Req("two")).ok());
 }
 
+// A Service applied client-side, then server-side: its ports list on the server holds the
+// defaulted protocol; the applied one does not. Real apply merges ports by key and finds
+// the same values, so no conflict and nothing changes.
+TEST(ManagedFieldsTest, AListTheLiveObjectCoversIsNoConflictAndKeepsServerDefaults) {
+  json live = json::parse(R"({"metadata":{"name":"w"},
+      "spec":{"ports":[{"port":80,"targetPort":8080,"protocol":"TCP"}],"type":"ClusterIP"}})");
+  json created = live;
+  RecordUpdate(json(), created, "kubectl-client-side-apply", "v1", "", false);
+  json applied =
+      json::parse(R"({"metadata":{"name":"w"},"spec":{"ports":[{"port":80,"targetPort":8080}]}})");
+  auto a = ServerSideApply(created, applied, Req("kubectl"));
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a.value()["spec"]["ports"], live["spec"]["ports"]);
+
+  // A different value in the list still conflicts; and with force it replaces the list.
+  json changed = json::parse(R"({"metadata":{"name":"w"},"spec":{"ports":[{"port":81}]}})");
+  auto conflict = ServerSideApply(created, changed, Req("kubectl"));
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().message(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: "
+            ".spec.ports");
+  auto forced = ServerSideApply(created, changed, Req("kubectl", true));
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced.value()["spec"]["ports"], changed["spec"]["ports"]);
+}
+
+TEST(ManagedFieldsTest, ConflictsNameTheSubresourceAManagerWroteThrough) {
+  auto a = ServerSideApply(
+      json(), json::parse(R"({"metadata":{"name":"w"},"spec":{"replicas":1}})"), Req("kubectl"));
+  ASSERT_TRUE(a.ok());
+  json scaled = a.value();
+  scaled["spec"]["replicas"] = 5;
+  RecordUpdate(a.value(), scaled, "kubectl", "example.com/v1", "scale", false);
+  auto conflict = ServerSideApply(
+      scaled, json::parse(R"({"metadata":{"name":"w"},"spec":{"replicas":1}})"), Req("kubectl"));
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().message(),
+            "Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" "
+            "using example.com/v1: .spec.replicas");
+}
+
 TEST(ManagedFieldsTest, FieldsNoLongerAppliedAreRemoved) {
   auto a = ServerSideApply(json(), json::parse(R"({"metadata":{"name":"w"},"spec":{"a":1,"b":2}})"),
                            Req("m"));

@@ -635,6 +635,42 @@ std::vector<Column> ServiceColumns() {
 
 json CountKeys(const json& v) { return v.is_object() ? static_cast<long long>(v.size()) : 0LL; }
 
+// kube-apiserver's RBAC printers: roles show when they were created, bindings their role
+// and (-o wide) their subjects.
+std::vector<Column> RoleColumns() {
+  return {NameCol(), Col("Created At", "date", [](const json& o) {
+            return Get(o, {"metadata", "creationTimestamp"});
+          })};
+}
+
+std::vector<Column> RoleBindingColumns() {
+  auto subjects = [](const char* kind) {
+    return [kind](const json& o) -> json {
+      std::vector<std::string> names;
+      const json& list = o.value("subjects", json::array());
+      if (list.is_array()) {
+        for (const auto& s : list) {
+          if (Str(s.value("kind", json())) != kind) continue;
+          std::string name = Str(s.value("name", json()));
+          if (std::string(kind) == "ServiceAccount")
+            name = Str(s.value("namespace", json())) + "/" + name;
+          names.push_back(name);
+        }
+      }
+      return Join(names, ", ");
+    };
+  };
+  return {NameCol(),
+          Col("Role", "string",
+              [](const json& o) {
+                return Str(Get(o, {"roleRef", "kind"})) + "/" + Str(Get(o, {"roleRef", "name"}));
+              }),
+          AgeCol(),
+          Col("Users", "string", subjects("User"), 1),
+          Col("Groups", "string", subjects("Group"), 1),
+          Col("ServiceAccounts", "string", subjects("ServiceAccount"), 1)};
+}
+
 // kube-apiserver's event printer: LAST SEEN falls back to the first time (or eventTime),
 // a series' last observation wins, and -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT
 // and NAME.
@@ -848,10 +884,10 @@ std::vector<ResourceType> MakeBuiltins() {
          AgeCol()}),
       true);
   const std::string rbac = "rbac.authorization.k8s.io";
-  add(T(rbac, "v1", "Role", "roles", {}, true));
-  add(T(rbac, "v1", "RoleBinding", "rolebindings", {}, true));
-  add(T(rbac, "v1", "ClusterRole", "clusterroles", {}, false));
-  add(T(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", {}, false));
+  add(T(rbac, "v1", "Role", "roles", {}, true, RoleColumns()));
+  add(T(rbac, "v1", "RoleBinding", "rolebindings", {}, true, RoleBindingColumns()));
+  add(T(rbac, "v1", "ClusterRole", "clusterroles", {}, false, RoleColumns()));
+  add(T(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", {}, false, RoleBindingColumns()));
   add(T("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
         {"crd", "crds"}, false,
         {NameCol(), Col("Created At", "date",

@@ -627,6 +627,77 @@ TEST_F(KubectlTest, ServerSideApplyConflictNamesTheScaleSubresource) {
                                               "using example.com/v1alpha1: .spec.replicas"));
 }
 
+// kubectl apply, then kubectl apply --server-side of the same files (a user moving to SSA):
+// the lists the server filled in (ports' protocol, probe and container defaults) are no
+// conflict. Describe prints the probes with the apiserver's defaults.
+TEST_F(KubectlTest, ServerSideApplyAfterClientSideApplyAndDefaultedPodSpecs) {
+  std::string manifests =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: " + ns_ +
+      "\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+      "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
+      "      - name: c\n        image: nginx:1.25\n        ports:\n"
+      "        - {name: http, containerPort: 8080}\n"
+      "        env:\n        - name: POD_NAME\n          valueFrom:\n"
+      "            fieldRef: {fieldPath: metadata.name}\n"
+      "        livenessProbe:\n          httpGet: {path: /healthz, port: http}\n"
+      "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: " +
+      ns_ +
+      "\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n";
+  std::string file = WriteManifest("web.yaml", manifests);
+  CommandResult r = Kubectl({"apply", "-f", file});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"apply", "--server-side", "-f", file});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("deployment.apps/web serverside-applied"));
+  EXPECT_THAT(r.out, HasSubstr("service/web serverside-applied"));
+  r = Kubectl({"get", "svc", "web", "-n", ns_, "-o", "jsonpath={.spec.ports[0].protocol}"});
+  EXPECT_EQ(r.out, "TCP");
+
+  r = Kubectl({"describe", "deploy", "web", "-n", ns_});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Liveness: +http-get http://:http/healthz delay=0s "
+                                              "timeout=1s period=10s #success=1 #failure=3"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("POD_NAME: +\\(v1:metadata.name\\)"));
+  r = Kubectl({"get", "deploy", "web", "-n", ns_, "-o",
+               "jsonpath={.spec.template.spec.containers[0].imagePullPolicy} "
+               "{.spec.template.spec.restartPolicy} {.spec.template.spec.dnsPolicy}"});
+  EXPECT_EQ(r.out, "IfNotPresent Always ClusterFirst");
+
+  // A real change to a list another manager owns is still a conflict.
+  std::string moved = manifests;
+  moved.replace(moved.find("targetPort: 8080"), 16, "targetPort: 9090");
+  r = Kubectl({"apply", "--server-side", "-f", WriteManifest("web2.yaml", moved)});
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.err,
+              HasSubstr("conflict with \"kubectl-client-side-apply\" using v1: .spec.ports"));
+}
+
+TEST_F(KubectlTest, RolesAndBindingsPrintTheApiserversColumns) {
+  std::string rbac =
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: "
+      "reader\n  namespace: " +
+      ns_ +
+      "\nrules:\n- {apiGroups: [\"\"], resources: [pods], verbs: [get]}\n---\n"
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n"
+      "  name: readers\n  namespace: " +
+      ns_ +
+      "\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\n"
+      "subjects:\n- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}\n"
+      "- {kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}\n"
+      "- {kind: ServiceAccount, name: app, namespace: " +
+      ns_ + "}\n";
+  CommandResult r = Kubectl({"apply", "-f", WriteManifest("rbac.yaml", rbac)});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"get", "roles", "-n", ns_});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("NAME +CREATED AT\nreader +[0-9-]+T[0-9:]+Z\n"));
+  r = Kubectl({"get", "rolebindings", "-n", ns_, "-o", "wide"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("NAME +ROLE +AGE +USERS +GROUPS +SERVICEACCOUNTS\n"
+                                             "readers +Role/reader +[0-9]+s +alice +devs +" +
+                                             ns_ + "/app\n"));
+}
+
 TEST_F(KubectlTest, LegacyDiscoveryIsEnough) {
   kubesim::SimulatorOptions opts;
   opts.aggregated_discovery = false;
