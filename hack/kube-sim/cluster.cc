@@ -280,7 +280,7 @@ ApiResult<json> Cluster::List(const ResourceType& t, const std::string& ns,
 
 ApiResult<WriteResult> Cluster::Create(const ResourceType& t, const std::string& ns, json body,
                                        WriteContext& ctx) {
-  WriteSpec spec{&t, ns, MetaString(body, "name"), "", true, true, false};
+  WriteSpec spec{&t, ns, MetaString(body, "name"), "", true, true, false, true};
   if (body.is_object() && t.namespaced) {
     std::string body_ns = MetaString(body, "namespace");
     if (!body_ns.empty() && !ns.empty() && body_ns != ns)
@@ -300,7 +300,7 @@ ApiResult<WriteResult> Cluster::Update(const ResourceType& t, const std::string&
     return ApiError::BadRequest("the name of the object (" + body_name +
                                 ") does not match the name on the URL (" + name + ")");
   // PUT never creates (AllowCreateOnUpdate is false for every kind served here).
-  WriteSpec spec{&t, ns, name, subresource, false, false, false};
+  WriteSpec spec{&t, ns, name, subresource, false, false, false, true};
   return Write(
       spec, [&](const json*) -> ApiResult<json> { return body; }, ctx);
 }
@@ -470,7 +470,7 @@ ApiResult<WriteResult> Cluster::Write(const WriteSpec& spec, const Mutator& muta
       meta.erase("finalizers");
 
     ApplyDefaults(t, stored ? &current : nullptr, obj);
-    ApiError admitted = Admit(t, stored ? &current : nullptr, obj, ctx);
+    ApiError admitted = Admit(spec, stored ? &current : nullptr, obj, ctx);
     if (!admitted.ok()) return admitted;
 
     if (!spec.apply) {
@@ -630,7 +630,8 @@ void Cluster::ApplyDefaults(const ResourceType& t, const json* current, json& ob
   }
 }
 
-ApiError Cluster::Admit(const ResourceType& t, const json* current, json& obj, WriteContext& ctx) {
+ApiError Cluster::Admit(const WriteSpec& spec, const json* current, json& obj, WriteContext& ctx) {
+  const ResourceType& t = *spec.type;
   if (IsKind(t, "apiextensions.k8s.io", "CustomResourceDefinition")) {
     auto types = CrdToTypes(obj);
     if (!types.ok()) return types.error();
@@ -640,9 +641,23 @@ ApiError Cluster::Admit(const ResourceType& t, const json* current, json& obj, W
   SchemaOutcome outcome = ApplySchema(t.schema, obj);
   if (!outcome.pruned.empty() && ctx.field_validation != "Ignore") {
     if (ctx.field_validation == "Strict") {
+      // kube-apiserver's three wordings: the apply patch's typed conversion, the decoder of a
+      // POST/PUT body (naming the kind), the patched object's strict decoding.
+      if (spec.apply) {
+        std::string msg = "failed to create typed patch object (" + MetaString(obj, "namespace") +
+                          "/" + MetaString(obj, "name") + "; " + t.GroupVersion() +
+                          ", Kind=" + t.kind + "): ";
+        for (size_t i = 0; i < outcome.pruned.size(); ++i)
+          msg += (i ? ", " : "") + std::string(".") + outcome.pruned[i] +
+                 ": field not declared in schema";
+        return ApiError::BadRequest(msg);
+      }
       std::string msg = "strict decoding error: ";
       for (size_t i = 0; i < outcome.pruned.size(); ++i)
         msg += (i ? ", " : "") + std::string("unknown field \"") + outcome.pruned[i] + "\"";
+      if (spec.decoded)
+        msg = t.kind + " in version \"" + t.version + "\" cannot be handled as a " + t.kind + ": " +
+              msg;
       return ApiError::BadRequest(msg);
     }
     for (const auto& p : outcome.pruned) ctx.warnings.push_back("unknown field \"" + p + "\"");

@@ -123,10 +123,11 @@ class Cluster {
     std::string subresource;
     bool allow_create = false;
     bool must_create = false;
-    bool apply = false;  // managedFields come from the mutator
+    bool apply = false;    // managedFields come from the mutator
+    bool decoded = false;  // the request body is the object (POST, PUT), not a patch
   };
   ApiResult<WriteResult> Write(const WriteSpec& spec, const Mutator& mutate, WriteContext& ctx);
-  ApiError Admit(const ResourceType& t, const json* current, json& obj, WriteContext& ctx);
+  ApiError Admit(const WriteSpec& spec, const json* current, json& obj, WriteContext& ctx);
   void ApplyDefaults(const ResourceType& t, const json* current, json& obj);
   void AfterWrite(const ResourceType& t, const json* before, const json* after);
   void RegisterCrd(const json& crd);

@@ -194,7 +194,13 @@ TEST_F(KubectlTest, UnknownFieldsFollowFieldValidation) {
   std::string body = Widget(ns_, "w2", "spec:\n  image: busybox\n  bogus: 1\n");
   CommandResult r = Apply(body);
   ASSERT_NE(r.exit_code, 0) << r.Describe();
-  EXPECT_THAT(r.err, HasSubstr("unknown field \"spec.bogus\""));
+  EXPECT_THAT(r.err, HasSubstr("Widget in version \"v1alpha1\" cannot be handled as a Widget: "
+                               "strict decoding error: unknown field \"spec.bogus\""));
+  r = Apply(body, {"--server-side"});
+  ASSERT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("failed to create typed patch object (" + ns_ +
+                               "/w2; example.com/v1alpha1, Kind=Widget): .spec.bogus: field not "
+                               "declared in schema"));
 
   r = Apply(body, {"--validate=warn"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
