@@ -491,6 +491,15 @@ int main(int argc, char** argv) {
   std::atomic<bool> metrics_tls_changed{false};
   on_certs_changed.push_back([&] { metrics_tls_changed = true; });
   std::string requestheader_ca;
+  // Why the custom metrics API is not serving, as last logged: it is retried every 5 s and
+  // may wait for good (custom-metrics.yaml is optional), so each reason is logged once.
+  std::string custom_metrics_waiting;
+  auto waiting = [&](std::string_view msg, const Status& err) {
+    std::string why = std::string(msg) + ": " + err.ToString();
+    if (why == custom_metrics_waiting) return;
+    custom_metrics_waiting = why;
+    log::Warn(msg, {{"err", err}, {"hint", "kubectl apply -f manifests/custom-metrics.yaml"}});
+  };
   // Reads the front-proxy configuration; (re)starts the HTTPS listener when its TLS changed.
   // False while it cannot serve yet (no front-proxy configuration or no right to read it:
   // custom-metrics.yaml is often applied after the operator started).
@@ -499,15 +508,16 @@ int main(int argc, char** argv) {
     auto cm = client.Get(kube::resources::kConfigMaps, "kube-system",
                          "extension-apiserver-authentication");
     if (!cm.ok()) {
-      log::Warn("custom metrics API waits for kube-system/extension-apiserver-authentication",
-                {{"err", cm.status()}});
+      waiting("custom metrics API waits for kube-system/extension-apiserver-authentication",
+              cm.status());
       return false;
     }
     auto config = custommetrics::RequestHeaderConfig::FromConfigMap(*cm);
     if (!config.ok()) {
-      log::Warn("custom metrics API: no front-proxy configuration", {{"err", config.status()}});
+      waiting("custom metrics API: no front-proxy configuration", config.status());
       return false;
     }
+    custom_metrics_waiting.clear();
     if (config->client_ca_pem != requestheader_ca) {
       std::ofstream(requestheader_ca_file, std::ios::trunc) << config->client_ca_pem;
       requestheader_ca = config->client_ca_pem;
