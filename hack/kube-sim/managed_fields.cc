@@ -9,6 +9,12 @@
 namespace shardwise::kubesim {
 namespace {
 
+// The metadata an applier may own: the rest is the server's (name and namespace come from
+// the URL). Owner references matter most: the garbage collector deletes what an operator
+// applies with them when their owner goes.
+constexpr const char* kAppliedMetadata[] = {"labels", "annotations", "ownerReferences",
+                                            "finalizers"};
+
 void CollectLeaves(const json& v, FieldPath& path, FieldSet& out) {
   if (v.is_object() && !v.empty()) {
     for (auto& [k, child] : v.items()) {
@@ -151,7 +157,7 @@ FieldSet LeafFields(const json& object, bool skip_status) {
     if (k == "apiVersion" || k == "kind") continue;
     if (k == "status" && skip_status) continue;
     if (k == "metadata") {
-      for (const char* sub : {"labels", "annotations"}) {
+      for (const char* sub : kAppliedMetadata) {
         if (v.is_object() && v.contains(sub)) {
           path = {"metadata", sub};
           CollectLeaves(v[sub], path, out);
@@ -268,7 +274,7 @@ ApiResult<json> ServerSideApply(const json& live, const json& applied, const App
   json patch = applied;
   if (patch.contains("metadata")) {
     json md = json::object();
-    for (const char* k : {"labels", "annotations"})
+    for (const char* k : kAppliedMetadata)
       if (patch["metadata"].contains(k)) md[k] = patch["metadata"][k];
     patch["metadata"] = md;
   }

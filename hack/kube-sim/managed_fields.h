@@ -1,6 +1,7 @@
 // Field ownership for server-side apply (metadata.managedFields, FieldsV1).
 // Simplifications against the real structured-merge-diff: lists are owned as a whole,
-// and only metadata.labels/annotations are tracked inside metadata. An applied list that
+// and only metadata.labels, annotations, ownerReferences and finalizers are tracked (and
+// applied) inside metadata. An applied list that
 // the live one covers item by item (the live items only add fields, e.g. defaults) is no
 // change and no conflict, as real apply's merge by key finds.
 #pragma once
@@ -17,7 +18,8 @@ using FieldPath = std::vector<std::string>;
 using FieldSet = std::set<FieldPath>;
 
 // Leaf fields of an object (scalars, lists and empty maps), skipping apiVersion, kind,
-// status when `skip_status`, and metadata other than labels and annotations.
+// status when `skip_status`, and metadata other than labels, annotations, ownerReferences
+// and finalizers.
 FieldSet LeafFields(const json& object, bool skip_status);
 json FieldSetToV1(const FieldSet& fields);
 FieldSet FieldSetFromV1(const json& v1);

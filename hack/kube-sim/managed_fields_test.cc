@@ -97,6 +97,25 @@ TEST(ManagedFieldsTest, ConflictsNameTheSubresourceAManagerWroteThrough) {
             "using example.com/v1: .spec.replicas");
 }
 
+// An operator applies what it owns with ownerReferences (and may hold finalizers): they
+// must be stored, or the garbage collector never deletes the objects with their owner.
+TEST(ManagedFieldsTest, ApplyStoresOwnerReferencesAndFinalizers) {
+  json applied = json::parse(R"({"metadata":{"name":"w","labels":{"a":"b"},
+      "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"o","uid":"u1","controller":true}],
+      "finalizers":["example.com/hold"]},"spec":{"x":1}})");
+  auto a = ServerSideApply(json(), applied, Req("op"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.value()["metadata"]["ownerReferences"], applied["metadata"]["ownerReferences"]);
+  EXPECT_EQ(a.value()["metadata"]["finalizers"], applied["metadata"]["finalizers"]);
+  EXPECT_TRUE(a.value()["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"].contains(
+      "f:ownerReferences"));
+  // Applied again without them, by the same manager: they go, as other fields it dropped.
+  auto b = ServerSideApply(a.value(), json::parse(R"({"metadata":{"name":"w"},"spec":{"x":1}})"),
+                           Req("op"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b.value()["metadata"].contains("ownerReferences"));
+}
+
 TEST(ManagedFieldsTest, FieldsNoLongerAppliedAreRemoved) {
   auto a = ServerSideApply(json(), json::parse(R"({"metadata":{"name":"w"},"spec":{"a":1,"b":2}})"),
                            Req("m"));

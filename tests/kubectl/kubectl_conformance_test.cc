@@ -704,6 +704,31 @@ TEST_F(KubectlTest, RolesAndBindingsPrintTheApiserversColumns) {
                                              ns_ + "/app\n"));
 }
 
+// What an operator does: server-side apply its objects with an ownerReference to the
+// custom resource they serve; deleting that resource deletes them (garbage collector).
+TEST_F(KubectlTest, ServerSideAppliedDependentsGoWithTheirOwner) {
+  InstallWidgetCrd();
+  CommandResult r = Apply(Widget(ns_, "owner", "spec:\n  image: a\n"), {"--server-side"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"get", "widget", "owner", "-n", ns_, "-o", "jsonpath={.metadata.uid}"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::string dependent =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dependent\n  namespace: " + ns_ +
+      "\n  ownerReferences:\n  - apiVersion: example.com/v1alpha1\n    kind: Widget\n"
+      "    name: owner\n    uid: " +
+      r.out + "\n    controller: true\n    blockOwnerDeletion: true\ndata:\n  a: \"1\"\n";
+  r = Kubectl({"apply", "--server-side", "--field-manager=widget-operator", "-f",
+               WriteManifest("dependent.yaml", dependent)});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"get", "cm", "dependent", "-n", ns_, "-o",
+               "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}"});
+  EXPECT_EQ(r.out, "Widget/owner");
+  r = Kubectl({"delete", "widget", "owner", "-n", ns_});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = Kubectl({"wait", "--for=delete", "cm/dependent", "-n", ns_, "--timeout=20s"});
+  EXPECT_EQ(r.exit_code, 0) << "the garbage collector deletes the dependent\n" << r.Describe();
+}
+
 TEST_F(KubectlTest, LegacyDiscoveryIsEnough) {
   kubesim::SimulatorOptions opts;
   opts.aggregated_discovery = false;
