@@ -6,34 +6,44 @@
 namespace shardwise::remotewrite {
 namespace {
 
-// A block: holders (uint32, guarded by the store's mutex), id count, encoded size (uint32
-// each), then the ids.
-constexpr size_t kHeader = 3 * sizeof(uint32_t);
+// A block: holders (uint16, guarded by the store's mutex), id count (uint16), encoded size
+// (uint32), then the ids: 24 bytes with 4 labels, the allocator's smallest class.
+constexpr size_t kHeader = 2 * sizeof(uint16_t) + sizeof(uint32_t);
 
-uint32_t Field(const char* block, int i) {
-  uint32_t n;
-  std::memcpy(&n, block + i * sizeof(uint32_t), sizeof n);
+uint16_t Holders(const char* block) {
+  uint16_t n;
+  std::memcpy(&n, block, sizeof n);
+  return n;
+}
+
+uint16_t Count(const char* block) {
+  uint16_t n;
+  std::memcpy(&n, block + sizeof(uint16_t), sizeof n);
   return n;
 }
 
 // The store hands out const pointers so queues cannot write the bytes; only it changes
 // the count, under its mutex.
-uint32_t AddHolders(const char* block, int delta) {
-  uint32_t n = Field(block, 0) + delta;
+uint16_t AddHolders(const char* block, int delta) {
+  const uint16_t n = static_cast<uint16_t>(Holders(block) + delta);
   std::memcpy(const_cast<char*>(block), &n, sizeof n);
   return n;
 }
 
-size_t BlockBytes(const char* block) { return kHeader + Field(block, 1) * sizeof(uint32_t); }
+size_t BlockBytes(const char* block) { return kHeader + Count(block) * sizeof(uint32_t); }
 
 }  // namespace
 
 std::span<const uint32_t> LabelBlockIds(const char* block) {
   // Blocks come from new char[], aligned for any type, and the ids start at a multiple of 4.
-  return {reinterpret_cast<const uint32_t*>(block + kHeader), Field(block, 1)};
+  return {reinterpret_cast<const uint32_t*>(block + kHeader), Count(block)};
 }
 
-uint32_t LabelBlockEncodedSize(const char* block) { return Field(block, 2); }
+uint32_t LabelBlockEncodedSize(const char* block) {
+  uint32_t n;
+  std::memcpy(&n, block + 2 * sizeof(uint16_t), sizeof n);
+  return n;
+}
 
 SeriesStore::SeriesStore(std::shared_ptr<storage::LabelPairTable> pairs)
     : pairs_(pairs ? std::move(pairs) : storage::LabelPairTable::Process()) {}
@@ -70,18 +80,21 @@ const char* SeriesStore::Acquire(uint32_t view, uint64_t ref, const Labels& labe
   std::lock_guard lock(mu_);
   bool known = false;
   const char*& slot = index_.at(view)->Define(ref, &known);
-  if (known && slot && Equal(slot, labels)) {
+  if (known && slot && Equal(slot, labels) && Holders(slot) < kMaxHolders) {
     AddHolders(slot, +1);
     return slot;
   }
+  if (labels.size() > kMaxLabels) return nullptr;
   // New, or redefined with other labels: the old block lives on for its holders.
   ids_.resize(labels.size());
   pairs_->AcquireAll(labels, ids_.data());
   uint32_t encoded = 0;
   for (uint32_t id : ids_) encoded += static_cast<uint32_t>(pairs_->encoded(id).size());
-  const uint32_t header[3] = {1, static_cast<uint32_t>(ids_.size()), encoded};
+  const uint16_t holders = 1, count = static_cast<uint16_t>(ids_.size());
   char* block = new char[kHeader + ids_.size() * sizeof(uint32_t)];
-  std::memcpy(block, header, kHeader);
+  std::memcpy(block, &holders, sizeof holders);
+  std::memcpy(block + sizeof holders, &count, sizeof count);
+  std::memcpy(block + 2 * sizeof(uint16_t), &encoded, sizeof encoded);
   std::memcpy(block + kHeader, ids_.data(), ids_.size() * sizeof(uint32_t));
   slot = block;
   ++usage_.blocks;

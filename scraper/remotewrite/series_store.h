@@ -3,7 +3,7 @@
 //
 // A series' labels are a block of label pair ids in the process's LabelPairTable — the one
 // the TSDB head interns its labels in — so remote write keeps no strings of its own: 4 bytes
-// per label plus a 12-byte header, where a copy of the encoded labels took ~40 bytes per
+// per label plus an 8-byte header, where a copy of the encoded labels took ~40 bytes per
 // label. Labels that are not the head's (external labels, write relabeling results) are
 // interned in the same table. Each block holds a reference on its pairs, so a series the
 // head already dropped still encodes while a lagging queue sends its samples (an outage).
@@ -59,9 +59,13 @@ class SeriesStore {
 
   // The view for `key`: equal keys, equal view.
   uint32_t View(const std::string& key);
+  static constexpr size_t kMaxLabels = UINT16_MAX;
+  static constexpr uint16_t kMaxHolders = UINT16_MAX;
+
   // A block holding `labels` (non-empty, sorted) for `ref` in `view`, with one more holder:
   // the block already held for it when its labels are equal, else a new one (which later
-  // acquirers then share).
+  // acquirers then share). Null, for a series of more than kMaxLabels labels, which is
+  // then not sent (no exposition format or receiver takes that many).
   const char* Acquire(uint32_t view, uint64_t ref, const Labels& labels);
   // One holder fewer; the block is freed with the last.
   void Release(uint32_t view, uint64_t ref, const char* block);

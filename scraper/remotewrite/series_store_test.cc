@@ -32,7 +32,7 @@ TEST(SeriesStoreTest, EqualLabelsForARefAreHeldOnceAndFreedWithTheLastHolder) {
   EXPECT_EQ(Encoded(store, a), Encoded(labels));
   EXPECT_EQ(LabelBlockEncodedSize(a), Encoded(labels).size());
   EXPECT_EQ(store.usage().blocks, 1u);
-  EXPECT_EQ(store.usage().bytes, 12u + 3 * 4u);
+  EXPECT_EQ(store.usage().bytes, 8u + 3 * 4u);
   EXPECT_EQ(pairs->size(), 3u);
 
   store.Release(view, 7, a);
