@@ -171,11 +171,14 @@ void RemoteWriter::RegisterMetrics(metrics::Registry& registry) {
 void WriteStoreMetrics(const SeriesStore& store, metrics::Writer& w) {
   const SeriesStore::Usage u = store.usage();
   w.Family("shardwise_remote_write_label_blocks",
-           "Encoded label sets held for remote write, shared by every endpoint (one per series "
-           "per distinct labelling).",
+           "Label sets held for remote write (blocks of label pair ids), shared by every "
+           "endpoint (one per series per distinct labelling).",
            "gauge");
   w.Sample("shardwise_remote_write_label_blocks", {}, static_cast<double>(u.blocks));
-  w.Family("shardwise_remote_write_label_bytes", "Bytes in those label sets.", "gauge");
+  w.Family("shardwise_remote_write_label_bytes",
+           "Bytes in those label sets (the pairs' strings are the process's, shared with the "
+           "TSDB head).",
+           "gauge");
   w.Sample("shardwise_remote_write_label_bytes", {}, static_cast<double>(u.bytes));
 }
 

@@ -9,8 +9,8 @@
 //   rw.Flush(steady_clock::now() + 30s); rw.Stop();
 //
 // Endpoints are independent: a dead receiver delays only its own queue. They share one
-// copy of each series' encoded labels (SeriesStore), freed once the slowest has read the
-// series' removal.
+// copy of each series' labels (SeriesStore: ids of the label pairs the TSDB head interned),
+// freed once the slowest has read the series' removal.
 //
 // Reconfigure() applies a new endpoint list and external labels while running (the
 // operator's plan carries them): endpoints whose configuration (EndpointConfig::source) and
