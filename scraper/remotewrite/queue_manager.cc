@@ -457,16 +457,14 @@ void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
   // (Prometheus sends one TimeSeries per sample).
   shard->encoder.Reset();
   // With many series at a long interval every label block and most pairs are cold: fetch
-  // them ahead in three steps (block, then its pairs' entries, then their bytes), each
-  // started once the previous one's memory has arrived (BM_EncodeCompressColdLabels).
-  constexpr size_t kBlockAhead = 24, kEntriesAhead = 16, kBytesAhead = 8;
+  // them ahead in two steps (the block, then its pairs once the block has arrived;
+  // BM_EncodeCompressColdLabels).
+  constexpr size_t kBlockAhead = 16, kPairsAhead = 8;
   const SeriesStore& store = *store_;
   const storage::LabelPairTable& pairs = store.pairs();
   auto prefetch = [&](size_t j) {
     if (j + kBlockAhead < batch.size()) PrefetchLabelBlock(batch[j + kBlockAhead].labels);
-    if (j + kEntriesAhead < batch.size())
-      store.PrefetchPairEntries(batch[j + kEntriesAhead].labels);
-    if (j + kBytesAhead < batch.size()) store.PrefetchPairBytes(batch[j + kBytesAhead].labels);
+    if (j + kPairsAhead < batch.size()) store.PrefetchPairs(batch[j + kPairsAhead].labels);
   };
   for (size_t k = 0; k < std::min(kBlockAhead, batch.size()); ++k) {
     PrefetchLabelBlock(batch[k].labels);

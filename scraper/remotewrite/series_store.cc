@@ -113,12 +113,8 @@ void SeriesStore::Release(uint32_t view, uint64_t ref, const char* block) {
   delete[] block;
 }
 
-void SeriesStore::PrefetchPairEntries(const char* block) const {
+void SeriesStore::PrefetchPairs(const char* block) const {
   for (uint32_t id : LabelBlockIds(block)) pairs_->PrefetchEntry(id);
-}
-
-void SeriesStore::PrefetchPairBytes(const char* block) const {
-  for (uint32_t id : LabelBlockIds(block)) pairs_->PrefetchBytes(id);
 }
 
 SeriesStore::Usage SeriesStore::usage() const {

@@ -74,10 +74,8 @@ class SeriesStore {
 
   // Where the pairs live; reading them needs no lock while a block holding them is held.
   const storage::LabelPairTable& pairs() const { return *pairs_; }
-  // Fetches the entries (stage 1) or bytes (stage 2, once the entries arrived) of a held
-  // block's pairs into the cache.
-  void PrefetchPairEntries(const char* block) const;
-  void PrefetchPairBytes(const char* block) const;
+  // Fetches a held block's pairs into the cache (once the block itself has arrived).
+  void PrefetchPairs(const char* block) const;
 
   struct Usage {
     size_t blocks = 0;

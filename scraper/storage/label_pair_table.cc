@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <bit>
-#include <functional>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include "common/varint.h"
@@ -36,18 +37,18 @@ char* PutStringField(char* p, char tag, std::string_view s) {
   return p + s.size();
 }
 
-// The Label message for (name, value), tag and length first: proto3 bytes, as libprotobuf
-// writes them.
-char* NewLabelBytes(std::string_view name, std::string_view value, size_t* size) {
-  const size_t body = StringFieldSize(name) + StringFieldSize(value);
-  *size = 1 + VarintSize(body) + body;
-  char* bytes = new char[*size];
-  char* p = bytes;
+// Writes the Label message for (name, value), tag and length first, at `p` (size from
+// LabelSize): proto3 bytes, as libprotobuf writes them.
+void PutLabel(char* p, std::string_view name, std::string_view value) {
   *p++ = kTagLabel;
-  p = PutVarint(p, body);
+  p = PutVarint(p, StringFieldSize(name) + StringFieldSize(value));
   p = PutStringField(p, kTagName, name);
   PutStringField(p, kTagValue, value);
-  return bytes;
+}
+
+size_t LabelSize(std::string_view name, std::string_view value) {
+  const size_t body = StringFieldSize(name) + StringFieldSize(value);
+  return 1 + VarintSize(body) + body;
 }
 
 // Field `tag` of the Label message at `bytes` (empty when absent).
@@ -73,7 +74,10 @@ const std::shared_ptr<LabelPairTable>& LabelPairTable::Process() {
 }
 
 LabelPairTable::~LabelPairTable() {
-  for (uint32_t id = 0; id < next_id_; ++id) delete[] At(id).bytes;
+  for (uint32_t id = 0; id < next_id_; ++id) {
+    const Entry& e = At(id);
+    if (e.size > kInline) delete[] e.heap_bytes;
+  }
 }
 
 uint32_t LabelPairTable::PairHash(std::string_view name, std::string_view value) {
@@ -88,18 +92,18 @@ const LabelPairTable::Entry& LabelPairTable::At(uint32_t id) const {
 }
 
 std::string_view LabelPairTable::name(uint32_t id) const {
-  return LabelField(At(id).bytes, kTagName);
+  return LabelField(encoded(id).data(), kTagName);
 }
 
 std::string_view LabelPairTable::value(uint32_t id) const {
-  return LabelField(At(id).bytes, kTagValue);
+  return LabelField(encoded(id).data(), kTagValue);
 }
 
 uint32_t LabelPairTable::FindLocked(std::string_view name, std::string_view value,
                                     uint32_t hash) const {
   const IdSlot* slot = by_pair_.Find(hash, [&](const IdSlot& s) {
     if (s.hash != hash) return false;
-    const char* bytes = At(s.id1 - 1).bytes;
+    const char* bytes = encoded(s.id1 - 1).data();
     return LabelField(bytes, kTagValue) == value && LabelField(bytes, kTagName) == name;
   });
   return slot ? slot->id1 - 1 : kNone;
@@ -123,13 +127,26 @@ uint32_t LabelPairTable::AcquireLocked(std::string_view name, std::string_view v
       id = next_id_++;
       const uint64_t x = uint64_t{id} + (uint64_t{1} << kFirstChunkBits);
       const int k = std::bit_width(x) - 1 - static_cast<int>(kFirstChunkBits);
-      if (!chunks_[k]) chunks_[k] = std::make_unique<Entry[]>(size_t{1} << (k + kFirstChunkBits));
+      if (!chunks_[k]) {
+        // Not zeroed: the pages are touched as ids reach them.
+        const size_t n = size_t{1} << (k + kFirstChunkBits);
+        chunk_memory_[k] = std::make_unique_for_overwrite<char[]>(n * sizeof(Entry) + 64);
+        const auto at = reinterpret_cast<uintptr_t>(chunk_memory_[k].get());
+        chunks_[k] = reinterpret_cast<Entry*>((at + 63) & ~uintptr_t{63});
+      }
     }
     Entry& e = At(id);
-    size_t size = 0;
-    e.bytes = NewLabelBytes(name, value, &size);
+    const size_t size = LabelSize(name, value);
+    e.refs = 0;
     e.size = static_cast<uint32_t>(size);
-    bytes_ += AllocationBytes(size);
+    if (size <= kInline) {
+      PutLabel(e.inline_bytes, name, value);
+    } else {
+      char* bytes = new char[size];
+      PutLabel(bytes, name, value);
+      e.heap_bytes = bytes;
+      heap_bytes_ += AllocationBytes(size);
+    }
     by_pair_.Insert(IdSlot{id + 1, hash});
   }
   ++At(id).refs;
@@ -155,16 +172,19 @@ void LabelPairTable::Release(std::span<const uint32_t> ids) {
     if (IdSlot* s = by_pair_.Find(hash, [&](const IdSlot& s) { return s.id1 == id + 1; })) {
       by_pair_.Erase(s);
     }
-    bytes_ -= AllocationBytes(e.size);
-    delete[] e.bytes;
-    e = Entry();
+    if (e.size > kInline) {
+      heap_bytes_ -= AllocationBytes(e.size);
+      delete[] e.heap_bytes;
+    }
+    e.size = 0;
     free_.push_back(id);
     std::push_heap(free_.begin(), free_.end(), std::greater<>());
   }
 }
 
 size_t LabelPairTable::HeldBytes(uint32_t id) const {
-  return AllocationBytes(At(id).size) + sizeof(Entry) + sizeof(IdSlot) * 3 / 2;
+  const uint32_t size = At(id).size;
+  return (size > kInline ? AllocationBytes(size) : 0) + sizeof(Entry) + sizeof(IdSlot) * 3 / 2;
 }
 
 size_t LabelPairTable::size() const {
@@ -174,11 +194,9 @@ size_t LabelPairTable::size() const {
 
 size_t LabelPairTable::MemoryBytes() const {
   std::lock_guard lock(mu_);
-  size_t bytes = bytes_ + by_pair_.MemoryBytes() + free_.capacity() * sizeof(uint32_t);
-  for (size_t k = 0; k < kChunks && chunks_[k]; ++k) {
-    bytes += (size_t{1} << (k + kFirstChunkBits)) * sizeof(Entry);
-  }
-  return bytes;
+  // Entries up to the highest id handed out: the rest of the last chunk is untouched.
+  return heap_bytes_ + by_pair_.MemoryBytes() + free_.capacity() * sizeof(uint32_t) +
+         size_t{next_id_} * sizeof(Entry);
 }
 
 }  // namespace shardwise::storage

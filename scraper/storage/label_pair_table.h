@@ -16,8 +16,10 @@
 // for a caller holding a reference to the id, whose entry nobody changes meanwhile, and
 // entries never move (chunks of doubling size, never reallocated).
 //
-// Memory per distinct pair: a 16-byte entry, a ~12-byte hash slot and the Label bytes
-// (4 + name + value, rounded up to the allocator's 16-byte classes).
+// Memory per distinct pair: one 64-byte entry (one cache line) holding the Label bytes
+// inline when they fit in 56 (a typical `instance="10.1.2.3:9100"` takes 28), else a
+// pointer to them on the heap, plus a ~12-byte hash slot. Encoding a series reads its
+// block of ids, then one line per pair: the entry is the bytes.
 #pragma once
 
 #include <array>
@@ -57,13 +59,15 @@ class LabelPairTable {
   uint32_t Find(std::string_view name, std::string_view value) const;
 
   // For a holder of `id`, lock-free.
-  std::string_view encoded(uint32_t id) const { return {At(id).bytes, At(id).size}; }
+  std::string_view encoded(uint32_t id) const {
+    const Entry& e = At(id);
+    return {e.size <= kInline ? e.inline_bytes : e.heap_bytes, e.size};
+  }
   std::string_view name(uint32_t id) const;
   std::string_view value(uint32_t id) const;
   uint32_t hash(uint32_t id) const { return PairHash(name(id), value(id)); }
-  // Asks the CPU to fetch the id's entry; then PrefetchBytes, once the entry arrived.
+  // Asks the CPU to fetch the id's entry (for most pairs, its bytes too).
   void PrefetchEntry(uint32_t id) const { __builtin_prefetch(&At(id)); }
-  void PrefetchBytes(uint32_t id) const { __builtin_prefetch(At(id).bytes); }
 
   // Heap bytes of one pair: its bytes, entry and hash slot (at a typical load).
   size_t HeldBytes(uint32_t id) const;
@@ -75,11 +79,18 @@ class LabelPairTable {
   static uint32_t PairHash(std::string_view name, std::string_view value);
 
  private:
+  static constexpr uint32_t kInline = 56;
+  // Trivial, so a new chunk's pages stay untouched until ids reach them; chunks start on a
+  // cache line, so an entry is one line.
   struct Entry {
-    const char* bytes = nullptr;  // null: a free id
-    uint32_t size = 0;            // of bytes
-    uint32_t refs = 0;            // guarded by mu_
+    uint32_t refs;  // guarded by mu_
+    uint32_t size;  // of the bytes; 0: a free id (a Label message is never empty)
+    union {
+      char inline_bytes[kInline];  // size <= kInline
+      const char* heap_bytes;      // size > kInline
+    };
   };
+  static_assert(sizeof(Entry) == 64);
   // id + 1 (0: empty) and the pair's hash, so the table rehashes without reading entries.
   struct IdSlot {
     uint32_t id1 = 0;
@@ -99,13 +110,14 @@ class LabelPairTable {
   uint32_t AcquireLocked(std::string_view name, std::string_view value);
 
   mutable std::mutex mu_;
-  std::array<std::unique_ptr<Entry[]>, kChunks> chunks_;
-  uint32_t next_id_ = 0;        // ids below were handed out at least once
+  std::array<std::unique_ptr<char[]>, kChunks> chunk_memory_;
+  std::array<Entry*, kChunks> chunks_{};  // in chunk_memory_, aligned to 64
+  uint32_t next_id_ = 0;                  // ids below were handed out at least once
   // Freed ids, a min-heap: the lowest is reused first, so ids stay dense and holders can
   // index arrays by them (LabelPairs' postings).
   std::vector<uint32_t> free_;
   tsdb::FlatTable<IdSlot, IdTraits> by_pair_;
-  size_t bytes_ = 0;  // in pairs' bytes, with allocator rounding
+  size_t heap_bytes_ = 0;  // of pairs too long to be inline, with allocator rounding
 };
 
 }  // namespace shardwise::storage
