@@ -61,5 +61,27 @@ TEST(LocalClusterTest, BarePodRunsAtItsPodIp) {
   EXPECT_FALSE(ProcessAlive(pid)) << "the container outlived the simulator";
 }
 
+// kubectl describe as on a real cluster: each node's kubelet holds its Lease in
+// kube-node-lease, and probes print with the apiserver's defaults.
+TEST(LocalClusterTest, DescribeShowsTheNodeLeaseAndProbeDefaults) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.SimLog();
+  CommandResult r = cluster.Apply(kSampleApp);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(cluster.WaitForCondition("pod/sample", "Ready")) << cluster.SimLog();
+  r = cluster.Kubectl({"describe", "node", "node-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Lease:\n +HolderIdentity: +node-1\n"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("Failed to get lease")));
+  r = cluster.Kubectl({"get", "leases", "-n", "kube-node-lease", "-o", "name"});
+  EXPECT_EQ(r.out,
+            "lease.coordination.k8s.io/node-1\nlease.coordination.k8s.io/node-2\n"
+            "lease.coordination.k8s.io/node-3\n");
+  r = cluster.Kubectl({"describe", "pod", "sample"});
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Readiness: +http-get http://:http/readyz delay=0s "
+                                              "timeout=1s period=1s #success=1 #failure=3"));
+  EXPECT_EQ(cluster.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace shardwise::testing

@@ -312,6 +312,7 @@ void Kubelet::Run() {
       }
     }
     bool refresh = changed || Clock::now() - last_refresh_ > std::chrono::seconds(1);
+    if (Clock::now() - last_lease_renewal_ >= std::chrono::seconds(10)) RenewNodeLeases();
     Tick(refresh);
   }
   // Shutdown: every pod stops as if its node were drained, within its grace period.
@@ -340,6 +341,40 @@ void Kubelet::Run() {
       if (pods_.empty()) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Kubelet::RenewNodeLeases() {
+  last_lease_renewal_ = Clock::now();
+  TypePtr lt = cluster_.FindType("coordination.k8s.io", "v1", "leases");
+  TypePtr nt = cluster_.FindType("", "v1", "nodes");
+  if (!lt || !nt) return;
+  WriteContext ctx;
+  ctx.field_manager = kComponent;
+  const std::string now = NowMicroTime();
+  for (const auto& name : node_names_) {
+    auto lease = cluster_.Get(*lt, "kube-node-lease", name);
+    if (lease.ok()) {
+      json next = lease.value();
+      next["spec"]["renewTime"] = now;
+      cluster_.Update(*lt, "kube-node-lease", name, next, ctx);
+      continue;
+    }
+    auto node = cluster_.Get(*nt, "", name);
+    if (!node.ok()) continue;
+    json obj = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata",
+         {{"name", name},
+          {"namespace", "kube-node-lease"},
+          {"ownerReferences",
+           json::array({{{"apiVersion", "v1"},
+                         {"kind", "Node"},
+                         {"name", name},
+                         {"uid", node.value()["metadata"].value("uid", "")}}})}}},
+        {"spec", {{"holderIdentity", name}, {"leaseDurationSeconds", 40}, {"renewTime", now}}}};
+    cluster_.Create(*lt, "kube-node-lease", obj, ctx);
   }
 }
 

@@ -90,6 +90,9 @@ class Kubelet {
   void Run();
   void Tick(bool refresh);
   void Refresh();
+  // Each node's Lease in kube-node-lease, renewed every 10 s as the kubelet's heartbeat
+  // (kubectl describe node shows it; a Lease that stops moving means a dead node).
+  void RenewNodeLeases();
   void StepPod(PodRt& p);
   bool SetupPod(PodRt& p);
   void StartContainer(PodRt& p, CtrRt& c);
@@ -128,6 +131,7 @@ class Kubelet {
   uint32_t next_ip_ = 0;
   std::chrono::steady_clock::time_point next_memory_check_{};
   std::chrono::steady_clock::time_point last_refresh_;
+  std::chrono::steady_clock::time_point last_lease_renewal_;
   std::vector<json> services_cache_;
   std::vector<json> pods_cache_;
 
