@@ -332,11 +332,11 @@ Client::~Client() {
   curl_multi_cleanup(impl_->multi);
 }
 
-void Client::Do(ClientRequest request, DoneCallback done) {
+Client::StreamId Client::Do(ClientRequest request, DoneCallback done) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->done = std::move(done);
-  impl_->Submit(std::move(t));
+  return impl_->Submit(std::move(t));
 }
 
 Result<ClientResponse> Client::DoSync(ClientRequest request) {

@@ -80,19 +80,23 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // Identifies a request (Do) or stream (DoStream) for Cancel.
+  using StreamId = uint64_t;
+
   // Starts a request; `done` is called exactly once.
-  void Do(ClientRequest request, DoneCallback done);
+  StreamId Do(ClientRequest request, DoneCallback done);
   // Blocks until done. Never call from a callback of this client.
   Result<ClientResponse> DoSync(ClientRequest request);
 
-  using StreamId = uint64_t;
   // Like Do, but hands body bytes to `on_data` as they arrive instead of buffering them
   // (response.body stays empty). Returning false from on_data cancels the stream. `done`
   // gets the status line and headers when the stream ends, Aborted when cancelled.
   StreamId DoStream(ClientRequest request, std::function<bool(std::string_view)> on_data,
                     DoneCallback done);
-  // Cancels a stream or request started by DoStream; `done` runs with Aborted. Safe to
-  // call from any thread, for finished streams too.
+  // Cancels a request or stream in flight: its connection is closed (never reused) and
+  // `done` runs with Aborted, on the client's thread, soon after. Returns at once; safe to
+  // call from any thread and under the caller's locks, for finished requests too (then it
+  // does nothing).
   void Cancel(StreamId id);
 
   // Process-wide shared client for callers that need no special options.

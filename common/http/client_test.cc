@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/http/server.h"
+#include "common/testing/local_process.h"
 
 namespace shardwise::http {
 namespace {
@@ -73,6 +74,24 @@ TEST_F(ClientTest, ConnectionRefusedIsUnavailable) {
   std::string url = "http://" + tmp.address() + "/";
   tmp.Stop();
   EXPECT_EQ(client_.DoSync({.url = url}).status().code(), Status::Code::kUnavailable);
+}
+
+// Cancel on a request of Do: `done` gets Aborted and the server sees the connection closed,
+// long before the request's own timeout.
+TEST_F(ClientTest, CancelAbortsARequestInFlightAndClosesItsConnection) {
+  testing::SilentListener hung;
+  ASSERT_NE(hung.port(), 0);
+  std::promise<Status> done;
+  const Client::StreamId id =
+      client_.Do({.url = hung.url() + "/metrics", .timeout = 10min},
+                 [&](Result<ClientResponse> r) { done.set_value(r.status()); });
+  const int conn = hung.Accept(10s);
+  ASSERT_GE(conn, 0);
+  client_.Cancel(id);
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::PeerClosed(conn); }, 30s));
+  ::close(conn);
+  EXPECT_EQ(done.get_future().get().code(), Status::Code::kAborted);
+  client_.Cancel(id);  // finished: nothing happens
 }
 
 TEST_F(ClientTest, SendsBearerAndBasicAuth) {

@@ -1,6 +1,7 @@
 // Helpers for tests that run a real program beside the code under test (prometheus,
 // promtool, victoria-metrics, shardwise-scraper): finding it on PATH, picking a loopback
-// port for it, running it as a child process; and a loopback peer that never answers.
+// port for it, running it as a child process; and a loopback peer that never answers (and
+// sees whether the client closed the connection).
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -86,6 +88,17 @@ class SilentListener {
   int fd_;
   int port_ = 0;
 };
+
+// True once the peer of the connected socket `fd` has closed (or reset) the connection.
+// Reads and drops what the peer sent before; never blocks. Poll it with WaitFor.
+inline bool PeerClosed(int fd) {
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) continue;
+    return n == 0 || errno == ECONNRESET;
+  }
+}
 
 // A program run by a test: argv[0] is looked up on PATH, stdout and stderr are appended to
 // `log_path`. Destruction stops it (SIGTERM, then SIGKILL after 10 s) and reaps it, so no

@@ -116,6 +116,7 @@ void ScrapeLoop::ScheduleTick(Scheduler::Clock::time_point when) {
 void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
   std::chrono::system_clock::time_point start;
   size_t body_size_hint = 0;
+  uint64_t scrape = 0;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
@@ -129,6 +130,7 @@ void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
       return;
     }
     in_flight_ = true;
+    scrape = ++scrapes_;
     start = AlignScrapeTime(std::chrono::system_clock::now(), target_.interval, &timestamp_grid_);
     body_size_hint = last_body_bytes_ + last_body_bytes_ / 16;
   }
@@ -140,14 +142,24 @@ void ScrapeLoop::Tick(Scheduler::Clock::time_point scheduled) {
     scheduler_->Post([self, st = request.status(), start] { self->Finish(st, start, 0); });
     return;
   }
-  client_.Do(std::move(request).value(), [self, start,
-                                          steady_start](Result<http::ClientResponse> response) {
-    double seconds = std::chrono::duration<double>(Scheduler::Clock::now() - steady_start).count();
-    // Parsing is CPU work: off the client's event loop, onto a worker.
-    auto shared = std::make_shared<Result<http::ClientResponse>>(std::move(response));
-    self->scheduler_->Post(
-        [self, shared, start, seconds] { self->Finish(std::move(*shared), start, seconds); });
-  });
+  const http::Client::StreamId id = client_.Do(
+      std::move(request).value(),
+      [self, start, steady_start](Result<http::ClientResponse> response) {
+        double seconds =
+            std::chrono::duration<double>(Scheduler::Clock::now() - steady_start).count();
+        // Parsing is CPU work: off the client's event loop, onto a worker.
+        auto shared = std::make_shared<Result<http::ClientResponse>>(std::move(response));
+        self->scheduler_->Post(
+            [self, shared, start, seconds] { self->Finish(std::move(*shared), start, seconds); });
+      });
+  std::lock_guard lock(mu_);
+  if (!in_flight_ || scrapes_ != scrape) return;  // already finished
+  // A Stop between the check above and here found no request to cancel: cancel it here.
+  if (stopped_) {
+    client_.Cancel(id);
+  } else {
+    request_ = id;
+  }
 }
 
 Result<http::ClientRequest> ScrapeLoop::BuildRequest() const {
@@ -183,6 +195,7 @@ IngestResult ScrapeLoop::Finish(Result<http::ClientResponse> response,
                                 std::chrono::system_clock::time_point start, double seconds) {
   std::lock_guard lock(mu_);
   in_flight_ = false;
+  request_.reset();
   if (stopped_) return IngestResult{Status::Aborted("scrape loop stopped"), {}};
   ScrapeMetrics& m = ScrapeMetrics::Get();
   const int64_t ts = ToMs(start);
@@ -265,6 +278,8 @@ void ScrapeLoop::Stop(bool stale_markers) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
   stopped_ = true;
+  if (request_) client_.Cancel(*request_);
+  request_.reset();
   if (started_) ScrapeMetrics::Get().targets_active.With({job_}).Dec();
   if (stale_markers && forwarded_) {
     Status st = ingester_.WriteStaleMarkers(ToMs(std::chrono::system_clock::now()));

@@ -18,7 +18,9 @@
 // Connections: the shared http::Client keeps each target's keep-alive connection for the
 // next scrape. Failures are logged once per change of state (HealthLog), not per scrape.
 //
-// Stop(stale_markers): no scrape is ingested after it returns. With stale_markers, every
+// Stop(stale_markers): no scrape is ingested after it returns, and a request in flight is
+// cancelled (its connection closed) rather than left to run into the scrape timeout against
+// a target another scraper now owns. With stale_markers, every
 // series of the last scrape and the report series get staleness markers; without (a target
 // handed to another scraper), the loop lets go silently. A loop that never forwarded a
 // scrape has nothing to mark stale and writes nothing.
@@ -33,6 +35,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,9 +116,12 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   bool started_ = false;
   bool stopped_ = false;
   bool in_flight_ = false;
-  bool forwarded_ = false;
-  size_t last_body_bytes_ = 0;  // of the last 200 response: the next body's reservation  // some
-                                // scrape reached storage: stopping may need staleness markers
+  // The scheduled scrape's request while in flight, for Stop to cancel; scrapes_ numbers
+  // the scheduled scrapes, so a late id is never taken for a newer scrape's.
+  std::optional<http::Client::StreamId> request_;
+  uint64_t scrapes_ = 0;
+  bool forwarded_ = false;      // some scrape reached storage: stopping may need staleness markers
+  size_t last_body_bytes_ = 0;  // of the last 200 response: the next body's reservation
   std::chrono::system_clock::time_point timestamp_grid_{};  // see AlignScrapeTime
   TargetStatus status_;
   HealthLog health_log_;

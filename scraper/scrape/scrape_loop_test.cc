@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <latch>
 #include <mutex>
 #include <set>
 
 #include "common/http/server.h"
+#include "common/testing/local_process.h"
 #include "scraper/parse/parser.h"
 #include "scraper/scrape/scrape_metrics.h"
 #include "scraper/scrape/scrape_test_util.h"
@@ -293,6 +295,48 @@ TEST_F(ScrapeLoopTest, SilentStopWritesNoMarkers) {
   for (const auto& [labels, samples] : sink_.Series()) {
     for (const auto& s : samples) EXPECT_FALSE(IsStaleNaN(s.v)) << labels.ToString();
   }
+}
+
+// Stopping a loop whose scrape hangs (another scraper took the target over) cancels the
+// request: the target sees its connection closed long before the one-minute scrape timeout,
+// and nothing of that scrape is stored, then or later.
+TEST_F(ScrapeLoopTest, StopCancelsTheScrapeInFlight) {
+  shardwise::testing::SilentListener hung;
+  ASSERT_NE(hung.port(), 0);
+  ScrapeConfig config = ParseJob("{job_name: j, scrape_interval: 1m, scrape_timeout: 1m}");
+  Target target = MakeTarget(config, "127.0.0.1:" + std::to_string(hung.port()));
+  // A jitter seed that puts the target's phase, so its first scrape, half a second from
+  // now rather than anywhere in the minute.
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const uint64_t seed = target.hash ^ static_cast<uint64_t>((now_ns + int64_t{500'000'000}) %
+                                                            std::chrono::nanoseconds(1min).count());
+  auto client = std::make_unique<http::Client>();
+  auto loop = std::make_shared<ScrapeLoop>(target, config, relabel::Relabeler::Compile({}).value(),
+                                           scheduler_, *client, sink_, seed);
+  loop->Start();
+  const int conn = hung.Accept(10s);
+  ASSERT_GE(conn, 0) << "no scrape came";
+  loop->Stop(/*stale_markers=*/true);
+
+  EXPECT_TRUE(WaitFor([&] { return shardwise::testing::PeerClosed(conn); }, 30s))
+      << "the scrape's connection stayed open after Stop";
+  ::close(conn);
+  // Every callback of the client has run once it is gone, and so has every scrape they
+  // handed to the workers once both workers are free.
+  client.reset();
+  auto both = std::make_shared<std::latch>(2);
+  auto met = std::make_shared<std::atomic<int>>(0);
+  for (int i = 0; i < 2; ++i) {
+    scheduler_->Post([both, met] {
+      both->arrive_and_wait();
+      ++*met;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return met->load() == 2; }, 30s));
+  EXPECT_TRUE(sink_.Series().empty()) << "a sample was stored after Stop";
+  EXPECT_EQ(loop->Snapshot().health, "unknown");
 }
 
 TEST_F(ScrapeLoopTest, OffsetSpreadsTargetsDeterministically) {
