@@ -469,6 +469,16 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     const endpoint::ReportStore::Entry* freshest = nullptr;  // newest report of a live replica
   };
   std::vector<ShardView> shard_views(static_cast<size_t>(known_shards));
+  if (!state.ready_pods_read) {
+    // Which pods were Ready, as the last process wrote it into the shards' status: without
+    // it a restarted operator would take a pod that failed for one still starting.
+    kube::ListOptions lo;
+    lo.label_selector = PodSelector(spec);
+    auto shards = client_.List(kube::resources::kScrapeShards, spec.ns, lo);
+    if (!shards.ok()) return shards.status().WithContext("reading the ScrapeShards' readyPods");
+    for (const auto& obj : shards->items) ReadReadyPods(obj, &state.pods_ready);
+    state.ready_pods_read = true;
+  }
   for (int s = 0; s < known_shards; ++s) {
     state.expected_since.emplace(s, now);
     ShardView& sv = shard_views[static_cast<size_t>(s)];
@@ -882,6 +892,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
     {
       std::lock_guard relock(mu_);
       PoolState& ps = state_[pool_key];
+      // Remembered across restarts (ReadReadyPods above).
+      st["readyPods"] = ReadyPodsStatus(ps.pods_ready, pods.get<std::vector<std::string>>());
       auto it = ps.shard_status.find(s);
       if (it != ps.shard_status.end()) {
         last_written = it->second;

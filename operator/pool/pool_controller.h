@@ -128,7 +128,10 @@ class PoolController {
     std::chrono::system_clock::time_point first_reconcile{};
     std::map<int, std::chrono::system_clock::time_point> expected_since;  // per shard
     std::set<std::string> pods_seen;  // scraper pods seen in the cache (absent = deleted)
-    std::map<std::string, std::string> pods_ready;  // pod → the uid this operator saw Ready
+    // pod → the uid seen Ready, by this process or (status.readyPods of the pool's
+    // ScrapeShards, read back once: ready_pods_read) by an earlier one.
+    std::map<std::string, std::string> pods_ready;
+    bool ready_pods_read = false;
     // Per (shard, replica): the plan generations published to it and when, oldest first,
     // back to the one that was current heartbeat_timeout ago (what "recent" means).
     std::map<std::pair<int, int>,

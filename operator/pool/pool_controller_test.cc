@@ -34,7 +34,10 @@ json Pod(int shard, bool ready, bool terminated = false) {
   json container = {{"name", "scraper"}, {"ready", ready}};
   container["state"] = terminated ? json{{"terminated", {{"reason", "Error"}, {"exitCode", 137}}}}
                                   : json{{"running", json::object()}};
-  return {{"metadata", {{"name", endpoint::PodName("main", shard, 0)}, {"namespace", "mon"}}},
+  return {{"metadata",
+           {{"name", endpoint::PodName("main", shard, 0)},
+            {"namespace", "mon"},
+            {"uid", "uid-" + std::to_string(shard)}}},
           {"spec", {{"containers", {{{"name", "scraper"}}}}}},
           {"status",
            {{"phase", "Running"},
@@ -503,9 +506,10 @@ TEST_F(PoolControllerTest, ADrainedShardThatNeverConfirmsGoesAfterTheHeartbeatTi
   ASSERT_FALSE(old.targets.empty());
   Scale(1);
   Reconcile();
+  // Before the reconcile that drains it: the operator's clock for the timeout starts later.
+  const auto drained_at = Clock::now();
   CompleteHandoffsToShardZero();
   ASSERT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
-  const auto drained_at = Clock::now();
 
   auto stale_report = [&] {
     plan::LoadReport r;
@@ -586,6 +590,38 @@ TEST_F(PoolControllerTest, ARestartedOperatorMovesNoTarget) {
     a.generation = b.generation = 0;
     EXPECT_EQ(a, b) << "shard " << s;
   }
+}
+
+// Which pods were Ready survives an operator restart, in the ScrapeShards' status: a pod
+// the old process saw Ready and the new one sees NotReady has failed (its shard is Lost at
+// once, its scraper reporting or not), while a pod recreated under the name is starting.
+TEST_F(PoolControllerTest, APodSeenReadyBeforeARestartIsLostWhenNotReadyAfterIt) {
+  TwoShardsRunning(/*pods=*/true);
+  EXPECT_EQ(ShardStatus(1)["readyPods"],
+            json::array({{{"name", endpoint::PodName("main", 1, 0)}, {"uid", "uid-1"}}}));
+  std::vector<endpoint::ReportStore::Entry> sent;
+  for (int s = 0; s < 2; ++s) sent.push_back(*reports_->Get({"mon", "main", s, 0}));
+
+  RefreshPool();
+  NewController();                   // a new process: no memory but what the API holds
+  pods_.Upsert(Ptr(Pod(1, false)));  // NotReady, as a new pod would be
+  Reconcile();
+  for (int s = 0; s < 2; ++s) ASSERT_TRUE(reports_->Put({"mon", "main", s, 0}, sent[s].report));
+  Reconcile();
+  json st = ShardStatus(1);
+  EXPECT_EQ(st.value("phase", ""), "Lost") << st.dump();
+  EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "PodNotReady");
+  EXPECT_EQ(st["readyPods"].size(), 1u) << "kept while the pod is the same";
+
+  // The same name, another pod (the StatefulSet recreated it): starting, not failed.
+  json recreated = Pod(1, false);
+  recreated["metadata"]["uid"] = "uid-1-new";
+  pods_.Upsert(Ptr(recreated));
+  ReportAll(2);
+  Reconcile();
+  st = ShardStatus(1);
+  EXPECT_NE(st.value("phase", ""), "Lost") << st.dump();
+  EXPECT_EQ(ConditionOf(st, "Ready").value("reason", ""), "PodStarting") << st.dump();
 }
 
 TEST_F(PoolControllerTest, UnchangedStateWritesNothing) {

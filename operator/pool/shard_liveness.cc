@@ -1,7 +1,6 @@
 #include "operator/pool/shard_liveness.h"
 
 #include "common/json_field.h"
-#include "operator/kube/time_format.h"
 
 namespace shardwise::pool {
 
@@ -66,21 +65,25 @@ bool PodIsReady(const json& pod) {
   return false;
 }
 
-bool PodWasReady(const json& pod) {
-  const json& status = JsonField(pod, "status");
-  const json& conditions = JsonField(status, "conditions");
-  if (!conditions.is_array()) return false;
-  for (const auto& c : conditions) {
-    if (Str(c, "type") != "Ready") continue;
-    if (Str(c, "status") == "True") return true;
-    auto started = kube::ParseTime(Str(status, "startTime"));
-    auto changed = kube::ParseTime(Str(c, "lastTransitionTime"));
-    // Both are written with the kubelet's first status of the pod, in whole seconds: allow
-    // for a tick between them. Ready and then NotReady again takes longer (failureThreshold
-    // probes, periodSeconds apart).
-    return started && changed && *changed - *started >= std::chrono::seconds(2);
+json ReadyPodsStatus(const std::map<std::string, std::string>& ready,
+                     const std::vector<std::string>& pod_names) {
+  json out = json::array();
+  for (const auto& name : pod_names) {
+    if (auto it = ready.find(name); it != ready.end()) {
+      out.push_back({{"name", name}, {"uid", it->second}});
+    }
   }
-  return false;
+  return out;
+}
+
+void ReadReadyPods(const json& scrape_shard, std::map<std::string, std::string>* ready) {
+  const json& pods = JsonField(JsonField(scrape_shard, "status"), "readyPods");
+  if (!pods.is_array()) return;
+  for (const auto& p : pods) {
+    const json& name = JsonField(p, "name");
+    const json& uid = JsonField(p, "uid");
+    if (name.is_string() && uid.is_string()) ready->emplace(name, uid);
+  }
 }
 
 std::string PodUid(const json& pod) { return Str(JsonField(pod, "metadata"), "uid"); }
@@ -97,7 +100,7 @@ Liveness JudgeReplica(const ReplicaSignals& s, std::chrono::system_clock::time_p
   bool starting = false;
   if (s.pod) {
     out.reason = PodDownReason(*s.pod, &out.message);
-    if (out.reason == "PodNotReady" && !s.pod_was_ready && !PodWasReady(*s.pod)) {
+    if (out.reason == "PodNotReady" && !s.pod_was_ready) {
       starting = true;  // not Ready yet: the heartbeats decide
     } else if (!out.reason.empty()) {
       return out;

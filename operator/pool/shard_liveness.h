@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,8 +35,9 @@ struct ReplicaSignals {
   bool pod_seen_before = false;       // the pod was in the cache earlier: absent = deleted
   std::optional<Clock::time_point> last_report;
   Clock::time_point expected_since;  // when the operator started expecting this replica
-  // The operator saw this pod (this uid) Ready. Without that memory (an operator restart)
-  // the pod's Ready condition tells: see PodWasReady.
+  // The operator saw this pod (this uid) Ready, in this process or (read back from the
+  // ScrapeShard's status.readyPods) in an earlier one. A NotReady pod that never was is
+  // still starting.
   bool pod_was_ready = false;
   uint64_t reported_generation = 0;  // the plan generation the newest report runs (0: none)
   // The plan generation this replica was sent heartbeat_timeout ago: reports running it or a
@@ -67,13 +69,17 @@ ShardLiveness JudgeShard(const std::vector<Liveness>& replicas,
                          const std::vector<std::string>& pod_names);
 
 // Why the pod says the scraper cannot be running, or "" when it does not say so (NotReady
-// included: the caller decides whether a NotReady pod is starting; see PodWasReady).
+// included: the caller decides whether a NotReady pod is starting, from pod_was_ready).
 std::string PodDownReason(const nlohmann::json& pod, std::string* message);
 
-// The pod is Ready, or its Ready condition turned False after the pod started (the kubelet
-// sets it False when it starts the pod; it changes only when readiness changes). A pod
-// NotReady since its start is still starting.
-bool PodWasReady(const nlohmann::json& pod);
+// The memory of which pods were Ready, as a ScrapeShard's status keeps it so that it
+// survives an operator restart: status.readyPods = [{name, uid}] for the shard's pods in
+// `ready` (pod name -> uid seen Ready). The pods are the shard's, in `pod_names` order.
+nlohmann::json ReadyPodsStatus(const std::map<std::string, std::string>& ready,
+                               const std::vector<std::string>& pod_names);
+// Read back from a ScrapeShard object into `ready` (entries already there win: this
+// process saw them). Entries that are not {name: string, uid: string} are skipped.
+void ReadReadyPods(const nlohmann::json& scrape_shard, std::map<std::string, std::string>* ready);
 
 // Its Ready condition is True (a pod without conditions yet is not).
 bool PodIsReady(const nlohmann::json& pod);

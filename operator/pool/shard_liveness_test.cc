@@ -152,23 +152,41 @@ TEST(ShardLivenessTest, AStartingPodNotReportingIsJudgedByItsHeartbeats) {
   EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "NoHeartbeat");
 }
 
-TEST(ShardLivenessTest, NotReadyAfterReadyIsDownAtOnceEvenUnremembered) {
-  // After an operator restart nothing remembers the pod was Ready: its Ready condition
-  // turned False well after the pod started, so it had been Ready.
+// Whether a NotReady pod was Ready before is the operator's memory (pod_was_ready), never
+// guessed from the pod's condition times: a kubelet may write the first status late.
+TEST(ShardLivenessTest, NotReadyAfterReadyIsDownAtOnceOnlyWhenRemembered) {
   ReplicaSignals s = Starting(7, 0);
   s.pod->at("status")["conditions"][1]["lastTransitionTime"] = "2026-12-07T17:03:00Z";
-  EXPECT_TRUE(PodWasReady(*s.pod));
+  EXPECT_EQ(JudgeReplica(s, kNow, kTimeout).reason, "PodStarting");
+  EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive);
+  s.pod_was_ready = true;
   Liveness l = JudgeReplica(s, kNow, kTimeout);
   EXPECT_FALSE(l.alive);
   EXPECT_EQ(l.reason, "PodNotReady");
-  EXPECT_FALSE(PodWasReady(*Starting(7, 0).pod));
-  EXPECT_TRUE(PodWasReady(ReadyPod()));
   EXPECT_TRUE(PodIsReady(ReadyPod()));
   EXPECT_FALSE(PodIsReady(*s.pod));
   EXPECT_FALSE(PodIsReady(json{{"metadata", {{"name", "new"}}}}));  // no status yet
-  // Unparseable times say nothing: the pod counts as starting.
-  s.pod->at("status")["startTime"] = "yesterday";
-  EXPECT_FALSE(PodWasReady(*s.pod));
+}
+
+// The memory kept in a ScrapeShard's status for the next operator process.
+TEST(ShardLivenessTest, ReadyPodsRoundTripThroughTheShardStatus) {
+  const std::map<std::string, std::string> seen = {
+      {"main-0-0", "uid-a"}, {"main-0-1", "uid-b"}, {"other-0-0", "uid-c"}};
+  const json status = ReadyPodsStatus(seen, {"main-0-1", "main-0-0", "main-0-2"});
+  EXPECT_EQ(status, json::parse(R"([{"name": "main-0-1", "uid": "uid-b"},
+                                    {"name": "main-0-0", "uid": "uid-a"}])"));
+  std::map<std::string, std::string> read = {{"main-0-0", "uid-newer"}};
+  ReadReadyPods({{"status", {{"readyPods", status}}}}, &read);
+  EXPECT_EQ(read,
+            (std::map<std::string, std::string>{{"main-0-0", "uid-newer"}, {"main-0-1", "uid-b"}}));
+  // Malformed or absent: nothing read, no crash.
+  for (json shard : {json(nullptr), json{{"status", 7}}, json{{"status", {{"readyPods", "x"}}}},
+                     json{{"status", {{"readyPods", {1, json::array(), {{"name", 2}}}}}}},
+                     json{{"status", {{"readyPods", {{{"name", "p"}}}}}}}}) {
+    std::map<std::string, std::string> none;
+    ReadReadyPods(shard, &none);
+    EXPECT_TRUE(none.empty()) << shard.dump();
+  }
 }
 
 TEST(ShardLivenessTest, TheShardIsAliveWhileAnyReplicaIsAndNamesTheFirstDown) {
@@ -200,7 +218,6 @@ TEST(ShardLivenessTest, MalformedPodsAreNoSignalNotACrash) {
                    json{{"status", {{"conditions", {{{"type", 1}}}}}}}}) {
     s.pod = pod;
     EXPECT_TRUE(JudgeReplica(s, kNow, kTimeout).alive) << pod.dump();
-    EXPECT_FALSE(PodWasReady(pod));
     EXPECT_FALSE(PodIsReady(pod));
     EXPECT_EQ(PodUid(pod), "");
   }
