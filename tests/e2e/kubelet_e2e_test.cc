@@ -187,6 +187,24 @@ spec:
       std::chrono::seconds(20)))
       << logs;
   EXPECT_THAT(logs, ::testing::ContainsRegex("^boot-[0-9]+\nboot-[0-9]+\n$"));
+
+  // As with a dynamic provisioner: the claim names its PersistentVolume, which kubectl get pv
+  // shows Bound to it; once the claim is deleted, the volume goes (reclaim policy Delete).
+  const std::string volume = "pvc-" + cluster_.JsonPath("pvc/data-db-0", ".metadata.uid");
+  EXPECT_TRUE(
+      WaitFor([&] { return cluster_.JsonPath("pvc/data-db-0", ".spec.volumeName") == volume; },
+              std::chrono::seconds(20)));
+  r = cluster_.Kubectl({"get", "pv"});
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex(volume + " +1Gi +RWO +Delete +Bound +default/data-db-0"))
+      << r.Describe();
+  r = cluster_.Kubectl({"delete", "sts", "db"}, std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = cluster_.Kubectl({"delete", "pvc", "data-db-0", "--wait=false"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  r = cluster_.Kubectl({"wait", "--for=delete", "pv/" + volume, "--timeout=40s"},
+                       std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
 }
 
 TEST_F(KubeletE2ETest, AntiAffinityLeavesAPodPending) {

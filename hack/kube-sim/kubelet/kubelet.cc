@@ -52,6 +52,7 @@ std::set<std::string> HostListeningIps() {
 }
 
 constexpr char kComponent[] = "kubelet";
+constexpr char kProvisioner[] = "kube-sim.shardwise.io/hostpath";
 
 std::string Str(const json& v) { return v.is_string() ? v.get<std::string>() : ""; }
 
@@ -312,7 +313,10 @@ void Kubelet::Run() {
       }
     }
     bool refresh = changed || Clock::now() - last_refresh_ > std::chrono::seconds(1);
-    if (Clock::now() - last_lease_renewal_ >= std::chrono::seconds(10)) RenewNodeLeases();
+    if (Clock::now() - last_lease_renewal_ >= std::chrono::seconds(10)) {
+      RenewNodeLeases();
+      ReclaimVolumes();
+    }
     Tick(refresh);
   }
   // Shutdown: every pod stops as if its node were drained, within its grace period.
@@ -376,6 +380,26 @@ void Kubelet::RenewNodeLeases() {
         {"spec", {{"holderIdentity", name}, {"leaseDurationSeconds", 40}, {"renewTime", now}}}};
     cluster_.Create(*lt, "kube-node-lease", obj, ctx);
   }
+}
+
+void Kubelet::ReclaimVolumes() {
+  TypePtr pvt = cluster_.FindType("", "v1", "persistentvolumes");
+  if (!pvt) return;
+  std::set<std::string> claims;
+  std::vector<std::string> orphans;
+  cluster_.store().Transact([&](ObjectStore::Txn& txn) {
+    for (const json* c : txn.List("/persistentvolumeclaims", ""))
+      claims.insert(Str(JsonField(*c, {"metadata", "uid"})));
+    for (const json* pv : txn.List("/persistentvolumes", "")) {
+      if (Str(JsonField(*pv, {"metadata", "annotations", "pv.kubernetes.io/provisioned-by"})) !=
+          kProvisioner)
+        continue;
+      if (!claims.count(Str(JsonField(*pv, {"spec", "claimRef", "uid"}))))
+        orphans.push_back(Str(JsonField(*pv, {"metadata", "name"})));
+    }
+    return 0;
+  });
+  for (const auto& name : orphans) cluster_.Delete(*pvt, "", name, DeleteOptions{});
 }
 
 void Kubelet::Tick(bool refresh) {
@@ -483,7 +507,11 @@ std::string Kubelet::AllocateIp() {
 }
 
 Status Kubelet::BindClaim(const json& claim, const std::string& host_dir) {
-  if (Str(JsonField(claim, {"status", "phase"})) == "Bound") return Status::OK();
+  // A StatefulSet's claims are created Bound (no provisioner runs); they still get their
+  // PersistentVolume here, as a dynamically provisioned claim has (kubectl get pv, VOLUME).
+  if (Str(JsonField(claim, {"status", "phase"})) == "Bound" &&
+      !Str(JsonField(claim, {"spec", "volumeName"})).empty())
+    return Status::OK();
   TypePtr pvt = cluster_.FindType("", "v1", "persistentvolumes");
   TypePtr pvct = cluster_.FindType("", "v1", "persistentvolumeclaims");
   const json& md = claim["metadata"];
@@ -498,8 +526,7 @@ Status Kubelet::BindClaim(const json& claim, const std::string& host_dir) {
   ctx.field_manager = "persistentvolume-controller";
   json pv = {
       {"metadata",
-       {{"name", pv_name},
-        {"annotations", {{"pv.kubernetes.io/provisioned-by", "kube-sim.shardwise.io/hostpath"}}}}},
+       {{"name", pv_name}, {"annotations", {{"pv.kubernetes.io/provisioned-by", kProvisioner}}}}},
       {"spec",
        {{"capacity", {{"storage", storage}}},
         {"accessModes", modes},

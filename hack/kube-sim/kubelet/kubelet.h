@@ -93,6 +93,9 @@ class Kubelet {
   // Each node's Lease in kube-node-lease, renewed every 10 s as the kubelet's heartbeat
   // (kubectl describe node shows it; a Lease that stops moving means a dead node).
   void RenewNodeLeases();
+  // The persistentvolume controller's part for the volumes BindClaim provisions (reclaim
+  // policy Delete): a volume whose claim is gone is deleted.
+  void ReclaimVolumes();
   void StepPod(PodRt& p);
   bool SetupPod(PodRt& p);
   void StartContainer(PodRt& p, CtrRt& c);
