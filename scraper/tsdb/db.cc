@@ -402,7 +402,7 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   // Another appender may have committed newer samples of the same series since these
   // were checked: the WAL must hold only what the head accepts.
   uint64_t late = 0, repeated = 0;
-  head_.RemoveUnappendable(&samples, &late, &repeated);
+  head_.PrepareBatch(&samples, &prepared_, &late, &repeated);
   if (late > 0) m.out_of_order.Inc(static_cast<double>(late));
   if (repeated > 0) m.duplicates.Inc(static_cast<double>(repeated));
   if (samples.empty()) return Status::OK();
@@ -456,7 +456,7 @@ Status DB::CommitBatch(std::vector<SampleRecord>& samples, std::vector<SeriesRef
   if (inserted) m.wal_segments.Set(static_cast<double>(segment_max_t_.size()));
 
   HeadStats before_stats = head_.Stats();
-  head_.AppendBatch(samples);
+  head_.AppendPrepared(samples, prepared_);
   HeadStats after = head_.Stats();
   wal_end_ = writer_->End();
   const bool wake = std::any_of(wal_wake_at_.begin(), wal_wake_at_.end(),

@@ -254,6 +254,7 @@ class DB : public storage::Appendable {
   std::map<uint32_t, int64_t> segment_max_t_;  // newest sample time per segment
   bool dirty_ = false;                         // written but not yet fsynced
   std::string series_buf_, samples_buf_;
+  Head::PreparedBatch prepared_;  // CommitBatch's, reused
   mutable std::condition_variable wal_cv_;
   // Where each thread in WaitForWal wants to be woken; a commit notifies wal_cv_ only when
   // it reaches one of them.

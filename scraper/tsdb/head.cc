@@ -241,7 +241,7 @@ AppendOutcome Head::Check(SeriesRef ref, int64_t t, bool* needs_series_record) c
   std::shared_lock lock(index_mu_);
   Series* s = FindLocked(ref);
   if (!s) return AppendOutcome::kNotFound;
-  // No stripe lock: a pre-check, repeated under the lock at commit (RemoveUnappendable).
+  // No stripe lock: a pre-check, repeated at commit (PrepareBatch).
   if (needs_series_record) *needs_series_record = !s->logged.load(std::memory_order_relaxed);
   const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
   if (t < max_t) return AppendOutcome::kOutOfOrder;
@@ -301,31 +301,47 @@ AppendOutcome Head::Append(SeriesRef ref, int64_t t, double v) {
   return AppendToSeries(s, t, v, TimeCeiling());
 }
 
-void Head::RemoveUnappendable(std::vector<SampleRecord>* samples, uint64_t* out_of_order,
-                              uint64_t* duplicates) {
+void Head::PrepareBatch(std::vector<SampleRecord>* samples, PreparedBatch* batch,
+                        uint64_t* out_of_order, uint64_t* duplicates) {
+  batch->series_.clear();
+  batch->series_.reserve(samples->size());
   std::shared_lock lock(index_mu_);
+  batch->removals_ = removals_.load(std::memory_order_relaxed);
   size_t kept = 0;
   for (size_t i = 0; i < samples->size(); ++i) {
     const SampleRecord& r = (*samples)[i];
     Series* s = FindLocked(r.ref);
     if (!s) continue;
-    {
-      std::lock_guard series_lock(StripeFor(r.ref));
-      const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
-      if (r.t < max_t) {
-        out_of_order_.fetch_add(1, std::memory_order_relaxed);
-        ++*out_of_order;
-        continue;
-      }
-      if (r.t == max_t) {
-        duplicates_.fetch_add(1, std::memory_order_relaxed);
-        ++*duplicates;
-        continue;
-      }
+    // No stripe lock: max_t only changes by appends, and the caller keeps other appends
+    // out until AppendPrepared.
+    const int64_t max_t = s->max_t.load(std::memory_order_relaxed);
+    if (r.t < max_t) {
+      out_of_order_.fetch_add(1, std::memory_order_relaxed);
+      ++*out_of_order;
+      continue;
+    }
+    if (r.t == max_t) {
+      duplicates_.fetch_add(1, std::memory_order_relaxed);
+      ++*duplicates;
+      continue;
     }
     (*samples)[kept++] = r;
+    batch->series_.push_back(s);
   }
   samples->resize(kept);
+}
+
+void Head::AppendPrepared(std::span<const SampleRecord> samples, const PreparedBatch& batch) {
+  const int64_t ceiling = TimeCeiling();
+  std::shared_lock lock(index_mu_);
+  const bool stale = batch.removals_ != removals_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const SampleRecord& r = samples[i];
+    Series* s = stale ? FindLocked(r.ref) : static_cast<Series*>(batch.series_[i]);
+    if (!s) continue;
+    std::lock_guard series_lock(StripeFor(r.ref));
+    AppendToSeries(s, r.t, r.v, ceiling);
+  }
 }
 
 void Head::AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected) {
@@ -561,6 +577,7 @@ Head::TruncateResult Head::Truncate(int64_t cutoff) {
 
 void Head::RemoveLocked(const std::vector<Series*>& doomed) {
   if (doomed.empty()) return;
+  removals_.fetch_add(1, std::memory_order_relaxed);
   std::unordered_set<uint64_t> refs;
   std::vector<uint32_t> ids;
   for (Series* s : doomed) {

@@ -98,11 +98,25 @@ class Head {
   // series still needs its WAL series record.
   AppendOutcome Check(SeriesRef ref, int64_t t, bool* needs_series_record = nullptr) const;
   AppendOutcome Append(SeriesRef ref, int64_t t, double v);
-  // Removes the samples that would not be accepted now (unknown ref, out of order,
-  // duplicate), counting them like Append does; keeps the order of the rest. Samples of
-  // one ref must already be in increasing time order.
-  void RemoveUnappendable(std::vector<SampleRecord>* samples, uint64_t* out_of_order,
-                          uint64_t* duplicates);
+  // A commit's batch in one lookup per sample. PrepareBatch removes the samples that would
+  // not be accepted now (unknown ref, out of order, duplicate), counting them like Append
+  // does, keeps the order of the rest and notes each one's series; AppendPrepared then
+  // appends them without finding the series again. Samples of one ref must already be in
+  // increasing time order. The caller writes its WAL record in between, and nothing else
+  // may append to the head in between (DB::CommitBatch holds its commit lock over both); a
+  // series removed in between (retention) is looked up again, and so skipped.
+  class PreparedBatch {
+   public:
+    void Clear() { series_.clear(); }
+
+   private:
+    friend class Head;
+    std::vector<void*> series_;  // Series*, parallel to the kept samples
+    uint64_t removals_ = 0;      // the head's removal count when prepared
+  };
+  void PrepareBatch(std::vector<SampleRecord>* samples, PreparedBatch* batch,
+                    uint64_t* out_of_order, uint64_t* duplicates);
+  void AppendPrepared(std::span<const SampleRecord> samples, const PreparedBatch& batch);
   // Appends a batch under one index lock; outcome per sample is counted, not returned.
   void AppendBatch(std::span<const SampleRecord> samples, uint64_t* rejected = nullptr);
 
@@ -257,6 +271,9 @@ class Head {
   std::atomic<uint64_t> chunk_bytes_{0};  // on the heap
   std::atomic<uint64_t> chunk_write_failures_{0};
   std::atomic<uint64_t> samples_appended_{0};
+  // Bumped (under index_mu_ held exclusively) whenever series are removed: a
+  // PreparedBatch's series pointers are still valid while it is unchanged.
+  std::atomic<uint64_t> removals_{0};
   std::atomic<uint64_t> out_of_order_{0};
   std::atomic<uint64_t> duplicates_{0};
   std::atomic<uint64_t> series_created_{0};

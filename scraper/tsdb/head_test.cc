@@ -185,6 +185,52 @@ TEST(HeadTest, TruncateDropsOldChunksAndIdleSeries) {
   EXPECT_GT(again, idle);
 }
 
+TEST(HeadTest, PreparedBatchDropsWhatTheHeadRefusesAndSkipsSeriesRemovedBeforeItsAppend) {
+  Head head({});
+  SeriesRef a = *head.GetOrCreate(L("x", "j", "a"));
+  SeriesRef b = *head.GetOrCreate(L("x", "j", "b"));
+  head.Append(a, 1000, 1);
+  head.Append(b, 1000, 1);
+  std::vector<SampleRecord> batch = {
+      {a, 500, 1}, {b, 1000, 2}, {a, 2000, 3}, {b, 3000, 4}, {b + 100, 1, 1}};
+  Head::PreparedBatch prepared;
+  uint64_t late = 0, repeated = 0;
+  head.PrepareBatch(&batch, &prepared, &late, &repeated);
+  EXPECT_EQ(late, 1u);
+  EXPECT_EQ(repeated, 1u);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].t, 2000);
+  EXPECT_EQ(batch[1].t, 3000);
+  head.AppendPrepared(batch, prepared);
+  std::vector<Sample> got;
+  head.Samples(a, 0, 10'000, &got);
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.back().v, 3);
+  got.clear();
+  head.Samples(b, 0, 10'000, &got);
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.back().v, 4);
+
+  // Retention removes a series between the two steps: its sample is skipped (its ref
+  // is gone), the other series' sample lands.
+  SeriesRef idle = *head.GetOrCreate(L("x", "j", "idle"));
+  head.Append(idle, 1500, 1);
+  head.Append(a, 6000, 1);
+  batch = {{a, 7000, 7}, {idle, 7000, 7}};
+  head.PrepareBatch(&batch, &prepared, &late, &repeated);
+  ASSERT_EQ(batch.size(), 2u);
+  auto truncated = head.Truncate(5000);
+  Labels l;
+  ASSERT_FALSE(head.SeriesLabels(idle, &l));
+  head.AppendPrepared(batch, prepared);
+  got.clear();
+  head.Samples(a, 0, 10'000, &got);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().t, 7000);
+  EXPECT_EQ(got.back().v, 7);
+  EXPECT_FALSE(head.SeriesLabels(idle, &l));
+}
+
 TEST(HeadTest, ChurnAcrossRefPagesKeepsTheIndexConsistent) {
   // Enough series to span several ref pages; every other one goes idle and is removed.
   Head head({});
