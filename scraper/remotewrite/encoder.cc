@@ -2,6 +2,7 @@
 
 #include <snappy.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -111,6 +112,17 @@ void WriteRequestEncoder::AddSeries(const storage::LabelPairTable& pairs,
     p += label.size();
   }
   PutSamples(p, samples);
+}
+
+std::string_view SnappyBuffer::Compress(std::string_view in) {
+  const size_t bound = snappy::MaxCompressedLength(in.size());
+  if (bound > capacity_) {
+    capacity_ = std::max(bound, capacity_ + capacity_ / 2);
+    buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
+  }
+  size_t n = 0;
+  snappy::RawCompress(in.data(), in.size(), buf_.get(), &n);
+  return {buf_.get(), n};
 }
 
 void SnappyCompress(std::string_view in, std::string* out) {

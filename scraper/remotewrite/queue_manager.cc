@@ -86,7 +86,7 @@ struct QueueManager::Shard {
   std::thread thread;
   // Per-shard encoding buffers, reused across batches.
   WriteRequestEncoder encoder;
-  std::string compressed;
+  SnappyBuffer snappy;
   std::vector<Sample> samples;
 };
 
@@ -407,9 +407,11 @@ void QueueManager::ShardLoop(Shard* shard) {
   const size_t max_batch = static_cast<size_t>(options_.endpoint.queue.max_samples_per_send);
   const auto deadline =
       options_.endpoint.queue.batch_send_deadline - ReadBatchDelay(options_.endpoint.queue);
+  const size_t capacity = static_cast<size_t>(options_.endpoint.queue.capacity);
   std::vector<Item> batch;
   batch.reserve(max_batch);
   while (true) {
+    bool wake_reader = false;
     {
       std::unique_lock lock(shard->mu);
       while (!shard->stop) {
@@ -430,8 +432,11 @@ void QueueManager::ShardLoop(Shard* shard) {
       shard->queue.PopInto(n, &batch);
       shard->inflight_min_seq = batch.front().seq;
       if (!shard->queue.empty()) shard->first_arrival = Clock::now();
+      // A reader blocked on the full queue is woken once half of it is free, or when
+      // this shard would next wait for more: once per few batches, not after each.
+      wake_reader = shard->queue.size() <= capacity / 2 || shard->queue.size() < max_batch;
     }
-    shard->has_space.notify_one();
+    if (wake_reader) shard->has_space.notify_one();
     SendBatch(shard, batch);
     {
       std::lock_guard lock(shard->mu);
@@ -484,17 +489,17 @@ void QueueManager::SendBatch(Shard* shard, std::vector<Item>& batch) {
                              shard->samples);
     i = j;
   }
-  SnappyCompress(shard->encoder.bytes(), &shard->compressed);
+  const std::string_view compressed = shard->snappy.Compress(shard->encoder.bytes());
 
   Backoff backoff(options_.endpoint.queue.min_backoff, options_.endpoint.queue.max_backoff);
   while (true) {
     auto started = Clock::now();
-    SendAttempt attempt = transport_->Send(shard->compressed);
+    SendAttempt attempt = transport_->Send(compressed);
     send_busy_us_ += duration_cast<microseconds>(Clock::now() - started).count();
     switch (attempt.verdict.outcome) {
       case SendOutcome::kDelivered:
         counters_.samples_sent += batch.size();
-        counters_.bytes_sent += shard->compressed.size();
+        counters_.bytes_sent += compressed.size();
         AtomicMax(counters_.highest_sent_ts, highest);
         last_success_ms_ = NowMs();
         return;
