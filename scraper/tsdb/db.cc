@@ -161,12 +161,25 @@ class DBAppender : public storage::Appender {
       outcome = db_->head_.Check(ref, t_ms, &needs_record);
     }
     if (outcome == AppendOutcome::kOk) {
-      // Samples of this batch are not in the head yet: compare with them too.
-      auto [max_t, seen] = scratch_->pending_max.FindOrInsert(ref, t_ms);
-      if (seen) {
-        if (t_ms < *max_t) outcome = AppendOutcome::kOutOfOrder;
-        if (t_ms == *max_t) outcome = AppendOutcome::kDuplicate;
-        if (outcome == AppendOutcome::kOk) *max_t = t_ms;
+      // Samples of this batch are not in the head yet: compare with them too. A scrape
+      // appends its series in exposition order, which is ref order once they exist; while
+      // refs only grow none can repeat, so the table (a cache miss per sample) is skipped
+      // until a ref comes again or out of order, and then filled from the batch.
+      if (ascending_ && ref > last_ref_) {
+        last_ref_ = ref;
+      } else {
+        if (ascending_) {
+          ascending_ = false;
+          for (const SampleRecord& p : scratch_->pending) {
+            scratch_->pending_max.FindOrInsert(p.ref, p.t);
+          }
+        }
+        auto [max_t, seen] = scratch_->pending_max.FindOrInsert(ref, t_ms);
+        if (seen) {
+          if (t_ms < *max_t) outcome = AppendOutcome::kOutOfOrder;
+          if (t_ms == *max_t) outcome = AppendOutcome::kDuplicate;
+          if (outcome == AppendOutcome::kOk) *max_t = t_ms;
+        }
       }
     }
     if (outcome == AppendOutcome::kOutOfOrder) {
@@ -201,12 +214,16 @@ class DBAppender : public storage::Appender {
     scratch_->pending.clear();
     scratch_->maybe_unlogged.clear();
     scratch_->pending_max.Clear();
+    ascending_ = true;
+    last_ref_ = 0;
   }
 
   DB* db_;
   const int64_t window_;
   std::optional<int64_t> min_valid_;
   std::unique_ptr<AppendScratch> scratch_;
+  bool ascending_ = true;  // every accepted sample's ref so far above the one before
+  SeriesRef last_ref_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------
