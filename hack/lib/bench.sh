@@ -48,6 +48,12 @@ bench_start_targets() {
   TARGETS_PID=$!
   PIDS+=($TARGETS_PID)
   wait_http "http://127.0.3.1:$TPORT/metrics" 30
+  # The first target answers before the last one listens and the count is printed.
+  local deadline=$((SECONDS + 30))
+  until grep -q '^series_per_target' "$WORK/targets-$series.log"; do
+    ((SECONDS < deadline)) || { echo "$BENCH_NAME: synth-targets printed no count" >&2; return 1; }
+    sleep 0.2
+  done
 }
 
 # A Prometheus-style config: the targets as one static job, external label bench=NAME, and
