@@ -35,6 +35,10 @@ std::string HumanCount(double v) {
   return std::string(v < 0 ? "-" : "") + buf + kUnits[unit];
 }
 
+std::string Counted(long long n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 Recommender::Recommender(Policy policy) : policy_(std::move(policy)) {}
 
 void Recommender::SetPolicy(const Policy& policy) { policy_ = policy; }

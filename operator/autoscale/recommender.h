@@ -123,5 +123,7 @@ class Recommender {
 
 // "4.1M", "950k", "12", for reasons and Events.
 std::string HumanCount(double v);
+// "1 target", "3 targets": a count and its noun, for Events people read.
+std::string Counted(long long n, const std::string& noun);
 
 }  // namespace shardwise::autoscale

@@ -396,6 +396,12 @@ TEST(RecommenderTest, OutOfOrderAndEmptyObservationsHold) {
   EXPECT_EQ(rec.Observe(o).held, "observation older than the previous one");
 }
 
+TEST(RecommenderTest, Counted) {
+  EXPECT_EQ(Counted(1, "target"), "1 target");
+  EXPECT_EQ(Counted(0, "target"), "0 targets");
+  EXPECT_EQ(Counted(3, "active shard"), "3 active shards");
+}
+
 TEST(RecommenderTest, HumanCount) {
   EXPECT_EQ(HumanCount(4.1e6), "4.1M");
   EXPECT_EQ(HumanCount(1e6), "1M");

@@ -902,8 +902,8 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       if (phase == "Lost" && last_written.is_object() &&
           last_written.value("phase", "") != "Lost") {
         lost_figures[s] = "(" + reason + (message.empty() ? "" : ": " + message) + "); its " +
-                          std::to_string(last_written.value("targets", int64_t{0})) + " targets (" +
-                          autoscale::HumanCount(last_written.value("activeSeries", 0.0)) +
+                          autoscale::Counted(last_written.value("targets", int64_t{0}), "target") +
+                          " (" + autoscale::HumanCount(last_written.value("activeSeries", 0.0)) +
                           " series)";
       }
       // The heartbeat time moves at most once a minute: status is not a per-report log.
@@ -946,12 +946,13 @@ Status PoolController::Reconcile(const std::string& pool_key) {
               pool_ref, "Warning", "ShardLost",
               "shard " + std::to_string(s) + " is down" +
                   (f != lost_figures.end() ? " " + f->second : std::string("; its targets")) +
-                  " moved to the other " + std::to_string(active) + " active shards");
+                  " moved to the other " + autoscale::Counted(active, "active shard"));
         } else if (prev->second == "Lost") {
-          events_.Record(pool_ref, "Normal", "ShardRecovered",
-                         "shard " + std::to_string(s) + " is back (" + phase + ", " +
-                             std::to_string(assignment.owned[static_cast<size_t>(s)]) +
-                             " targets assigned)");
+          events_.Record(
+              pool_ref, "Normal", "ShardRecovered",
+              "shard " + std::to_string(s) + " is back (" + phase + ", " +
+                  autoscale::Counted(assignment.owned[static_cast<size_t>(s)], "target") +
+                  " assigned)");
         }
       }
     }
@@ -960,8 +961,9 @@ Status PoolController::Reconcile(const std::string& pool_key) {
       if (st.last_shard_count >= 0) {
         events_.Record(pool_ref, "Normal", "ShardsScaled",
                        "scraper shards " + std::to_string(st.last_shard_count) + " -> " +
-                           std::to_string(shard_count) + " (" + std::to_string(targets.size()) +
-                           " targets, " + autoscale::HumanCount(total_series) + " series, " +
+                           std::to_string(shard_count) + " (" +
+                           autoscale::Counted(static_cast<long long>(targets.size()), "target") +
+                           ", " + autoscale::HumanCount(total_series) + " series, " +
                            autoscale::HumanCount(total_sps) + " samples/s)");
       }
       st.last_shard_count = shard_count;
