@@ -85,12 +85,6 @@ uint32_t LabelPairTable::PairHash(std::string_view name, std::string_view value)
   return static_cast<uint32_t>(XXH3_64bits_withSeed(value.data(), value.size(), seed));
 }
 
-const LabelPairTable::Entry& LabelPairTable::At(uint32_t id) const {
-  const uint64_t x = uint64_t{id} + (uint64_t{1} << kFirstChunkBits);
-  const int k = std::bit_width(x) - 1 - static_cast<int>(kFirstChunkBits);
-  return chunks_[k][x - (uint64_t{1} << (k + kFirstChunkBits))];
-}
-
 std::string_view LabelPairTable::name(uint32_t id) const {
   return LabelField(encoded(id).data(), kTagName);
 }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -104,7 +105,12 @@ class LabelPairTable {
   static constexpr uint32_t kFirstChunkBits = 10;
   static constexpr size_t kChunks = 23;
 
-  const Entry& At(uint32_t id) const;
+  // Inline: the encoder calls it per label per sample.
+  const Entry& At(uint32_t id) const {
+    const uint64_t x = uint64_t{id} + (uint64_t{1} << kFirstChunkBits);
+    const int k = std::bit_width(x) - 1 - static_cast<int>(kFirstChunkBits);
+    return chunks_[k][x - (uint64_t{1} << (k + kFirstChunkBits))];
+  }
   Entry& At(uint32_t id) { return const_cast<Entry&>(std::as_const(*this).At(id)); }
   uint32_t FindLocked(std::string_view name, std::string_view value, uint32_t hash) const;
   uint32_t AcquireLocked(std::string_view name, std::string_view value);
