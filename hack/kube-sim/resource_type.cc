@@ -897,6 +897,9 @@ std::vector<ResourceType> MakeBuiltins() {
       true);
   add(T("events.k8s.io", "v1", "Event", "events", {"ev"}, true, EventColumns()));
   out.back().storage_override = "/events";
+  // metrics-server's API, filled by the simulated kubelet (kubectl top).
+  add(T("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", {}, true));
+  add(T("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", {}, false));
   // Answered by auth/auth_api.cc, never stored.
   for (auto [group, kind, plural, namespaced] :
        std::vector<std::tuple<std::string, std::string, std::string, bool>>{

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/http/client.h"
+#include "common/testing/test_util.h"
 
 namespace shardwise::testing {
 namespace {
@@ -80,6 +81,20 @@ TEST(LocalClusterTest, DescribeShowsTheNodeLeaseAndProbeDefaults) {
   r = cluster.Kubectl({"describe", "pod", "sample"});
   EXPECT_THAT(r.out, ::testing::ContainsRegex("Readiness: +http-get http://:http/readyz delay=0s "
                                               "timeout=1s period=1s #success=1 #failure=3"));
+
+  // kubectl top: the kubelet publishes metrics.k8s.io from the containers' processes once it
+  // has two CPU readings (10 s apart), as metrics-server does.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        r = cluster.Kubectl({"top", "pod", "sample", "--no-headers"});
+        return r.exit_code == 0;
+      },
+      std::chrono::seconds(45)))
+      << r.Describe();
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("sample +[0-9]+m +[1-9][0-9]*Mi *\n"));
+  r = cluster.Kubectl({"top", "node"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("node-1 +[0-9]+m +[0-9]+% +[0-9]+Mi +[0-9]+%"));
   EXPECT_EQ(cluster.Stop(), 0);
 }
 

@@ -316,6 +316,7 @@ void Kubelet::Run() {
     if (Clock::now() - last_lease_renewal_ >= std::chrono::seconds(10)) {
       RenewNodeLeases();
       ReclaimVolumes();
+      PublishMetrics();
     }
     Tick(refresh);
   }
@@ -400,6 +401,86 @@ void Kubelet::ReclaimVolumes() {
     return 0;
   });
   for (const auto& name : orphans) cluster_.Delete(*pvt, "", name, DeleteOptions{});
+}
+
+void Kubelet::PublishMetrics() {
+  TypePtr pmt = cluster_.FindType("metrics.k8s.io", "v1beta1", "pods");
+  TypePtr nmt = cluster_.FindType("metrics.k8s.io", "v1beta1", "nodes");
+  if (!pmt || !nmt) return;
+  const auto now = Clock::now();
+  const std::string stamp = NowRfc3339();
+  auto usage = UsageByProcessGroup();
+  struct Sum {
+    double cores = 0;
+    int64_t bytes = 0;
+  };
+  std::map<std::string, Sum> nodes;
+  std::map<std::string, json> pods;  // "<ns>/<name>" -> PodMetrics
+  std::map<std::string, std::pair<Clock::time_point, double>> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [uid, p] : pods_) {
+      json containers = json::array();
+      bool complete = true;
+      for (const auto& c : p->ctrs) {
+        if (c->pid <= 0) continue;
+        const GroupUsage u = usage.count(c->pid) ? usage[c->pid] : GroupUsage{};
+        const std::string key = uid + "/" + c->name;
+        seen[key] = {now, u.cpu_seconds};
+        auto prev = cpu_seen_.find(key);
+        if (prev == cpu_seen_.end()) {
+          complete = false;  // a rate needs two passes, as metrics-server's does
+          continue;
+        }
+        double secs = std::chrono::duration<double>(now - prev->second.first).count();
+        double cores = secs > 0 ? std::max(0.0, u.cpu_seconds - prev->second.second) / secs : 0;
+        containers.push_back({{"name", c->name},
+                              {"usage",
+                               {{"cpu", std::to_string(static_cast<long long>(cores * 1e9)) + "n"},
+                                {"memory", std::to_string(u.rss_bytes / 1024) + "Ki"}}}});
+        nodes[p->node].cores += cores;
+        nodes[p->node].bytes += u.rss_bytes;
+      }
+      if (!complete || containers.empty()) continue;
+      json md = {{"name", p->name}, {"namespace", p->ns}, {"creationTimestamp", stamp}};
+      const json& labels = JsonField(p->pod, {"metadata", "labels"});
+      if (labels.is_object()) md["labels"] = labels;
+      pods[p->ns + "/" + p->name] = {{"apiVersion", "metrics.k8s.io/v1beta1"},
+                                     {"kind", "PodMetrics"},
+                                     {"metadata", md},
+                                     {"timestamp", stamp},
+                                     {"window", "10s"},
+                                     {"containers", containers}};
+    }
+  }
+  cpu_seen_ = std::move(seen);
+  WriteContext ctx;
+  ctx.field_manager = "metrics-server";
+  auto put = [&](const ResourceType& t, const std::string& ns, const std::string& name,
+                 const json& obj) {
+    if (!cluster_.Update(t, ns, name, obj, ctx).ok()) cluster_.Create(t, ns, obj, ctx);
+  };
+  for (const auto& [key, obj] : pods)
+    put(*pmt, obj["metadata"]["namespace"], obj["metadata"]["name"], obj);
+  for (const auto& key : pod_metrics_) {
+    if (pods.count(key)) continue;
+    size_t slash = key.find('/');
+    cluster_.Delete(*pmt, key.substr(0, slash), key.substr(slash + 1), DeleteOptions{});
+  }
+  pod_metrics_.clear();
+  for (const auto& [key, obj] : pods) pod_metrics_.insert(key);
+  for (const auto& name : node_names_) {
+    const Sum& s = nodes[name];
+    json obj = {{"apiVersion", "metrics.k8s.io/v1beta1"},
+                {"kind", "NodeMetrics"},
+                {"metadata", {{"name", name}, {"creationTimestamp", stamp}}},
+                {"timestamp", stamp},
+                {"window", "10s"},
+                {"usage",
+                 {{"cpu", std::to_string(static_cast<long long>(s.cores * 1e9)) + "n"},
+                  {"memory", std::to_string(s.bytes / 1024) + "Ki"}}}};
+    put(*nmt, "", name, obj);
+  }
 }
 
 void Kubelet::Tick(bool refresh) {

@@ -96,6 +96,9 @@ class Kubelet {
   // The persistentvolume controller's part for the volumes BindClaim provisions (reclaim
   // policy Delete): a volume whose claim is gone is deleted.
   void ReclaimVolumes();
+  // metrics-server's part: PodMetrics and NodeMetrics (metrics.k8s.io/v1beta1) from the
+  // containers' process groups, CPU as the rate between two passes, so kubectl top works.
+  void PublishMetrics();
   void StepPod(PodRt& p);
   bool SetupPod(PodRt& p);
   void StartContainer(PodRt& p, CtrRt& c);
@@ -135,6 +138,10 @@ class Kubelet {
   std::chrono::steady_clock::time_point next_memory_check_{};
   std::chrono::steady_clock::time_point last_refresh_;
   std::chrono::steady_clock::time_point last_lease_renewal_;
+  // PublishMetrics: each container's CPU seconds at the previous pass ("<pod uid>/<name>"),
+  // and the PodMetrics written ("<namespace>/<name>").
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, double>> cpu_seen_;
+  std::set<std::string> pod_metrics_;
   std::vector<json> services_cache_;
   std::vector<json> pods_cache_;
 

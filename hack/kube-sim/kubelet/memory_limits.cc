@@ -34,9 +34,10 @@ std::string MemoryMaxFileText(int64_t limit_bytes) {
   return limit_bytes > 0 ? std::to_string(limit_bytes) : "max";
 }
 
-std::unordered_map<pid_t, int64_t> RssByProcessGroup(const std::string& proc_root) {
+std::unordered_map<pid_t, GroupUsage> UsageByProcessGroup(const std::string& proc_root) {
   static const int64_t page = ::sysconf(_SC_PAGESIZE) > 0 ? ::sysconf(_SC_PAGESIZE) : 4096;
-  std::unordered_map<pid_t, int64_t> out;
+  static const double ticks = ::sysconf(_SC_CLK_TCK) > 0 ? ::sysconf(_SC_CLK_TCK) : 100;
+  std::unordered_map<pid_t, GroupUsage> out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(proc_root, ec)) {
     const std::string name = entry.path().filename().string();
@@ -50,11 +51,23 @@ std::unordered_map<pid_t, int64_t> RssByProcessGroup(const std::string& proc_roo
     std::istringstream fields(line.substr(close + 1));
     std::vector<std::string> f;
     for (std::string w; fields >> w && f.size() < 22;) f.push_back(w);
-    if (f.size() < 22) continue;  // f[0] is field 3 (state): pgrp is f[2], rss f[21]
+    // f[0] is field 3 (state): pgrp is f[2], utime f[11], stime f[12], rss f[21].
+    if (f.size() < 22) continue;
     pid_t pgrp = static_cast<pid_t>(std::strtol(f[2].c_str(), nullptr, 10));
+    if (pgrp <= 0) continue;
     int64_t rss_pages = std::strtoll(f[21].c_str(), nullptr, 10);
-    if (pgrp > 0 && rss_pages > 0) out[pgrp] += rss_pages * page;
+    double cpu_ticks = std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr);
+    GroupUsage& u = out[pgrp];
+    if (rss_pages > 0) u.rss_bytes += rss_pages * page;
+    u.cpu_seconds += cpu_ticks / ticks;
   }
+  return out;
+}
+
+std::unordered_map<pid_t, int64_t> RssByProcessGroup(const std::string& proc_root) {
+  std::unordered_map<pid_t, int64_t> out;
+  for (const auto& [pgrp, u] : UsageByProcessGroup(proc_root))
+    if (u.rss_bytes > 0) out[pgrp] = u.rss_bytes;
   return out;
 }
 

@@ -25,6 +25,15 @@ Result<int64_t> MemoryLimitBytes(const json& container);
 // The text of memory.max a container with this limit sees (cgroup v2): the bytes, or "max".
 std::string MemoryMaxFileText(int64_t limit_bytes);
 
+// What the processes of one process group use: summed resident memory and CPU time (user
+// + system) of those alive, from PROC_ROOT/<pid>/stat. A container's processes are its
+// process group, so this is its usage for kubectl top (metrics.k8s.io).
+struct GroupUsage {
+  int64_t rss_bytes = 0;
+  double cpu_seconds = 0;
+};
+std::unordered_map<pid_t, GroupUsage> UsageByProcessGroup(const std::string& proc_root = "/proc");
+
 // Summed resident set size in bytes of the processes of each process group, read from
 // PROC_ROOT/<pid>/stat (fields pgrp and rss). Processes that vanish while being read are
 // skipped.

@@ -50,6 +50,26 @@ TEST(MemoryLimitsTest, SumsRssPerProcessGroup) {
   EXPECT_EQ(rss.size(), 2u);
 }
 
+TEST(MemoryLimitsTest, SumsCpuTimePerProcessGroup) {
+  shardwise::testing::TempDir proc;
+  const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  auto stat = [&](const std::string& pid, int pgrp, int utime, int stime) {
+    std::filesystem::create_directories(proc.path() + "/" + pid);
+    // Fields 3..24: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    // utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss.
+    std::ofstream(proc.path() + "/" + pid + "/stat")
+        << pid << " (x) S 1 " << pgrp << " 0 0 0 0 0 0 0 0 " << utime << " " << stime
+        << " 0 0 20 0 1 0 100 1000 3 0 0 0\n";
+  };
+  stat("100", 100, 150, 50);
+  stat("101", 100, 100, 0);
+  stat("200", 200, 0, 0);
+  auto usage = UsageByProcessGroup(proc.path());
+  EXPECT_DOUBLE_EQ(usage[100].cpu_seconds, 300 / hz);
+  EXPECT_EQ(usage[100].rss_bytes, 6 * ::sysconf(_SC_PAGESIZE));
+  EXPECT_DOUBLE_EQ(usage[200].cpu_seconds, 0);
+}
+
 TEST(MemoryLimitsTest, ThisProcessGroupHasResidentMemory) {
   std::vector<char> touched(8 << 20, 1);  // 8 MiB written, so resident
   auto rss = RssByProcessGroup();
