@@ -24,6 +24,7 @@
 #include "scraper/scrape/scrape_manager.h"
 #include "scraper/tsdb/api/handlers.h"
 #include "scraper/tsdb/db.h"
+#include "scraper/tsdb/metrics.h"
 #include "scraper/ui/pages.h"
 
 int main(int argc, char** argv) {
@@ -171,6 +172,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   writer.RegisterMetrics(metrics::Registry::Default());
+  tsdb::RegisterLabelPairMetrics(metrics::Registry::Default(), storage::LabelPairTable::Process());
 
   scrape::ScrapeManager::Options mo;
   mo.worker_threads = scrape_workers;

@@ -92,15 +92,6 @@ class LabelPairTable {
     };
   };
   static_assert(sizeof(Entry) == 64);
-  // id + 1 (0: empty) and the pair's hash, so the table rehashes without reading entries.
-  struct IdSlot {
-    uint32_t id1 = 0;
-    uint32_t hash = 0;
-  };
-  struct IdTraits {
-    static bool Empty(const IdSlot& s) { return s.id1 == 0; }
-    static uint64_t Hash(const IdSlot& s) { return s.hash; }
-  };
   // Chunk k holds kFirstChunk << k entries; 23 chunks cover every 32-bit id.
   static constexpr uint32_t kFirstChunkBits = 10;
   static constexpr size_t kChunks = 23;
@@ -122,7 +113,8 @@ class LabelPairTable {
   // Freed ids, a min-heap: the lowest is reused first, so ids stay dense and holders can
   // index arrays by them (LabelPairs' postings).
   std::vector<uint32_t> free_;
-  tsdb::FlatTable<IdSlot, IdTraits> by_pair_;
+  using IdSlot = tsdb::IdSlot;
+  tsdb::IdTable by_pair_;
   size_t heap_bytes_ = 0;  // of pairs too long to be inline, with allocator rounding
 };
 

@@ -50,4 +50,20 @@ TsdbMetrics& TsdbMetrics::Get() {
   return m;
 }
 
+void RegisterLabelPairMetrics(metrics::Registry& registry,
+                              std::weak_ptr<const storage::LabelPairTable> table) {
+  registry.AddCollector([table = std::move(table)](metrics::Writer& w) {
+    std::shared_ptr<const storage::LabelPairTable> t = table.lock();
+    if (!t) return;
+    w.Family("shardwise_label_pairs",
+             "Distinct (name, value) label pairs held once per process, shared by the TSDB "
+             "head and remote write.",
+             "gauge");
+    w.Sample("shardwise_label_pairs", {}, static_cast<double>(t->size()));
+    w.Family("shardwise_label_pair_bytes",
+             "Heap bytes of those pairs: table entries, hash table and encoded bytes.", "gauge");
+    w.Sample("shardwise_label_pair_bytes", {}, static_cast<double>(t->MemoryBytes()));
+  });
+}
+
 }  // namespace shardwise::tsdb

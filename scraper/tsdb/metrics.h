@@ -3,7 +3,10 @@
 // updated them last (a scraper has one).
 #pragma once
 
+#include <memory>
+
 #include "common/metrics/registry.h"
+#include "scraper/storage/label_pair_table.h"
 
 namespace shardwise::tsdb {
 
@@ -37,5 +40,10 @@ struct TsdbMetrics {
 
   static TsdbMetrics& Get();
 };
+
+// Exposes the process's label pair table (shared by the head and remote write) as
+// shardwise_label_pairs and shardwise_label_pair_bytes, read at each scrape of /metrics.
+void RegisterLabelPairMetrics(metrics::Registry& registry,
+                              std::weak_ptr<const storage::LabelPairTable> table);
 
 }  // namespace shardwise::tsdb

@@ -107,4 +107,17 @@ class FlatTable {
   size_t size_ = 0;
 };
 
+// A slot naming a dense 32-bit id: id + 1 (0: empty) and the key's hash, so the table
+// rehashes without reading the entries the ids point to. The pair tables of the head and
+// of the process index their pairs this way.
+struct IdSlot {
+  uint32_t id1 = 0;
+  uint32_t hash = 0;
+};
+struct IdSlotTraits {
+  static bool Empty(const IdSlot& s) { return s.id1 == 0; }
+  static uint64_t Hash(const IdSlot& s) { return s.hash; }
+};
+using IdTable = FlatTable<IdSlot, IdSlotTraits>;
+
 }  // namespace shardwise::tsdb

@@ -78,17 +78,6 @@ class LabelPairs {
   size_t MemoryBytes() const;
 
  private:
-  // id + 1 (0: empty) and the pair's hash, so the table rehashes without reading pairs.
-  struct IdSlot {
-    uint32_t id1 = 0;
-    uint32_t hash = 0;
-  };
-  struct IdTraits {
-    static bool Empty(const IdSlot& s) { return s.id1 == 0; }
-    static uint64_t Hash(const IdSlot& s) { return s.hash; }
-  };
-  using IdTable = FlatTable<IdSlot, IdTraits>;
-
   const std::shared_ptr<storage::LabelPairTable> table_;
   std::vector<PostingsList> lists_;  // by pair id; empty: the head does not hold the pair
   size_t held_ = 0;
