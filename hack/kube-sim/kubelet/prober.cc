@@ -63,6 +63,29 @@ bool TcpConnect(const std::string& host, int port, double timeout_s, std::string
   return ok;
 }
 
+}  // namespace
+
+std::string HttpProbeFailure(const Status& error, const std::string& url,
+                             const std::string& host_port) {
+  std::string reason = error.message();
+  // The client's message starts with "GET <url>: "; the kubelet names the URL once.
+  if (size_t at = reason.find(url + ": "); at != std::string::npos)
+    reason = reason.substr(at + url.size() + 2);
+  if (error.code() == Status::Code::kDeadlineExceeded) {
+    reason = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
+  } else if (reason.find("Couldn't connect") != std::string::npos ||
+             reason.find("Connection refused") != std::string::npos) {
+    reason = "dial tcp " + host_port + ": connect: connection refused";
+  } else if (reason.find("Empty reply") != std::string::npos) {
+    reason = "EOF";
+  } else if (reason.find("Connection reset") != std::string::npos) {
+    reason = "read tcp " + host_port + ": read: connection reset by peer";
+  }
+  return "Get \"" + url + "\": " + reason;
+}
+
+namespace {
+
 bool RunProbeUnchecked(const ProbeTask& task, double timeout_s, std::string* detail) {
   const json& p = task.probe;
   if (p.contains("httpGet")) {
@@ -86,8 +109,10 @@ bool RunProbeUnchecked(const ProbeTask& task, double timeout_s, std::string* det
       req.headers.emplace_back(hdr.value("name", ""), hdr.value("value", ""));
     auto r = http::Client::Shared().DoSync(std::move(req));
     if (!r.ok()) {
-      *detail = "Get \"" + (scheme == "HTTPS" ? std::string("https://") : std::string("http://")) +
-                host + ":" + std::to_string(port) + path + "\": " + r.status().message();
+      *detail = HttpProbeFailure(
+          r.status(),
+          (scheme == "HTTPS" ? "https://" : "http://") + host + ":" + std::to_string(port) + path,
+          host + ":" + std::to_string(port));
       return false;
     }
     if (r->status >= 200 && r->status < 400) return true;

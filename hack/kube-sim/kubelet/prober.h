@@ -32,6 +32,13 @@ struct ProbeTask {
 // Runs one probe or hook synchronously: true on success. `timeout_s` bounds it.
 bool RunProbe(const ProbeTask& task, double timeout_s, std::string* detail);
 
+// An httpGet probe's failure as the kubelet words it (Go's net/http client errors), from the
+// HTTP client's error for `url` (host:port the probe dialled): "Get \"URL\": dial tcp
+// HOST:PORT: connect: connection refused", "... context deadline exceeded
+// (Client.Timeout exceeded while awaiting headers)", or the client's own reason.
+std::string HttpProbeFailure(const Status& error, const std::string& url,
+                             const std::string& host_port);
+
 class Prober {
  public:
   Prober();
