@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/allocator.h"
 #include "common/app/app.h"
 #include "common/duration.h"
 #include "common/http/client.h"
@@ -173,6 +174,7 @@ int main(int argc, char** argv) {
   }
   writer.RegisterMetrics(metrics::Registry::Default());
   tsdb::RegisterLabelPairMetrics(metrics::Registry::Default(), storage::LabelPairTable::Process());
+  allocator::RegisterMetrics(metrics::Registry::Default());
 
   scrape::ScrapeManager::Options mo;
   mo.worker_threads = scrape_workers;
