@@ -173,8 +173,25 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
     return SendJson(w, 200, {{"paths", {"/api", "/apis", "/version", "/openapi/v3", "/healthz"}}});
   }
   if (seg[0] == "healthz" || seg[0] == "livez" || seg[0] == "readyz") {
-    http::Response r = http::Response::Text(200, "ok");
-    return w.Send(std::move(r));
+    // kube-apiserver's checks: "?verbose" lists them ("kubectl get --raw '/readyz?verbose'"),
+    // "/readyz/<check>" answers one.
+    std::vector<std::string> checks = {"ping", "log", "etcd"};
+    if (seg[0] == "readyz") {
+      checks.push_back("informer-sync");
+      checks.push_back("shutdown");
+    }
+    if (seg.size() == 2) {
+      if (std::find(checks.begin(), checks.end(), seg[1]) == checks.end())
+        return SendError(w, ApiError::PathNotFound());
+      return w.Send(http::Response::Text(200, "ok"));
+    }
+    std::string body = "ok";
+    if (req.query.find("verbose") != std::string::npos) {
+      body.clear();
+      for (const auto& check : checks) body += "[+]" + check + " ok\n";
+      body += seg[0] + " check passed\n";
+    }
+    return w.Send(http::Response::Text(200, body));
   }
   if (seg[0] == "version" && seg.size() == 1) return SendJson(w, 200, VersionInfo());
   if (seg[0] == "openapi") {

@@ -566,6 +566,12 @@ TEST_F(KubectlTest, DiscoveryDrivenCommands) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("pod/p1 +0/1 +Pending +0"));
   r = Kubectl({"get", "--raw", "/version"});
   EXPECT_THAT(r.out, HasSubstr("\"minor\":\"32\""));
+  r = Kubectl({"get", "--raw", "/readyz?verbose"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("[+]etcd ok\n"));
+  EXPECT_THAT(r.out, ::testing::EndsWith("readyz check passed\n"));
+  r = Kubectl({"get", "--raw", "/livez/ping"});
+  EXPECT_EQ(r.out, "ok");
 }
 
 TEST_F(KubectlTest, StatefulSetControllerManagesPods) {
