@@ -165,6 +165,14 @@ json BuildStatefulSet(const PoolSpec& pool, int replica, int pods,
       {"readinessProbe",
        {{"httpGet", {{"path", "/readyz"}, {"port", "http"}}}, {"periodSeconds", 2}}},
       {"livenessProbe", {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}}}},
+      // The scraper serves HTTP once its WAL is replayed, which can take minutes for a large
+      // head: liveness (3 x 10 s) would kill it mid-replay, over and over. Kubernetes holds
+      // liveness and readiness until this passes; checked every second so readiness is not
+      // delayed, for up to 30 minutes.
+      {"startupProbe",
+       {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}},
+        {"periodSeconds", 1},
+        {"failureThreshold", 1800}}},
       {"securityContext",
        {{"allowPrivilegeEscalation", false},
         {"readOnlyRootFilesystem", true},

@@ -42,6 +42,11 @@ TEST(OwnedObjectsTest, StatefulSetPerReplicaWithDownwardApiAndOwner) {
   const json& c = sts["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["env"][0]["name"], "POD_NAME");
   EXPECT_EQ(c["readinessProbe"]["periodSeconds"], 2);
+  // A long WAL replay is covered by the startup probe, not cut short by liveness.
+  EXPECT_EQ(c["startupProbe"]["httpGet"]["path"], "/healthz");
+  EXPECT_GE(c["startupProbe"]["periodSeconds"].get<int>() *
+                c["startupProbe"]["failureThreshold"].get<int>(),
+            30 * 60);
   EXPECT_EQ(c["env"][0]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
   bool has_operator_url = false, has_replica_label = false;
   for (const auto& a : c["args"]) {
