@@ -219,6 +219,17 @@ class PoolControllerTest : public ::testing::Test {
     Reconcile();
   }
 
+  // Reconciles while shard 0 keeps reporting, until shard 1 (silent) is judged Lost.
+  bool WaitUntilShardOneLost() {
+    return testing::WaitFor(
+        [&] {
+          ReportRunning(0, 0);
+          Reconcile();
+          return ShardStatus(1).value("phase", "") == "Lost";
+        },
+        10s);
+  }
+
   json ShardStatus(int shard) {
     auto r = client_->Get(kube::resources::kScrapeShards, "mon", ScrapeShardName("main", shard));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -427,13 +438,7 @@ TEST_F(PoolControllerTest, AStartingPodThatNeverReportsIsPendingThenLost) {
   Reconcile();
   EXPECT_EQ(ShardStatus(1).value("phase", ""), "Pending");
   EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        ReportRunning(0, 0);
-        Reconcile();
-        return ShardStatus(1).value("phase", "") == "Lost";
-      },
-      10s));
+  ASSERT_TRUE(WaitUntilShardOneLost());
   EXPECT_EQ(ConditionOf(ShardStatus(1), "Ready").value("reason", ""), "NeverReported");
   EXPECT_TRUE(plans_->Get({"mon", "main", 1, 0})->targets.empty());
   EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
@@ -445,13 +450,7 @@ TEST_F(PoolControllerTest, AShardNeverHeardFromIsLostAfterTheTimeout) {
   Reconcile();
   ReportRunning(0, 0);
   // Shard 1 never reports: Pending, then Lost; its targets move to shard 0.
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        ReportRunning(0, 0);
-        Reconcile();
-        return ShardStatus(1).value("phase", "") == "Lost";
-      },
-      10s));
+  ASSERT_TRUE(WaitUntilShardOneLost());
   EXPECT_EQ(ConditionOf(ShardStatus(1), "Ready").value("reason", ""), "NeverReported");
   EXPECT_EQ(Owners(2).size(), static_cast<size_t>(kTargets));
   EXPECT_EQ(plans_->Get({"mon", "main", 1, 0})->targets.size(), 0u);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/varint.h"
+#include "scraper/storage/label_wire.h"
 
 namespace shardwise::remotewrite {
 namespace {
@@ -15,10 +16,7 @@ static_assert(std::endian::native == std::endian::little, "fixed64 is copied raw
 
 // Wire types and field tags of the messages we write.
 constexpr uint8_t kTagTimeSeries = (1 << 3) | 2;   // WriteRequest.timeseries
-constexpr uint8_t kTagLabel = (1 << 3) | 2;        // TimeSeries.labels
 constexpr uint8_t kTagSample = (2 << 3) | 2;       // TimeSeries.samples
-constexpr uint8_t kTagName = (1 << 3) | 2;         // Label.name
-constexpr uint8_t kTagValue = (2 << 3) | 2;        // Label.value
 constexpr uint8_t kTagSampleValue = (1 << 3) | 1;  // Sample.value (fixed64)
 constexpr uint8_t kTagTimestamp = (2 << 3) | 0;    // Sample.timestamp (varint)
 
@@ -36,32 +34,13 @@ size_t SampleBodySize(const Sample& s) {
   return n;
 }
 
-size_t StringFieldSize(std::string_view s) {
-  return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size();
-}
-
 }  // namespace
 
 void EncodeLabels(const Labels& labels, std::string* out) {
   for (const Label& l : labels) {
-    size_t body = StringFieldSize(l.name) + StringFieldSize(l.value);
-    size_t old = out->size();
-    out->resize(old + 1 + VarintSize(body) + body);
-    char* p = out->data() + old;
-    *p++ = static_cast<char>(kTagLabel);
-    p = PutVarint(p, body);
-    if (!l.name.empty()) {
-      *p++ = static_cast<char>(kTagName);
-      p = PutVarint(p, l.name.size());
-      std::memcpy(p, l.name.data(), l.name.size());
-      p += l.name.size();
-    }
-    if (!l.value.empty()) {
-      *p++ = static_cast<char>(kTagValue);
-      p = PutVarint(p, l.value.size());
-      std::memcpy(p, l.value.data(), l.value.size());
-      p += l.value.size();
-    }
+    const size_t old = out->size();
+    out->resize(old + storage::LabelMessageSize(l.name, l.value));
+    storage::PutLabelMessage(out->data() + old, l.name, l.value);
   }
 }
 

@@ -10,45 +10,15 @@
 #include <utility>
 
 #include "common/varint.h"
+#include "scraper/storage/label_wire.h"
 
 namespace shardwise::storage {
 namespace {
-
-// Field tags of the remote-write Label message inside TimeSeries.labels.
-constexpr char kTagLabel = (1 << 3) | 2;  // TimeSeries.labels
-constexpr char kTagName = (1 << 3) | 2;   // Label.name
-constexpr char kTagValue = (2 << 3) | 2;  // Label.value
 
 size_t AllocationBytes(size_t size) {
   // glibc malloc: 8 bytes of header, 16-byte granularity, 32 bytes at least.
   size_t n = (size + 8 + 15) & ~size_t{15};
   return n < 32 ? 32 : n;
-}
-
-size_t StringFieldSize(std::string_view s) {
-  return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size();
-}
-
-char* PutStringField(char* p, char tag, std::string_view s) {
-  if (s.empty()) return p;  // proto3 omits empty strings
-  *p++ = tag;
-  p = PutVarint(p, s.size());
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-// Writes the Label message for (name, value), tag and length first, at `p` (size from
-// LabelSize): proto3 bytes, as libprotobuf writes them.
-void PutLabel(char* p, std::string_view name, std::string_view value) {
-  *p++ = kTagLabel;
-  p = PutVarint(p, StringFieldSize(name) + StringFieldSize(value));
-  p = PutStringField(p, kTagName, name);
-  PutStringField(p, kTagValue, value);
-}
-
-size_t LabelSize(std::string_view name, std::string_view value) {
-  const size_t body = StringFieldSize(name) + StringFieldSize(value);
-  return 1 + VarintSize(body) + body;
 }
 
 // Field `tag` of the Label message at `bytes` (empty when absent).
@@ -86,11 +56,11 @@ uint32_t LabelPairTable::PairHash(std::string_view name, std::string_view value)
 }
 
 std::string_view LabelPairTable::name(uint32_t id) const {
-  return LabelField(encoded(id).data(), kTagName);
+  return LabelField(encoded(id).data(), label_wire::kTagName);
 }
 
 std::string_view LabelPairTable::value(uint32_t id) const {
-  return LabelField(encoded(id).data(), kTagValue);
+  return LabelField(encoded(id).data(), label_wire::kTagValue);
 }
 
 uint32_t LabelPairTable::FindLocked(std::string_view name, std::string_view value,
@@ -98,7 +68,8 @@ uint32_t LabelPairTable::FindLocked(std::string_view name, std::string_view valu
   const IdSlot* slot = by_pair_.Find(hash, [&](const IdSlot& s) {
     if (s.hash != hash) return false;
     const char* bytes = encoded(s.id1 - 1).data();
-    return LabelField(bytes, kTagValue) == value && LabelField(bytes, kTagName) == name;
+    return LabelField(bytes, label_wire::kTagValue) == value &&
+           LabelField(bytes, label_wire::kTagName) == name;
   });
   return slot ? slot->id1 - 1 : kNone;
 }
@@ -130,14 +101,14 @@ uint32_t LabelPairTable::AcquireLocked(std::string_view name, std::string_view v
       }
     }
     Entry& e = At(id);
-    const size_t size = LabelSize(name, value);
+    const size_t size = LabelMessageSize(name, value);
     e.refs = 0;
     e.size = static_cast<uint32_t>(size);
     if (size <= kInline) {
-      PutLabel(e.inline_bytes, name, value);
+      PutLabelMessage(e.inline_bytes, name, value);
     } else {
       char* bytes = new char[size];
-      PutLabel(bytes, name, value);
+      PutLabelMessage(bytes, name, value);
       e.heap_bytes = bytes;
       heap_bytes_ += AllocationBytes(size);
     }
