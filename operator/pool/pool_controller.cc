@@ -296,8 +296,11 @@ Status PoolController::Reconcile(const std::string& pool_key) {
   if (state.first_reconcile == Clock::time_point{}) state.first_reconcile = now;
 
   // The shards that exist: wanted ones, draining ones, and (after a restart) what the last
-  // status said ran.
+  // status said ran. Only after a restart: otherwise the assignment knows, and the cached
+  // status may lag behind our own write and name a shard already drained and removed,
+  // which would come back and be removed a second time, as undrained.
   const int status_shards = [&] {
+    if (state.assignment) return 0;
     const json& v = pool_status.contains("scraperShards") ? pool_status["scraperShards"]
                                                           : pool_status.value("shards", json());
     return v.is_number_integer() ? std::max<int>(0, v.get<int>()) : 0;

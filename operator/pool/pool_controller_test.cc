@@ -496,6 +496,17 @@ TEST_F(PoolControllerTest, ScaleDownDrainsThroughAnEmptyPlanBeforeRemoval) {
             std::string::npos)
       << drained;
   EXPECT_EQ(EventMessage("ShardRemovedUndrained"), "");
+
+  // The pool's status as a lagging cache still shows it: two shards. The removed shard
+  // stays removed (no second removal, as undrained).
+  auto pool = client_->Get(kube::resources::kScrapePools, "mon", "main");
+  ASSERT_TRUE(pool.ok());
+  (*pool)["status"]["scraperShards"] = 2;
+  (*pool)["status"]["shards"] = 2;
+  ASSERT_TRUE(client_->UpdateStatus(kube::resources::kScrapePools, "mon", *pool).ok());
+  Reconcile();
+  EXPECT_FALSE(plans_->Get({"mon", "main", 1, 0}));
+  EXPECT_EQ(EventMessage("ShardRemovedUndrained"), "");
 }
 
 // A drained shard whose scraper runs but never confirms the empty plan (here: it keeps
